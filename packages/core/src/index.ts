@@ -1,0 +1,36 @@
+export { requestContextMiddleware } from './context/express-middleware.ts';
+export type {
+  ContextRequest,
+  NextFunction,
+  RequestContextMiddleware,
+  RequestContextMiddlewareOptions,
+} from './context/express-middleware.ts';
+export { getRequestContext, withRequestContext } from './context/request-context.ts';
+export type { RequestContext, RequestContextInit } from './context/request-context.ts';
+export { requestIdFromHeaders, traceIdFromTraceparent } from './context/request-id.ts';
+export type { HeaderSource, RequestIdSource, ResolvedRequestId } from './context/request-id.ts';
+export type { CoreErrorCode } from './errors/error-codes.ts';
+export { MirrorGuardError } from './errors/mirrorguard-error.ts';
+export type { MirrorGuardErrorOptions } from './errors/mirrorguard-error.ts';
+export { JOURNAL_ACTIONS } from './journal/journal-event.ts';
+export type { Dependency, JournalAction, JournalEntry, JournalEvent, JournalSink } from './journal/journal-event.ts';
+export { createJournal, EFFECT_CHANNEL, Journal } from './journal/journal.ts';
+export type { JournalOptions } from './journal/journal.ts';
+export { jsonlFileSink, JsonlFileSink } from './journal/jsonl-file-sink.ts';
+export { memorySink, MemorySink } from './journal/memory-sink.ts';
+export type { MemorySinkOptions } from './journal/memory-sink.ts';
+export { createRedactor, REDACTED } from './journal/redact.ts';
+export type { RedactOptions, Redactor } from './journal/redact.ts';
+export { isProfile, PROFILES, resolveProfile } from './profile/resolve-profile.ts';
+export type { Profile, ProfileEnv } from './profile/resolve-profile.ts';
+export { createGuards } from './provider/create-guards.ts';
+export type { CreateGuardsOptions, GuardInstances, Guards, ProviderMap } from './provider/create-guards.ts';
+export { defineProvider, isProvider } from './provider/define-provider.ts';
+export type {
+  BuildFunction,
+  CloseFunction,
+  ProfileImplementation,
+  Provider,
+  ProviderContext,
+  ProviderDefinition,
+} from './provider/define-provider.ts';

@@ -1,0 +1,110 @@
+import { channel } from 'node:diagnostics_channel';
+import { getRequestContext } from '../context/request-context.ts';
+import { MirrorGuardError } from '../errors/mirrorguard-error.ts';
+import { resolveProfile, type Profile } from '../profile/resolve-profile.ts';
+import type { JournalEntry, JournalEvent, JournalSink } from './journal-event.ts';
+import { createRedactor, type RedactOptions, type Redactor } from './redact.ts';
+
+/** Every journal publishes each event on this `diagnostics_channel`, whatever its sinks. */
+export const EFFECT_CHANNEL = 'mirrorguard:effect';
+
+const effectChannel = channel(EFFECT_CHANNEL);
+
+export interface JournalOptions {
+  /** The profile stamped on each event; resolved from the environment when omitted. */
+  readonly profile?: Profile;
+  /** Where events go besides the `mirrorguard:effect` channel. None by default. */
+  readonly sinks?: readonly JournalSink[];
+  /** Extra secret names, or your own last pass over the redacted text. */
+  readonly redact?: RedactOptions;
+}
+
+/**
+ * The side-effect journal: one typed event per intercepted side effect, stamped with a sequence
+ * number, the time, the profile and the id of the request being handled, with secrets redacted,
+ * handed synchronously to every sink and published on `mirrorguard:effect`.
+ */
+export class Journal {
+  readonly profile: Profile;
+  readonly #sinks: readonly JournalSink[];
+  readonly #redact: Redactor;
+  #seq = 0;
+  #lost = 0;
+  #failedSinks = new WeakSet<JournalSink>();
+  #closed: Promise<void> | undefined;
+
+  constructor(options: JournalOptions = {}) {
+    this.profile = options.profile ?? resolveProfile();
+    this.#sinks = [...(options.sinks ?? [])];
+    this.#redact = createRedactor(options.redact);
+  }
+
+  /** Journals one side effect. Reads the request context synchronously, here at the interception point. */
+  record(entry: JournalEntry): JournalEvent {
+    const context = getRequestContext();
+    this.#seq += 1;
+    const event: JournalEvent = Object.freeze({
+      seq: this.#seq,
+      time: new Date().toISOString(),
+      requestId: context?.requestId ?? null,
+      profile: this.profile,
+      dependency: entry.dependency,
+      action: entry.action,
+      operation: this.#redact(entry.operation),
+      reason: entry.reason,
+      ...(context?.method !== undefined && { method: context.method }),
+      ...(context?.path !== undefined && { path: context.path }),
+    });
+    for (const sink of this.#sinks) {
+      try {
+        sink.write(event);
+      } catch (error) {
+        this.#lost += 1;
+        this.#warnOnce(sink, error);
+      }
+    }
+    if (effectChannel.hasSubscribers) effectChannel.publish(event);
+    return event;
+  }
+
+  /** How many times a sink failed to take an event. */
+  get lostEvents(): number {
+    return this.#lost;
+  }
+
+  /** Redacts text the way `record` does, for guards that keep operations elsewhere (recordings). */
+  redact(operation: string): string {
+    return this.#redact(operation);
+  }
+
+  /** Closes every sink; every close is attempted. Idempotent. */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      const errors: unknown[] = [];
+      for (const sink of this.#sinks) {
+        try {
+          await sink.close?.();
+        } catch (error) {
+          errors.push(error);
+        }
+      }
+      if (errors.length > 0) {
+        throw new MirrorGuardError('MG_ERR_CLOSE', `${errors.length} journal sink(s) failed to close`, { errors });
+      }
+    })();
+    return this.#closed;
+  }
+
+  // A journal that cannot write must not take the service down, but it must not be silent either.
+  #warnOnce(sink: JournalSink, error: unknown): void {
+    if (this.#failedSinks.has(sink)) return;
+    this.#failedSinks.add(sink);
+    process.emitWarning(`mirrorguard: a journal sink failed and its events are being lost: ${(error as Error)?.message ?? String(error)}`, {
+      code: 'MG_ERR_JOURNAL_SINK',
+    });
+  }
+}
+
+export function createJournal(options?: JournalOptions): Journal {
+  return new Journal(options);
+}

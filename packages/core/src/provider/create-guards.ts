@@ -1,0 +1,149 @@
+import { MirrorGuardError } from '../errors/mirrorguard-error.ts';
+import { Journal, type JournalOptions } from '../journal/journal.ts';
+import { isProfile, PROFILES, resolveProfile, type Profile, type ProfileEnv } from '../profile/resolve-profile.ts';
+import { isProvider, type ProfileImplementation, type Provider, type ProviderContext } from './define-provider.ts';
+
+// `any`: a provider's type appears in both build (out) and close (in) positions, so a map of
+// differently typed providers fits no narrower bound.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type ProviderMap = Record<string, Provider<any>>;
+
+const RESERVED = ['profile', 'journal', 'close'] as const;
+type Reserved = (typeof RESERVED)[number];
+
+export type GuardInstances<P extends ProviderMap> = { readonly [K in keyof P]: P[K] extends Provider<infer T> ? T : never };
+
+/** What `createGuards` returns: each provider's instance under its key, plus the profile, the journal and `close`. */
+export type Guards<P extends ProviderMap> = GuardInstances<P> & {
+  readonly profile: Profile;
+  readonly journal: Journal;
+  /** Closes every instance in reverse build order, then the journal if `createGuards` made it. Idempotent. */
+  close(): Promise<void>;
+};
+
+export interface CreateGuardsOptions<P extends ProviderMap> {
+  /** The dependencies, by name. `profile`, `journal` and `close` are reserved. */
+  readonly providers: P & { readonly [K in Reserved]?: never };
+  /** Overrides the environment. */
+  readonly profile?: Profile;
+  /** Where the profile is read from when `profile` is not given; `process.env` by default. */
+  readonly env?: ProfileEnv;
+  /** A journal to share, or options for the one `createGuards` makes (and closes). */
+  readonly journal?: Journal | Omit<JournalOptions, 'profile'>;
+}
+
+interface Built {
+  readonly name: string;
+  readonly instance: unknown;
+  readonly implementation: ProfileImplementation<unknown>;
+  readonly context: ProviderContext;
+}
+
+function chooseProfile(options: CreateGuardsOptions<ProviderMap>): Profile {
+  if (options.profile === undefined) return resolveProfile(options.env);
+  if (!isProfile(options.profile)) {
+    throw new MirrorGuardError(
+      'MG_ERR_PROFILE_INVALID',
+      `profile option ${JSON.stringify(options.profile)} is not accepted: use one of ${PROFILES.join(', ')}`,
+    );
+  }
+  return options.profile;
+}
+
+function chooseImplementations(providers: ProviderMap, profile: Profile): Array<[string, ProfileImplementation<unknown>]> {
+  const chosen: Array<[string, ProfileImplementation<unknown>]> = [];
+  const unsupported: string[] = [];
+  for (const [name, provider] of Object.entries(providers)) {
+    if ((RESERVED as readonly string[]).includes(name)) {
+      throw new MirrorGuardError('MG_ERR_PROVIDER_INVALID', `"${name}" cannot name a provider: ${RESERVED.join(', ')} are reserved`);
+    }
+    if (!isProvider(provider)) {
+      throw new MirrorGuardError('MG_ERR_PROVIDER_INVALID', `providers.${name} is not a provider: make it with defineProvider()`);
+    }
+    const implementation = provider.implementation(profile);
+    if (implementation === undefined) unsupported.push(`${name} (supports ${provider.profiles.join(', ') || 'no profile'})`);
+    else chosen.push([name, implementation]);
+  }
+  if (unsupported.length > 0) {
+    throw new MirrorGuardError(
+      'MG_ERR_PROFILE_UNSUPPORTED',
+      `no implementation for profile "${profile}" in provider(s): ${unsupported.join('; ')}`,
+    );
+  }
+  return chosen;
+}
+
+async function closeAll(built: readonly Built[]): Promise<Array<{ name: string; error: unknown }>> {
+  const failures: Array<{ name: string; error: unknown }> = [];
+  for (const { name, instance, implementation, context } of [...built].reverse()) {
+    try {
+      await implementation.close?.(instance, context);
+    } catch (error) {
+      failures.push({ name, error });
+    }
+  }
+  return failures;
+}
+
+function describe(failures: ReadonlyArray<{ name: string; error: unknown }>): string {
+  return failures.map(({ name, error }) => `${name} (${(error as Error)?.message ?? String(error)})`).join(', ');
+}
+
+/**
+ * Builds every provider for the resolved profile and returns the instances, typed, under their keys.
+ * App code calls it the same way in every profile. Checks first that each provider supports the
+ * profile, so a missing implementation fails at start-up, not at first use. When a build fails, the
+ * ones already built are closed again before the error is thrown.
+ */
+export async function createGuards<P extends ProviderMap>(options: CreateGuardsOptions<P>): Promise<Guards<P>> {
+  const profile = chooseProfile(options);
+  const implementations = chooseImplementations(options.providers, profile);
+  const ownsJournal = !(options.journal instanceof Journal);
+  const journal = options.journal instanceof Journal ? options.journal : new Journal({ ...options.journal, profile });
+  if (journal.profile !== profile) {
+    throw new MirrorGuardError(
+      'MG_ERR_PROFILE_CONFLICT',
+      `the journal passed to createGuards stamps profile "${journal.profile}" but the guards run in "${profile}"`,
+    );
+  }
+
+  const built: Built[] = [];
+  for (const [name, implementation] of implementations) {
+    const context: ProviderContext = { name, profile, journal };
+    try {
+      built.push({ name, instance: await implementation.build(context), implementation, context });
+    } catch (cause) {
+      const failures = await closeAll(built);
+      if (ownsJournal) await journal.close().catch((error: unknown) => failures.push({ name: 'journal', error }));
+      throw new MirrorGuardError(
+        'MG_ERR_PROVIDER_BUILD',
+        `provider "${name}" failed to build in profile "${profile}": ${(cause as Error)?.message ?? String(cause)}` +
+          (failures.length > 0 ? `; closing the others also failed: ${describe(failures)}` : ''),
+        { cause, errors: failures.map((failure) => failure.error) },
+      );
+    }
+  }
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const failures = await closeAll(built);
+      if (ownsJournal) {
+        try {
+          await journal.close();
+        } catch (error) {
+          failures.push({ name: 'journal', error });
+        }
+      }
+      if (failures.length > 0) {
+        throw new MirrorGuardError('MG_ERR_CLOSE', `failed to close: ${describe(failures)}`, {
+          errors: failures.map((failure) => failure.error),
+        });
+      }
+    })();
+    return closing;
+  };
+
+  const instances = Object.fromEntries(built.map(({ name, instance }) => [name, instance]));
+  return Object.freeze({ ...instances, profile, journal, close }) as Guards<P>;
+}

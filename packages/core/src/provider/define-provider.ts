@@ -1,0 +1,67 @@
+import { MirrorGuardError } from '../errors/mirrorguard-error.ts';
+import type { Journal } from '../journal/journal.ts';
+import { PROFILES, type Profile } from '../profile/resolve-profile.ts';
+
+/** What a provider's build receives. */
+export interface ProviderContext {
+  /** The key the provider has in `createGuards({ providers })`. */
+  readonly name: string;
+  readonly profile: Profile;
+  /** Where the guard journals what it intercepts. */
+  readonly journal: Journal;
+}
+
+export type BuildFunction<T> = (context: ProviderContext) => T | Promise<T>;
+export type CloseFunction<T> = (instance: T, context: ProviderContext) => void | Promise<void>;
+
+/** How one profile builds the dependency, and (optionally) how it closes it. */
+export interface ProfileImplementation<T> {
+  readonly build: BuildFunction<T>;
+  readonly close?: CloseFunction<T>;
+}
+
+/**
+ * One dependency, per profile. A profile left out is not supported: `createGuards` refuses it at
+ * start-up. `close` serves every profile that has no close of its own.
+ */
+export interface ProviderDefinition<T> {
+  readonly live?: BuildFunction<T> | ProfileImplementation<T>;
+  readonly mirror?: BuildFunction<T> | ProfileImplementation<T>;
+  readonly record?: BuildFunction<T> | ProfileImplementation<T>;
+  readonly test?: BuildFunction<T> | ProfileImplementation<T>;
+  readonly close?: CloseFunction<T>;
+}
+
+const PROVIDER_BRAND: unique symbol = Symbol.for('mirrorguard.provider');
+
+/** A provider, made by `defineProvider`. */
+export interface Provider<T> {
+  readonly [PROVIDER_BRAND]: true;
+  /** The profiles it has an implementation for. */
+  readonly profiles: readonly Profile[];
+  implementation(profile: Profile): ProfileImplementation<T> | undefined;
+}
+
+/** Defines how one dependency is built and closed in each profile: the SessionFactory pattern. */
+export function defineProvider<T>(definition: ProviderDefinition<T>): Provider<T> {
+  const implementations = new Map<Profile, ProfileImplementation<T>>();
+  for (const profile of PROFILES) {
+    const entry = definition[profile];
+    if (entry === undefined) continue;
+    const implementation = typeof entry === 'function' ? { build: entry } : entry;
+    if (typeof implementation.build !== 'function') {
+      throw new MirrorGuardError('MG_ERR_PROVIDER_INVALID', `the ${profile} implementation of a provider has no build function`);
+    }
+    const close = implementation.close ?? definition.close;
+    implementations.set(profile, close === undefined ? { build: implementation.build } : { build: implementation.build, close });
+  }
+  return Object.freeze({
+    [PROVIDER_BRAND]: true as const,
+    profiles: [...implementations.keys()],
+    implementation: (profile: Profile) => implementations.get(profile),
+  });
+}
+
+export function isProvider(value: unknown): value is Provider<unknown> {
+  return typeof value === 'object' && value !== null && (value as { [PROVIDER_BRAND]?: unknown })[PROVIDER_BRAND] === true;
+}
