@@ -6,7 +6,10 @@ import { defineProvider } from './define-provider.ts';
 
 class FakeClient {
   closed = false;
-  constructor(readonly kind: string) {}
+  readonly kind: string;
+  constructor(kind: string) {
+    this.kind = kind;
+  }
 }
 
 function clientProvider(log: string[], name: string) {
@@ -108,9 +111,13 @@ describe('createGuards', () => {
   });
 
   it.each(['profile', 'journal', 'close'])('refuses the reserved name %s', async (name) => {
-    const providers = { [name]: defineProvider({ live: () => 1 }) };
-    // @ts-expect-error reserved names are refused by the types too
-    await expect(createGuards({ profile: 'live', providers: providers as { profile: never } })).rejects.toMatchObject({ code: 'MG_ERR_PROVIDER_INVALID' });
+    const providers = { [name]: defineProvider({ live: () => 1 }) } as never;
+    await expect(createGuards({ profile: 'live', providers })).rejects.toMatchObject({ code: 'MG_ERR_PROVIDER_INVALID' });
+  });
+
+  it('refuses reserved names in the types too', async () => {
+    // @ts-expect-error `close` is reserved
+    await expect(createGuards({ profile: 'live', providers: { close: defineProvider({ live: () => 1 }) } })).rejects.toThrow();
   });
 
   it('refuses something that is not a provider', async () => {

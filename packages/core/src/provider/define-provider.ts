@@ -17,7 +17,8 @@ export type CloseFunction<T> = (instance: T, context: ProviderContext) => void |
 /** How one profile builds the dependency, and (optionally) how it closes it. */
 export interface ProfileImplementation<T> {
   readonly build: BuildFunction<T>;
-  readonly close?: CloseFunction<T>;
+  // Method syntax on purpose: it keeps providers of different types assignable to one map.
+  close?(instance: T, context: ProviderContext): void | Promise<void>;
 }
 
 /**

@@ -1,0 +1,49 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, workspacePackages } from '../support/workspace-packages.ts';
+
+const bin = (name: string): string => join(ROOT, 'node_modules', '.bin', name);
+const run = (command: string, args: string[], cwd: string): string =>
+  execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+describe.each(workspacePackages())('$name as published', ({ name, dir }) => {
+  const out = mkdtempSync(join(tmpdir(), 'mirrorguard-pack-'));
+  const tarball = join(out, run('npm', ['pack', '--silent', '--pack-destination', out], dir).trim().split('\n').at(-1)!);
+
+  it('passes publint (strict)', () => {
+    const report = run(bin('publint'), ['--strict', dir], ROOT);
+    expect(report).toContain('All good!');
+  });
+
+  it('resolves with types for node10, node16 (CJS and ESM) and bundlers (attw)', () => {
+    const report = JSON.parse(run(bin('attw'), [tarball, '--format', 'json'], ROOT)) as {
+      problems?: unknown[];
+      analysis: { problems: unknown[]; entrypoints: Record<string, { resolutions: Record<string, { resolution?: { fileName: string } }> }> };
+    };
+    expect(report.analysis.problems).toEqual([]);
+    const main = report.analysis.entrypoints['.']!.resolutions;
+    expect(Object.keys(main).sort()).toEqual(['bundler', 'node10', 'node16-cjs', 'node16-esm']);
+    expect(main['node16-esm']?.resolution?.fileName).toMatch(/\.d\.mts$/);
+    expect(main['node16-cjs']?.resolution?.fileName).toMatch(/\.d\.cts$/);
+  });
+
+  it('loads through import and require in a project that installs the tarball', () => {
+    const app = mkdtempSync(join(tmpdir(), 'mirrorguard-consumer-'));
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
+    run('npm', ['install', '--silent', '--no-audit', '--no-fund', '--ignore-scripts', tarball], app);
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string };
+    const esm = run(process.execPath, ['--input-type=module', '-e', `import * as m from '${manifest.name}'; console.log(JSON.stringify(Object.keys(m).sort()))`], app);
+    const cjs = run(process.execPath, ['-e', `console.log(JSON.stringify(Object.keys(require('${manifest.name}')).sort()))`], app);
+    expect(JSON.parse(esm)).toEqual(JSON.parse(cjs));
+    expect(JSON.parse(esm).length).toBeGreaterThan(0);
+  });
+
+  it(`publishes only dist and the README (${name})`, () => {
+    const files = run('tar', ['-tzf', tarball], ROOT).trim().split('\n').sort();
+    expect(files.filter((file) => !/^package\/(dist\/|README\.md$|package\.json$|LICENSE$)/.test(file))).toEqual([]);
+    expect(files).toContain('package/README.md');
+  });
+});

@@ -1,0 +1,21 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT: string = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface WorkspacePackage {
+  readonly name: string;
+  readonly dir: string;
+}
+
+/** The publishable packages under packages/. */
+export function workspacePackages(): WorkspacePackage[] {
+  const base = join(ROOT, 'packages');
+  return readdirSync(base)
+    .map((entry) => join(base, entry))
+    .filter((dir) => existsSync(join(dir, 'package.json')))
+    .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string; private?: boolean } }))
+    .filter(({ manifest }) => manifest.private !== true)
+    .map(({ dir, manifest }) => ({ name: manifest.name, dir }));
+}
