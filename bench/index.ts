@@ -1,0 +1,16 @@
+// `npm run bench`: every benchmark, each against its baseline in the same run. Results are printed
+// as tables and written to bench/results/latest.json. BENCH_QUICK=1 shortens every run (a smoke test).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { contextMiddlewareBench } from './context-middleware/context-middleware.bench.ts';
+
+const quick = process.env.BENCH_QUICK === '1';
+const results = {
+  node: process.version,
+  date: new Date().toISOString(),
+  contextMiddleware: await contextMiddlewareBench(quick ? { rounds: 1, seconds: 1 } : {}),
+};
+
+const folder = new URL('./results/', import.meta.url);
+mkdirSync(folder, { recursive: true });
+writeFileSync(new URL('latest.json', folder), `${JSON.stringify(results, null, 2)}\n`);
+console.log(`\nresults written to bench/results/latest.json`);
