@@ -1,0 +1,196 @@
+/**
+ * A lexer for MySQL and MariaDB statements that follows the servers' own rules (sql_lex.cc), as far
+ * as classification needs: comments (`#`, `-- ` followed by whitespace or a control character, and
+ * block comments), executable comments (`/*!`, `/*M!`), quoted strings with doubled quotes and
+ * backslash escapes, back-quoted identifiers, variables and punctuation. It never guesses: input it
+ * cannot lex the way the server would is reported as an error.
+ */
+
+export type TokenType = 'word' | 'string' | 'quoted-identifier' | 'variable' | 'punctuation';
+
+export interface Token {
+  readonly type: TokenType;
+  /** Words upper-cased; strings and quoted identifiers unquoted; punctuation as written. */
+  readonly value: string;
+  /** Parenthesis depth at the token (the `(` itself is at the outer depth). */
+  readonly depth: number;
+}
+
+export interface LexFailure {
+  readonly kind: 'escape' | 'unknown';
+  readonly reason: string;
+}
+
+export interface LexResult {
+  readonly tokens: readonly Token[];
+  readonly failure?: LexFailure;
+  /** A string literal held a backslash, so the reading depends on NO_BACKSLASH_ESCAPES. */
+  readonly backslashInString: boolean;
+}
+
+export interface LexOptions {
+  /** Whether a backslash escapes in quoted strings (the server default; off under NO_BACKSLASH_ESCAPES). */
+  readonly backslashEscapes: boolean;
+}
+
+// Character codes, named.
+const SPACE = 32;
+const BANG = 33;
+const DOUBLE_QUOTE = 34;
+const HASH = 35;
+const DOLLAR = 36;
+const SINGLE_QUOTE = 39;
+const OPEN_PAREN = 40;
+const CLOSE_PAREN = 41;
+const STAR = 42;
+const MINUS = 45;
+const DOT = 46;
+const SLASH = 47;
+const DIGIT_0 = 48;
+const DIGIT_9 = 57;
+const AT = 64;
+const UPPER_A = 65;
+const UPPER_M = 77;
+const UPPER_Z = 90;
+const BACKSLASH = 92;
+const UNDERSCORE = 95;
+const BACKTICK = 96;
+const LOWER_A = 97;
+const LOWER_Z = 122;
+const DELETE = 127;
+
+// The server's identifier characters: ASCII letters, digits, `$`, `_`, and anything from U+0080.
+function isWordChar(code: number): boolean {
+  return (
+    (code >= LOWER_A && code <= LOWER_Z) ||
+    (code >= UPPER_A && code <= UPPER_Z) ||
+    (code >= DIGIT_0 && code <= DIGIT_9) ||
+    code === UNDERSCORE ||
+    code === DOLLAR ||
+    code >= 0x80
+  );
+}
+
+// `-- ` starts a comment only when the dashes are followed by whitespace or a control character
+// (the end of input counts: the server reads a NUL there).
+function startsDashComment(sql: string, index: number): boolean {
+  if (index + 1 >= sql.length) return true;
+  const next = sql.charCodeAt(index + 1);
+  return next <= SPACE || next === DELETE;
+}
+
+const fail = (tokens: Token[], backslashInString: boolean, kind: LexFailure['kind'], reason: string): LexResult => ({
+  tokens,
+  failure: { kind, reason },
+  backslashInString,
+});
+
+export function lexSql(sql: string, options: LexOptions): LexResult {
+  const tokens: Token[] = [];
+  let depth = 0;
+  let backslashInString = false;
+  let index = 0;
+  const length = sql.length;
+
+  while (index < length) {
+    const code = sql.charCodeAt(index);
+
+    if (code <= SPACE || code === DELETE) {
+      // Whitespace and control characters separate tokens; a NUL outside a literal ends the
+      // statement for some servers and not others, so it is refused.
+      if (code === 0) return fail(tokens, backslashInString, 'unknown', 'a NUL character outside a literal');
+      index += 1;
+      continue;
+    }
+
+    if (code === HASH || (code === MINUS && sql.charCodeAt(index + 1) === MINUS && startsDashComment(sql, index + 1))) {
+      // Comments run to the next line feed only: the server ends them nowhere else.
+      const end = sql.indexOf('\n', index);
+      index = end === -1 ? length : end + 1;
+      continue;
+    }
+
+    if (code === SLASH && sql.charCodeAt(index + 1) === STAR) {
+      const third = sql.charCodeAt(index + 2);
+      if (third === BANG || (third === UPPER_M && sql.charCodeAt(index + 3) === BANG)) {
+        return fail(tokens, backslashInString, 'escape', 'an executable comment (/*! … */ or /*M! … */) runs hidden SQL');
+      }
+      const end = sql.indexOf('*/', index + 2);
+      if (end === -1) return fail(tokens, backslashInString, 'unknown', 'an unterminated /* comment');
+      index = end + 2;
+      continue;
+    }
+
+    if (code === SINGLE_QUOTE || code === DOUBLE_QUOTE || code === BACKTICK) {
+      // Doubled quotes stay inside; a backslash escapes the next character in strings (not in
+      // back-quoted identifiers) unless the server runs with NO_BACKSLASH_ESCAPES.
+      const quote = code;
+      const escapes = options.backslashEscapes && quote !== BACKTICK;
+      let cursor = index + 1;
+      let closed = false;
+      while (cursor < length) {
+        const inner = sql.charCodeAt(cursor);
+        if (inner === BACKSLASH && quote !== BACKTICK) {
+          backslashInString = true;
+          if (escapes) {
+            cursor += 2;
+            continue;
+          }
+        } else if (inner === quote) {
+          if (sql.charCodeAt(cursor + 1) === quote) {
+            cursor += 2;
+            continue;
+          }
+          closed = true;
+          break;
+        }
+        cursor += 1;
+      }
+      if (!closed) return fail(tokens, backslashInString, 'unknown', `an unterminated ${String.fromCharCode(quote)}-quoted literal`);
+      // The raw text between the quotes: enough to recognise names and values.
+      tokens.push({ type: quote === BACKTICK ? 'quoted-identifier' : 'string', value: sql.slice(index + 1, cursor), depth });
+      index = cursor + 1;
+      continue;
+    }
+
+    if (code === AT) {
+      // @user_var, @'quoted', @@scope.system_var: kept as one token, quotes included.
+      let cursor = index + 1;
+      if (sql.charCodeAt(cursor) === AT) cursor += 1;
+      const first = sql.charCodeAt(cursor);
+      if (first === SINGLE_QUOTE || first === DOUBLE_QUOTE || first === BACKTICK) {
+        const end = sql.indexOf(String.fromCharCode(first), cursor + 1);
+        if (end === -1) return fail(tokens, backslashInString, 'unknown', 'an unterminated quoted variable name');
+        cursor = end + 1;
+      } else {
+        while (cursor < length && (isWordChar(sql.charCodeAt(cursor)) || sql.charCodeAt(cursor) === DOT)) cursor += 1;
+      }
+      tokens.push({ type: 'variable', value: sql.slice(index, cursor).toUpperCase(), depth });
+      index = cursor;
+      continue;
+    }
+
+    if (isWordChar(code)) {
+      let cursor = index + 1;
+      while (cursor < length && isWordChar(sql.charCodeAt(cursor))) cursor += 1;
+      tokens.push({ type: 'word', value: sql.slice(index, cursor).toUpperCase(), depth });
+      index = cursor;
+      continue;
+    }
+
+    if (code === OPEN_PAREN) {
+      tokens.push({ type: 'punctuation', value: '(', depth });
+      depth += 1;
+    } else if (code === CLOSE_PAREN) {
+      depth -= 1;
+      if (depth < 0) return fail(tokens, backslashInString, 'unknown', 'a closing parenthesis without its opening one');
+      tokens.push({ type: 'punctuation', value: ')', depth });
+    } else {
+      tokens.push({ type: 'punctuation', value: sql[index]!, depth });
+    }
+    index += 1;
+  }
+
+  if (depth !== 0) return fail(tokens, backslashInString, 'unknown', 'an unclosed parenthesis');
+  return { tokens, backslashInString };
+}

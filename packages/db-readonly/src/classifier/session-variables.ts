@@ -1,0 +1,59 @@
+/**
+ * Session variables a driver, an ORM or a well-behaved app sets, none of which can make a read-only
+ * session write, lock or reach outside the server. Anything else is refused.
+ */
+export const SESSION_VARIABLES: ReadonlySet<string> = new Set([
+  'AUTOCOMMIT',
+  'BIG_TABLES',
+  'CHARACTER_SET_CLIENT',
+  'CHARACTER_SET_CONNECTION',
+  'CHARACTER_SET_RESULTS',
+  'COLLATION_CONNECTION',
+  'CTE_MAX_RECURSION_DEPTH',
+  'DEFAULT_WEEK_FORMAT',
+  'DIV_PRECISION_INCREMENT',
+  'EQ_RANGE_INDEX_DIVE_LIMIT',
+  'FOREIGN_KEY_CHECKS',
+  'GROUP_CONCAT_MAX_LEN',
+  'INNODB_LOCK_WAIT_TIMEOUT',
+  'INTERACTIVE_TIMEOUT',
+  'JOIN_BUFFER_SIZE',
+  'LC_MESSAGES',
+  'LC_TIME_NAMES',
+  'LOCK_WAIT_TIMEOUT',
+  'MAX_EXECUTION_TIME',
+  'MAX_HEAP_TABLE_SIZE',
+  'MAX_RECURSIVE_ITERATIONS',
+  'MAX_STATEMENT_TIME',
+  'NET_READ_TIMEOUT',
+  'NET_WRITE_TIMEOUT',
+  'OPTIMIZER_SWITCH',
+  'PROFILING',
+  'READ_BUFFER_SIZE',
+  'READ_RND_BUFFER_SIZE',
+  'SESSION_TRACK_SCHEMA',
+  'SESSION_TRACK_STATE_CHANGE',
+  'SESSION_TRACK_SYSTEM_VARIABLES',
+  'SESSION_TRACK_TRANSACTION_INFO',
+  'SORT_BUFFER_SIZE',
+  'SQL_AUTO_IS_NULL',
+  'SQL_BIG_SELECTS',
+  'SQL_MODE',
+  'SQL_NOTES',
+  'SQL_QUOTE_SHOW_CREATE',
+  'SQL_SAFE_UPDATES',
+  'SQL_SELECT_LIMIT',
+  'SQL_WARNINGS',
+  'TIME_ZONE',
+  'TMP_TABLE_SIZE',
+  'TRANSACTION_ISOLATION',
+  'TX_ISOLATION',
+  'UNIQUE_CHECKS',
+  'WAIT_TIMEOUT',
+]);
+
+/** The variables that hold the session's read-only switch; they may only be set on. */
+export const READ_ONLY_VARIABLES: ReadonlySet<string> = new Set(['TRANSACTION_READ_ONLY', 'TX_READ_ONLY']);
+
+/** sql_mode values that change the grammar far enough that this classifier would not read statements as the server does. */
+export const GRAMMAR_CHANGING_SQL_MODES: readonly string[] = ['ORACLE', 'MSSQL', 'DB2', 'POSTGRESQL', 'MAXDB'];
