@@ -8,6 +8,7 @@ export default defineConfig({
   resolve: {
     alias: {
       '@mirrorguard/core': source('./packages/core/src/index.ts'),
+      '@mirrorguard/db-readonly': source('./packages/db-readonly/src/index.ts'),
     },
   },
   test: {

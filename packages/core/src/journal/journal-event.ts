@@ -11,10 +11,11 @@ export type Dependency = 'db' | 'redis' | 'http' | (string & {});
  * - `replayed`: answered from a recording.
  * - `recorded`: run for real and recorded (the `record` profile).
  * - `passed`: let through to the real dependency.
+ * - `warned`: not a side effect but a weakness a guard found and carried on with (an account that can write).
  */
-export type JournalAction = 'blocked' | 'simulated' | 'shadowed' | 'replayed' | 'recorded' | 'passed';
+export type JournalAction = 'blocked' | 'simulated' | 'shadowed' | 'replayed' | 'recorded' | 'passed' | 'warned';
 
-export const JOURNAL_ACTIONS: readonly JournalAction[] = ['blocked', 'simulated', 'shadowed', 'replayed', 'recorded', 'passed'];
+export const JOURNAL_ACTIONS: readonly JournalAction[] = ['blocked', 'simulated', 'shadowed', 'replayed', 'recorded', 'passed', 'warned'];
 
 /** What a guard reports; the journal adds the rest. */
 export interface JournalEntry {

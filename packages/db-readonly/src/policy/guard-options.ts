@@ -1,0 +1,44 @@
+import { createJournal, type Journal } from '@mirrorguard/core';
+import type { SqlDialect } from '../classifier/classify-statement.ts';
+
+/**
+ * - `reject` (default): a refused statement fails with a `ReadOnlyViolationError`.
+ * - `simulate`: a write or DDL statement is answered with a plausible OK result instead, so request
+ *   flows go on as on the primary. Locks, escapes and server side effects are refused under both.
+ */
+export type StatementPolicy = 'reject' | 'simulate';
+
+export interface GuardMysql2Options {
+  /** What to do with a refused write. `reject` by default. */
+  readonly policy?: StatementPolicy;
+  /** Passed to the classifier. `mysql` by default; both get the same fail-closed rules. */
+  readonly dialect?: SqlDialect;
+  /** Where refused and simulated statements are journaled. A journal of the `mirror` profile with no sinks by default. */
+  readonly journal?: Journal;
+  /** Refuse every connection when the account can write (see `SHOW GRANTS`), instead of journaling a warning. */
+  readonly requireReadOnlyAccount?: boolean;
+  /** The first insert id a simulated INSERT answers with; each simulated insert takes the next. 2,000,000,000 by default. */
+  readonly firstSimulatedInsertId?: number;
+}
+
+export interface ResolvedGuardOptions {
+  readonly policy: StatementPolicy;
+  readonly dialect: SqlDialect;
+  readonly journal: Journal;
+  readonly requireReadOnlyAccount: boolean;
+  readonly firstSimulatedInsertId: number;
+}
+
+export function resolveGuardOptions(options: GuardMysql2Options = {}): ResolvedGuardOptions {
+  const policy = options.policy ?? 'reject';
+  if (policy !== 'reject' && policy !== 'simulate') throw new TypeError(`policy must be "reject" or "simulate", got ${JSON.stringify(policy)}`);
+  const first = options.firstSimulatedInsertId ?? 2_000_000_000;
+  if (!Number.isSafeInteger(first) || first < 1) throw new TypeError(`firstSimulatedInsertId must be a positive safe integer, got ${first}`);
+  return {
+    policy,
+    dialect: options.dialect ?? 'mysql',
+    journal: options.journal ?? createJournal({ profile: 'mirror' }),
+    requireReadOnlyAccount: options.requireReadOnlyAccount ?? false,
+    firstSimulatedInsertId: first,
+  };
+}
