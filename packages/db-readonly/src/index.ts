@@ -7,3 +7,9 @@ export type { GuardMysql2Options, StatementPolicy } from './policy/guard-options
 export type { SimulatedResult } from './policy/statement-policy.ts';
 export { readAccountPrivileges } from './server/account-privileges.ts';
 export type { AccountPrivileges } from './server/account-privileges.ts';
+export { mirrorDataSourceOptions } from './typeorm/mirror-data-source-options.ts';
+export type { MirrorDataSourceSettings } from './typeorm/mirror-data-source-options.ts';
+export { startTestTransaction } from './typeorm/test-transaction.ts';
+export type { TestTransaction } from './typeorm/test-transaction.ts';
+export { typeormProvider } from './typeorm/typeorm-provider.ts';
+export type { TypeOrmProviderOptions } from './typeorm/typeorm-provider.ts';
