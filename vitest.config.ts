@@ -28,6 +28,8 @@ export default defineConfig({
           include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
           exclude: ['test/package/**'],
           globalSetup: ['test/setup/services.ts'],
+          // The files share one MariaDB and one Redis: one at a time, so no check sees another's writes.
+          fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 60_000,
         },

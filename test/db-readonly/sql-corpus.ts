@@ -86,7 +86,7 @@ export const SESSION: readonly CorpusEntry[] = [
   { sql: "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_DATE'", kind: 'session' },
   { sql: 'SET @@session.group_concat_max_len = 100000, @row := 0', kind: 'session' },
   { sql: 'SET autocommit = 1', kind: 'session' },
-  { sql: 'SET SESSION transaction_read_only = ON', kind: 'session', note: 'turning read-only on is fine' },
+  { sql: 'SET SESSION tx_read_only = ON', kind: 'session', note: 'turning read-only on is fine' },
   { sql: 'SET @x = (SELECT COUNT(*) FROM products)', kind: 'session' },
   { sql: 'USE `mirrorguard_leak`', kind: 'session' },
 ];
