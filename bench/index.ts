@@ -2,12 +2,16 @@
 // as tables and written to bench/results/latest.json. BENCH_QUICK=1 shortens every run (a smoke test).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { contextMiddlewareBench } from './context-middleware/context-middleware.bench.ts';
+import { classifierBench } from './db-readonly/classifier.bench.ts';
+import { poolThroughputBench } from './db-readonly/pool-throughput.bench.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 const results = {
   node: process.version,
   date: new Date().toISOString(),
   contextMiddleware: await contextMiddlewareBench(quick ? { rounds: 1, seconds: 1 } : {}),
+  classifier: classifierBench(quick ? { rounds: 1 } : {}),
+  poolThroughput: await poolThroughputBench(quick ? { rounds: 1, seconds: 1 } : {}),
 };
 
 const folder = new URL('./results/', import.meta.url);

@@ -1,5 +1,5 @@
 import { existsSync, rmSync } from 'node:fs';
-import { Kysely, MysqlDialect, sql } from 'kysely';
+import { Kysely, MysqlDialect, sql, type Generated } from 'kysely';
 import mysql2 from 'mysql2';
 import mysql2Promise, { type Connection, type RowDataPacket } from 'mysql2/promise';
 import { DataSource } from 'typeorm';
@@ -152,7 +152,7 @@ describe('leak test: every refused statement, through mysql2, TypeORM and Kysely
     it('Kysely: raw SQL and the query builder', async () => {
       const { callback } = guarded(policy);
       // Kysely's types want a mysql2 pool; the guarded one is one.
-      const db = new Kysely<{ products: { id: number; name: string; price: string; stock: number }; orders: { id: number } }>({
+      const db = new Kysely<{ products: { id: Generated<number>; name: string; price: string; stock: number }; orders: { id: Generated<number> } }>({
         dialect: new MysqlDialect({ pool: callback.createPool({ uri: writerUrl, connectionLimit: 2 }) as never }),
       });
       closers.push(() => db.destroy());

@@ -349,7 +349,7 @@ function classifyText(sql: string, backslashEscapes: boolean): { result: Stateme
     return { result: refuse(failure.kind, firstWord, failure.reason), backslashInString: lexed.backslashInString };
   }
   const tokens = lexed.tokens;
-  const end = tokens.findIndex((token) => isPunctuation(token, ';'));
+  const end = lexed.firstSemicolon;
   if (end !== -1 && tokens.slice(end).some((token) => !isPunctuation(token, ';'))) {
     return { result: refuse('escape', firstWord, 'more than one statement'), backslashInString: lexed.backslashInString };
   }

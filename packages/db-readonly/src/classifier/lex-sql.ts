@@ -23,6 +23,8 @@ export interface LexFailure {
 
 export interface LexResult {
   readonly tokens: readonly Token[];
+  /** The index in `tokens` of the first `;`, or -1. */
+  readonly firstSemicolon: number;
   readonly failure?: LexFailure;
   /** A string literal held a backslash, so the reading depends on NO_BACKSLASH_ESCAPES. */
   readonly backslashInString: boolean;
@@ -46,6 +48,7 @@ const STAR = 42;
 const MINUS = 45;
 const DOT = 46;
 const SLASH = 47;
+const SEMICOLON = 59;
 const DIGIT_0 = 48;
 const DIGIT_9 = 57;
 const AT = 64;
@@ -81,6 +84,7 @@ function startsDashComment(sql: string, index: number): boolean {
 
 const fail = (tokens: Token[], backslashInString: boolean, kind: LexFailure['kind'], reason: string): LexResult => ({
   tokens,
+  firstSemicolon: -1,
   failure: { kind, reason },
   backslashInString,
 });
@@ -89,6 +93,7 @@ export function lexSql(sql: string, options: LexOptions): LexResult {
   const tokens: Token[] = [];
   let depth = 0;
   let backslashInString = false;
+  let firstSemicolon = -1;
   let index = 0;
   const length = sql.length;
 
@@ -186,11 +191,12 @@ export function lexSql(sql: string, options: LexOptions): LexResult {
       if (depth < 0) return fail(tokens, backslashInString, 'unknown', 'a closing parenthesis without its opening one');
       tokens.push({ type: 'punctuation', value: ')', depth });
     } else {
+      if (code === SEMICOLON && firstSemicolon === -1) firstSemicolon = tokens.length;
       tokens.push({ type: 'punctuation', value: sql[index]!, depth });
     }
     index += 1;
   }
 
   if (depth !== 0) return fail(tokens, backslashInString, 'unknown', 'an unclosed parenthesis');
-  return { tokens, backslashInString };
+  return { tokens, firstSemicolon, backslashInString };
 }

@@ -1,0 +1,89 @@
+import mysql2Promise from 'mysql2/promise';
+import { guardMysql2 } from '@mirrorguard/db-readonly';
+import { median } from '../support/load.ts';
+import { printTable } from '../support/table.ts';
+
+const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
+const DATABASE = 'mirrorguard_bench';
+const ROWS = 1_000;
+
+export interface PoolThroughputResult {
+  readonly rawQueriesPerSecond: number;
+  readonly guardedQueriesPerSecond: number;
+  readonly ratio: number;
+  readonly rawExecutePerSecond: number;
+  readonly guardedExecutePerSecond: number;
+  readonly executeRatio: number;
+}
+
+type Pool = ReturnType<typeof mysql2Promise.createPool>;
+
+async function prepareTable(): Promise<void> {
+  const admin = await mysql2Promise.createConnection({ uri: MYSQL_URL, multipleStatements: true });
+  await admin.query(`
+    CREATE DATABASE IF NOT EXISTS ${DATABASE};
+    USE ${DATABASE};
+    DROP TABLE IF EXISTS products;
+    CREATE TABLE products (id INT PRIMARY KEY, name VARCHAR(100) NOT NULL, price DECIMAL(10, 2) NOT NULL, stock INT NOT NULL);
+  `);
+  const rows = Array.from({ length: ROWS }, (_, i) => [i + 1, `product ${i + 1}`, (i % 100) + 0.99, i % 50]);
+  await admin.query('INSERT INTO products VALUES ?', [rows]);
+  await admin.end();
+}
+
+/** Primary-key SELECTs for `seconds` from `workers` concurrent loops; returns queries per second. */
+async function drive(pool: Pool, method: 'query' | 'execute', seconds: number, workers = 16): Promise<number> {
+  const deadline = performance.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async (_, worker) => {
+      let id = worker;
+      while (performance.now() < deadline) {
+        id = (id * 7919 + 1) % ROWS;
+        const sql = 'SELECT id, name, price, stock FROM products WHERE id = ?';
+        await (method === 'query' ? pool.query(sql, [id + 1]) : pool.execute(sql, [id + 1]));
+        done += 1;
+      }
+    }),
+  );
+  return done / seconds;
+}
+
+/** Raw mysql2 pool vs the guarded pool, same server, same statements, alternating rounds. */
+export async function poolThroughputBench({ rounds = 3, seconds = 4 } = {}): Promise<PoolThroughputResult> {
+  await prepareTable();
+  const uri = MYSQL_URL.replace(/\/[^/?]*(\?|$)/, `/${DATABASE}$1`);
+  const raw = mysql2Promise.createPool({ uri, connectionLimit: 8 });
+  const guarded = guardMysql2(mysql2Promise, { dialect: 'mariadb' }).createPool({ uri, connectionLimit: 8 });
+  const results = { rawQuery: [] as number[], guardedQuery: [] as number[], rawExecute: [] as number[], guardedExecute: [] as number[] };
+  try {
+    for (const pool of [raw, guarded]) await drive(pool, 'query', 1); // warm-up: connections, statement caches
+    for (let round = 0; round < rounds; round += 1) {
+      const order = round % 2 === 0 ? ([['raw', raw], ['guarded', guarded]] as const) : ([['guarded', guarded], ['raw', raw]] as const);
+      for (const [name, pool] of order) {
+        results[`${name}Query`].push(await drive(pool, 'query', seconds));
+        results[`${name}Execute`].push(await drive(pool, 'execute', seconds));
+      }
+    }
+  } finally {
+    await raw.end();
+    await guarded.end();
+  }
+  const result = {
+    rawQueriesPerSecond: median(results.rawQuery),
+    guardedQueriesPerSecond: median(results.guardedQuery),
+    ratio: median(results.guardedQuery) / median(results.rawQuery),
+    rawExecutePerSecond: median(results.rawExecute),
+    guardedExecutePerSecond: median(results.guardedExecute),
+    executeRatio: median(results.guardedExecute) / median(results.rawExecute),
+  };
+  printTable(
+    `MariaDB primary-key SELECT, 16 concurrent loops on a pool of 8, median of ${rounds} rounds of ${seconds} s`,
+    ['pool', 'query() / s', 'vs raw', 'execute() / s', 'vs raw'],
+    [
+      ['raw mysql2', result.rawQueriesPerSecond.toFixed(0), '1.000', result.rawExecutePerSecond.toFixed(0), '1.000'],
+      ['guardMysql2', result.guardedQueriesPerSecond.toFixed(0), result.ratio.toFixed(3), result.guardedExecutePerSecond.toFixed(0), result.executeRatio.toFixed(3)],
+    ],
+  );
+  return result;
+}
