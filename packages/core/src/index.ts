@@ -5,7 +5,7 @@ export type {
   RequestContextMiddleware,
   RequestContextMiddlewareOptions,
 } from './context/express-middleware.ts';
-export { getRequestContext, withRequestContext } from './context/request-context.ts';
+export { bindRequestContext, getRequestContext, withRequestContext } from './context/request-context.ts';
 export type { RequestContext, RequestContextInit } from './context/request-context.ts';
 export { requestIdFromHeaders, traceIdFromTraceparent } from './context/request-id.ts';
 export type { HeaderSource, RequestIdSource, ResolvedRequestId } from './context/request-id.ts';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { MirrorGuardError } from '../errors/mirrorguard-error.ts';
-import { getRequestContext, withRequestContext } from './request-context.ts';
+import { bindRequestContext, getRequestContext, withRequestContext } from './request-context.ts';
 
 describe('request context', () => {
   it('is undefined outside a request', () => {
@@ -54,6 +54,18 @@ describe('request context', () => {
   it('rejects an explicit id that cannot be journaled safely', () => {
     expect(() => withRequestContext({ requestId: 'two words' }, () => 0)).toThrow(MirrorGuardError);
     expect(() => withRequestContext({ requestId: '' }, () => 0)).toThrow(/request id "" is not accepted/);
+  });
+
+  it('binds a callback to the context it was bound in, or to none', async () => {
+    const inA = withRequestContext({ requestId: 'a' }, () => bindRequestContext((n: number) => `${getRequestContext()?.requestId}:${n}`));
+    const outside = bindRequestContext(() => getRequestContext()?.requestId);
+    // Called from inside another request, as a pool calls a waiter back from a release.
+    const [fromB, outsideFromB] = await withRequestContext({ requestId: 'b' }, async () => {
+      await sleep(1);
+      return [inA(7), outside()];
+    });
+    expect(fromB).toBe('a:7');
+    expect(outsideFromB).toBeUndefined();
   });
 
   it('shares one storage per process under a registry-wide key', () => {

@@ -80,6 +80,11 @@ export class ConnectionGuard {
       failDetached(command, this.#failure);
       return command;
     }
+    // The common case: nothing waiting, nothing to defer.
+    if (!answeredLocally && !this.#awaitingConfirmation && this.#queue.length === 0) {
+      if (internal?.barrier) this.#awaitingConfirmation = true;
+      return this.#send(command);
+    }
     this.#queue.push({ command, barrier: internal?.barrier ?? false, deferred: answeredLocally });
     this.#pump();
     return command;

@@ -16,7 +16,7 @@ const unsupported = (message: string): Error => new MirrorGuardError('MG_ERR_DB_
  * `prepare` (callback or promise, plain or streamed, SQL or options object) passes the classifier
  * first; every connection runs `SET SESSION TRANSACTION READ ONLY` and has it confirmed before the
  * app's first statement; multiple statements and LOCAL INFILE are off. Pass it where a library takes
- * the driver: TypeORM's `driver` option, Kysely's `MysqlDialect({ pool })`, Knex's or Drizzle's client.
+ * the driver: TypeORM's `driver` option, Kysely's `MysqlDialect({ pool })`, Drizzle's `drizzle(pool)`.
  */
 export function guardMysql2<M extends object>(mysql2: M, options?: GuardMysql2Options): M {
   const module = mysql2 as unknown as ModuleShape;

@@ -1,5 +1,4 @@
-import { AsyncResource } from 'node:async_hooks';
-import { MirrorGuardError } from '@mirrorguard/core';
+import { bindRequestContext, MirrorGuardError } from '@mirrorguard/core';
 import type { StatementPolicy } from '../policy/statement-policy.ts';
 import { AccountCheck } from '../server/account-check.ts';
 import { clearUnsafeFlags, withoutUnsafeOptions } from './client-flags.ts';
@@ -11,7 +10,7 @@ const GUARDED = new WeakSet<object>();
 
 /**
  * Guards a core mysql2 pool: every connection it hands out (to the app, and to its own query and
- * execute) is guarded and confirmed read-only first. The callback is bound to the caller's async
+ * execute) is guarded and confirmed read-only first. The callback is bound to the caller's request
  * context: a pool may hand a freed connection to a waiter from inside another request's release.
  */
 export function guardPool(pool: Mysql2Pool, policy: StatementPolicy): void {
@@ -26,7 +25,7 @@ export function guardPool(pool: Mysql2Pool, policy: StatementPolicy): void {
   const account = new AccountCheck(policy.options);
   const getConnection = pool.getConnection;
   pool.getConnection = function guardedGetConnection(this: Mysql2Pool, callback) {
-    const resume = AsyncResource.bind(callback);
+    const resume = bindRequestContext(callback);
     return getConnection.call(this, (error: unknown, connection?: Mysql2Connection) => {
       if (error || connection === undefined) return resume(error);
       ConnectionGuard.of(connection, policy, account).whenReadOnly((failure) => (failure ? resume(failure) : resume(null, connection)));
