@@ -1,4 +1,4 @@
-import { load, median, startServer } from '../support/load.ts';
+import { load, median, pairedRatio, startServer } from '../support/load.ts';
 import { printTable } from '../support/table.ts';
 
 const SERVER = new URL('./server.ts', import.meta.url);
@@ -16,7 +16,7 @@ export interface ContextMiddlewareResult {
  * by autocannon in alternating rounds (A B C, C B A, …) so that drift on a shared machine hits
  * every variant alike. The figure quoted is the median round.
  */
-export async function contextMiddlewareBench({ rounds = 3, seconds = 5 } = {}): Promise<ContextMiddlewareResult> {
+export async function contextMiddlewareBench({ rounds = 5, seconds = 3 } = {}): Promise<ContextMiddlewareResult> {
   const plain = await startServer(SERVER);
   const withContext = await startServer(SERVER, { BENCH_CONTEXT: '1' });
   const variants = [
@@ -39,23 +39,24 @@ export async function contextMiddlewareBench({ rounds = 3, seconds = 5 } = {}): 
     await plain.stop();
     await withContext.stop();
   }
-  const [base, context, generated] = variants.map((variant) => ({ ...variant, rps: median(variant.rps), p99: median(variant.p99) }));
+  const ratioTo = (variant: (typeof variants)[number]): number => pairedRatio(variants[0]!.rps, variant.rps);
+  const [base, context, generated] = variants.map((variant) => ({ ...variant, ratio: ratioTo(variant), rps: median(variant.rps), p99: median(variant.p99) }));
   printTable(
-    `Express: request-context middleware (autocannon, 50 connections, ${rounds} rounds of ${seconds} s, Node ${process.version})`,
+    `Express: request-context middleware (autocannon, 50 connections, ${rounds} alternating rounds of ${seconds} s, Node ${process.version}; "vs without" is the median of per-round ratios)`,
     ['variant', 'req/s (median)', 'p99 ms', 'errors', 'vs without'],
     [base!, context!, generated!].map((row) => [
       row.name,
       row.rps.toFixed(0),
       row.p99.toFixed(1),
       String(row.errors),
-      (row.rps / base!.rps).toFixed(3),
+      row.ratio.toFixed(3),
     ]),
   );
   return {
     plainRps: base!.rps,
     contextRps: context!.rps,
     generatedRps: generated!.rps,
-    ratio: context!.rps / base!.rps,
-    generatedRatio: generated!.rps / base!.rps,
+    ratio: context!.ratio,
+    generatedRatio: generated!.ratio,
   };
 }

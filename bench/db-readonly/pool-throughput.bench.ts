@@ -1,6 +1,6 @@
 import mysql2Promise from 'mysql2/promise';
 import { guardMysql2 } from '@mirrorguard/db-readonly';
-import { median } from '../support/load.ts';
+import { median, pairedRatio } from '../support/load.ts';
 import { printTable } from '../support/table.ts';
 
 const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test';
@@ -50,7 +50,7 @@ async function drive(pool: Pool, method: 'query' | 'execute', seconds: number, w
 }
 
 /** Raw mysql2 pool vs the guarded pool, same server, same statements, alternating rounds. */
-export async function poolThroughputBench({ rounds = 3, seconds = 4 } = {}): Promise<PoolThroughputResult> {
+export async function poolThroughputBench({ rounds = 8, seconds = 2 } = {}): Promise<PoolThroughputResult> {
   await prepareTable();
   const uri = MYSQL_URL.replace(/\/[^/?]*(\?|$)/, `/${DATABASE}$1`);
   const raw = mysql2Promise.createPool({ uri, connectionLimit: 8 });
@@ -72,13 +72,13 @@ export async function poolThroughputBench({ rounds = 3, seconds = 4 } = {}): Pro
   const result = {
     rawQueriesPerSecond: median(results.rawQuery),
     guardedQueriesPerSecond: median(results.guardedQuery),
-    ratio: median(results.guardedQuery) / median(results.rawQuery),
+    ratio: pairedRatio(results.rawQuery, results.guardedQuery),
     rawExecutePerSecond: median(results.rawExecute),
     guardedExecutePerSecond: median(results.guardedExecute),
-    executeRatio: median(results.guardedExecute) / median(results.rawExecute),
+    executeRatio: pairedRatio(results.rawExecute, results.guardedExecute),
   };
   printTable(
-    `MariaDB primary-key SELECT, 16 concurrent loops on a pool of 8, median of ${rounds} rounds of ${seconds} s`,
+    `MariaDB primary-key SELECT, 16 concurrent loops on a pool of 8, ${rounds} alternating rounds of ${seconds} s (medians; "vs raw" is the median of per-round ratios)`,
     ['pool', 'query() / s', 'vs raw', 'execute() / s', 'vs raw'],
     [
       ['raw mysql2', result.rawQueriesPerSecond.toFixed(0), '1.000', result.rawExecutePerSecond.toFixed(0), '1.000'],

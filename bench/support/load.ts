@@ -46,3 +46,11 @@ export function median(values: readonly number[]): number {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
+
+/**
+ * The median of the per-round ratios candidate[i] / baseline[i]. Rounds run back to back, so a
+ * slow spell of a shared machine hits both sides of a pair alike; the pairs cancel it.
+ */
+export function pairedRatio(baseline: readonly number[], candidate: readonly number[]): number {
+  return median(baseline.map((value, round) => candidate[round]! / value));
+}

@@ -102,10 +102,21 @@ export class ConnectionGuard {
       return true;
     }
     // A prepared statement's later executions cannot be answered locally, so a Prepare never simulates.
-    const decision = this.#policy.decide(sql, { cacheable: type === 'Prepare', canSimulate: type === 'Query' });
+    const decision =
+      type === 'Query'
+        ? this.#policy.decide(this.#asIntercepted(command, sql), { canSimulate: true })
+        : this.#policy.decide(sql, { canSimulate: false });
     if (decision.outcome === 'reject') answerWithError(command, decision.error);
     else if (decision.outcome === 'simulate') answerWithResult(command, decision.result);
     return decision.outcome !== 'pass';
+  }
+
+  /** The query with its template and values, when mysql2 filled it in the default way (no custom format, no named placeholders). */
+  #asIntercepted(command: Mysql2Command, sql: string): { sql: string; template?: unknown; values?: unknown } {
+    const query = command as Mysql2Command & { _queryOptions?: { sql?: unknown }; values?: unknown; namedPlaceholders?: unknown };
+    const config = this.#connection.config as { queryFormat?: unknown; namedPlaceholders?: unknown };
+    if (typeof config.queryFormat === 'function' || query.namedPlaceholders || config.namedPlaceholders) return { sql };
+    return { sql, template: query._queryOptions?.sql, values: query.values };
   }
 
   #pump(): void {

@@ -1,6 +1,7 @@
 import { classifyStatement, type StatementClassification } from '../classifier/classify-statement.ts';
 import { ReadOnlyViolationError } from '../errors/read-only-violation-error.ts';
 import type { ResolvedGuardOptions } from './guard-options.ts';
+import { hasOnlyRealPlaceholders, hasPlainValues } from './query-template.ts';
 
 /** The OK result a simulated write is answered with: the fields of mysql2's `ResultSetHeader`. */
 export interface SimulatedResult {
@@ -22,6 +23,22 @@ const PASS: Decision = { outcome: 'pass' };
 const SERVER_STATUS_AUTOCOMMIT = 2;
 const CACHE_LIMIT = 1_000;
 
+/** A query() as intercepted: the text to be sent and, where mysql2 kept them, its template and values. */
+export interface InterceptedQuery {
+  readonly sql: string;
+  readonly template?: unknown;
+  readonly values?: unknown;
+}
+
+interface TemplateVerdict {
+  readonly verdict: StatementClassification;
+  /** The verdict holds for every plain filling of the template. */
+  readonly holdsForPlainValues: boolean;
+}
+
+// Kinds whose verdict cannot depend on a literal: a SET's can (sql_mode, the read-only switch).
+const VALUE_INDEPENDENT_KINDS = new Set(['read', 'write', 'ddl']);
+
 /**
  * Classifies each statement, applies the policy and journals what it refused or simulated. One per
  * guarded module; templates (prepared statements) are cached, formatted query text is not.
@@ -30,6 +47,7 @@ export class StatementPolicy {
   readonly options: ResolvedGuardOptions;
   #nextInsertId: number;
   readonly #templates = new Map<string, StatementClassification>();
+  readonly #queryTemplates = new Map<string, TemplateVerdict>();
 
   constructor(options: ResolvedGuardOptions) {
     this.options = options;
@@ -47,6 +65,26 @@ export class StatementPolicy {
     return verdict;
   }
 
+  /**
+   * The verdict for a query(): from the cached template when that provably reads the same as the
+   * text to be sent (plain values, real placeholders, a kind no literal can change), else from the
+   * text itself.
+   */
+  classifyQuery(query: InterceptedQuery): StatementClassification {
+    const { template } = query;
+    if (typeof template === 'string' && hasPlainValues(query.values)) {
+      let cached = this.#queryTemplates.get(template);
+      if (cached === undefined) {
+        const verdict = classifyStatement(template, { dialect: this.options.dialect });
+        cached = { verdict, holdsForPlainValues: VALUE_INDEPENDENT_KINDS.has(verdict.kind) && hasOnlyRealPlaceholders(template) };
+        if (this.#queryTemplates.size >= CACHE_LIMIT) this.#queryTemplates.delete(this.#queryTemplates.keys().next().value!);
+        this.#queryTemplates.set(template, cached);
+      }
+      if (cached.holdsForPlainValues) return cached.verdict;
+    }
+    return classifyStatement(query.sql, { dialect: this.options.dialect });
+  }
+
   /** Whether the policy would simulate this statement rather than refuse or pass it. */
   simulates(verdict: StatementClassification): boolean {
     return !verdict.allowed && this.options.policy === 'simulate' && (verdict.kind === 'write' || verdict.kind === 'ddl');
@@ -54,10 +92,12 @@ export class StatementPolicy {
 
   /**
    * Decides, and journals a refusal or a simulation. Call it where the statement is intercepted,
-   * synchronously. `canSimulate: false` where no local answer can stand in (a prepared statement).
+   * synchronously: a prepared statement's text (cached), or a query as intercepted. `canSimulate:
+   * false` where no local answer can stand in (a prepared statement).
    */
-  decide(sql: string, { cacheable, canSimulate }: { cacheable: boolean; canSimulate: boolean }): Decision {
-    const verdict = this.classify(sql, cacheable);
+  decide(statement: string | InterceptedQuery, { canSimulate }: { canSimulate: boolean }): Decision {
+    const sql = typeof statement === 'string' ? statement : statement.sql;
+    const verdict = typeof statement === 'string' ? this.classify(statement, true) : this.classifyQuery(statement);
     if (verdict.allowed) return PASS;
     if (canSimulate && this.simulates(verdict)) {
       const insert = verdict.keyword === 'INSERT' || verdict.keyword === 'REPLACE';

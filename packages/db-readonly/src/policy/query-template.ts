@@ -1,0 +1,48 @@
+import { lexSql } from '../classifier/lex-sql.ts';
+
+// mysql2's query() fills each `?` with an escaped literal. When every value is "plain", the filled-in
+// statement reads exactly like its template with literals in place of the placeholders, so the
+// template's verdict holds for it and can be cached. Plain means the escaped form is a number,
+// TRUE/FALSE/NULL, or a quoted string with no quote, backslash or control character inside: a
+// string mysql2 escapes with a backslash would read differently under NO_BACKSLASH_ESCAPES.
+const PLAIN_STRING = /^[^'"`\\\x00-\x1f\x7f]*$/;
+
+function isPlainValue(value: unknown): boolean {
+  switch (typeof value) {
+    case 'number':
+      return Number.isFinite(value);
+    case 'bigint':
+    case 'boolean':
+    case 'undefined':
+      return true;
+    case 'string':
+      return PLAIN_STRING.test(value);
+    case 'object':
+      return value === null || (value instanceof Date && !Number.isNaN(value.getTime()));
+    default:
+      return false;
+  }
+}
+
+/** Whether every value fills a placeholder with a plain literal (see above). */
+export function hasPlainValues(values: unknown): boolean {
+  if (values === undefined) return true;
+  return Array.isArray(values) && values.every(isPlainValue);
+}
+
+/**
+ * Whether every `?` of the template is a real placeholder: mysql2's format() also replaces a `?`
+ * inside a string, a comment or a quoted name, which would change how the statement reads. `??`
+ * (identifier placeholders) never qualifies: an identifier can name a function.
+ */
+export function hasOnlyRealPlaceholders(template: string): boolean {
+  if (template.includes('??')) return false;
+  let marks = 0;
+  for (let index = template.indexOf('?'); index !== -1; index = template.indexOf('?', index + 1)) marks += 1;
+  if (marks === 0) return true;
+  const lexed = lexSql(template, { backslashEscapes: true });
+  if (lexed.failure !== undefined || lexed.backslashInString) return false;
+  let placeholders = 0;
+  for (const token of lexed.tokens) if (token.type === 'punctuation' && token.value === '?') placeholders += 1;
+  return placeholders === marks;
+}

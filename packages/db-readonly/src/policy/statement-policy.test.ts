@@ -1,0 +1,98 @@
+import mysql2 from 'mysql2';
+import { describe, expect, it } from 'vitest';
+import { createJournal, memorySink } from '@mirrorguard/core';
+import { CORPUS } from '../../../../test/db-readonly/sql-corpus.ts';
+import { classifyStatement } from '../classifier/classify-statement.ts';
+import { resolveGuardOptions } from './guard-options.ts';
+import { hasOnlyRealPlaceholders, hasPlainValues } from './query-template.ts';
+import { StatementPolicy } from './statement-policy.ts';
+
+const policy = (options: Parameters<typeof resolveGuardOptions>[0] = {}) => new StatementPolicy(resolveGuardOptions(options));
+
+// Plain values chosen to hurt if a template verdict were reused wrongly: keywords, comment and
+// statement markers, function names, all without quotes or backslashes.
+const PLAIN_VALUE_SETS: unknown[][] = [
+  [1],
+  ['FOR UPDATE'],
+  ['GET_LOCK(1)'],
+  ['; DELETE FROM orders'],
+  ['*/ DROP TABLE x /*'],
+  ['-- x'],
+  ['# x'],
+  ['INTO OUTFILE x'],
+  [true, null, undefined],
+  [new Date(0), 123n, -4.5],
+];
+const ADVERSARIAL_TEMPLATES = [
+  "SELECT '?' FROM products",
+  'SELECT * FROM products WHERE id = ? -- ?',
+  'SELECT * FROM products WHERE id = ? /* ? */',
+  'SELECT `?` FROM products',
+  'SELECT ??(1)',
+  'SELECT ? FROM ??',
+  'SET sql_mode = ?',
+  'SET tx_read_only = ?',
+  'SELECT ?, ? FROM products WHERE name = ? LIMIT ?',
+  'SELECT a? FROM products',
+  "SELECT 'it\\'s ?' FROM products WHERE id = ?",
+];
+
+describe('StatementPolicy.classifyQuery', () => {
+  it('reuses a template verdict only where it reads the same as the text mysql2 sends', () => {
+    const subject = policy();
+    const templates = [...CORPUS.map((entry) => entry.sql), ...ADVERSARIAL_TEMPLATES];
+    let reused = 0;
+    for (const template of templates) {
+      const marks = template.split('?').length - 1;
+      for (const set of PLAIN_VALUE_SETS) {
+        const values = Array.from({ length: Math.max(marks, 1) }, (_, i) => set[i % set.length]);
+        const sql = mysql2.format(template, values);
+        const viaTemplate = subject.classifyQuery({ sql, template, values });
+        const direct = classifyStatement(sql);
+        expect({ template, values: values.map(String), allowed: viaTemplate.allowed }).toEqual({ template, values: values.map(String), allowed: direct.allowed });
+        if (!direct.allowed) expect(viaTemplate.kind).toBe(direct.kind);
+        if (viaTemplate !== direct && hasOnlyRealPlaceholders(template)) reused += 1;
+      }
+    }
+    expect(reused).toBeGreaterThan(100);
+  });
+
+  it('falls back to the sent text for the cases a template cannot speak for', () => {
+    const subject = policy();
+    const check = (template: string, values: unknown[]) => subject.classifyQuery({ sql: mysql2.format(template, values), template, values });
+    // Current mysql2 leaves a quoted `?` alone (older versions filled it in); either way the text sent decides.
+    expect(check("SELECT '?' FROM products", ['FOR UPDATE'])).toEqual(classifyStatement(mysql2.format("SELECT '?' FROM products", ['FOR UPDATE'])));
+    expect(check('SELECT ??(1)', ['GET_LOCK'])).toMatchObject({ allowed: false, kind: 'lock' });
+    expect(check('SET sql_mode = ?', ['ORACLE'])).toMatchObject({ allowed: false });
+    expect(check('SELECT ?', ["x' , GET_LOCK('a', 1), '"])).toMatchObject({ allowed: false, kind: 'lock' });
+    expect(check('SELECT ?', [mysql2.raw('GET_LOCK(1, 1)')])).toMatchObject({ allowed: false, kind: 'lock' });
+  });
+
+  it('knows which values are plain and which placeholders are real', () => {
+    expect(hasPlainValues([1, 'a b', null, true, new Date(0), 2n, undefined])).toBe(true);
+    for (const value of ["it's", 'back\\slash', 'line\nfeed', { a: 1 }, [1], Buffer.from('x'), Number.NaN, mysql2.raw('1')]) {
+      expect(hasPlainValues([value])).toBe(false);
+    }
+    expect(hasOnlyRealPlaceholders('SELECT ? FROM t WHERE a = ?')).toBe(true);
+    expect(hasOnlyRealPlaceholders("SELECT '?'")).toBe(false);
+    expect(hasOnlyRealPlaceholders('SELECT ?? FROM t')).toBe(false);
+  });
+});
+
+describe('StatementPolicy.decide', () => {
+  it('journals a refusal with the text sent, and simulates only where it can', () => {
+    const sink = memorySink();
+    const subject = policy({ policy: 'simulate', journal: createJournal({ profile: 'mirror', sinks: [sink] }), firstSimulatedInsertId: 10 });
+    const template = 'INSERT INTO t (a) VALUES (?)';
+    expect(subject.decide({ sql: mysql2.format(template, [7]), template, values: [7] }, { canSimulate: true })).toMatchObject({
+      outcome: 'simulate',
+      result: { insertId: 10, affectedRows: 1 },
+    });
+    expect(subject.decide(template, { canSimulate: false })).toMatchObject({ outcome: 'reject', error: { errno: 1792 } });
+    expect(sink.events().map((event) => [event.action, event.operation])).toEqual([
+      ['simulated', 'INSERT INTO t (a) VALUES (7)'],
+      ['blocked', template],
+    ]);
+    expect(sink.events()[1]?.reason).toContain('a prepared statement cannot be simulated');
+  });
+});
