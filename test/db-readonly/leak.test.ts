@@ -106,14 +106,24 @@ describe('leak test: every refused statement, through mysql2, TypeORM and Kysely
   };
 
   describe.each(['reject', 'simulate'] as const)('%s policy', (policy) => {
-    it(`raw mysql2: query, execute and prepare, callback and promise (${REFUSED.length} statements each)`, async () => {
+    it(`raw mysql2: query, execute and prepare, callback and promise, pools and a pool cluster (${REFUSED.length} statements each)`, async () => {
       const { callback, promise } = guarded(policy);
       const pool = promise.createPool({ uri: writerUrl, connectionLimit: 3 });
       const connection = callback.createConnection({ uri: writerUrl });
-      closers.push(() => pool.end(), () => new Promise((resolve) => connection.end(resolve)));
+      const cluster = promise.createPoolCluster();
+      cluster.add('NODE', { uri: writerUrl, connectionLimit: 2 });
+      closers.push(() => pool.end(), () => new Promise((resolve) => connection.end(resolve)), () => cluster.end());
       for (const { sql: statement, kind } of REFUSED) {
         const values = placeholders(statement);
         await expectRefused('promise query', statement, () => pool.query(statement, values), policy, kind);
+        await expectRefused('promise cluster', statement, async () => {
+          const clustered = await cluster.getConnection('NODE');
+          try {
+            return await clustered.query(statement, values);
+          } finally {
+            clustered.release();
+          }
+        }, policy, kind);
         await expectRefused('promise execute', statement, () => pool.execute(statement, values), policy, kind);
         await expectRefused('callback query', statement, () => new Promise((resolve, reject) => connection.query(statement, values, (error, rows) => (error ? reject(error) : resolve(rows)))), policy, kind);
         // A prepared statement is refused under every policy: its executions could not be simulated.
@@ -174,7 +184,7 @@ describe('leak test: every refused statement, through mysql2, TypeORM and Kysely
 
   it('every refusal was as the policy says', () => {
     expect(unexpected).toEqual([]);
-    expect(journalSink.events().filter((event) => event.action === 'blocked').length).toBeGreaterThan(REFUSED.length * 6);
+    expect(journalSink.events().filter((event) => event.action === 'blocked').length).toBeGreaterThan(REFUSED.length * 7);
     expect(journalSink.events().filter((event) => event.action === 'simulated').length).toBeGreaterThan(0);
   });
 

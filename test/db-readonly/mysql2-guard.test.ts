@@ -187,6 +187,45 @@ describe('guardMysql2 against MariaDB', () => {
     });
   });
 
+  describe('pool clusters', () => {
+    it('guards every node, added before or after, through namespaces and getConnection', async () => {
+      const { mysql, sink } = setup();
+      const cluster = mysql.createPoolCluster();
+      cluster.add('PRIMARY', { uri: leakUrl(), connectionLimit: 1 });
+      cluster.add('REPLICA1', { uri: leakUrl(), connectionLimit: 1, multipleStatements: true });
+      const query = (sql: string, pattern = '*') =>
+        new Promise((resolve, reject) => cluster.of(pattern).query(sql, (error, rows) => (error ? reject(error) : resolve(rows))));
+      expect(await query('SELECT COUNT(*) AS n FROM products')).toEqual([{ n: 3 }]);
+      await expect(query('DELETE FROM orders', 'REPLICA*')).rejects.toMatchObject({ errno: 1792, statementKind: 'write' });
+      cluster.add('REPLICA2', { uri: leakUrl(), connectionLimit: 1 });
+      await expect(query('UPDATE products SET stock = 0', 'REPLICA2')).rejects.toMatchObject({ errno: 1792 });
+      const readOnly = await new Promise((resolve, reject) =>
+        cluster.getConnection('REPLICA2', (error, connection) => {
+          if (error) return reject(error);
+          connection.query(READ_ONLY_CHECK, (queryError, rows) => {
+            connection.release();
+            return queryError ? reject(queryError) : resolve(rows);
+          });
+        }),
+      );
+      expect(isReadOnly(readOnly)).toBe(true);
+      expect(sink.events().filter((event) => event.action === 'blocked')).toHaveLength(2);
+      await new Promise<void>((resolve) => cluster.end(() => resolve()));
+    });
+
+    it('guards the promise cluster the same way', async () => {
+      const { mysqlPromise } = setup();
+      const cluster = mysqlPromise.createPoolCluster();
+      cluster.add('PRIMARY', { uri: leakUrl(), connectionLimit: 1 });
+      const connection = await cluster.getConnection('PRIMARY');
+      await expect(connection.query('DELETE FROM orders')).rejects.toMatchObject({ errno: 1792 });
+      const [rows] = await connection.query('SELECT name FROM products WHERE id = 3');
+      expect(rows).toEqual([{ name: 'chair' }]);
+      connection.release();
+      await cluster.end();
+    });
+  });
+
   describe('the account', () => {
     it('refuses every connection when a read-only account is required and this one can write', async () => {
       const { mysqlPromise, sink } = setup({ requireReadOnlyAccount: true });

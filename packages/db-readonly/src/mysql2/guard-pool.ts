@@ -33,11 +33,25 @@ export function guardPool(pool: Mysql2Pool, policy: StatementPolicy): void {
   };
 }
 
-/** Guards a core pool cluster: each pool it holds, including those added later. */
+/**
+ * Guards a core pool cluster: each pool it holds, including those added later. Every acquisition —
+ * getConnection, a namespace's query or execute, the promise wrapper (whose `add` calls the
+ * prototype, past any wrapper on the instance) — passes `_getConnection`, where the node's pool is
+ * guarded before its first connection is made.
+ */
 export function guardPoolCluster(cluster: Mysql2PoolCluster, policy: StatementPolicy): void {
   if (GUARDED.has(cluster)) return;
-  assertShape(typeof cluster?.add === 'function' && typeof cluster._nodes === 'object', 'the pool cluster', unsupported);
+  assertShape(
+    typeof cluster?.add === 'function' && typeof cluster._getConnection === 'function' && typeof cluster._nodes === 'object',
+    'the pool cluster',
+    unsupported,
+  );
   GUARDED.add(cluster);
+  const getConnection = cluster._getConnection;
+  cluster._getConnection = function guardedGetConnection(this: Mysql2PoolCluster, node, callback) {
+    guardPool(node.pool, policy);
+    return getConnection.call(this, node, callback);
+  };
   const add = cluster.add;
   cluster.add = function guardedAdd(this: Mysql2PoolCluster, ...args: unknown[]) {
     // add(config) or add(id, config)

@@ -38,6 +38,8 @@ export interface Mysql2Pool extends EventEmitter {
 export interface Mysql2PoolCluster extends EventEmitter {
   add(...args: unknown[]): unknown;
   _nodes?: Record<string, { pool: Mysql2Pool }>;
+  /** Where every acquisition passes, from getConnection, namespaces and the promise wrapper alike. */
+  _getConnection(node: { pool: Mysql2Pool }, callback: (...args: unknown[]) => void): unknown;
 }
 
 export function assertShape(condition: boolean, what: string, fail: (message: string) => Error): asserts condition {
