@@ -33,32 +33,35 @@ async function guardsFor(profile: Profile, guard: { policy?: 'reject' | 'simulat
   return { guards, sink, db: guards.db as DataSource };
 }
 
+/** Builds the guards for a describe block (and closes them after it), with the table checksums from before. */
+function useGuards(profile: Profile, guard: { policy?: 'reject' | 'simulate' } = {}) {
+  const state = {} as { db: DataSource; sink: ReturnType<typeof memorySink>; before: string; close: () => Promise<void> };
+  beforeAll(async () => {
+    state.before = await tableChecksums();
+    const made = await guardsFor(profile, guard);
+    Object.assign(state, { db: made.db, sink: made.sink, close: made.guards.close });
+  });
+  afterAll(() => state.close());
+  return state;
+}
+
 describe('TypeORM through the provider', () => {
   beforeAll(createLeakSchema);
 
   describe('mirror profile, reject policy', () => {
-    let db: DataSource;
-    let close: () => Promise<void>;
-    let sink: ReturnType<typeof memorySink>;
-    let before: string;
-
-    beforeAll(async () => {
-      before = await tableChecksums();
-      ({ db, sink, guards: { close } } = await guardsFor('mirror'));
-    });
-    afterAll(() => close());
+    const mirror = useGuards('mirror');
 
     it('forced the start-up writes off and turned the database cache off, journaling each', () => {
-      expect(db.options).toMatchObject({ synchronize: false, migrationsRun: false, dropSchema: false, cache: false });
-      expect(sink.events().filter((event) => event.action === 'blocked').map((event) => event.operation)).toEqual([
+      expect(mirror.db.options).toMatchObject({ synchronize: false, migrationsRun: false, dropSchema: false, cache: false });
+      expect(mirror.sink.events().filter((event) => event.action === 'blocked').map((event) => event.operation)).toEqual([
         'TypeORM option synchronize: true',
         'TypeORM option cache: database',
       ]);
     });
 
     it('runs find, findOne, joins, pagination, count, transactions and raw queries', async () => {
-      const products = db.getRepository<Product>('Product');
-      const orders = db.getRepository<Order>('Order');
+      const products = mirror.db.getRepository<Product>('Product');
+      const orders = mirror.db.getRepository<Order>('Order');
       expect(await products.findOne({ where: { id: 1 } })).toMatchObject({ name: 'lamp', stock: 10 });
       expect((await products.find({ order: { price: 'DESC' } })).map((p) => p.name)).toEqual(['desk', 'chair', 'lamp']);
       const withProducts = await orders.find({ relations: { product: true }, order: { id: 'ASC' } });
@@ -67,7 +70,7 @@ describe('TypeORM through the provider', () => {
       expect({ ids: page.map((o) => o.id), total }).toEqual({ ids: [2], total: 3 });
       expect(await products.count({ where: { stock: 7 } })).toBe(1);
       expect(await products.exists({ where: { name: 'desk' } })).toBe(true);
-      const sold = await db
+      const sold = await mirror.db
         .createQueryBuilder()
         .select('p.name', 'name')
         .addSelect('SUM(o.quantity)', 'sold')
@@ -77,9 +80,9 @@ describe('TypeORM through the provider', () => {
         .orderBy('sold', 'DESC')
         .getRawMany();
       expect(sold).toEqual([{ name: 'lamp', sold: '3' }, { name: 'desk', sold: '1' }]);
-      const inTransaction = await db.transaction('READ COMMITTED', (manager) => manager.count(ProductSchema));
+      const inTransaction = await mirror.db.transaction('READ COMMITTED', (manager) => manager.count(ProductSchema));
       expect(inTransaction).toBe(3);
-      expect(await db.query('SELECT COUNT(*) AS n FROM orders WHERE quantity >= ?', [1])).toEqual([{ n: '3' }]);
+      expect(await mirror.db.query('SELECT COUNT(*) AS n FROM orders WHERE quantity >= ?', [1])).toEqual([{ n: '3' }]);
     });
 
     it.each([
@@ -96,46 +99,37 @@ describe('TypeORM through the provider', () => {
         'lock',
       ],
     ] as const)('refuses %s with QueryFailedError, as a read-only server would', async (_name, operation, kind) => {
-      const error = await operation(db).then(() => undefined, (caught: unknown) => caught);
+      const error = await operation(mirror.db).then(() => undefined, (caught: unknown) => caught);
       expect(error).toBeInstanceOf(QueryFailedError);
       expect(error).toMatchObject({ code: 'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION', errno: 1792, driverError: { statementKind: kind } });
     });
 
     it('left the tables untouched', async () => {
-      expect(await tableChecksums()).toBe(before);
+      expect(await tableChecksums()).toBe(mirror.before);
     });
   });
 
   describe('mirror profile, simulate policy', () => {
-    let db: DataSource;
-    let close: () => Promise<void>;
-    let sink: ReturnType<typeof memorySink>;
-    let before: string;
-
-    beforeAll(async () => {
-      before = await tableChecksums();
-      ({ db, sink, guards: { close } } = await guardsFor('mirror', { policy: 'simulate' }));
-    });
-    afterAll(() => close());
+    const mirror = useGuards('mirror', { policy: 'simulate' });
 
     it('lets save, update, delete and increment go on with plausible results, and changes nothing', async () => {
-      const products = db.getRepository<Product>('Product');
+      const products = mirror.db.getRepository<Product>('Product');
       const saved = await products.save({ name: 'sofa', price: '300.00', stock: 1 });
       expect(saved.id).toBe(2_000_000_000);
       expect((await products.update({ id: 2 }, { stock: 0 })).affected).toBe(1);
-      expect((await db.getRepository<Order>('Order').delete({ id: 3 })).affected).toBe(1);
+      expect((await mirror.db.getRepository<Order>('Order').delete({ id: 3 })).affected).toBe(1);
       await products.increment({ id: 1 }, 'stock', 5);
-      expect(sink.events().filter((event) => event.action === 'simulated').map((event) => event.operation.split(' ')[0])).toEqual([
+      expect(mirror.sink.events().filter((event) => event.action === 'simulated').map((event) => event.operation.split(' ')[0])).toEqual([
         'INSERT',
         'UPDATE',
         'DELETE',
         'UPDATE',
       ]);
-      expect(await tableChecksums()).toBe(before);
+      expect(await tableChecksums()).toBe(mirror.before);
     });
 
     it('still refuses a pessimistic_write lock', async () => {
-      const locking = db.transaction((manager) => manager.findOne(ProductSchema, { where: { id: 1 }, lock: { mode: 'pessimistic_write' } }));
+      const locking = mirror.db.transaction((manager) => manager.findOne(ProductSchema, { where: { id: 1 }, lock: { mode: 'pessimistic_write' } }));
       await expect(locking).rejects.toMatchObject({ driverError: { statementKind: 'lock' } });
     });
   });
@@ -155,39 +149,31 @@ describe('TypeORM through the provider', () => {
   });
 
   describe('test profile with a transaction per test', () => {
-    let db: DataSource;
-    let close: () => Promise<void>;
+    const test = useGuards('test');
     let transaction: TestTransaction;
-    let before: string;
-
-    beforeAll(async () => {
-      before = await tableChecksums();
-      ({ db, guards: { close } } = await guardsFor('test'));
-    });
-    afterAll(() => close());
     beforeEach(async () => {
-      transaction = await startTestTransaction(db);
+      transaction = await startTestTransaction(test.db);
     });
     afterEach(() => transaction.rollback());
 
     it('writes freely inside the test', async () => {
-      const products = db.getRepository<Product>('Product');
+      const products = test.db.getRepository<Product>('Product');
       const saved = await products.save({ name: 'sofa', price: '300.00', stock: 1 });
-      await db.transaction((manager) => manager.update(ProductSchema, { id: saved.id }, { stock: 2 }));
-      await db.query('DELETE FROM orders');
+      await test.db.transaction((manager) => manager.update(ProductSchema, { id: saved.id }, { stock: 2 }));
+      await test.db.query('DELETE FROM orders');
       expect(await products.findOneByOrFail({ name: 'sofa' })).toMatchObject({ stock: 2 });
-      expect(await db.getRepository<Order>('Order').count()).toBe(0);
+      expect(await test.db.getRepository<Order>('Order').count()).toBe(0);
     });
 
     it('starts every test from the same data', async () => {
-      expect(await db.getRepository<Product>('Product').count()).toBe(3);
-      expect(await db.getRepository<Order>('Order').count()).toBe(3);
+      expect(await test.db.getRepository<Product>('Product').count()).toBe(3);
+      expect(await test.db.getRepository<Order>('Order').count()).toBe(3);
     });
 
     it('leaves nothing behind', async () => {
       await transaction.rollback();
-      expect(await tableChecksums()).toBe(before);
-      transaction = await startTestTransaction(db);
+      expect(await tableChecksums()).toBe(test.before);
+      transaction = await startTestTransaction(test.db);
     });
   });
 });

@@ -5,8 +5,7 @@ import { withoutUnsafeOptions } from './client-flags.ts';
 import { guardPool, guardPoolCluster, guardStandaloneConnection } from './guard-pool.ts';
 import type { Mysql2Connection, Mysql2Pool, Mysql2PoolCluster } from './mysql2-shapes.ts';
 
-type AnyFunction = (...args: never[]) => unknown;
-type ModuleShape = Record<string, unknown> & { createPool: AnyFunction; createConnection: AnyFunction };
+type Factory = (...args: unknown[]) => unknown;
 
 const unsupported = (message: string): Error => new MirrorGuardError('MG_ERR_DB_UNSUPPORTED_DRIVER', message);
 
@@ -19,77 +18,63 @@ const unsupported = (message: string): Error => new MirrorGuardError('MG_ERR_DB_
  * the driver: TypeORM's `driver` option, Kysely's `MysqlDialect({ pool })`, Drizzle's `drizzle(pool)`.
  */
 export function guardMysql2<M extends object>(mysql2: M, options?: GuardMysql2Options): M {
-  const module = mysql2 as unknown as ModuleShape;
+  const module = mysql2 as unknown as Record<string, unknown>;
   if (typeof module?.createPool !== 'function' || typeof module.createConnection !== 'function') {
     throw unsupported('guardMysql2 expects the mysql2 module (require("mysql2") or require("mysql2/promise"))');
   }
   const policy = new StatementPolicy(resolveGuardOptions(options));
-  const isPromiseModule = typeof module.PromisePool === 'function';
-  const call = (name: string, args: unknown[]): unknown => (module[name] as (...values: unknown[]) => unknown)(...args);
-  const safeArgs = (args: unknown[]): unknown[] => [withoutUnsafeOptions(args[0]), ...args.slice(1)];
+  const original = (name: string): Factory => module[name] as Factory;
+  const safe = (args: unknown[]): unknown[] => [withoutUnsafeOptions(args[0]), ...args.slice(1)];
 
-  const guardConnection = (connection: unknown): unknown => {
-    guardStandaloneConnection(connection as Mysql2Connection, policy);
+  // Each factory makes the same object as mysql2's, guarded before the caller sees it. `pick`
+  // reaches the core object inside a promise wrapper.
+  const pooled = (name: string, pick: (made: never) => Mysql2Pool): Factory => (...args) => {
+    const made = original(name)(...safe(args));
+    guardPool(pick(made as never), policy);
+    return made;
+  };
+  const clustered = (name: string, pick: (made: never) => Mysql2PoolCluster): Factory => (...args) => {
+    const made = original(name)(...args);
+    guardPoolCluster(pick(made as never), policy);
+    return made;
+  };
+  const connected = (name: string): Factory => (...args) => {
+    const connection = original(name)(...safe(args)) as Mysql2Connection;
+    guardStandaloneConnection(connection, policy);
     return connection;
   };
-  const overrides: Record<string, unknown> = isPromiseModule
-    ? {
-        async createConnection(...args: unknown[]) {
-          const promiseConnection = (await call('createConnection', safeArgs(args))) as { connection: Mysql2Connection; end(): Promise<void> };
-          const guard = guardStandaloneConnection(promiseConnection.connection, policy);
-          await new Promise<void>((resolve, reject) => guard.whenReadOnly((failure) => (failure ? reject(failure) : resolve())));
-          return promiseConnection;
-        },
-        createPool(...args: unknown[]) {
-          const promisePool = call('createPool', safeArgs(args)) as { pool: Mysql2Pool };
-          guardPool(promisePool.pool, policy);
-          return promisePool;
-        },
-        createPoolCluster(...args: unknown[]) {
-          const promiseCluster = call('createPoolCluster', args) as { poolCluster: Mysql2PoolCluster };
-          guardPoolCluster(promiseCluster.poolCluster, policy);
-          return promiseCluster;
-        },
-      }
-    : {
-        createConnection: (...args: unknown[]) => guardConnection(call('createConnection', safeArgs(args))),
-        connect: (...args: unknown[]) => guardConnection(call('createConnection', safeArgs(args))),
-        createPool(...args: unknown[]) {
-          const pool = call('createPool', safeArgs(args)) as Mysql2Pool;
-          guardPool(pool, policy);
-          return pool;
-        },
-        createPoolCluster(...args: unknown[]) {
-          const cluster = call('createPoolCluster', args) as Mysql2PoolCluster;
-          guardPoolCluster(cluster, policy);
-          return cluster;
-        },
-        // The promise factories of the callback module make core objects too.
-        createConnectionPromise: (...args: unknown[]) => guardMysql2Promise(module, policy, 'createConnection', args),
-        createPoolPromise(...args: unknown[]) {
-          const promisePool = call('createPoolPromise', safeArgs(args)) as { pool: Mysql2Pool };
-          guardPool(promisePool.pool, policy);
-          return promisePool;
-        },
-        createPoolClusterPromise(...args: unknown[]) {
-          const promiseCluster = call('createPoolClusterPromise', args) as { poolCluster: Mysql2PoolCluster };
-          guardPoolCluster(promiseCluster.poolCluster, policy);
-          return promiseCluster;
-        },
-      };
+  // A promise connection is handed over only once its session is confirmed read-only.
+  const promiseConnected = (name: string): Factory => async (...args) => {
+    const made = (await original(name)(...safe(args))) as { connection: Mysql2Connection };
+    const guard = guardStandaloneConnection(made.connection, policy);
+    await new Promise<void>((resolve, reject) => guard.whenReadOnly((failure) => (failure ? reject(failure) : resolve())));
+    return made;
+  };
+  const self = (made: never): never => made;
+  const wrapped = (made: { pool: Mysql2Pool }): Mysql2Pool => made.pool;
+  const wrappedCluster = (made: { poolCluster: Mysql2PoolCluster }): Mysql2PoolCluster => made.poolCluster;
+
+  const overrides: Record<string, Factory> =
+    typeof module.PromisePool === 'function'
+      ? {
+          createConnection: promiseConnected('createConnection'),
+          createPool: pooled('createPool', wrapped),
+          createPoolCluster: clustered('createPoolCluster', wrappedCluster),
+        }
+      : {
+          createConnection: connected('createConnection'),
+          connect: connected('createConnection'),
+          createPool: pooled('createPool', self),
+          createPoolCluster: clustered('createPoolCluster', self),
+          // The promise factories of the callback module make core objects too.
+          createConnectionPromise: promiseConnected('createConnectionPromise'),
+          createPoolPromise: pooled('createPoolPromise', wrapped),
+          createPoolClusterPromise: clustered('createPoolClusterPromise', wrappedCluster),
+        };
 
   return new Proxy(mysql2, {
     get(target, key, receiver) {
       return typeof key === 'string' && Object.hasOwn(overrides, key) ? overrides[key] : Reflect.get(target, key, receiver);
     },
   });
-}
-
-async function guardMysql2Promise(module: ModuleShape, policy: StatementPolicy, name: string, args: unknown[]): Promise<unknown> {
-  const promiseConnection = (await (module[`${name}Promise`] as (...values: unknown[]) => Promise<{ connection: Mysql2Connection }>)(
-    withoutUnsafeOptions(args[0]),
-  )) as { connection: Mysql2Connection };
-  const guard = guardStandaloneConnection(promiseConnection.connection, policy);
-  await new Promise<void>((resolve, reject) => guard.whenReadOnly((failure) => (failure ? reject(failure) : resolve())));
-  return promiseConnection;
 }
