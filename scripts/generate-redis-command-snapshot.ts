@@ -2,7 +2,7 @@
 // real Redis 7 (REDIS_URL, loopback by default), bundled for when the guard has no origin to ask.
 // Run: node scripts/generate-redis-command-snapshot.ts
 import { writeFileSync } from 'node:fs';
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const info = await redis.info('server');

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundledCommandTable, loadCommandTable } from '../../packages/redis-shadow/src/commands/command-table.ts';
 import { findKeys } from '../../packages/redis-shadow/src/commands/find-keys.ts';
