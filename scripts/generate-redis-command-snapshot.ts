@@ -8,7 +8,7 @@ const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
 const info = await redis.info('server');
 const version = /redis_version:(\S+)/.exec(info)?.[1] ?? 'unknown';
 if (!version.startsWith('7.')) throw new Error(`the snapshot must come from Redis 7, this is ${version}`);
-const commands = (await redis.command()) as unknown[];
+const commands = (await redis.call('COMMAND')) as unknown[];
 commands.sort((a, b) => String((a as unknown[])[0]).localeCompare(String((b as unknown[])[0])));
 const target = new URL('../packages/redis-shadow/src/commands/command-snapshot.json', import.meta.url);
 writeFileSync(target, `${JSON.stringify({ redisVersion: version, commands })}\n`);
