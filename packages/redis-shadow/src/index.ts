@@ -4,3 +4,7 @@ export { bundledCommandTable, CommandTable, loadCommandTable } from './commands/
 export type { BeginSearch, CommandSpec, FindKeys, KeySpec } from './commands/command-table.ts';
 export { findKeys } from './commands/find-keys.ts';
 export type { KeyRef } from './commands/find-keys.ts';
+export { KeyState, keyId } from './shadow/key-state.ts';
+export type { KeyId } from './shadow/key-state.ts';
+export { Materializer, originReader, shadowWriter } from './shadow/materialize-key.ts';
+export type { OriginReader, ShadowWriter } from './shadow/materialize-key.ts';

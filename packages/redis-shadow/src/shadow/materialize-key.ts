@@ -1,0 +1,86 @@
+import { keyId, type KeyId, type KeyState } from './key-state.ts';
+
+/** Reads a key's serialized value and absolute expiry from the origin, together (one MULTI). */
+export interface OriginReader {
+  readKey(key: Buffer): Promise<{ readonly payload: Buffer | null; readonly expiresAt: number }>;
+}
+
+/** Writes a serialized value (or its absence) into the shadow. */
+export interface ShadowWriter {
+  restoreKey(key: Buffer, payload: Buffer, expiresAt: number): Promise<void>;
+  deleteKey(key: Buffer): Promise<void>;
+}
+
+/** The parts of an ioredis client the readers and writers use. */
+interface Transaction {
+  dumpBuffer(key: Buffer): Transaction;
+  pexpiretime(key: Buffer): Transaction;
+  exec(): Promise<Array<[Error | null, unknown]> | null>;
+}
+interface Client {
+  multi(): Transaction;
+  call(command: string, ...args: Array<string | number | Buffer>): Promise<unknown>;
+}
+
+/** DUMP and PEXPIRETIME in one MULTI, with Buffer replies: string decoding would corrupt the payload. */
+export function originReader(origin: Client): OriginReader {
+  return {
+    async readKey(key) {
+      const replies = await origin.multi().dumpBuffer(key).pexpiretime(key).exec();
+      if (replies === null) throw new Error('the origin aborted the read of a key to materialize');
+      const [[dumpError, payload], [expiryError, expiresAt]] = replies as [[Error | null, Buffer | null], [Error | null, number]];
+      if (dumpError ?? expiryError) throw dumpError ?? expiryError;
+      return { payload, expiresAt: Number(expiresAt) };
+    },
+  };
+}
+
+/** RESTORE … REPLACE ABSTTL (the origin's absolute expiry, or none), or DEL when the origin has no such key. */
+export function shadowWriter(shadow: Client): ShadowWriter {
+  return {
+    async restoreKey(key, payload, expiresAt) {
+      await (expiresAt > 0 ? shadow.call('RESTORE', key, expiresAt, payload, 'REPLACE', 'ABSTTL') : shadow.call('RESTORE', key, 0, payload, 'REPLACE'));
+    },
+    async deleteKey(key) {
+      await shadow.call('DEL', key);
+    },
+  };
+}
+
+/**
+ * Copy-on-write: makes the shadow own a key before its first write. The origin's value and expiry
+ * are copied unless the write overwrites the whole value anyway; a key the origin does not have is
+ * removed from the shadow (so nothing left from an earlier life shows through). At most one copy of
+ * a key runs at a time; callers for the same key wait for it.
+ */
+export class Materializer {
+  readonly #reader: OriginReader;
+  readonly #writer: ShadowWriter;
+  readonly #state: KeyState;
+  readonly #inFlight = new Map<KeyId, Promise<void>>();
+
+  constructor(reader: OriginReader, writer: ShadowWriter, state: KeyState) {
+    this.#reader = reader;
+    this.#writer = writer;
+    this.#state = state;
+  }
+
+  /** Resolves once the shadow owns `key`. `copy: false` for writes that replace the whole value (SET, DEL, …). */
+  ensureOwned(key: Buffer | string, { copy = true }: { copy?: boolean } = {}): Promise<void> {
+    const id = keyId(key);
+    if (this.#state.isOwned(id)) return Promise.resolve();
+    const running = this.#inFlight.get(id);
+    if (running !== undefined) return running;
+    const raw = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
+    const copying = (async () => {
+      if (copy) {
+        const { payload, expiresAt } = await this.#reader.readKey(raw);
+        if (payload === null) await this.#writer.deleteKey(raw);
+        else await this.#writer.restoreKey(raw, payload, expiresAt);
+      }
+      this.#state.markOwned(id);
+    })().finally(() => this.#inFlight.delete(id));
+    this.#inFlight.set(id, copying);
+    return copying;
+  }
+}

@@ -1,0 +1,141 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { KeyState, keyId } from '../../packages/redis-shadow/src/shadow/key-state.ts';
+import { Materializer, originReader, shadowWriter } from '../../packages/redis-shadow/src/shadow/materialize-key.ts';
+import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
+import { REDIS_URL } from '../support/servers.ts';
+
+// The origin is the real Redis (its database 9, flushed before each test); the shadow is a
+// redis-server of the test's own. MONITOR on the origin records every command it receives.
+const ORIGIN_DB = 9;
+
+describe('materializing keys into a real shadow Redis', () => {
+  let shadowServer: ThrowawayRedis;
+  let origin: Redis;
+  let shadow: Redis;
+  let admin: Redis;
+  let monitor: Redis;
+  const seen: string[][] = [];
+
+  beforeAll(async () => {
+    shadowServer = await startRedisServer();
+    origin = new Redis(REDIS_URL, { db: ORIGIN_DB });
+    admin = new Redis(REDIS_URL, { db: ORIGIN_DB });
+    shadow = new Redis(shadowServer.url);
+    monitor = await new Redis(REDIS_URL).monitor();
+    monitor.on('monitor', (_time: string, args: string[], _source: string, database: string) => {
+      if (Number(database) === ORIGIN_DB) seen.push(args);
+    });
+  });
+
+  afterAll(async () => {
+    monitor.disconnect();
+    for (const client of [origin, shadow, admin]) client.disconnect();
+    await shadowServer.kill();
+  });
+
+  beforeEach(async () => {
+    await admin.flushdb();
+    await shadow.flushdb();
+  });
+
+  const fresh = () => {
+    const state = new KeyState();
+    return { state, materializer: new Materializer(originReader(origin), shadowWriter(shadow), state) };
+  };
+  /** What MONITOR saw since `mark`, once the monitor has caught up (PING as a fence). */
+  const commandsSince = async (mark: number): Promise<string[][]> => {
+    const fence = `fence-${Date.now()}-${Math.random()}`;
+    await admin.echo(fence);
+    for (let waited = 0; !seen.some((args) => args.includes(fence)); waited += 1) {
+      if (waited > 200) throw new Error('MONITOR did not catch up');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    return seen.slice(mark).filter((args) => !args.includes(fence) && args[0]?.toLowerCase() !== 'select');
+  };
+
+  it('copies every type with its value and absolute expiry, reading the origin only', async () => {
+    const expiresAt = Date.now() + 600_000;
+    await admin
+      .multi()
+      .set('str', 'héllo \u0000 binary')
+      .hset('hash', { a: '1', b: '2' })
+      .rpush('list', 'x', 'y', 'z')
+      .sadd('set', 'p', 'q')
+      .zadd('zset', 1, 'one', 2, 'two')
+      .pfadd('hll', 'a', 'b', 'c')
+      .xadd('stream', '1-1', 'f', 'v')
+      .xgroup('CREATE', 'stream', 'group', '0')
+      .set('ttl', 'soon', 'PXAT', expiresAt)
+      .exec();
+    const keys = ['str', 'hash', 'list', 'set', 'zset', 'hll', 'stream', 'ttl'];
+    const before = await Promise.all(keys.map((key) => admin.dumpBuffer(key)));
+    const mark = seen.length;
+    const { state, materializer } = fresh();
+    await Promise.all(keys.map((key) => materializer.ensureOwned(key)));
+
+    for (const [index, key] of keys.entries()) {
+      expect(await shadow.dumpBuffer(key), key).toEqual(before[index]);
+      expect(await admin.dumpBuffer(key), `origin ${key} unchanged`).toEqual(before[index]);
+      expect(state.isOwned(keyId(key))).toBe(true);
+    }
+    expect(await shadow.pexpiretime('ttl')).toBe(expiresAt);
+    expect(await shadow.pexpiretime('str')).toBe(-1);
+    expect(await shadow.xinfo('GROUPS', 'stream')).toHaveLength(1);
+    const commands = new Set((await commandsSince(mark)).map((args) => args[0]!.toLowerCase()));
+    expect([...commands].sort()).toEqual(['dump', 'exec', 'multi', 'pexpiretime']);
+  });
+
+  it('removes a stale shadow copy when the origin has no such key', async () => {
+    await shadow.set('gone', 'stale from an earlier life');
+    const { materializer } = fresh();
+    await materializer.ensureOwned('gone');
+    expect(await shadow.exists('gone')).toBe(0);
+  });
+
+  it('copies a key once, however many writes ask for it at the same time', async () => {
+    await admin.set('hot', '0');
+    const mark = seen.length;
+    const { materializer } = fresh();
+    await Promise.all(Array.from({ length: 20 }, () => materializer.ensureOwned('hot')));
+    await materializer.ensureOwned('hot');
+    const dumps = (await commandsSince(mark)).filter((args) => args[0]?.toLowerCase() === 'dump');
+    expect(dumps).toEqual([['dump', 'hot']]);
+  });
+
+  it('keeps ownership after the shadow copy expires: the origin value never shows through again', async () => {
+    await admin.set('session', 'origin value');
+    const { state, materializer } = fresh();
+    await materializer.ensureOwned('session');
+    await shadow.pexpire('session', 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await shadow.exists('session')).toBe(0);
+    expect(state.isOwned(keyId('session'))).toBe(true);
+    const mark = seen.length;
+    await materializer.ensureOwned('session');
+    expect((await commandsSince(mark)).filter((args) => args[0]?.toLowerCase() === 'dump')).toEqual([]);
+  });
+
+  it('skips the copy for a write that replaces the whole value', async () => {
+    await admin.set('replaced', 'old');
+    const mark = seen.length;
+    const { state, materializer } = fresh();
+    await materializer.ensureOwned('replaced', { copy: false });
+    expect(state.isOwned(keyId('replaced'))).toBe(true);
+    expect((await commandsSince(mark)).filter((args) => args[0]?.toLowerCase() === 'dump')).toEqual([]);
+  });
+
+  it('fails, and owns nothing, when the shadow is down', async () => {
+    await admin.set('k', 'v');
+    const deadServer = await startRedisServer();
+    const dead = new Redis(deadServer.url, { maxRetriesPerRequest: 0, retryStrategy: () => null });
+    dead.on('error', () => undefined);
+    await dead.ping();
+    await deadServer.kill();
+    const state = new KeyState();
+    const materializer = new Materializer(originReader(origin), shadowWriter(dead), state);
+    await expect(materializer.ensureOwned('k')).rejects.toThrow();
+    expect(state.isOwned(keyId('k'))).toBe(false);
+    dead.disconnect();
+  });
+});
