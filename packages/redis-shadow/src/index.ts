@@ -1,3 +1,5 @@
+export { ShadowRedis } from './client/shadow-redis.ts';
+export type { ShadowRedisOptions } from './client/shadow-redis.ts';
 export { classifyCommand } from './commands/classify-command.ts';
 export type { CommandClassification, CommandKind } from './commands/classify-command.ts';
 export { bundledCommandTable, CommandTable, loadCommandTable } from './commands/command-table.ts';
@@ -8,3 +10,6 @@ export { KeyState, keyId } from './shadow/key-state.ts';
 export type { KeyId } from './shadow/key-state.ts';
 export { Materializer, originReader, shadowWriter } from './shadow/materialize-key.ts';
 export type { OriginReader, ShadowWriter } from './shadow/materialize-key.ts';
+export type { ShadowErrorCode } from './errors/shadow-error-codes.ts';
+export { routeCommand } from './routing/route-command.ts';
+export type { KeyToOwn, Route } from './routing/route-command.ts';

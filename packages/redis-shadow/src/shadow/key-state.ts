@@ -13,10 +13,28 @@ export function keyId(key: string | Buffer | Uint8Array): KeyId {
  */
 export class KeyState {
   readonly #owned = new Set<KeyId>();
+  readonly #claimed = new Map<KeyId, number>();
   #originHidden = false;
 
+  /** The shadow holds the key (or the whole origin is hidden). */
   isOwned(key: KeyId): boolean {
     return this.#originHidden || this.#owned.has(key);
+  }
+
+  /** Reads of the key go to the shadow: it is owned, or a write to it is on its way there. */
+  routesToShadow(key: KeyId): boolean {
+    return this.isOwned(key) || this.#claimed.has(key);
+  }
+
+  /** A write to the key has been routed to the shadow but not applied yet. */
+  claim(key: KeyId): void {
+    this.#claimed.set(key, (this.#claimed.get(key) ?? 0) + 1);
+  }
+
+  release(key: KeyId): void {
+    const count = (this.#claimed.get(key) ?? 1) - 1;
+    if (count <= 0) this.#claimed.delete(key);
+    else this.#claimed.set(key, count);
   }
 
   markOwned(key: KeyId): void {
@@ -30,6 +48,11 @@ export class KeyState {
 
   get originHidden(): boolean {
     return this.#originHidden;
+  }
+
+  /** Nothing owned, claimed or hidden: the origin alone answers keyspace-wide reads. */
+  isEmpty(): boolean {
+    return !this.#originHidden && this.#owned.size === 0 && this.#claimed.size === 0;
   }
 
   /** The owned keys, for keyspace-wide reads (SCAN, KEYS, DBSIZE) to leave out of the origin's side. */

@@ -1,0 +1,155 @@
+import { createJournal, MirrorGuardError, type Journal } from '@mirrorguard/core';
+import { Command, Redis, type RedisOptions } from 'ioredis';
+import { classifyCommand } from '../commands/classify-command.ts';
+import { bundledCommandTable, type CommandTable } from '../commands/command-table.ts';
+import { routeCommand, type Route } from '../routing/route-command.ts';
+import { keyId, KeyState } from '../shadow/key-state.ts';
+import { Materializer, originReader, shadowWriter } from '../shadow/materialize-key.ts';
+
+type PipelineStream = Parameters<Redis['sendCommand']>[1];
+
+export interface ShadowRedisOptions {
+  /** The shadow Redis every write lands in: a URL or ioredis options. Must not be the origin's server and database. */
+  readonly shadow: string | RedisOptions;
+  /** Where shadowed writes and refusals are journaled; a `mirror` journal with no sinks by default. */
+  readonly journal?: Journal;
+}
+
+const describe = (argv: readonly unknown[]): string =>
+  argv.map((part) => (Buffer.isBuffer(part) ? part.toString('utf8') : String(part))).join(' ').slice(0, 500);
+
+function endpoint(options: RedisOptions): string {
+  const host = options.path ?? (options.host === 'localhost' ? '127.0.0.1' : (options.host ?? '127.0.0.1'));
+  return `${host}:${options.path ? '' : (options.port ?? 6379)}/${options.db ?? 0}`;
+}
+
+const asOptions = (target: string | RedisOptions): RedisOptions => (typeof target === 'string' ? { ...parseUrl(target) } : { ...target });
+
+function parseUrl(url: string): RedisOptions {
+  const parsed = new URL(url);
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port || 6379),
+    ...(parsed.username && { username: decodeURIComponent(parsed.username) }),
+    ...(parsed.password && { password: decodeURIComponent(parsed.password) }),
+    ...(parsed.pathname.length > 1 && { db: Number(parsed.pathname.slice(1)) }),
+  };
+}
+
+/**
+ * An ioredis `Redis` whose reads see the origin and whose writes land in a shadow Redis. Every
+ * command passes `sendCommand`, where it is classified by the server's command metadata and routed:
+ * reads of untouched keys to the origin; writes, and reads of keys the shadow owns, to the shadow
+ * (after copying the key from the origin on first write); PUBLISH suppressed; admin, unknown and
+ * not-allowed commands refused. Shadow-bound commands keep their order, so a request reads its own
+ * writes, in pipelines too.
+ */
+export class ShadowRedis extends Redis {
+  readonly #table: CommandTable = bundledCommandTable();
+  readonly #state = new KeyState();
+  readonly #dispatched = new WeakSet<Command>();
+  readonly #journal: Journal;
+  readonly #shadow: Redis;
+  readonly #reader: Redis;
+  readonly #materializer: Materializer;
+  #shadowTail: Promise<void> = Promise.resolve();
+
+  constructor(origin: string | RedisOptions, options: ShadowRedisOptions) {
+    const originOptions = asOptions(origin);
+    super(originOptions);
+    const shadowOptions: RedisOptions = { ...asOptions(options.shadow), enableAutoPipelining: false, maxRetriesPerRequest: 1 };
+    delete shadowOptions.keyPrefix;
+    if (endpoint(shadowOptions) === endpoint(originOptions)) {
+      super.disconnect();
+      throw new MirrorGuardError('MG_ERR_REDIS_SHADOW_IS_ORIGIN', `the shadow ${endpoint(shadowOptions)} is the origin's own server and database`);
+    }
+    this.#journal = options.journal ?? createJournal({ profile: 'mirror' });
+    this.#shadow = new Redis(shadowOptions);
+    // Copies read the origin over a connection of their own: nothing the app sends can interleave.
+    const readerOptions: RedisOptions = { ...originOptions, enableAutoPipelining: false };
+    delete readerOptions.keyPrefix;
+    this.#reader = new Redis(readerOptions);
+    this.#materializer = new Materializer(originReader(this.#reader), shadowWriter(this.#shadow), this.#state);
+  }
+
+  override sendCommand(command: Command, stream?: PipelineStream): unknown {
+    // Commands re-sent from the offline queue, and the guard's own, pass straight through.
+    if (this.#dispatched.has(command)) return super.sendCommand(command, stream);
+    this.#dispatched.add(command);
+    const argv = [command.name, ...command.args];
+    const route = this.#route(argv);
+    if (route.target === 'origin') return super.sendCommand(command, stream);
+    this.#countInPipeline(stream);
+    if (route.target === 'suppress') {
+      this.#journal.record({ dependency: 'redis', action: 'blocked', operation: describe(argv), reason: route.reason });
+      command.resolve(0);
+    } else if (route.target === 'refuse') {
+      this.#journal.record({ dependency: 'redis', action: 'blocked', operation: describe(argv), reason: route.reason });
+      command.reject(new MirrorGuardError(route.code, `mirrorguard refused ${String(command.name).toUpperCase()}: ${route.reason}`));
+    } else {
+      if (route.write) this.#journal.record({ dependency: 'redis', action: 'shadowed', operation: describe(argv), reason: 'write applied to the shadow' });
+      this.#toShadow(command, route);
+    }
+    return command.promise;
+  }
+
+  /**
+   * A pipeline flushes its buffered commands to the origin once every command has been written to
+   * its stream; a command answered elsewhere must still count. Before the origin's socket exists
+   * (queued commands are re-sent on connect) the count waits for it.
+   */
+  #countInPipeline(stream: PipelineStream): void {
+    const pipeline = stream as { isPipeline?: boolean; destination?: { redis?: Redis }; write(data: string): void } | undefined;
+    if (!pipeline?.isPipeline) return;
+    const origin = pipeline.destination?.redis ?? this;
+    if ((origin as { stream?: unknown }).stream) pipeline.write('');
+    else origin.once('connect', () => pipeline.write(''));
+  }
+
+  #route(argv: readonly unknown[]): Route {
+    const classification = classifyCommand(this.#table, argv);
+    const name = classification.name;
+    // SELECT may only keep the database the client was built for: ownership is tracked per client.
+    if (name === 'select' && Number(argv[1]) !== (this.options.db ?? 0)) {
+      return { target: 'refuse', code: 'MG_ERR_REDIS_UNSUPPORTED', reason: 'SELECT of another database is not routed yet' };
+    }
+    const route = routeCommand(classification, argv, this.#state);
+    if (route.target === 'shadow' && (name === 'flushdb' || name === 'flushall')) this.#state.hideOrigin();
+    return route;
+  }
+
+  /** Queues a command for the shadow behind the ones before it: its keys are owned first, then it is sent. */
+  #toShadow(command: Command, route: Extract<Route, { target: 'shadow' }>): void {
+    const ids = route.keys.map(({ key }) => keyId(key));
+    if (route.write) for (const id of ids) this.#state.claim(id);
+    this.#shadowTail = this.#shadowTail.then(async () => {
+      try {
+        for (const { key, copy } of route.keys) await this.#materializer.ensureOwned(key, { copy });
+        this.#shadow.sendCommand(command);
+      } catch (cause) {
+        command.reject(
+          new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow could not take ${String(command.name).toUpperCase()}: ${(cause as Error).message}`, { cause }),
+        );
+      } finally {
+        if (route.write) for (const id of ids) this.#state.release(id);
+      }
+    });
+  }
+
+  override disconnect(reconnect = false): void {
+    super.disconnect(reconnect);
+    if (!reconnect) {
+      this.#shadow.disconnect();
+      this.#reader.disconnect();
+    }
+  }
+
+  override duplicate(): Redis {
+    throw new MirrorGuardError('MG_ERR_REDIS_UNSUPPORTED', 'ShadowRedis.duplicate() is not supported yet');
+  }
+
+  /** Closes the origin connection, the shadow and the reader. */
+  async close(): Promise<void> {
+    await Promise.allSettled([super.quit(), this.#shadow.quit(), this.#reader.quit()]);
+  }
+}

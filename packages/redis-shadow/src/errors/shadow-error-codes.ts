@@ -1,0 +1,10 @@
+/** The stable codes of the errors `@mirrorguard/redis-shadow` raises. */
+export type ShadowErrorCode =
+  /** A command refused: admin, unknown, not on the allow-list, or (origin-changing) never allowed on a mirror. */
+  | 'MG_ERR_REDIS_REFUSED'
+  /** A command the client cannot route safely yet (it fails closed rather than touch the origin). */
+  | 'MG_ERR_REDIS_UNSUPPORTED'
+  /** The shadow is the origin's own server and database. */
+  | 'MG_ERR_REDIS_SHADOW_IS_ORIGIN'
+  /** The shadow failed (down, or refused a RESTORE); the write did not happen anywhere. */
+  | 'MG_ERR_REDIS_SHADOW_FAILED';

@@ -1,0 +1,62 @@
+/**
+ * Commands of class "neither" (no read or write flag) that a mirror may send to the origin: they
+ * manage the connection or read server state. Every other "neither" command is refused.
+ */
+export const ALLOWED_NEITHER: ReadonlySet<string> = new Set([
+  'auth',
+  'client|getname',
+  'client|id',
+  'client|info',
+  'client|setinfo',
+  'client|setname',
+  'command',
+  'command|count',
+  'command|docs',
+  'command|getkeys',
+  'command|getkeysandflags',
+  'command|info',
+  'command|list',
+  'echo',
+  'hello',
+  'info',
+  'lastsave',
+  'ping',
+  'psubscribe',
+  'punsubscribe',
+  'quit',
+  'readonly',
+  'readwrite',
+  'select',
+  'ssubscribe',
+  'subscribe',
+  'sunsubscribe',
+  'time',
+  'unsubscribe',
+]);
+
+/** Never sent anywhere: they would reach beyond the shadow, or wipe scripts and functions shared with the origin. */
+export const REFUSED_ALWAYS: ReadonlyMap<string, string> = new Map([
+  ['migrate', 'MIGRATE moves keys to another server'],
+  ['script|flush', 'SCRIPT FLUSH empties the script cache'],
+  ['function|flush', 'FUNCTION FLUSH deletes every function'],
+  ['function|delete', 'FUNCTION DELETE deletes a library'],
+  ['function|load', 'FUNCTION LOAD changes the server\'s functions'],
+  ['function|restore', 'FUNCTION RESTORE changes the server\'s functions'],
+  ['swapdb', 'SWAPDB swaps whole databases'],
+  ['move', 'MOVE moves a key to another database of the origin'],
+]);
+
+/** Suppressed: answered with 0 subscribers and journaled, never delivered. */
+export const SUPPRESSED: ReadonlySet<string> = new Set(['publish', 'spublish']);
+
+/** Flagged read-only, but the server rewrites the value (PFCOUNT caches its cardinality in the HyperLogLog). */
+export const READS_THAT_WRITE: ReadonlySet<string> = new Set(['pfcount']);
+
+/** Keyspace-wide reads: the origin's and the shadow's keys must be merged once the shadow owns any. */
+export const KEYSPACE_READS: ReadonlySet<string> = new Set(['scan', 'keys', 'dbsize', 'randomkey']);
+
+/** Transactions: routed as a whole (not yet supported). */
+export const TRANSACTION_COMMANDS: ReadonlySet<string> = new Set(['multi', 'exec', 'discard', 'watch', 'unwatch']);
+
+/** Scripts and functions that may write: their declared keys are copied, and they run on the shadow. The _RO variants are reads. */
+export const SCRIPTS_THAT_MAY_WRITE: ReadonlySet<string> = new Set(['eval', 'evalsha', 'fcall']);

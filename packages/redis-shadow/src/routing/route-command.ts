@@ -1,0 +1,59 @@
+import type { CommandClassification } from '../commands/classify-command.ts';
+import type { KeyRef } from '../commands/find-keys.ts';
+import { keyId, type KeyState } from '../shadow/key-state.ts';
+import { ALLOWED_NEITHER, KEYSPACE_READS, READS_THAT_WRITE, REFUSED_ALWAYS, SCRIPTS_THAT_MAY_WRITE, SUPPRESSED, TRANSACTION_COMMANDS } from './allowed-commands.ts';
+
+/** A key the shadow must own before the command runs there, and whether its origin value must be copied first. */
+export interface KeyToOwn {
+  readonly key: Buffer | string;
+  readonly copy: boolean;
+}
+
+export type Route =
+  /** Send to the origin as it is. */
+  | { readonly target: 'origin' }
+  /** Send to the shadow once these keys are owned. `write` says whether the command changes the shadow. */
+  | { readonly target: 'shadow'; readonly keys: readonly KeyToOwn[]; readonly write: boolean }
+  /** Answer 0 without sending (PUBLISH). */
+  | { readonly target: 'suppress'; readonly reason: string }
+  /** Fail; nothing is sent. */
+  | { readonly target: 'refuse'; readonly code: 'MG_ERR_REDIS_REFUSED' | 'MG_ERR_REDIS_UNSUPPORTED'; readonly reason: string };
+
+// Only a write that overwrites the whole value (OW: MSET, SETEX, RESTORE, …) needs no copy of the
+// origin's value; even a delete does, because its reply says whether the key existed.
+const needsCopy = (ref: KeyRef): boolean => !ref.flags.has('OW');
+
+/** Decides where one command goes, from its classification and what the shadow owns. Pure. */
+export function routeCommand(classification: CommandClassification, argv: readonly unknown[], state: KeyState): Route {
+  const { kind, name } = classification;
+  if (kind === 'unknown') return { target: 'refuse', code: 'MG_ERR_REDIS_REFUSED', reason: `${name.toUpperCase()} is not a command the origin knows` };
+  const never = REFUSED_ALWAYS.get(name) ?? REFUSED_ALWAYS.get(name.split('|')[0]!);
+  if (never !== undefined) return { target: 'refuse', code: 'MG_ERR_REDIS_REFUSED', reason: never };
+  if (kind === 'admin') return { target: 'refuse', code: 'MG_ERR_REDIS_REFUSED', reason: `${name.toUpperCase()} is an admin command` };
+  if (SUPPRESSED.has(name)) return { target: 'suppress', reason: `${name.toUpperCase()} would reach the origin's subscribers` };
+  if (TRANSACTION_COMMANDS.has(name)) {
+    return { target: 'refuse', code: 'MG_ERR_REDIS_UNSUPPORTED', reason: `${name.toUpperCase()}: transactions are not routed yet` };
+  }
+  const script = SCRIPTS_THAT_MAY_WRITE.has(name);
+  if (kind === 'neither' && !script) {
+    return ALLOWED_NEITHER.has(name)
+      ? { target: 'origin' }
+      : { target: 'refuse', code: 'MG_ERR_REDIS_REFUSED', reason: `${name.toUpperCase()} is neither a read nor a write and not on the allow-list` };
+  }
+  if (KEYSPACE_READS.has(name)) {
+    return state.isEmpty()
+      ? { target: 'origin' }
+      : { target: 'refuse', code: 'MG_ERR_REDIS_UNSUPPORTED', reason: `${name.toUpperCase()} over origin and shadow is not merged yet` };
+  }
+  const keys = classification.keys;
+  if (keys === undefined) {
+    return { target: 'refuse', code: 'MG_ERR_REDIS_UNSUPPORTED', reason: `${name.toUpperCase()} with these arguments has keys the specs cannot name` };
+  }
+  const write = kind === 'write' || script || READS_THAT_WRITE.has(name);
+  if (!write && !keys.some((ref) => state.routesToShadow(keyId(argv[ref.index] as Buffer | string)))) return { target: 'origin' };
+  return {
+    target: 'shadow',
+    write,
+    keys: keys.map((ref) => ({ key: argv[ref.index] as Buffer | string, copy: write ? needsCopy(ref) : true })),
+  };
+}

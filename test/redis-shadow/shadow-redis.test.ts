@@ -1,0 +1,158 @@
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createJournal, memorySink, MirrorGuardError } from '@mirrorguard/core';
+import { loadCommandTable, type CommandTable } from '../../packages/redis-shadow/src/commands/command-table.ts';
+import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
+import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
+import { REDIS_URL } from '../support/servers.ts';
+
+// Origin: the real Redis, database 10. Shadow: a redis-server of the test's own. MONITOR records
+// what the origin receives; the origin's own COMMAND flags say which of it were writes.
+const ORIGIN_DB = 10;
+const originUrl = `${REDIS_URL}/${ORIGIN_DB}`;
+
+describe('ShadowRedis against a real origin and a real shadow', () => {
+  let shadowServer: ThrowawayRedis;
+  let admin: Redis;
+  let shadowAdmin: Redis;
+  let monitor: Redis;
+  let originTable: CommandTable;
+  const received: string[][] = [];
+  const sink = memorySink();
+  let client: ShadowRedis;
+
+  beforeAll(async () => {
+    shadowServer = await startRedisServer();
+    admin = new Redis(originUrl);
+    shadowAdmin = new Redis(shadowServer.url);
+    originTable = await loadCommandTable(admin);
+    monitor = await new Redis(REDIS_URL).monitor();
+    monitor.on('monitor', (_time: string, args: string[], _source: string, database: string) => {
+      if (Number(database) === ORIGIN_DB) received.push(args);
+    });
+  });
+
+  afterAll(async () => {
+    monitor.disconnect();
+    admin.disconnect();
+    shadowAdmin.disconnect();
+    await shadowServer.kill();
+  });
+
+  beforeEach(async () => {
+    await admin.flushdb();
+    await shadowAdmin.flushdb();
+    await admin.mset('origin:str', 'from origin', 'origin:counter', '10');
+    await admin.hset('origin:hash', { a: '1', b: '2' });
+    await admin.rpush('origin:list', 'x', 'y');
+    // MONITOR delivers asynchronously: wait until it has seen the set-up before forgetting it.
+    await monitorCaughtUp();
+    received.length = 0;
+    sink.clear();
+    client = new ShadowRedis(originUrl, { shadow: shadowServer.url, journal: createJournal({ profile: 'mirror', sinks: [sink] }) });
+  });
+
+  afterEach(() => client.close());
+
+  /** Resolves once MONITOR has delivered everything the origin received so far (an ECHO as a fence). */
+  async function monitorCaughtUp(): Promise<void> {
+    const fence = `fence-${Math.random()}`;
+    await admin.echo(fence);
+    while (!received.some((args) => args.includes(fence))) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+
+  /** Everything the origin received since the test began that its own metadata flags as a write. */
+  async function writesReceived(): Promise<string[][]> {
+    await monitorCaughtUp();
+    return received.filter((args) => originTable.resolve(args)?.flags.has('write'));
+  }
+
+  it('reads untouched keys from the origin and writes to the shadow; a request reads its own writes', async () => {
+    expect(await client.get('origin:str')).toBe('from origin');
+    await client.set('new', 'value');
+    expect(await client.get('new')).toBe('value');
+    expect(await client.incr('origin:counter')).toBe(11);
+    expect(await client.hset('origin:hash', 'c', '3')).toBe(1);
+    expect(await client.hgetall('origin:hash')).toEqual({ a: '1', b: '2', c: '3' });
+    expect(await client.rpush('origin:list', 'z')).toBe(3);
+    expect(await client.lrange('origin:list', 0, -1)).toEqual(['x', 'y', 'z']);
+    expect(await client.del('origin:str')).toBe(1);
+    expect(await client.get('origin:str')).toBeNull();
+    expect(await client.getBuffer('new')).toEqual(Buffer.from('value'));
+
+    expect(await admin.get('origin:str')).toBe('from origin');
+    expect(await admin.get('origin:counter')).toBe('10');
+    expect(await admin.hgetall('origin:hash')).toEqual({ a: '1', b: '2' });
+    expect(await admin.exists('new')).toBe(0);
+    expect(await shadowAdmin.get('origin:counter')).toBe('11');
+    expect(await writesReceived()).toEqual([]);
+    expect(sink.events().filter((event) => event.action === 'shadowed').map((event) => event.operation.split(' ')[0])).toEqual([
+      'set',
+      'incr',
+      'hset',
+      'rpush',
+      'del',
+    ]);
+  });
+
+  it('keeps pipelines in order across origin and shadow, with auto-pipelining too', async () => {
+    const results = await client.pipeline().get('origin:counter').incrby('origin:counter', 5).get('origin:counter').set('p', '1').get('p').exec();
+    expect(results).toEqual([[null, '10'], [null, 15], [null, '15'], [null, 'OK'], [null, '1']]);
+    const auto = new ShadowRedis({ ...new URL(originUrl).searchParams, host: '127.0.0.1', port: Number(new URL(REDIS_URL).port || 6379), db: ORIGIN_DB, enableAutoPipelining: true }, { shadow: shadowServer.url });
+    const [before, incremented, after] = await Promise.all([auto.get('origin:str'), auto.append('origin:str', '!'), auto.get('origin:str')]);
+    expect([before, incremented, after]).toEqual(['from origin', 12, 'from origin!']);
+    await auto.close();
+    expect(await admin.get('origin:str')).toBe('from origin');
+    expect(await writesReceived()).toEqual([]);
+  });
+
+  it('runs scripts that may write on the shadow with their keys copied, and read-only ones on the origin', async () => {
+    expect(await client.eval("return redis.call('INCRBY', KEYS[1], ARGV[1])", 1, 'origin:counter', 7)).toBe(17);
+    expect(await client.eval_ro("return redis.call('GET', KEYS[1])", 1, 'origin:str')).toBe('from origin');
+    client.defineCommand('bump', { numberOfKeys: 1, lua: "return redis.call('INCR', KEYS[1])" });
+    expect(await (client as unknown as { bump(key: string): Promise<number> }).bump('origin:counter')).toBe(18);
+    expect(await admin.get('origin:counter')).toBe('10');
+    expect(await writesReceived()).toEqual([]);
+  });
+
+  it('suppresses PUBLISH, refuses admin and unknown commands, and fails closed on what it cannot route yet', async () => {
+    expect(await client.publish('orders', 'created')).toBe(0);
+    await expect(client.config('SET', 'maxmemory', '1')).rejects.toMatchObject({ code: 'MG_ERR_REDIS_REFUSED' });
+    await expect(client.call('FROBNICATE', 'k')).rejects.toMatchObject({ code: 'MG_ERR_REDIS_REFUSED' });
+    await expect(client.migrate('127.0.0.1', 1, 'origin:str', 0, 1)).rejects.toBeInstanceOf(MirrorGuardError);
+    await expect(client.multi().set('a', '1').exec()).rejects.toThrow();
+    await client.set('owned', '1');
+    await expect(client.keys('*')).rejects.toMatchObject({ code: 'MG_ERR_REDIS_UNSUPPORTED' });
+    expect(sink.events().filter((event) => event.action === 'blocked').map((event) => event.operation.split(' ')[0]!.toLowerCase())).toEqual(
+      expect.arrayContaining(['publish', 'config', 'frobnicate', 'migrate', 'keys']),
+    );
+    expect(await writesReceived()).toEqual([]);
+  });
+
+  it('hides the whole origin after FLUSHALL', async () => {
+    await client.flushall();
+    expect(await client.get('origin:str')).toBeNull();
+    expect(await client.hgetall('origin:hash')).toEqual({});
+    expect(await admin.get('origin:str')).toBe('from origin');
+    expect(await writesReceived()).toEqual([]);
+  });
+
+  it('refuses a shadow that is the origin itself', () => {
+    expect(() => new ShadowRedis(originUrl, { shadow: originUrl })).toThrow(expect.objectContaining({ code: 'MG_ERR_REDIS_SHADOW_IS_ORIGIN' }));
+  });
+
+  it('fails writes with a clear error when the shadow is down, and never falls back to the origin', async () => {
+    const doomed = await startRedisServer();
+    const fragile = new ShadowRedis(originUrl, { shadow: { host: '127.0.0.1', port: doomed.port, retryStrategy: () => null } });
+    fragile.on('error', () => undefined);
+    await fragile.set('before', '1');
+    await doomed.kill();
+    await expect(fragile.set('after', '2')).rejects.toThrow();
+    await expect(fragile.incr('origin:counter')).rejects.toThrow();
+    expect(await fragile.get('origin:str')).toBe('from origin');
+    fragile.disconnect();
+    expect(await admin.exists('after')).toBe(0);
+    expect(await admin.get('origin:counter')).toBe('10');
+    expect(await writesReceived()).toEqual([]);
+  });
+});
