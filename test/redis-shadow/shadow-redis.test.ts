@@ -120,12 +120,51 @@ describe('ShadowRedis against a real origin and a real shadow', () => {
     await expect(client.config('SET', 'maxmemory', '1')).rejects.toMatchObject({ code: 'MG_ERR_REDIS_REFUSED' });
     await expect(client.call('FROBNICATE', 'k')).rejects.toMatchObject({ code: 'MG_ERR_REDIS_REFUSED' });
     await expect(client.migrate('127.0.0.1', 1, 'origin:str', 0, 1)).rejects.toBeInstanceOf(MirrorGuardError);
-    await expect(client.multi().set('a', '1').exec()).rejects.toThrow();
     await client.set('owned', '1');
     await expect(client.keys('*')).rejects.toMatchObject({ code: 'MG_ERR_REDIS_UNSUPPORTED' });
     expect(sink.events().filter((event) => event.action === 'blocked').map((event) => event.operation.split(' ')[0]!.toLowerCase())).toEqual(
       expect.arrayContaining(['publish', 'config', 'frobnicate', 'migrate', 'keys']),
     );
+    expect(await writesReceived()).toEqual([]);
+  });
+
+  it('runs a pipelined transaction that writes on the shadow, and one that only reads on the origin', async () => {
+    const written = await client.multi().incr('origin:counter').hset('origin:hash', 'c', '3').hgetall('origin:hash').exec();
+    expect(written).toEqual([[null, 11], [null, 1], [null, { a: '1', b: '2', c: '3' }]]);
+    const read = await client.multi().get('origin:str').lrange('origin:list', 0, -1).exec();
+    expect(read).toEqual([[null, 'from origin'], [null, ['x', 'y']]]);
+    // A transaction nested in a pipeline (ioredis supports it; its typings do not say so).
+    const pipeline = client.pipeline().get('origin:counter') as unknown as { multi(): { incr(key: string): { exec(): { get(key: string): { exec(): Promise<unknown[][]> } } } } };
+    const nested = await pipeline.multi().incr('origin:counter').exec().get('origin:counter').exec();
+    expect(nested?.at(-1)).toEqual([null, '12']);
+    expect(await admin.get('origin:counter')).toBe('10');
+    expect(await writesReceived()).toEqual([]);
+  });
+
+  it('runs MULTI sent on its own, command by command, on the shadow', async () => {
+    expect(await client.multi({ pipeline: false })).toBe('OK');
+    expect(await client.set('manual', '1')).toBe('QUEUED');
+    expect(await client.incrby('origin:counter', 2)).toBe('QUEUED');
+    expect(await client.get('origin:str')).toBe('QUEUED');
+    expect(await client.exec()).toEqual([[null, 'OK'], [null, 12], [null, 'from origin']]);
+    expect(await client.get('manual')).toBe('1');
+    expect(await admin.exists('manual')).toBe(0);
+    expect(await writesReceived()).toEqual([]);
+  });
+
+  it('watches keys on the shadow: a transaction commits, or aborts when the key changed', async () => {
+    await client.watch('origin:counter');
+    expect(await client.multi().incr('origin:counter').exec()).toEqual([[null, 11]]);
+    await client.watch('origin:counter');
+    await shadowAdmin.set('origin:counter', '100');
+    expect(await client.multi().incr('origin:counter').exec()).toBeNull();
+    expect(await client.get('origin:counter')).toBe('100');
+    expect(await writesReceived()).toEqual([]);
+  });
+
+  it('refuses a whole transaction that holds a refused command', async () => {
+    await expect(client.multi().set('t', '1').config('SET', 'maxmemory', '1').exec()).rejects.toMatchObject({ code: 'MG_ERR_REDIS_REFUSED' });
+    expect(await client.exists('t')).toBe(0);
     expect(await writesReceived()).toEqual([]);
   });
 

@@ -5,6 +5,7 @@ import { bundledCommandTable, type CommandTable } from '../commands/command-tabl
 import { routeCommand, type Route } from '../routing/route-command.ts';
 import { keyId, KeyState } from '../shadow/key-state.ts';
 import { Materializer, originReader, shadowWriter } from '../shadow/materialize-key.ts';
+import { whenReady } from './when-ready.ts';
 
 type PipelineStream = Parameters<Redis['sendCommand']>[1];
 
@@ -51,8 +52,15 @@ export class ShadowRedis extends Redis {
   readonly #journal: Journal;
   readonly #shadow: Redis;
   readonly #reader: Redis;
+  readonly #shadowCopies: Redis;
   readonly #materializer: Materializer;
   #shadowTail: Promise<void> = Promise.resolve();
+  /** A pipelined transaction (MULTI … EXEC in one pipeline), held until EXEC decides where it runs. */
+  #pipelined: Array<{ command: Command; argv: unknown[] }> | undefined;
+  /** Inside MULTI sent on its own (`multi({ pipeline: false })`): every command goes to the shadow until EXEC or DISCARD. */
+  #manualTransaction = false;
+  /** WATCH was sent: the transaction that follows runs on the shadow, where the keys are watched. */
+  #watching = false;
 
   constructor(origin: string | RedisOptions, options: ShadowRedisOptions) {
     const originOptions = asOptions(origin);
@@ -69,7 +77,14 @@ export class ShadowRedis extends Redis {
     const readerOptions: RedisOptions = { ...originOptions, enableAutoPipelining: false };
     delete readerOptions.keyPrefix;
     this.#reader = new Redis(readerOptions);
-    this.#materializer = new Materializer(originReader(this.#reader), shadowWriter(this.#shadow), this.#state);
+    // Copies are written over a shadow connection of their own: a RESTORE must never land inside a
+    // transaction the app has open on the shadow.
+    this.#shadowCopies = new Redis(shadowOptions);
+    this.#materializer = new Materializer(originReader(this.#reader), shadowWriter(this.#shadowCopies), this.#state);
+    // The app hears of its side connections' errors as it hears of the origin's: through this client.
+    for (const side of [this.#shadow, this.#shadowCopies, this.#reader]) {
+      side.on('error', (error: Error) => (this as unknown as { silentEmit(event: string, error: Error): void }).silentEmit('error', error));
+    }
   }
 
   override sendCommand(command: Command, stream?: PipelineStream): unknown {
@@ -77,7 +92,19 @@ export class ShadowRedis extends Redis {
     if (this.#dispatched.has(command)) return super.sendCommand(command, stream);
     this.#dispatched.add(command);
     const argv = [command.name, ...command.args];
-    const route = this.#route(argv);
+    const name = String(command.name).toLowerCase();
+    const inTransaction = (command as Command & { inTransaction?: boolean }).inTransaction === true;
+    if (name === 'multi' && inTransaction) {
+      this.#pipelined = [{ command, argv }];
+      return command.promise;
+    }
+    if (this.#pipelined !== undefined) {
+      this.#pipelined.push({ command, argv });
+      if (name === 'exec' || name === 'discard') this.#runPipelinedTransaction(this.#pipelined, stream);
+      if (name === 'exec' || name === 'discard') this.#pipelined = undefined;
+      return command.promise;
+    }
+    const route = this.#manualTransaction || name === 'multi' ? this.#transactionRoute(name, argv) : this.#route(argv);
     if (route.target === 'origin') return super.sendCommand(command, stream);
     this.#countInPipeline(stream);
     if (route.target === 'suppress') {
@@ -88,7 +115,9 @@ export class ShadowRedis extends Redis {
       command.reject(new MirrorGuardError(route.code, `mirrorguard refused ${String(command.name).toUpperCase()}: ${route.reason}`));
     } else {
       if (route.write) this.#journal.record({ dependency: 'redis', action: 'shadowed', operation: describe(argv), reason: 'write applied to the shadow' });
-      this.#toShadow(command, route);
+      if (name === 'watch') this.#watching = true;
+      if (name === 'unwatch') this.#watching = false;
+      this.#toShadow([command], route);
     }
     return command.promise;
   }
@@ -106,6 +135,53 @@ export class ShadowRedis extends Redis {
     else origin.once('connect', () => pipeline.write(''));
   }
 
+  /**
+   * Inside MULTI sent on its own, reads and writes go to the shadow (refusals still refuse).
+   * Connection commands (SELECT, INFO, CLIENT SETINFO, …) stay on the origin: ioredis sends its own
+   * handshake through here, possibly after the app's MULTI.
+   */
+  #transactionRoute(name: string, argv: readonly unknown[]): Route {
+    if (name === 'multi') this.#manualTransaction = true;
+    if (name === 'exec' || name === 'discard') {
+      this.#manualTransaction = false;
+      this.#watching = false;
+    }
+    const route = this.#route(argv);
+    if (route.target !== 'origin') return route.target === 'suppress' ? { target: 'shadow', write: true, keys: [] } : route;
+    const classification = classifyCommand(this.#table, argv);
+    if (classification.kind === 'neither') return route;
+    // A read inside the transaction runs on the shadow: its keys are copied there first.
+    const keys = (classification.keys ?? []).map((ref) => ({ key: argv[ref.index] as Buffer | string, copy: true }));
+    return { target: 'shadow', write: false, keys };
+  }
+
+  /**
+   * A MULTI … EXEC pipeline, decided as a whole once EXEC arrives: to the origin when every command
+   * is a read of keys the shadow does not own (and nothing is watched on the shadow); otherwise to
+   * the shadow, after copying every key it names. A refused command refuses the whole transaction.
+   */
+  #runPipelinedTransaction(queued: ReadonlyArray<{ command: Command; argv: unknown[] }>, stream: PipelineStream): void {
+    const body = queued.slice(1, -1);
+    const routes = body.map(({ argv }) => this.#route(argv));
+    const refused = routes.find((route): route is Extract<Route, { target: 'refuse' }> => route.target === 'refuse');
+    if (refused === undefined && !this.#watching && routes.every((route) => route.target === 'origin')) {
+      for (const { command } of queued) super.sendCommand(command, stream);
+      return;
+    }
+    for (const _ of queued) this.#countInPipeline(stream);
+    if (refused !== undefined) {
+      const error = new MirrorGuardError(refused.code, `mirrorguard refused the transaction: ${refused.reason}`);
+      this.#journal.record({ dependency: 'redis', action: 'blocked', operation: queued.map(({ argv }) => describe(argv)).join('; '), reason: refused.reason });
+      for (const { command } of queued) command.reject(error);
+      return;
+    }
+    const keys = routes.flatMap((route) => (route.target === 'shadow' ? route.keys : []));
+    const write = routes.some((route) => route.target === 'suppress' || (route.target === 'shadow' && route.write));
+    if (write) this.#journal.record({ dependency: 'redis', action: 'shadowed', operation: body.map(({ argv }) => describe(argv)).join('; '), reason: 'transaction applied to the shadow' });
+    this.#watching = false;
+    this.#toShadow(queued.map(({ command }) => command), { target: 'shadow', keys, write });
+  }
+
   #route(argv: readonly unknown[]): Route {
     const classification = classifyCommand(this.#table, argv);
     const name = classification.name;
@@ -118,18 +194,22 @@ export class ShadowRedis extends Redis {
     return route;
   }
 
-  /** Queues a command for the shadow behind the ones before it: its keys are owned first, then it is sent. */
-  #toShadow(command: Command, route: Extract<Route, { target: 'shadow' }>): void {
+  /**
+   * Queues commands for the shadow behind the ones before them: their keys are owned first, then
+   * they are sent together, in order (a transaction stays contiguous on the shadow connection).
+   */
+  #toShadow(commands: readonly Command[], route: Extract<Route, { target: 'shadow' }>): void {
     const ids = route.keys.map(({ key }) => keyId(key));
     if (route.write) for (const id of ids) this.#state.claim(id);
     this.#shadowTail = this.#shadowTail.then(async () => {
       try {
         for (const { key, copy } of route.keys) await this.#materializer.ensureOwned(key, { copy });
-        this.#shadow.sendCommand(command);
+        await whenReady(this.#shadow);
+        for (const command of commands) this.#shadow.sendCommand(command);
       } catch (cause) {
-        command.reject(
-          new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow could not take ${String(command.name).toUpperCase()}: ${(cause as Error).message}`, { cause }),
-        );
+        const name = commands.map((command) => String(command.name).toUpperCase()).join(' … ');
+        const error = new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow could not take ${name}: ${(cause as Error).message}`, { cause });
+        for (const command of commands) command.reject(error);
       } finally {
         if (route.write) for (const id of ids) this.#state.release(id);
       }
@@ -140,6 +220,7 @@ export class ShadowRedis extends Redis {
     super.disconnect(reconnect);
     if (!reconnect) {
       this.#shadow.disconnect();
+      this.#shadowCopies.disconnect();
       this.#reader.disconnect();
     }
   }
@@ -150,6 +231,6 @@ export class ShadowRedis extends Redis {
 
   /** Closes the origin connection, the shadow and the reader. */
   async close(): Promise<void> {
-    await Promise.allSettled([super.quit(), this.#shadow.quit(), this.#reader.quit()]);
+    await Promise.allSettled([super.quit(), this.#shadow.quit(), this.#shadowCopies.quit(), this.#reader.quit()]);
   }
 }

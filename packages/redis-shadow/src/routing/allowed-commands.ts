@@ -55,7 +55,7 @@ export const READS_THAT_WRITE: ReadonlySet<string> = new Set(['pfcount']);
 /** Keyspace-wide reads: the origin's and the shadow's keys must be merged once the shadow owns any. */
 export const KEYSPACE_READS: ReadonlySet<string> = new Set(['scan', 'keys', 'dbsize', 'randomkey']);
 
-/** Transactions: routed as a whole (not yet supported). */
+/** Transaction control: ShadowRedis routes a transaction as a whole, never command by command. */
 export const TRANSACTION_COMMANDS: ReadonlySet<string> = new Set(['multi', 'exec', 'discard', 'watch', 'unwatch']);
 
 /** Scripts and functions that may write: their declared keys are copied, and they run on the shadow. The _RO variants are reads. */

@@ -32,7 +32,8 @@ export function routeCommand(classification: CommandClassification, argv: readon
   if (kind === 'admin') return { target: 'refuse', code: 'MG_ERR_REDIS_REFUSED', reason: `${name.toUpperCase()} is an admin command` };
   if (SUPPRESSED.has(name)) return { target: 'suppress', reason: `${name.toUpperCase()} would reach the origin's subscribers` };
   if (TRANSACTION_COMMANDS.has(name)) {
-    return { target: 'refuse', code: 'MG_ERR_REDIS_UNSUPPORTED', reason: `${name.toUpperCase()}: transactions are not routed yet` };
+    // MULTI, EXEC, DISCARD and UNWATCH carry no keys; WATCH's keys are copied so the shadow can watch them.
+    return { target: 'shadow', write: false, keys: (classification.keys ?? []).map((ref) => ({ key: argv[ref.index] as Buffer | string, copy: true })) };
   }
   const script = SCRIPTS_THAT_MAY_WRITE.has(name);
   if (kind === 'neither' && !script) {

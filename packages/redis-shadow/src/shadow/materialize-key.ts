@@ -1,3 +1,4 @@
+import { whenReady, type Connectable } from '../client/when-ready.ts';
 import { keyId, type KeyId, type KeyState } from './key-state.ts';
 
 /** Reads a key's serialized value and absolute expiry from the origin, together (one MULTI). */
@@ -17,7 +18,7 @@ interface Transaction {
   pexpiretime(key: Buffer): Transaction;
   exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
-interface Client {
+interface Client extends Connectable {
   multi(): Transaction;
   call(command: string, ...args: Array<string | number | Buffer>): Promise<unknown>;
 }
@@ -26,6 +27,7 @@ interface Client {
 export function originReader(origin: Client): OriginReader {
   return {
     async readKey(key) {
+      await whenReady(origin);
       const replies = await origin.multi().dumpBuffer(key).pexpiretime(key).exec();
       if (replies === null) throw new Error('the origin aborted the read of a key to materialize');
       const [[dumpError, payload], [expiryError, expiresAt]] = replies as [[Error | null, Buffer | null], [Error | null, number]];
@@ -39,9 +41,11 @@ export function originReader(origin: Client): OriginReader {
 export function shadowWriter(shadow: Client): ShadowWriter {
   return {
     async restoreKey(key, payload, expiresAt) {
+      await whenReady(shadow);
       await (expiresAt > 0 ? shadow.call('RESTORE', key, expiresAt, payload, 'REPLACE', 'ABSTTL') : shadow.call('RESTORE', key, 0, payload, 'REPLACE'));
     },
     async deleteKey(key) {
+      await whenReady(shadow);
       await shadow.call('DEL', key);
     },
   };
