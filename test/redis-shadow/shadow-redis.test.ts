@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createJournal, memorySink, MirrorGuardError } from '@mirrorguard/core';
+import { createGuards, createJournal, memorySink, MirrorGuardError } from '@mirrorguard/core';
+import { redisProvider } from '../../packages/redis-shadow/src/provider/redis-provider.ts';
 import { loadCommandTable, type CommandTable } from '../../packages/redis-shadow/src/commands/command-table.ts';
 import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
 import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
@@ -173,6 +174,36 @@ describe('ShadowRedis against a real origin and a real shadow', () => {
     expect(await client.get('origin:str')).toBeNull();
     expect(await client.hgetall('origin:hash')).toEqual({});
     expect(await admin.get('origin:str')).toBe('from origin');
+    expect(await writesReceived()).toEqual([]);
+  });
+
+  it('duplicates into a ShadowRedis that shares what the shadow owns', async () => {
+    const twin = client.duplicate();
+    expect(twin).toBeInstanceOf(ShadowRedis);
+    await client.set('shared', 'from the first');
+    expect(await twin.get('shared')).toBe('from the first');
+    await twin.del('origin:str');
+    expect(await client.get('origin:str')).toBeNull();
+    await twin.close();
+    // The first client still works after its twin closed: the shared connections stay open.
+    expect(await client.incr('origin:counter')).toBe(11);
+    expect(await admin.get('origin:str')).toBe('from origin');
+    expect(await writesReceived()).toEqual([]);
+  });
+
+  it('is what the redis provider builds in mirror; live gets a plain Redis; test is refused at start-up for now', async () => {
+    const provider = redisProvider({ origin: originUrl, shadow: shadowServer.url });
+    const mirror = await createGuards({ profile: 'mirror', providers: { redis: provider }, journal: { sinks: [sink] } });
+    expect(mirror.redis).toBeInstanceOf(ShadowRedis);
+    await mirror.redis.set('via-provider', '1');
+    expect(sink.events().find((event) => event.operation === 'set via-provider 1')).toMatchObject({ dependency: 'redis', action: 'shadowed', profile: 'mirror' });
+    await mirror.close();
+    const live = await createGuards({ profile: 'live', providers: { redis: provider } });
+    expect(live.redis).not.toBeInstanceOf(ShadowRedis);
+    expect(await live.redis.get('origin:str')).toBe('from origin');
+    await live.close();
+    await expect(createGuards({ profile: 'test', providers: { redis: provider } })).rejects.toMatchObject({ code: 'MG_ERR_PROFILE_UNSUPPORTED' });
+    expect(await admin.exists('via-provider')).toBe(0);
     expect(await writesReceived()).toEqual([]);
   });
 

@@ -1,5 +1,7 @@
 export { ShadowRedis } from './client/shadow-redis.ts';
 export type { ShadowRedisOptions } from './client/shadow-redis.ts';
+export { redisProvider } from './provider/redis-provider.ts';
+export type { RedisProviderOptions } from './provider/redis-provider.ts';
 export { classifyCommand } from './commands/classify-command.ts';
 export type { CommandClassification, CommandKind } from './commands/classify-command.ts';
 export { bundledCommandTable, CommandTable, loadCommandTable } from './commands/command-table.ts';

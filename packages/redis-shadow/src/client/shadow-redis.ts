@@ -1,10 +1,9 @@
 import { createJournal, MirrorGuardError, type Journal } from '@mirrorguard/core';
 import { Command, Redis, type RedisOptions } from 'ioredis';
 import { classifyCommand } from '../commands/classify-command.ts';
-import { bundledCommandTable, type CommandTable } from '../commands/command-table.ts';
 import { routeCommand, type Route } from '../routing/route-command.ts';
-import { keyId, KeyState } from '../shadow/key-state.ts';
-import { Materializer, originReader, shadowWriter } from '../shadow/materialize-key.ts';
+import { keyId } from '../shadow/key-state.ts';
+import { ShadowSession } from './shadow-session.ts';
 import { whenReady } from './when-ready.ts';
 
 type PipelineStream = Parameters<Redis['sendCommand']>[1];
@@ -15,6 +14,10 @@ export interface ShadowRedisOptions {
   /** Where shadowed writes and refusals are journaled; a `mirror` journal with no sinks by default. */
   readonly journal?: Journal;
 }
+
+// How duplicate() hands its session to the new client, without a public option for it.
+const SESSION = Symbol('mirrorguard.shadowSession');
+type InternalOptions = ShadowRedisOptions & { readonly [SESSION]?: ShadowSession };
 
 const describe = (argv: readonly unknown[]): string =>
   argv.map((part) => (Buffer.isBuffer(part) ? part.toString('utf8') : String(part))).join(' ').slice(0, 500);
@@ -46,14 +49,10 @@ function parseUrl(url: string): RedisOptions {
  * writes, in pipelines too.
  */
 export class ShadowRedis extends Redis {
-  readonly #table: CommandTable = bundledCommandTable();
-  readonly #state = new KeyState();
+  readonly #session: ShadowSession;
   readonly #dispatched = new WeakSet<Command>();
-  readonly #journal: Journal;
   readonly #shadow: Redis;
-  readonly #reader: Redis;
-  readonly #shadowCopies: Redis;
-  readonly #materializer: Materializer;
+  #closed = false;
   #shadowTail: Promise<void> = Promise.resolve();
   /** A pipelined transaction (MULTI … EXEC in one pipeline), held until EXEC decides where it runs. */
   #pipelined: Array<{ command: Command; argv: unknown[] }> | undefined;
@@ -65,26 +64,24 @@ export class ShadowRedis extends Redis {
   constructor(origin: string | RedisOptions, options: ShadowRedisOptions) {
     const originOptions = asOptions(origin);
     super(originOptions);
-    const shadowOptions: RedisOptions = { ...asOptions(options.shadow), enableAutoPipelining: false, maxRetriesPerRequest: 1 };
-    delete shadowOptions.keyPrefix;
-    if (endpoint(shadowOptions) === endpoint(originOptions)) {
-      super.disconnect();
-      throw new MirrorGuardError('MG_ERR_REDIS_SHADOW_IS_ORIGIN', `the shadow ${endpoint(shadowOptions)} is the origin's own server and database`);
+    const given = (options as InternalOptions)[SESSION];
+    let session = given;
+    if (session === undefined) {
+      const shadowOptions: RedisOptions = { ...asOptions(options.shadow), enableAutoPipelining: false, maxRetriesPerRequest: 1 };
+      delete shadowOptions.keyPrefix;
+      if (endpoint(shadowOptions) === endpoint(originOptions)) {
+        super.disconnect();
+        throw new MirrorGuardError('MG_ERR_REDIS_SHADOW_IS_ORIGIN', `the shadow ${endpoint(shadowOptions)} is the origin's own server and database`);
+      }
+      session = new ShadowSession(originOptions, shadowOptions, options.journal ?? createJournal({ profile: 'mirror' }));
     }
-    this.#journal = options.journal ?? createJournal({ profile: 'mirror' });
-    this.#shadow = new Redis(shadowOptions);
-    // Copies read the origin over a connection of their own: nothing the app sends can interleave.
-    const readerOptions: RedisOptions = { ...originOptions, enableAutoPipelining: false };
-    delete readerOptions.keyPrefix;
-    this.#reader = new Redis(readerOptions);
-    // Copies are written over a shadow connection of their own: a RESTORE must never land inside a
-    // transaction the app has open on the shadow.
-    this.#shadowCopies = new Redis(shadowOptions);
-    this.#materializer = new Materializer(originReader(this.#reader), shadowWriter(this.#shadowCopies), this.#state);
+    session.retain();
+    this.#session = session;
+    this.#shadow = new Redis(session.shadowOptions);
     // The app hears of its side connections' errors as it hears of the origin's: through this client.
-    for (const side of [this.#shadow, this.#shadowCopies, this.#reader]) {
-      side.on('error', (error: Error) => (this as unknown as { silentEmit(event: string, error: Error): void }).silentEmit('error', error));
-    }
+    const report = (error: Error): void => (this as unknown as { silentEmit(event: string, error: Error): void }).silentEmit('error', error);
+    this.#shadow.on('error', report);
+    if (given === undefined) for (const connection of session.connections) connection.on('error', report);
   }
 
   override sendCommand(command: Command, stream?: PipelineStream): unknown {
@@ -108,13 +105,13 @@ export class ShadowRedis extends Redis {
     if (route.target === 'origin') return super.sendCommand(command, stream);
     this.#countInPipeline(stream);
     if (route.target === 'suppress') {
-      this.#journal.record({ dependency: 'redis', action: 'blocked', operation: describe(argv), reason: route.reason });
+      this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: describe(argv), reason: route.reason });
       command.resolve(0);
     } else if (route.target === 'refuse') {
-      this.#journal.record({ dependency: 'redis', action: 'blocked', operation: describe(argv), reason: route.reason });
+      this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: describe(argv), reason: route.reason });
       command.reject(new MirrorGuardError(route.code, `mirrorguard refused ${String(command.name).toUpperCase()}: ${route.reason}`));
     } else {
-      if (route.write) this.#journal.record({ dependency: 'redis', action: 'shadowed', operation: describe(argv), reason: 'write applied to the shadow' });
+      if (route.write) this.#session.journal.record({ dependency: 'redis', action: 'shadowed', operation: describe(argv), reason: 'write applied to the shadow' });
       if (name === 'watch') this.#watching = true;
       if (name === 'unwatch') this.#watching = false;
       this.#toShadow([command], route);
@@ -148,7 +145,7 @@ export class ShadowRedis extends Redis {
     }
     const route = this.#route(argv);
     if (route.target !== 'origin') return route.target === 'suppress' ? { target: 'shadow', write: true, keys: [] } : route;
-    const classification = classifyCommand(this.#table, argv);
+    const classification = classifyCommand(this.#session.table, argv);
     if (classification.kind === 'neither') return route;
     // A read inside the transaction runs on the shadow: its keys are copied there first.
     const keys = (classification.keys ?? []).map((ref) => ({ key: argv[ref.index] as Buffer | string, copy: true }));
@@ -171,26 +168,26 @@ export class ShadowRedis extends Redis {
     for (const _ of queued) this.#countInPipeline(stream);
     if (refused !== undefined) {
       const error = new MirrorGuardError(refused.code, `mirrorguard refused the transaction: ${refused.reason}`);
-      this.#journal.record({ dependency: 'redis', action: 'blocked', operation: queued.map(({ argv }) => describe(argv)).join('; '), reason: refused.reason });
+      this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: queued.map(({ argv }) => describe(argv)).join('; '), reason: refused.reason });
       for (const { command } of queued) command.reject(error);
       return;
     }
     const keys = routes.flatMap((route) => (route.target === 'shadow' ? route.keys : []));
     const write = routes.some((route) => route.target === 'suppress' || (route.target === 'shadow' && route.write));
-    if (write) this.#journal.record({ dependency: 'redis', action: 'shadowed', operation: body.map(({ argv }) => describe(argv)).join('; '), reason: 'transaction applied to the shadow' });
+    if (write) this.#session.journal.record({ dependency: 'redis', action: 'shadowed', operation: body.map(({ argv }) => describe(argv)).join('; '), reason: 'transaction applied to the shadow' });
     this.#watching = false;
     this.#toShadow(queued.map(({ command }) => command), { target: 'shadow', keys, write });
   }
 
   #route(argv: readonly unknown[]): Route {
-    const classification = classifyCommand(this.#table, argv);
+    const classification = classifyCommand(this.#session.table, argv);
     const name = classification.name;
     // SELECT may only keep the database the client was built for: ownership is tracked per client.
     if (name === 'select' && Number(argv[1]) !== (this.options.db ?? 0)) {
       return { target: 'refuse', code: 'MG_ERR_REDIS_UNSUPPORTED', reason: 'SELECT of another database is not routed yet' };
     }
-    const route = routeCommand(classification, argv, this.#state);
-    if (route.target === 'shadow' && (name === 'flushdb' || name === 'flushall')) this.#state.hideOrigin();
+    const route = routeCommand(classification, argv, this.#session.state);
+    if (route.target === 'shadow' && (name === 'flushdb' || name === 'flushall')) this.#session.state.hideOrigin();
     return route;
   }
 
@@ -200,10 +197,10 @@ export class ShadowRedis extends Redis {
    */
   #toShadow(commands: readonly Command[], route: Extract<Route, { target: 'shadow' }>): void {
     const ids = route.keys.map(({ key }) => keyId(key));
-    if (route.write) for (const id of ids) this.#state.claim(id);
+    if (route.write) for (const id of ids) this.#session.state.claim(id);
     this.#shadowTail = this.#shadowTail.then(async () => {
       try {
-        for (const { key, copy } of route.keys) await this.#materializer.ensureOwned(key, { copy });
+        for (const { key, copy } of route.keys) await this.#session.materializer.ensureOwned(key, { copy });
         await whenReady(this.#shadow);
         for (const command of commands) this.#shadow.sendCommand(command);
       } catch (cause) {
@@ -211,26 +208,32 @@ export class ShadowRedis extends Redis {
         const error = new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow could not take ${name}: ${(cause as Error).message}`, { cause });
         for (const command of commands) command.reject(error);
       } finally {
-        if (route.write) for (const id of ids) this.#state.release(id);
+        if (route.write) for (const id of ids) this.#session.state.release(id);
       }
     });
   }
 
   override disconnect(reconnect = false): void {
     super.disconnect(reconnect);
-    if (!reconnect) {
+    if (!reconnect && !this.#closed) {
+      this.#closed = true;
       this.#shadow.disconnect();
-      this.#shadowCopies.disconnect();
-      this.#reader.disconnect();
+      void this.#session.release('disconnect');
     }
   }
 
-  override duplicate(): Redis {
-    throw new MirrorGuardError('MG_ERR_REDIS_UNSUPPORTED', 'ShadowRedis.duplicate() is not supported yet');
+  /**
+   * A new client on the same origin and shadow, sharing which keys the shadow owns (a subscriber,
+   * a queue's second connection). ioredis' own duplicate() would build a plain, unguarded Redis.
+   */
+  override duplicate(override: Partial<RedisOptions> = {}): ShadowRedis {
+    return new ShadowRedis({ ...this.options, ...override }, { shadow: this.#session.shadowOptions, [SESSION]: this.#session } as InternalOptions);
   }
 
-  /** Closes the origin connection, the shadow and the reader. */
+  /** Closes this client's connections; the last client of a session also closes the shared ones. */
   async close(): Promise<void> {
-    await Promise.allSettled([super.quit(), this.#shadow.quit(), this.#shadowCopies.quit(), this.#reader.quit()]);
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.allSettled([super.quit(), this.#shadow.quit(), this.#session.release('quit')]);
   }
 }

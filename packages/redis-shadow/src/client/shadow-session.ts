@@ -1,0 +1,51 @@
+import type { Journal } from '@mirrorguard/core';
+import { Redis, type RedisOptions } from 'ioredis';
+import { bundledCommandTable, type CommandTable } from '../commands/command-table.ts';
+import { KeyState } from '../shadow/key-state.ts';
+import { Materializer, originReader, shadowWriter } from '../shadow/materialize-key.ts';
+
+/**
+ * What a ShadowRedis and its duplicates share: the command table, which keys the shadow owns, the
+ * copier (with its own origin-reading and shadow-writing connections) and the journal. Each client
+ * keeps its own origin and shadow connections, as ordering and transactions belong to a connection.
+ * Counted: the last client to close closes the shared connections.
+ */
+export class ShadowSession {
+  readonly table: CommandTable = bundledCommandTable();
+  readonly state: KeyState = new KeyState();
+  readonly journal: Journal;
+  readonly shadowOptions: RedisOptions;
+  readonly materializer: Materializer;
+  readonly #reader: Redis;
+  readonly #copies: Redis;
+  #clients = 0;
+
+  constructor(originOptions: RedisOptions, shadowOptions: RedisOptions, journal: Journal) {
+    this.journal = journal;
+    this.shadowOptions = shadowOptions;
+    // Copies read the origin over a connection of their own, so nothing the app sends interleaves,
+    // and write the shadow over another, so a RESTORE never lands inside an app's open MULTI.
+    const readerOptions: RedisOptions = { ...originOptions, enableAutoPipelining: false };
+    delete readerOptions.keyPrefix;
+    this.#reader = new Redis(readerOptions);
+    this.#copies = new Redis(shadowOptions);
+    this.materializer = new Materializer(originReader(this.#reader), shadowWriter(this.#copies), this.state);
+  }
+
+  /** The shared connections, for error reporting. */
+  get connections(): readonly Redis[] {
+    return [this.#reader, this.#copies];
+  }
+
+  retain(): void {
+    this.#clients += 1;
+  }
+
+  /** Called by each client as it closes; the last one closes the shared connections. */
+  async release(mode: 'quit' | 'disconnect'): Promise<void> {
+    this.#clients -= 1;
+    if (this.#clients > 0) return;
+    if (mode === 'disconnect') for (const connection of this.connections) connection.disconnect();
+    else await Promise.allSettled(this.connections.map((connection) => connection.quit()));
+  }
+}
