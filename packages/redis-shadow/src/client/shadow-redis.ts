@@ -1,6 +1,7 @@
 import { createJournal, MirrorGuardError, type Journal } from '@mirrorguard/core';
 import { Command, Redis, type RedisOptions } from 'ioredis';
 import { classifyCommand } from '../commands/classify-command.ts';
+import { mergedKeyspaceRead } from '../routing/keyspace-reads.ts';
 import { routeCommand, type Route } from '../routing/route-command.ts';
 import { keyId } from '../shadow/key-state.ts';
 import { ShadowSession } from './shadow-session.ts';
@@ -107,6 +108,8 @@ export class ShadowRedis extends Redis {
     if (route.target === 'suppress') {
       this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: describe(argv), reason: route.reason });
       command.resolve(0);
+    } else if (route.target === 'merge') {
+      this.#mergeKeyspaceRead(command, route.name, argv);
     } else if (route.target === 'refuse') {
       this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: describe(argv), reason: route.reason });
       command.reject(new MirrorGuardError(route.code, `mirrorguard refused ${String(command.name).toUpperCase()}: ${route.reason}`));
@@ -189,6 +192,18 @@ export class ShadowRedis extends Redis {
     const route = routeCommand(classification, argv, this.#session.state);
     if (route.target === 'shadow' && (name === 'flushdb' || name === 'flushall')) this.#session.state.hideOrigin();
     return route;
+  }
+
+  /** Behind the pending shadow commands, so the request sees its own writes: both sides, merged. */
+  #mergeKeyspaceRead(command: Command, name: string, argv: readonly unknown[]): void {
+    this.#shadowTail = this.#shadowTail.then(async () => {
+      try {
+        await Promise.all([whenReady(this.#shadow), whenReady(this.#session.origin)]);
+        command.resolve(await mergedKeyspaceRead(name, argv, this.#session.origin, this.#shadow, this.#session.state));
+      } catch (cause) {
+        command.reject(new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `${name.toUpperCase()} over origin and shadow failed: ${(cause as Error).message}`, { cause }));
+      }
+    });
   }
 
   /**

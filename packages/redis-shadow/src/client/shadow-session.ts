@@ -32,6 +32,11 @@ export class ShadowSession {
     this.materializer = new Materializer(originReader(this.#reader), shadowWriter(this.#copies), this.state);
   }
 
+  /** The origin-reading connection: copies, and the origin's side of keyspace-wide reads. */
+  get origin(): Redis {
+    return this.#reader;
+  }
+
   /** The shared connections, for error reporting. */
   get connections(): readonly Redis[] {
     return [this.#reader, this.#copies];

@@ -14,6 +14,8 @@ export type Route =
   | { readonly target: 'origin' }
   /** Send to the shadow once these keys are owned. `write` says whether the command changes the shadow. */
   | { readonly target: 'shadow'; readonly keys: readonly KeyToOwn[]; readonly write: boolean }
+  /** Keyspace-wide reads merged over origin and shadow (SCAN, KEYS, DBSIZE, RANDOMKEY). */
+  | { readonly target: 'merge'; readonly name: string }
   /** Answer 0 without sending (PUBLISH). */
   | { readonly target: 'suppress'; readonly reason: string }
   /** Fail; nothing is sent. */
@@ -41,11 +43,7 @@ export function routeCommand(classification: CommandClassification, argv: readon
       ? { target: 'origin' }
       : { target: 'refuse', code: 'MG_ERR_REDIS_REFUSED', reason: `${name.toUpperCase()} is neither a read nor a write and not on the allow-list` };
   }
-  if (KEYSPACE_READS.has(name)) {
-    return state.isEmpty()
-      ? { target: 'origin' }
-      : { target: 'refuse', code: 'MG_ERR_REDIS_UNSUPPORTED', reason: `${name.toUpperCase()} over origin and shadow is not merged yet` };
-  }
+  if (KEYSPACE_READS.has(name)) return state.isEmpty() ? { target: 'origin' } : { target: 'merge', name };
   const keys = classification.keys;
   if (keys === undefined) {
     return { target: 'refuse', code: 'MG_ERR_REDIS_UNSUPPORTED', reason: `${name.toUpperCase()} with these arguments has keys the specs cannot name` };
