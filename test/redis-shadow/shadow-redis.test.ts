@@ -68,6 +68,13 @@ describe('ShadowRedis against a real origin and a real shadow', () => {
     return received.filter((args) => originTable.resolve(args)?.flags.has('write'));
   }
 
+  it('classifies by the origin\'s own COMMAND table once connected', async () => {
+    expect(client.commandSource).toMatch(/^snapshot Redis 7\.|^origin$/);
+    await client.ping();
+    for (let waited = 0; client.commandSource !== 'origin' && waited < 100; waited += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(client.commandSource).toBe('origin');
+  });
+
   it('reads untouched keys from the origin and writes to the shadow; a request reads its own writes', async () => {
     expect(await client.get('origin:str')).toBe('from origin');
     await client.set('new', 'value');

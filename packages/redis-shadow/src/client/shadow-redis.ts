@@ -85,6 +85,11 @@ export class ShadowRedis extends Redis {
     if (given === undefined) for (const connection of session.connections) connection.on('error', report);
   }
 
+  /** Where the command metadata comes from: `origin` once its COMMAND reply is read, else the bundled snapshot. */
+  get commandSource(): string {
+    return this.#session.table.source;
+  }
+
   override sendCommand(command: Command, stream?: PipelineStream): unknown {
     // Commands re-sent from the offline queue, and the guard's own, pass straight through.
     if (this.#dispatched.has(command)) return super.sendCommand(command, stream);

@@ -1,6 +1,6 @@
 import type { Journal } from '@mirrorguard/core';
 import { Redis, type RedisOptions } from 'ioredis';
-import { bundledCommandTable, type CommandTable } from '../commands/command-table.ts';
+import { bundledCommandTable, loadCommandTable, type CommandTable } from '../commands/command-table.ts';
 import { KeyState } from '../shadow/key-state.ts';
 import { Materializer, originReader, shadowWriter } from '../shadow/materialize-key.ts';
 
@@ -11,7 +11,10 @@ import { Materializer, originReader, shadowWriter } from '../shadow/materialize-
  * Counted: the last client to close closes the shared connections.
  */
 export class ShadowSession {
-  readonly table: CommandTable = bundledCommandTable();
+  /** The bundled snapshot until the origin's own COMMAND reply has been read (once, at connect). */
+  table: CommandTable = bundledCommandTable();
+  /** Settles once the origin's table is in use, or the snapshot stays (the origin did not answer COMMAND). */
+  readonly originTable: Promise<void>;
   readonly state: KeyState = new KeyState();
   readonly journal: Journal;
   readonly shadowOptions: RedisOptions;
@@ -30,6 +33,12 @@ export class ShadowSession {
     this.#reader = new Redis(readerOptions);
     this.#copies = new Redis(shadowOptions);
     this.materializer = new Materializer(originReader(this.#reader), shadowWriter(this.#copies), this.state);
+    this.originTable = loadCommandTable(this.#reader).then(
+      (table) => {
+        this.table = table;
+      },
+      () => undefined,
+    );
   }
 
   /** The origin-reading connection: copies, and the origin's side of keyspace-wide reads. */
