@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { contextMiddlewareBench } from './context-middleware/context-middleware.bench.ts';
 import { classifierBench } from './db-readonly/classifier.bench.ts';
 import { poolThroughputBench } from './db-readonly/pool-throughput.bench.ts';
+import { redisGetBench } from './redis-shadow/get-throughput.bench.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 const results = {
@@ -12,6 +13,7 @@ const results = {
   contextMiddleware: await contextMiddlewareBench(quick ? { rounds: 1, seconds: 1 } : {}),
   classifier: classifierBench(quick ? { rounds: 1 } : {}),
   poolThroughput: await poolThroughputBench(quick ? { rounds: 1, seconds: 1 } : {}),
+  redisGet: await redisGetBench(quick ? { rounds: 1, seconds: 1 } : {}),
 };
 
 const folder = new URL('./results/', import.meta.url);

@@ -51,7 +51,6 @@ function parseUrl(url: string): RedisOptions {
  */
 export class ShadowRedis extends Redis {
   readonly #session: ShadowSession;
-  readonly #dispatched = new WeakSet<Command>();
   readonly #shadow: Redis;
   #closed = false;
   #shadowTail: Promise<void> = Promise.resolve();
@@ -91,9 +90,9 @@ export class ShadowRedis extends Redis {
   }
 
   override sendCommand(command: Command, stream?: PipelineStream): unknown {
-    // Commands re-sent from the offline queue, and the guard's own, pass straight through.
-    if (this.#dispatched.has(command)) return super.sendCommand(command, stream);
-    this.#dispatched.add(command);
+    // A command ioredis re-sends from its offline queue is routed again: only origin-bound ones are
+    // ever queued there, and routing them twice decides the same (or, if a write claimed a key in
+    // between, sends the read after that write, which is what the request wants).
     const argv = [command.name, ...command.args];
     const name = String(command.name).toLowerCase();
     const inTransaction = (command as Command & { inTransaction?: boolean }).inTransaction === true;

@@ -17,8 +17,29 @@ export interface CommandClassification {
   /** `get`, `object|encoding`, … or the name as sent for an unknown command. */
   readonly name: string;
   readonly spec?: CommandSpec;
-  /** The key arguments, or undefined when the key specs cannot say (ask the origin). */
+  /** The key arguments, or undefined when the key specs cannot say (ask the origin). Found on first use. */
   readonly keys: readonly KeyRef[] | undefined;
+}
+
+/** A classification whose keys are found only when asked for: most reads never need them. */
+class LazyClassification implements CommandClassification {
+  readonly kind: CommandKind;
+  readonly name: string;
+  readonly spec: CommandSpec;
+  readonly #argv: readonly unknown[];
+  #keys: readonly KeyRef[] | undefined | null = null;
+
+  constructor(kind: CommandKind, spec: CommandSpec, argv: readonly unknown[]) {
+    this.kind = kind;
+    this.name = spec.name;
+    this.spec = spec;
+    this.#argv = argv;
+  }
+
+  get keys(): readonly KeyRef[] | undefined {
+    if (this.#keys === null) this.#keys = findKeys(this.spec, this.#argv);
+    return this.#keys;
+  }
 }
 
 /** Classifies `argv` (command name first) by the server's own metadata, never by a hand list. */
@@ -36,5 +57,5 @@ export function classifyCommand(table: CommandTable, argv: readonly unknown[]): 
         : spec.flags.has('readonly')
           ? 'read'
           : 'neither';
-  return { kind, name: spec.name, spec, keys: findKeys(spec, argv) };
+  return new LazyClassification(kind, spec, argv);
 }

@@ -44,11 +44,13 @@ export function routeCommand(classification: CommandClassification, argv: readon
       : { target: 'refuse', code: 'MG_ERR_REDIS_REFUSED', reason: `${name.toUpperCase()} is neither a read nor a write and not on the allow-list` };
   }
   if (KEYSPACE_READS.has(name)) return state.isEmpty() ? { target: 'origin' } : { target: 'merge', name };
+  const write = kind === 'write' || script || READS_THAT_WRITE.has(name);
+  // The common case of a mirror: a read while the shadow owns nothing goes to the origin, keys unread.
+  if (!write && state.isEmpty()) return { target: 'origin' };
   const keys = classification.keys;
   if (keys === undefined) {
     return { target: 'refuse', code: 'MG_ERR_REDIS_UNSUPPORTED', reason: `${name.toUpperCase()} with these arguments has keys the specs cannot name` };
   }
-  const write = kind === 'write' || script || READS_THAT_WRITE.has(name);
   if (!write && !keys.some((ref) => state.routesToShadow(keyId(argv[ref.index] as Buffer | string)))) return { target: 'origin' };
   return {
     target: 'shadow',

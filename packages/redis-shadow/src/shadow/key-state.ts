@@ -1,8 +1,12 @@
 /** A key as the shadow tracks it: its raw bytes, as a latin1 string (binary-safe, usable in a Set). */
 export type KeyId = string;
 
+const ASCII = /^[\x00-\x7f]*$/;
+
 export function keyId(key: string | Buffer | Uint8Array): KeyId {
-  return (typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key)).toString('latin1');
+  // An ASCII string is its own UTF-8 bytes read as latin1: no Buffer needed on the hot path.
+  if (typeof key === 'string') return ASCII.test(key) ? key : Buffer.from(key, 'utf8').toString('latin1');
+  return Buffer.from(key).toString('latin1');
 }
 
 /**

@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+import { ShadowRedis } from '@mirrorguard/redis-shadow';
+import { median, pairedRatio } from '../support/load.ts';
+import { printTable } from '../support/table.ts';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DB = 14;
+const KEYS = 1_000;
+
+export interface RedisGetResult {
+  readonly rawPerSecond: number;
+  readonly shadowPerSecond: number;
+  readonly ratio: number;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** GETs of untouched keys for `seconds`, from `workers` concurrent loops. */
+async function drive(client: Redis, seconds: number, workers = 32): Promise<number> {
+  const deadline = performance.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async (_, worker) => {
+      let n = worker;
+      while (performance.now() < deadline) {
+        n = (n * 7919 + 1) % KEYS;
+        await client.get(`bench:${n}`);
+        done += 1;
+      }
+    }),
+  );
+  return done / seconds;
+}
+
+/** Raw ioredis vs ShadowRedis (with a real shadow it never needs) on the same origin, alternating rounds. */
+export async function redisGetBench({ rounds = 8, seconds = 2 } = {}): Promise<RedisGetResult> {
+  const port = await freePort();
+  const shadowServer = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const origin = `${REDIS_URL}/${DB}`;
+  const seed = new Redis(origin);
+  await seed.flushdb();
+  await seed.mset(Object.fromEntries(Array.from({ length: KEYS }, (_, n) => [`bench:${n}`, `value ${n}`])));
+  const raw = new Redis(origin);
+  const shadow = new ShadowRedis(origin, { shadow: `redis://127.0.0.1:${port}` });
+  const results = { raw: [] as number[], shadow: [] as number[] };
+  try {
+    await drive(raw, 1);
+    await drive(shadow, 1);
+    for (let round = 0; round < rounds; round += 1) {
+      const order = round % 2 === 0 ? (['raw', 'shadow'] as const) : (['shadow', 'raw'] as const);
+      for (const name of order) results[name].push(await drive(name === 'raw' ? raw : shadow, seconds));
+    }
+  } finally {
+    raw.disconnect();
+    await shadow.close();
+    await seed.flushdb();
+    seed.disconnect();
+    shadowServer.kill('SIGKILL');
+    await once(shadowServer, 'exit');
+  }
+  const result = { rawPerSecond: median(results.raw), shadowPerSecond: median(results.shadow), ratio: pairedRatio(results.raw, results.shadow) };
+  printTable(
+    `Redis GET of untouched keys, 32 concurrent loops, ${rounds} alternating rounds of ${seconds} s ("vs raw" is the median of per-round ratios)`,
+    ['client', 'GET / s', 'vs raw'],
+    [
+      ['raw ioredis', result.rawPerSecond.toFixed(0), '1.000'],
+      ['ShadowRedis', result.shadowPerSecond.toFixed(0), result.ratio.toFixed(3)],
+    ],
+  );
+  return result;
+}
