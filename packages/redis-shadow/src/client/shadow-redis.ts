@@ -52,6 +52,8 @@ function parseUrl(url: string): RedisOptions {
 export class ShadowRedis extends Redis {
   readonly #session: ShadowSession;
   readonly #shadow: Redis;
+  /** Commands sent to the origin: ioredis may send them again from its offline queue; they must not be re-routed. */
+  readonly #toOrigin = new WeakSet<Command>();
   #closed = false;
   #shadowTail: Promise<void> = Promise.resolve();
   /** A pipelined transaction (MULTI … EXEC in one pipeline), held until EXEC decides where it runs. */
@@ -90,9 +92,9 @@ export class ShadowRedis extends Redis {
   }
 
   override sendCommand(command: Command, stream?: PipelineStream): unknown {
-    // A command ioredis re-sends from its offline queue is routed again: only origin-bound ones are
-    // ever queued there, and routing them twice decides the same (or, if a write claimed a key in
-    // between, sends the read after that write, which is what the request wants).
+    // A command ioredis re-sends from its offline queue (or after a reconnect) keeps its first route:
+    // routed again, a read queued before a write could land after it.
+    if (this.#toOrigin.has(command)) return super.sendCommand(command, stream);
     const argv = [command.name, ...command.args];
     const name = String(command.name).toLowerCase();
     const inTransaction = (command as Command & { inTransaction?: boolean }).inTransaction === true;
@@ -107,7 +109,10 @@ export class ShadowRedis extends Redis {
       return command.promise;
     }
     const route = this.#manualTransaction || name === 'multi' ? this.#transactionRoute(name, argv) : this.#route(argv);
-    if (route.target === 'origin') return super.sendCommand(command, stream);
+    if (route.target === 'origin') {
+      this.#toOrigin.add(command);
+      return super.sendCommand(command, stream);
+    }
     this.#countInPipeline(stream);
     if (route.target === 'suppress') {
       this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: describe(argv), reason: route.reason });
@@ -169,7 +174,10 @@ export class ShadowRedis extends Redis {
     const routes = body.map(({ argv }) => this.#route(argv));
     const refused = routes.find((route): route is Extract<Route, { target: 'refuse' }> => route.target === 'refuse');
     if (refused === undefined && !this.#watching && routes.every((route) => route.target === 'origin')) {
-      for (const { command } of queued) super.sendCommand(command, stream);
+      for (const { command } of queued) {
+        this.#toOrigin.add(command);
+        super.sendCommand(command, stream);
+      }
       return;
     }
     for (const _ of queued) this.#countInPipeline(stream);

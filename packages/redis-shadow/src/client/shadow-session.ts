@@ -3,6 +3,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { bundledCommandTable, loadCommandTable, type CommandTable } from '../commands/command-table.ts';
 import { KeyState } from '../shadow/key-state.ts';
 import { Materializer, originReader, shadowWriter } from '../shadow/materialize-key.ts';
+import { warnIfOriginUserCanWrite } from './origin-user-check.ts';
 
 /**
  * What a ShadowRedis and its duplicates share: the command table, which keys the shadow owns, the
@@ -15,6 +16,8 @@ export class ShadowSession {
   table: CommandTable = bundledCommandTable();
   /** Settles once the origin's table is in use, or the snapshot stays (the origin did not answer COMMAND). */
   readonly originTable: Promise<void>;
+  /** Settles once the origin user's write permission has been checked (and a warning journaled if it can write). */
+  readonly userChecked: Promise<void>;
   readonly state: KeyState = new KeyState();
   readonly journal: Journal;
   readonly shadowOptions: RedisOptions;
@@ -39,6 +42,7 @@ export class ShadowSession {
       },
       () => undefined,
     );
+    this.userChecked = warnIfOriginUserCanWrite(this.#reader, journal);
   }
 
   /** The origin-reading connection: copies, and the origin's side of keyspace-wide reads. */
