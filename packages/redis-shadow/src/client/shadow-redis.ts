@@ -104,8 +104,10 @@ export class ShadowRedis extends Redis {
     }
     if (this.#pipelined !== undefined) {
       this.#pipelined.push({ command, argv });
-      if (name === 'exec' || name === 'discard') this.#runPipelinedTransaction(this.#pipelined, stream);
-      if (name === 'exec' || name === 'discard') this.#pipelined = undefined;
+      if (name === 'exec' || name === 'discard') {
+        this.#runPipelinedTransaction(this.#pipelined, stream);
+        this.#pipelined = undefined;
+      }
       return command.promise;
     }
     const route = this.#manualTransaction || name === 'multi' ? this.#transactionRoute(name, argv) : this.#route(argv);
