@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { ShadowRedis } from '@mirrorguard/redis-shadow';
 import { median, pairedRatio } from '../support/load.ts';
 import { printTable } from '../support/table.ts';
+import { startRedisServer } from '../../test/support/redis-server.ts';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const DB = 14;
@@ -14,14 +12,6 @@ export interface RedisGetResult {
   readonly rawPerSecond: number;
   readonly shadowPerSecond: number;
   readonly ratio: number;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** GETs of untouched keys for `seconds`, from `workers` concurrent loops. */
@@ -43,14 +33,13 @@ async function drive(client: Redis, seconds: number, workers = 32): Promise<numb
 
 /** Raw ioredis vs ShadowRedis (with a real shadow it never needs) on the same origin, alternating rounds. */
 export async function redisGetBench({ rounds = 8, seconds = 2 } = {}): Promise<RedisGetResult> {
-  const port = await freePort();
-  const shadowServer = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const shadowServer = await startRedisServer();
   const origin = `${REDIS_URL}/${DB}`;
   const seed = new Redis(origin);
   await seed.flushdb();
   await seed.mset(Object.fromEntries(Array.from({ length: KEYS }, (_, n) => [`bench:${n}`, `value ${n}`])));
   const raw = new Redis(origin);
-  const shadow = new ShadowRedis(origin, { shadow: `redis://127.0.0.1:${port}` });
+  const shadow = new ShadowRedis(origin, { shadow: shadowServer.url });
   const results = { raw: [] as number[], shadow: [] as number[] };
   try {
     await drive(raw, 1);
@@ -64,8 +53,7 @@ export async function redisGetBench({ rounds = 8, seconds = 2 } = {}): Promise<R
     await shadow.close();
     await seed.flushdb();
     seed.disconnect();
-    shadowServer.kill('SIGKILL');
-    await once(shadowServer, 'exit');
+    await shadowServer.kill();
   }
   const result = { rawPerSecond: median(results.raw), shadowPerSecond: median(results.shadow), ratio: pairedRatio(results.raw, results.shadow) };
   printTable(
