@@ -1,5 +1,5 @@
 import { createJournal, MirrorGuardError, type Journal } from '@mirrorguard/core';
-import { Command, Redis, type RedisOptions } from 'ioredis';
+import { Command, Redis, ReplyError, type RedisOptions } from 'ioredis';
 import { classifyCommand } from '../commands/classify-command.ts';
 import { mergedKeyspaceRead } from '../routing/keyspace-reads.ts';
 import { routeCommand, type Route } from '../routing/route-command.ts';
@@ -231,7 +231,7 @@ export class ShadowRedis extends Redis {
       try {
         for (const { key, copy } of route.keys) await this.#session.materializer.ensureOwned(key, { copy });
         await whenReady(this.#shadow);
-        for (const command of commands) this.#shadow.sendCommand(command);
+        for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command));
       } catch (cause) {
         const name = commands.map((command) => String(command.name).toUpperCase()).join(' … ');
         const error = new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow could not take ${name}: ${(cause as Error).message}`, { cause });
@@ -240,6 +240,21 @@ export class ShadowRedis extends Redis {
         if (route.write) for (const id of ids) this.#session.state.release(id);
       }
     });
+  }
+
+  /**
+   * The shadow's own replies (WRONGTYPE, …) reach the app as they are, as the primary's would; a
+   * failure of the shadow itself (connection lost, retries exhausted) becomes MG_ERR_REDIS_SHADOW_FAILED.
+   */
+  #withShadowFailures(command: Command): Command {
+    const reject = command.reject;
+    command.reject = (error: Error) =>
+      reject(
+        error instanceof ReplyError
+          ? error
+          : new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow failed on ${String(command.name).toUpperCase()}: ${error.message}`, { cause: error }),
+      );
+    return command;
   }
 
   override disconnect(reconnect = false): void {

@@ -1,0 +1,68 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
+import { loadCommandTable } from '../../packages/redis-shadow/src/commands/command-table.ts';
+import { startRedisServer } from '../support/redis-server.ts';
+import { REDIS_URL } from '../support/servers.ts';
+
+// A write workload runs through ShadowRedis; the shadow is killed in the middle of it. Writes from
+// then on must fail with a clear error and never fall back to the origin, which stays untouched.
+const ORIGIN_DB = 15;
+const originUrl = `${REDIS_URL}/${ORIGIN_DB}`;
+
+describe('the shadow dies during a workload', () => {
+  let admin: Redis;
+  let monitor: Redis;
+  const received: string[][] = [];
+
+  beforeAll(async () => {
+    admin = new Redis(originUrl);
+    await admin.flushdb();
+    await admin.mset(Object.fromEntries(Array.from({ length: 50 }, (_, n) => [`k:${n}`, String(n)])));
+    monitor = await new Redis(REDIS_URL).monitor();
+    monitor.on('monitor', (_time: string, args: string[], _source: string, database: string) => {
+      if (Number(database) === ORIGIN_DB) received.push(args);
+    });
+  });
+  afterAll(() => {
+    monitor.disconnect();
+    admin.disconnect();
+  });
+
+  it('fails the writes with MG_ERR_REDIS_SHADOW_FAILED and leaves the origin as it was', async () => {
+    const before = await admin.mget(Array.from({ length: 50 }, (_, n) => `k:${n}`));
+    const shadow = await startRedisServer();
+    const client = new ShadowRedis(originUrl, { shadow: { host: '127.0.0.1', port: shadow.port, retryStrategy: () => null } });
+    client.on('error', () => undefined);
+    const outcomes: string[] = [];
+    let killed = false;
+    const deadline = Date.now() + 600;
+    await Promise.all(
+      Array.from({ length: 10 }, async (_, worker) => {
+        for (let round = 0; Date.now() < deadline; round += 1) {
+          const key = `k:${(worker * 7 + round) % 50}`;
+          const write = round % 3 === 0 ? client.incr(key) : round % 3 === 1 ? client.set(key, String(worker)) : client.hset(`h:${worker}`, 'f', String(round));
+          outcomes.push(await write.then(() => (killed ? 'ok after kill' : 'ok'), (error: Error & { code?: string }) => error.code ?? error.message));
+          if (worker === 0 && round === 20) {
+            await shadow.kill();
+            killed = true;
+          }
+        }
+      }),
+    );
+    client.disconnect();
+
+    expect(outcomes.filter((outcome) => outcome === 'ok').length).toBeGreaterThan(20);
+    const failures = outcomes.filter((outcome) => outcome !== 'ok' && outcome !== 'ok after kill');
+    expect(failures.length).toBeGreaterThan(0);
+    expect(new Set(failures)).toEqual(new Set(['MG_ERR_REDIS_SHADOW_FAILED']));
+
+    expect(await admin.mget(Array.from({ length: 50 }, (_, n) => `k:${n}`))).toEqual(before);
+    expect(await admin.exists('h:0', 'h:1')).toBe(0);
+    const fence = `fence-${Math.random()}`;
+    await admin.echo(fence);
+    while (!received.some((args) => args.includes(fence))) await new Promise((resolve) => setTimeout(resolve, 5));
+    const table = await loadCommandTable(admin);
+    expect(received.filter((args) => table.resolve(args)?.flags.has('write'))).toEqual([]);
+  });
+});
