@@ -1,0 +1,60 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REDIS_URL } from '../support/servers.ts';
+import { ROOT } from '../support/workspace-packages.ts';
+
+// The peer range says ioredis ^5 || ^6; the repository develops against 5. Here the built packages
+// are installed beside ioredis 6 (RESP3 by default) and a ShadowRedis runs a short workload.
+describe('@mirrorguard/redis-shadow on ioredis 6', () => {
+  it('routes reads, writes, pipelines and transactions the same way', () => {
+    const app = mkdtempSync(join(tmpdir(), 'mirrorguard-ioredis6-'));
+    const modules = join(app, 'node_modules');
+    for (const name of ['core', 'redis-shadow']) {
+      const target = join(modules, '@mirrorguard', name);
+      mkdirSync(target, { recursive: true });
+      cpSync(join(ROOT, 'packages', name, 'package.json'), join(target, 'package.json'));
+      cpSync(join(ROOT, 'packages', name, 'dist'), join(target, 'dist'), { recursive: true });
+    }
+    // Node resolves a symlinked package from its real path, so ioredis 6 finds its own dependencies.
+    symlinkSync(join(ROOT, 'node_modules', 'ioredis6'), join(modules, 'ioredis'), 'dir');
+    writeFileSync(
+      join(app, 'probe.mjs'),
+      `
+      import { Redis } from 'ioredis';
+      import { ShadowRedis } from '@mirrorguard/redis-shadow';
+      import { createRequire } from 'node:module';
+      const version = createRequire(import.meta.url)('ioredis/package.json').version;
+      const origin = ${JSON.stringify(`${REDIS_URL}/7`)}, shadowUrl = ${JSON.stringify(`${REDIS_URL}/8`)};
+      const admin = new Redis(origin); await admin.flushdb(); await admin.set('c', '10'); await admin.hset('h', { a: '1' });
+      const shadowAdmin = new Redis(shadowUrl); await shadowAdmin.flushdb();
+      const c = new ShadowRedis(origin, { shadow: shadowUrl });
+      const out = { version };
+      out.get = await c.get('c');
+      out.incr = await c.incr('c');
+      out.hgetall = (await c.hset('h', 'b', '2'), await c.hgetall('h'));
+      out.pipeline = await c.pipeline().get('c').incr('c').get('c').exec();
+      out.multi = await c.multi().incr('c').hgetall('h').exec();
+      out.keys = (await c.keys('*')).sort();
+      out.publish = await c.publish('x', 'y');
+      out.origin = [await admin.get('c'), await admin.hgetall('h')];
+      console.log(JSON.stringify(out));
+      await c.close(); await admin.flushdb(); admin.disconnect(); await shadowAdmin.flushdb(); shadowAdmin.disconnect();
+      `,
+    );
+    const output = execFileSync(process.execPath, ['probe.mjs'], { cwd: app, encoding: 'utf8', timeout: 30_000 });
+    expect(JSON.parse(output.trim().split('\n').at(-1)!)).toEqual({
+      version: expect.stringMatching(/^6\./),
+      get: '10',
+      incr: 11,
+      hgetall: { a: '1', b: '2' },
+      pipeline: [[null, '11'], [null, 12], [null, '12']],
+      multi: [[null, 13], [null, { a: '1', b: '2' }]],
+      keys: ['c', 'h'],
+      publish: 0,
+      origin: ['10', { a: '1' }],
+    });
+  });
+});
