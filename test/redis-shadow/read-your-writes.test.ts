@@ -20,6 +20,7 @@ const FAMILIES: Record<string, string[][]> = {
   geo: [['GEOADD', 'geo', '13.4', '52.5', 'berlin'], ['GEODIST', 'geo', 'paris', 'berlin', 'km'], ['GEOSEARCHSTORE', 'near', 'geo', 'FROMMEMBER', 'paris', 'BYRADIUS', '500', 'km', 'ASC'], ['ZRANGE', 'near', '0', '-1']],
   hyperloglog: [['PFADD', 'hll', 'x', 'y'], ['PFCOUNT', 'hll'], ['PFMERGE', 'hll2', 'hll', 'hll'], ['PFCOUNT', 'hll2']],
   bitmaps: [['SETBIT', 'bits', '3', '1'], ['GETBIT', 'bits', '3'], ['BITCOUNT', 'bits'], ['BITFIELD', 'bits', 'INCRBY', 'u8', '8', '5'], ['BITPOS', 'bits', '1']],
+  sort: [['SORT', 'list', 'ALPHA'], ['SORT', 'list', 'ALPHA', 'DESC', 'STORE', 'sorted'], ['LRANGE', 'sorted', '0', '-1'], ['SORT_RO', 'list', 'ALPHA', 'LIMIT', '0', '1'], ['RPUSH', 'list', 'a'], ['SORT_RO', 'list', 'ALPHA'], ['SORT', 'set', 'ALPHA', 'STORE', 'list']],
   keys: [['EXPIRE', 'str', '1000'], ['TTL', 'str'], ['PERSIST', 'str'], ['TTL', 'str'], ['RENAME', 'num', 'num2'], ['GET', 'num'], ['GET', 'num2'], ['COPY', 'hash', 'hashcopy'], ['HGETALL', 'hashcopy'], ['TYPE', 'list'], ['DEL', 'set', 'missing'], ['EXISTS', 'set', 'hash']],
 };
 

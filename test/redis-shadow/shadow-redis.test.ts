@@ -198,6 +198,17 @@ describe('ShadowRedis against a real origin and a real shadow', () => {
     expect(await writesReceived()).toEqual([]);
   });
 
+  it('sorts with BY/GET patterns on the origin only while the shadow owns nothing, and refuses it after', async () => {
+    await admin.mset('w_x', '2', 'w_y', '1');
+    await monitorCaughtUp();
+    received.length = 0;
+    expect(await client.sort_ro('origin:list', 'BY', 'w_*')).toEqual(['y', 'x']);
+    await client.set('owned', '1');
+    await expect(client.sort_ro('origin:list', 'BY', 'w_*')).rejects.toMatchObject({ code: 'MG_ERR_REDIS_UNSUPPORTED' });
+    await expect(client.sort('origin:list', 'BY', 'w_*', 'STORE', 'dst')).rejects.toMatchObject({ code: 'MG_ERR_REDIS_UNSUPPORTED' });
+    expect(await writesReceived()).toEqual([]);
+  });
+
   it('hides the whole origin after FLUSHALL', async () => {
     await client.flushall();
     expect(await client.get('origin:str')).toBeNull();

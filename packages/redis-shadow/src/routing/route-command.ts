@@ -1,6 +1,7 @@
 import type { CommandClassification } from '../commands/classify-command.ts';
 import type { KeyRef } from '../commands/find-keys.ts';
 import { keyId, type KeyState } from '../shadow/key-state.ts';
+import { routeSort } from './route-sort.ts';
 import { ALLOWED_NEITHER, KEYSPACE_READS, READS_THAT_WRITE, REFUSED_ALWAYS, SCRIPTS_THAT_MAY_WRITE, SUPPRESSED, TRANSACTION_COMMANDS } from './allowed-commands.ts';
 
 /** A key the shadow must own before the command runs there, and whether its origin value must be copied first. */
@@ -44,6 +45,7 @@ export function routeCommand(classification: CommandClassification, argv: readon
       : { target: 'refuse', code: 'MG_ERR_REDIS_REFUSED', reason: `${name.toUpperCase()} is neither a read nor a write and not on the allow-list` };
   }
   if (KEYSPACE_READS.has(name)) return state.isEmpty() ? { target: 'origin' } : { target: 'merge', name };
+  if (name === 'sort' || name === 'sort_ro') return routeSort(name, argv, state, (key) => state.routesToShadow(keyId(key as Buffer | string)));
   const write = kind === 'write' || script || READS_THAT_WRITE.has(name);
   // The common case of a mirror: a read while the shadow owns nothing goes to the origin, keys unread.
   if (!write && state.isEmpty()) return { target: 'origin' };
