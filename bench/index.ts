@@ -5,6 +5,7 @@ import { contextMiddlewareBench } from './context-middleware/context-middleware.
 import { classifierBench } from './db-readonly/classifier.bench.ts';
 import { poolThroughputBench } from './db-readonly/pool-throughput.bench.ts';
 import { redisGetBench } from './redis-shadow/get-throughput.bench.ts';
+import { ownedWritesBench } from './redis-shadow/owned-writes.bench.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
 const results = {
@@ -14,6 +15,7 @@ const results = {
   classifier: classifierBench(quick ? { rounds: 1 } : {}),
   poolThroughput: await poolThroughputBench(quick ? { rounds: 1, seconds: 1 } : {}),
   redisGet: await redisGetBench(quick ? { rounds: 1, seconds: 1 } : {}),
+  redisOwnedWrites: await ownedWritesBench(quick ? { rounds: 1, seconds: 1 } : {}),
 };
 
 const folder = new URL('./results/', import.meta.url);

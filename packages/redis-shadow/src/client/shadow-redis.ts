@@ -56,6 +56,8 @@ export class ShadowRedis extends Redis {
   readonly #toOrigin = new WeakSet<Command>();
   #closed = false;
   #shadowTail: Promise<void> = Promise.resolve();
+  /** Links of #shadowTail not yet run: while there are none, a command with nothing to copy goes out at once. */
+  #pendingLinks = 0;
   /** A pipelined transaction (MULTI … EXEC in one pipeline), held until EXEC decides where it runs. */
   #pipelined: Array<{ command: Command; argv: unknown[] }> | undefined;
   /** Inside MULTI sent on its own (`multi({ pipeline: false })`): every command goes to the shadow until EXEC or DISCARD. */
@@ -210,12 +212,15 @@ export class ShadowRedis extends Redis {
 
   /** Behind the pending shadow commands, so the request sees its own writes: both sides, merged. */
   #mergeKeyspaceRead(command: Command, name: string, argv: readonly unknown[]): void {
+    this.#pendingLinks += 1;
     this.#shadowTail = this.#shadowTail.then(async () => {
       try {
         await Promise.all([whenReady(this.#shadow), whenReady(this.#session.origin)]);
         command.resolve(await mergedKeyspaceRead(name, argv, this.#session.origin, this.#shadow, this.#session.state));
       } catch (cause) {
         command.reject(new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `${name.toUpperCase()} over origin and shadow failed: ${(cause as Error).message}`, { cause }));
+      } finally {
+        this.#pendingLinks -= 1;
       }
     });
   }
@@ -226,7 +231,13 @@ export class ShadowRedis extends Redis {
    */
   #toShadow(commands: readonly Command[], route: Extract<Route, { target: 'shadow' }>): void {
     const ids = route.keys.map(({ key }) => keyId(key));
+    // The common case once keys are owned: nothing queued, nothing to copy, the shadow ready.
+    if (this.#pendingLinks === 0 && this.#shadow.status === 'ready' && ids.every((id) => this.#session.state.isOwned(id))) {
+      for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command));
+      return;
+    }
     if (route.write) for (const id of ids) this.#session.state.claim(id);
+    this.#pendingLinks += 1;
     this.#shadowTail = this.#shadowTail.then(async () => {
       try {
         for (const { key, copy } of route.keys) await this.#session.materializer.ensureOwned(key, { copy });
@@ -238,6 +249,7 @@ export class ShadowRedis extends Redis {
         for (const command of commands) command.reject(error);
       } finally {
         if (route.write) for (const id of ids) this.#session.state.release(id);
+        this.#pendingLinks -= 1;
       }
     });
   }

@@ -1,0 +1,100 @@
+import { Redis } from 'ioredis';
+import { ShadowRedis } from '@mirrorguard/redis-shadow';
+import { median, pairedRatio } from '../support/load.ts';
+import { printTable } from '../support/table.ts';
+import { startRedisServer } from '../../test/support/redis-server.ts';
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DB = 14;
+const KEYS = 1_000;
+
+export interface OwnedWritesResult {
+  readonly shadowDirectPerSecond: number;
+  readonly shadowRedisPerSecond: number;
+  readonly ratio: number;
+  readonly firstWriteMs: Record<string, number>;
+  readonly ownedWriteMs: number;
+}
+
+async function drive(client: Redis, seconds: number, workers = 32): Promise<number> {
+  const deadline = performance.now() + seconds * 1000;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async (_, worker) => {
+      for (let n = worker; performance.now() < deadline; n = (n * 7919 + 1) % KEYS) {
+        await (n % 2 === 0 ? client.incr(`owned:${n}`) : client.set(`owned:${n}`, String(n)));
+        done += 1;
+      }
+    }),
+  );
+  return done / seconds;
+}
+
+/**
+ * SET/INCR on keys the shadow already owns, through ShadowRedis vs straight to the shadow server;
+ * then the cost of a first write (DUMP + PEXPIRETIME from the origin, RESTORE into the shadow) by value size.
+ */
+export async function ownedWritesBench({ rounds = 8, seconds = 2 } = {}): Promise<OwnedWritesResult> {
+  const shadowServer = await startRedisServer();
+  const origin = `${REDIS_URL}/${DB}`;
+  const seed = new Redis(origin);
+  await seed.flushdb();
+  const direct = new Redis(shadowServer.url);
+  const client = new ShadowRedis(origin, { shadow: shadowServer.url });
+  const results = { direct: [] as number[], shadow: [] as number[] };
+  const firstWriteMs: Record<string, number> = {};
+  let ownedWriteMs = 0;
+  try {
+    for (let n = 0; n < KEYS; n += 1) await client.set(`owned:${n}`, '0'); // the shadow owns them all
+    await drive(direct, 1);
+    await drive(client, 1);
+    for (let round = 0; round < rounds; round += 1) {
+      const order = round % 2 === 0 ? (['direct', 'shadow'] as const) : (['shadow', 'direct'] as const);
+      for (const name of order) results[name].push(await drive(name === 'direct' ? direct : client, seconds));
+    }
+    // First writes: each APPEND copies a key of the given size from the origin first.
+    for (const size of [100, 10_000, 1_000_000]) {
+      const count = size >= 1_000_000 ? 20 : 200;
+      const value = 'v'.repeat(size);
+      const pipeline = seed.pipeline();
+      for (let n = 0; n < count; n += 1) pipeline.set(`big:${size}:${n}`, value);
+      await pipeline.exec();
+      const started = performance.now();
+      for (let n = 0; n < count; n += 1) await client.append(`big:${size}:${n}`, '!');
+      firstWriteMs[`${size} B`] = (performance.now() - started) / count;
+    }
+    const started = performance.now();
+    for (let n = 0; n < 200; n += 1) await client.append('big:100:0', '!');
+    ownedWriteMs = (performance.now() - started) / 200;
+  } finally {
+    direct.disconnect();
+    await client.close();
+    await seed.flushdb();
+    seed.disconnect();
+    await shadowServer.kill();
+  }
+  const result = {
+    shadowDirectPerSecond: median(results.direct),
+    shadowRedisPerSecond: median(results.shadow),
+    ratio: pairedRatio(results.direct, results.shadow),
+    firstWriteMs,
+    ownedWriteMs,
+  };
+  printTable(
+    `Redis SET/INCR on keys the shadow owns, 32 loops, ${rounds} alternating rounds of ${seconds} s ("vs direct" is the median of per-round ratios)`,
+    ['client', 'writes / s', 'vs direct'],
+    [
+      ['straight to the shadow (raw ioredis)', result.shadowDirectPerSecond.toFixed(0), '1.000'],
+      ['ShadowRedis', result.shadowRedisPerSecond.toFixed(0), result.ratio.toFixed(3)],
+    ],
+  );
+  printTable(
+    'Redis first write of a key (copy from the origin, then the write), one at a time',
+    ['value size', 'ms per first write', 'vs a write to an owned key'],
+    [
+      ...Object.entries(firstWriteMs).map(([size, ms]) => [size, ms.toFixed(3), `${(ms / ownedWriteMs).toFixed(1)}×`]),
+      ['(owned key, no copy)', ownedWriteMs.toFixed(3), '1.0×'],
+    ],
+  );
+  return result;
+}
