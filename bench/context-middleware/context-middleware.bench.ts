@@ -1,3 +1,4 @@
+import { alternatingRounds } from '../support/closed-loop.ts';
 import { load, median, pairedRatio, startServer } from '../support/load.ts';
 import { printTable } from '../support/table.ts';
 
@@ -26,15 +27,12 @@ export async function contextMiddlewareBench({ rounds = 5, seconds = 3 } = {}): 
   ];
   try {
     for (const variant of variants) await load(`${variant.server.url}/orders/7`, 1, variant.headers); // warm-up
-    for (let round = 0; round < rounds; round += 1) {
-      const order = round % 2 === 0 ? variants : [...variants].reverse();
-      for (const variant of order) {
-        const result = await load(`${variant.server.url}/orders/7`, seconds, variant.headers);
-        variant.rps.push(result.requestsPerSecond);
-        variant.p99.push(result.p99Ms);
-        variant.errors += result.errors;
-      }
-    }
+    await alternatingRounds(variants, rounds, async (variant) => {
+      const result = await load(`${variant.server.url}/orders/7`, seconds, variant.headers);
+      variant.rps.push(result.requestsPerSecond);
+      variant.p99.push(result.p99Ms);
+      variant.errors += result.errors;
+    });
   } finally {
     await plain.stop();
     await withContext.stop();

@@ -1,5 +1,6 @@
 import mysql2Promise from 'mysql2/promise';
 import { guardMysql2 } from '@mirrorguard/db-readonly';
+import { alternatingRounds, operationsPerSecond } from '../support/closed-loop.ts';
 import { median, pairedRatio } from '../support/load.ts';
 import { printTable } from '../support/table.ts';
 
@@ -31,22 +32,15 @@ async function prepareTable(): Promise<void> {
   await admin.end();
 }
 
-/** Primary-key SELECTs for `seconds` from `workers` concurrent loops; returns queries per second. */
-async function drive(pool: Pool, method: 'query' | 'execute', seconds: number, workers = 16): Promise<number> {
-  const deadline = performance.now() + seconds * 1000;
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: workers }, async (_, worker) => {
-      let id = worker;
-      while (performance.now() < deadline) {
-        id = (id * 7919 + 1) % ROWS;
-        const sql = 'SELECT id, name, price, stock FROM products WHERE id = ?';
-        await (method === 'query' ? pool.query(sql, [id + 1]) : pool.execute(sql, [id + 1]));
-        done += 1;
-      }
-    }),
-  );
-  return done / seconds;
+const SELECT_BY_ID = 'SELECT id, name, price, stock FROM products WHERE id = ?';
+
+/** Primary-key SELECTs for `seconds` from 16 concurrent loops; returns queries per second. */
+function drive(pool: Pool, method: 'query' | 'execute', seconds: number): Promise<number> {
+  return operationsPerSecond((n) => (method === 'query' ? pool.query(SELECT_BY_ID, [n + 1]) : pool.execute(SELECT_BY_ID, [n + 1])), {
+    seconds,
+    workers: 16,
+    keys: ROWS,
+  });
 }
 
 /** Raw mysql2 pool vs the guarded pool, same server, same statements, alternating rounds. */
@@ -58,13 +52,10 @@ export async function poolThroughputBench({ rounds = 8, seconds = 2 } = {}): Pro
   const results = { rawQuery: [] as number[], guardedQuery: [] as number[], rawExecute: [] as number[], guardedExecute: [] as number[] };
   try {
     for (const pool of [raw, guarded]) await drive(pool, 'query', 1); // warm-up: connections, statement caches
-    for (let round = 0; round < rounds; round += 1) {
-      const order = round % 2 === 0 ? ([['raw', raw], ['guarded', guarded]] as const) : ([['guarded', guarded], ['raw', raw]] as const);
-      for (const [name, pool] of order) {
-        results[`${name}Query`].push(await drive(pool, 'query', seconds));
-        results[`${name}Execute`].push(await drive(pool, 'execute', seconds));
-      }
-    }
+    await alternatingRounds([['raw', raw], ['guarded', guarded]] as const, rounds, async ([name, pool]) => {
+      results[`${name}Query`].push(await drive(pool, 'query', seconds));
+      results[`${name}Execute`].push(await drive(pool, 'execute', seconds));
+    });
   } finally {
     await raw.end();
     await guarded.end();

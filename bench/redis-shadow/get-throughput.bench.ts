@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { ShadowRedis } from '@mirrorguard/redis-shadow';
+import { alternatingRounds, operationsPerSecond } from '../support/closed-loop.ts';
 import { median, pairedRatio } from '../support/load.ts';
 import { printTable } from '../support/table.ts';
 import { startRedisServer } from '../../test/support/redis-server.ts';
@@ -14,21 +15,9 @@ export interface RedisGetResult {
   readonly ratio: number;
 }
 
-/** GETs of untouched keys for `seconds`, from `workers` concurrent loops. */
-async function drive(client: Redis, seconds: number, workers = 32): Promise<number> {
-  const deadline = performance.now() + seconds * 1000;
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: workers }, async (_, worker) => {
-      let n = worker;
-      while (performance.now() < deadline) {
-        n = (n * 7919 + 1) % KEYS;
-        await client.get(`bench:${n}`);
-        done += 1;
-      }
-    }),
-  );
-  return done / seconds;
+/** GETs of untouched keys for `seconds`, from 32 concurrent loops. */
+function drive(client: Redis, seconds: number): Promise<number> {
+  return operationsPerSecond((n) => client.get(`bench:${n}`), { seconds, workers: 32, keys: KEYS });
 }
 
 /** Raw ioredis vs ShadowRedis (with a real shadow it never needs) on the same origin, alternating rounds. */
@@ -44,10 +33,9 @@ export async function redisGetBench({ rounds = 8, seconds = 2 } = {}): Promise<R
   try {
     await drive(raw, 1);
     await drive(shadow, 1);
-    for (let round = 0; round < rounds; round += 1) {
-      const order = round % 2 === 0 ? (['raw', 'shadow'] as const) : (['shadow', 'raw'] as const);
-      for (const name of order) results[name].push(await drive(name === 'raw' ? raw : shadow, seconds));
-    }
+    await alternatingRounds(['raw', 'shadow'] as const, rounds, async (name) => {
+      results[name].push(await drive(name === 'raw' ? raw : shadow, seconds));
+    });
   } finally {
     raw.disconnect();
     await shadow.close();

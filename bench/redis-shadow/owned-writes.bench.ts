@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { ShadowRedis } from '@mirrorguard/redis-shadow';
+import { alternatingRounds, operationsPerSecond } from '../support/closed-loop.ts';
 import { median, pairedRatio } from '../support/load.ts';
 import { printTable } from '../support/table.ts';
 import { startRedisServer } from '../../test/support/redis-server.ts';
@@ -16,18 +17,13 @@ export interface OwnedWritesResult {
   readonly ownedWriteMs: number;
 }
 
-async function drive(client: Redis, seconds: number, workers = 32): Promise<number> {
-  const deadline = performance.now() + seconds * 1000;
-  let done = 0;
-  await Promise.all(
-    Array.from({ length: workers }, async (_, worker) => {
-      for (let n = worker; performance.now() < deadline; n = (n * 7919 + 1) % KEYS) {
-        await (n % 2 === 0 ? client.incr(`owned:${n}`) : client.set(`owned:${n}`, String(n)));
-        done += 1;
-      }
-    }),
-  );
-  return done / seconds;
+/** SET and INCR, alternately, on keys the shadow owns, from 32 concurrent loops. */
+function drive(client: Redis, seconds: number): Promise<number> {
+  return operationsPerSecond((n) => (n % 2 === 0 ? client.incr(`owned:${n}`) : client.set(`owned:${n}`, String(n))), {
+    seconds,
+    workers: 32,
+    keys: KEYS,
+  });
 }
 
 /**
@@ -48,10 +44,9 @@ export async function ownedWritesBench({ rounds = 8, seconds = 2 } = {}): Promis
     for (let n = 0; n < KEYS; n += 1) await client.set(`owned:${n}`, '0'); // the shadow owns them all
     await drive(direct, 1);
     await drive(client, 1);
-    for (let round = 0; round < rounds; round += 1) {
-      const order = round % 2 === 0 ? (['direct', 'shadow'] as const) : (['shadow', 'direct'] as const);
-      for (const name of order) results[name].push(await drive(name === 'direct' ? direct : client, seconds));
-    }
+    await alternatingRounds(['direct', 'shadow'] as const, rounds, async (name) => {
+      results[name].push(await drive(name === 'direct' ? direct : client, seconds));
+    });
     // First writes: each APPEND copies a key of the given size from the origin first.
     for (const size of [100, 10_000, 1_000_000]) {
       const count = size >= 1_000_000 ? 20 : 200;

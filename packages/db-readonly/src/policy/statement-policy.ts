@@ -23,6 +23,13 @@ const PASS: Decision = { outcome: 'pass' };
 const SERVER_STATUS_AUTOCOMMIT = 2;
 const CACHE_LIMIT = 1_000;
 
+/** Remembers `value` under `key`, forgetting the oldest entry once the cache holds CACHE_LIMIT. */
+function remember<V>(cache: Map<string, V>, key: string, value: V): V {
+  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(key, value);
+  return value;
+}
+
 /** A query() as intercepted: the text to be sent and, where mysql2 kept them, its template and values. */
 export interface InterceptedQuery {
   readonly sql: string;
@@ -59,8 +66,7 @@ export class StatementPolicy {
     let verdict = this.#templates.get(sql);
     if (verdict === undefined) {
       verdict = classifyStatement(sql, { dialect: this.options.dialect });
-      if (this.#templates.size >= CACHE_LIMIT) this.#templates.delete(this.#templates.keys().next().value!);
-      this.#templates.set(sql, verdict);
+      remember(this.#templates, sql, verdict);
     }
     return verdict;
   }
@@ -77,8 +83,7 @@ export class StatementPolicy {
       if (cached === undefined) {
         const verdict = classifyStatement(template, { dialect: this.options.dialect });
         cached = { verdict, holdsForPlainValues: VALUE_INDEPENDENT_KINDS.has(verdict.kind) && hasOnlyRealPlaceholders(template) };
-        if (this.#queryTemplates.size >= CACHE_LIMIT) this.#queryTemplates.delete(this.#queryTemplates.keys().next().value!);
-        this.#queryTemplates.set(template, cached);
+        remember(this.#queryTemplates, template, cached);
       }
       if (cached.holdsForPlainValues) return cached.verdict;
     }
