@@ -1,0 +1,4 @@
+import type { CommandFamily } from '../memory-engine.ts';
+
+/** Lists. */
+export const listCommands: CommandFamily = {};

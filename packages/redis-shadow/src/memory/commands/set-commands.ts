@@ -1,0 +1,4 @@
+import type { CommandFamily } from '../memory-engine.ts';
+
+/** Sets. */
+export const setCommands: CommandFamily = {};

@@ -1,0 +1,4 @@
+import type { CommandFamily } from '../memory-engine.ts';
+
+/** Sorted sets. */
+export const sortedSetCommands: CommandFamily = {};

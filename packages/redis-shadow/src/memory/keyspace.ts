@@ -1,0 +1,174 @@
+import { errors, fail } from './replies.ts';
+import { SortedSet } from './sorted-set.ts';
+
+/** A value of one of the types the memory engine holds. Members and fields are latin1 strings of their bytes. */
+export type MemoryValue =
+  | { readonly type: 'string'; value: Buffer }
+  | { readonly type: 'hash'; readonly value: Map<string, Buffer> }
+  | { readonly type: 'list'; readonly value: Buffer[] }
+  | { readonly type: 'set'; readonly value: Set<string> }
+  | { readonly type: 'zset'; readonly value: SortedSet };
+
+export type MemoryType = MemoryValue['type'];
+type ValueOf<T extends MemoryType> = Extract<MemoryValue, { type: T }>['value'];
+
+interface Entry {
+  value: MemoryValue;
+  /** Absolute expiry in Unix milliseconds; 0 for none. */
+  expiresAt: number;
+  /** Creation order: SCAN's cursor is the last sequence number returned. */
+  readonly seq: number;
+}
+
+const EMPTY: { readonly [T in MemoryType]: () => ValueOf<T> } = {
+  string: () => Buffer.alloc(0),
+  hash: () => new Map(),
+  list: () => [],
+  set: () => new Set(),
+  zset: () => new SortedSet(),
+};
+
+export function cloneValue(value: MemoryValue): MemoryValue {
+  switch (value.type) {
+    case 'string':
+      return { type: 'string', value: Buffer.from(value.value) };
+    case 'hash':
+      return { type: 'hash', value: new Map(value.value) };
+    case 'list':
+      return { type: 'list', value: [...value.value] };
+    case 'set':
+      return { type: 'set', value: new Set(value.value) };
+    case 'zset':
+      return { type: 'zset', value: value.value.clone() };
+  }
+}
+
+/** How many elements an aggregate holds (a string counts as one): an empty aggregate is no key at all. */
+const sizeOf = (value: MemoryValue): number => (value.type === 'string' ? 1 : value.type === 'list' ? value.value.length : value.value.size);
+
+/**
+ * One database of the memory engine: keys (latin1 strings of their bytes) to values, with lazy
+ * expiry as Redis does it (a key past its time is gone when next looked at), and a version per key
+ * for WATCH.
+ */
+export class Keyspace {
+  readonly #entries = new Map<string, Entry>();
+  readonly #versions = new Map<string, number>();
+  #seq = 0;
+  #epoch = 0;
+
+  /** Unix milliseconds; a test can replace it to move time. */
+  now: () => number = Date.now;
+
+  #live(key: string): Entry | undefined {
+    const entry = this.#entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt !== 0 && entry.expiresAt <= this.now()) {
+      this.#entries.delete(key);
+      this.touch(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  has(key: string): boolean {
+    return this.#live(key) !== undefined;
+  }
+
+  value(key: string): MemoryValue | undefined {
+    return this.#live(key)?.value;
+  }
+
+  /** The key's value when it has type `type`; undefined when there is no key; WRONGTYPE otherwise. */
+  read<T extends MemoryType>(key: string, type: T): ValueOf<T> | undefined {
+    const entry = this.#live(key);
+    if (entry === undefined) return undefined;
+    if (entry.value.type !== type) fail(errors.wrongType());
+    return entry.value.value as unknown as ValueOf<T>;
+  }
+
+  /** The key's value of type `type`, created empty if there is no key (the caller adds to it). */
+  upsert<T extends MemoryType>(key: string, type: T): ValueOf<T> {
+    const existing = this.read(key, type);
+    if (existing !== undefined) return existing as ValueOf<T>;
+    const value = EMPTY[type]() as ValueOf<T>;
+    this.#entries.set(key, { value: { type, value } as MemoryValue, expiresAt: 0, seq: ++this.#seq });
+    return value;
+  }
+
+  /** Sets the value; the expiry is cleared unless `keepExpiry`. */
+  set(key: string, value: MemoryValue, { keepExpiry = false, expiresAt = 0 }: { keepExpiry?: boolean; expiresAt?: number } = {}): void {
+    const entry = this.#live(key);
+    if (entry === undefined) this.#entries.set(key, { value, expiresAt, seq: ++this.#seq });
+    else {
+      entry.value = value;
+      if (!keepExpiry) entry.expiresAt = expiresAt;
+    }
+  }
+
+  delete(key: string): boolean {
+    const existed = this.#live(key) !== undefined;
+    this.#entries.delete(key);
+    return existed;
+  }
+
+  expiresAt(key: string): number | undefined {
+    return this.#live(key)?.expiresAt;
+  }
+
+  /** Sets an absolute expiry; one already past deletes the key, as Redis does. */
+  setExpiry(key: string, expiresAt: number): void {
+    const entry = this.#live(key);
+    if (entry === undefined) return;
+    if (expiresAt !== 0 && expiresAt <= this.now()) this.#entries.delete(key);
+    else entry.expiresAt = expiresAt;
+  }
+
+  /** After a write: an aggregate left empty is removed. */
+  dropIfEmpty(key: string): void {
+    const entry = this.#entries.get(key);
+    if (entry !== undefined && sizeOf(entry.value) === 0 && entry.value.type !== 'string') this.#entries.delete(key);
+  }
+
+  /** Marks a key changed, for WATCH. */
+  touch(key: string): void {
+    this.#versions.set(key, (this.#versions.get(key) ?? 0) + 1);
+  }
+
+  /** What WATCH remembers of a key; different after any change to it (or a flush). */
+  version(key: string): string {
+    return `${this.#epoch}:${this.#versions.get(key) ?? 0}`;
+  }
+
+  flush(): void {
+    this.#entries.clear();
+    this.#versions.clear();
+    this.#epoch += 1;
+  }
+
+  /** Live keys, in creation order. */
+  *keys(): IterableIterator<string> {
+    for (const key of [...this.#entries.keys()]) if (this.#live(key) !== undefined) yield key;
+  }
+
+  get size(): number {
+    let count = 0;
+    for (const _ of this.keys()) count += 1;
+    return count;
+  }
+
+  /**
+   * Up to `count` live keys created after the key of sequence number `cursor`, and the cursor to
+   * go on from (0 when done). A key that lives through the whole iteration is returned exactly
+   * once, whatever is added or removed meanwhile.
+   */
+  scan(cursor: number, count: number): { readonly next: number; readonly keys: string[] } {
+    const keys: string[] = [];
+    for (const [key, entry] of this.#entries) {
+      if (entry.seq <= cursor || this.#live(key) === undefined) continue;
+      keys.push(key);
+      if (keys.length >= count) return { next: entry.seq, keys };
+    }
+    return { next: 0, keys };
+  }
+}

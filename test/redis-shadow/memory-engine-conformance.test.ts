@@ -1,0 +1,62 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryRedis } from '../../packages/redis-shadow/src/memory/memory-redis.ts';
+import { REDIS_URL } from '../support/servers.ts';
+import type { ConformanceCase } from './memory-cases/case.ts';
+import { hashCases } from './memory-cases/hashes.cases.ts';
+import { keyCases } from './memory-cases/keys.cases.ts';
+import { listCases } from './memory-cases/lists.cases.ts';
+import { setCases } from './memory-cases/sets.cases.ts';
+import { sortedSetCases } from './memory-cases/sorted-sets.cases.ts';
+import { stringCases } from './memory-cases/strings.cases.ts';
+
+// The memory engine must answer exactly as Redis does: each case runs on a flushed database of the
+// real Redis (14, with 6 as the other database MOVE and COPY … DB reach) and on a memory engine,
+// and every reply, errors included, must be the same.
+const DB = 14;
+const OTHER_DB = 6;
+
+const FAMILIES: Record<string, ConformanceCase[]> = {
+  strings: stringCases,
+  keys: keyCases,
+  hashes: hashCases,
+  lists: listCases,
+  sets: setCases,
+  'sorted sets': sortedSetCases,
+};
+
+const outcome = (reply: Promise<unknown>): Promise<unknown> => reply.catch((error: Error) => `error: ${error.message}`);
+const sorted = (reply: unknown): unknown => (Array.isArray(reply) ? [...reply].map(String).sort() : reply);
+
+describe.each(Object.entries(FAMILIES))('the memory engine answers %s as Redis does', (_family, cases) => {
+  let real: Redis;
+  let other: Redis;
+
+  beforeAll(() => {
+    real = new Redis(`${REDIS_URL}/${DB}`);
+    other = new Redis(`${REDIS_URL}/${OTHER_DB}`);
+  });
+  afterAll(async () => {
+    await real.flushdb();
+    await other.flushdb();
+    real.disconnect();
+    other.disconnect();
+  });
+
+  it.each(cases.map((testCase) => [testCase.name, testCase] as const))('%s', async (_name, testCase) => {
+    await real.flushdb();
+    await other.flushdb();
+    const memory = new MemoryRedis({ db: DB });
+    try {
+      for (const argv of testCase.commands) {
+        const [name, ...args] = argv as [string, ...string[]];
+        const expected = await outcome(real.call(name, ...args));
+        const actual = await outcome(memory.call(name, ...args));
+        const unordered = testCase.unordered?.includes(name.toUpperCase()) ?? false;
+        expect(unordered ? sorted(actual) : actual, argv.join(' ')).toEqual(unordered ? sorted(expected) : expected);
+      }
+    } finally {
+      memory.disconnect();
+    }
+  });
+});
