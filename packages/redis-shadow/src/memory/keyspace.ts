@@ -10,7 +10,14 @@ export type MemoryValue =
   | { readonly type: 'zset'; readonly value: SortedSet };
 
 export type MemoryType = MemoryValue['type'];
-type ValueOf<T extends MemoryType> = Extract<MemoryValue, { type: T }>['value'];
+interface ValueTypes {
+  string: Buffer;
+  hash: Map<string, Buffer>;
+  list: Buffer[];
+  set: Set<string>;
+  zset: SortedSet;
+}
+type ValueOf<T extends MemoryType> = ValueTypes[T];
 
 interface Entry {
   value: MemoryValue;
@@ -84,7 +91,7 @@ export class Keyspace {
     const entry = this.#live(key);
     if (entry === undefined) return undefined;
     if (entry.value.type !== type) fail(errors.wrongType());
-    return entry.value.value as unknown as ValueOf<T>;
+    return entry.value.value as ValueOf<T>;
   }
 
   /** The key's value of type `type`, created empty if there is no key (the caller adds to it). */
