@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createGuards, createJournal, memorySink, MirrorGuardError } from '@mirrorguard/core';
 import { redisProvider } from '../../packages/redis-shadow/src/provider/redis-provider.ts';
+import { MemoryRedis } from '../../packages/redis-shadow/src/memory/memory-redis.ts';
 import { loadCommandTable, type CommandTable } from '../../packages/redis-shadow/src/commands/command-table.ts';
 import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
 import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
@@ -234,8 +235,8 @@ describe('ShadowRedis against a real origin and a real shadow', () => {
     expect(await writesReceived()).toEqual([]);
   });
 
-  it('is what the redis provider builds in mirror; live gets a plain Redis; test is refused at start-up for now', async () => {
-    const provider = redisProvider({ origin: originUrl, shadow: shadowServer.url });
+  it('is what the redis provider builds in mirror; live gets a plain Redis; test a seeded memory engine', async () => {
+    const provider = redisProvider({ origin: originUrl, shadow: shadowServer.url, seed: (redis) => redis.set('fixture', 'seeded').then(() => undefined) });
     const mirror = await createGuards({ profile: 'mirror', providers: { redis: provider }, journal: { sinks: [sink] } });
     expect(mirror.redis).toBeInstanceOf(ShadowRedis);
     await mirror.redis.set('via-provider', '1');
@@ -245,7 +246,13 @@ describe('ShadowRedis against a real origin and a real shadow', () => {
     expect(live.redis).not.toBeInstanceOf(ShadowRedis);
     expect(await live.redis.get('origin:str')).toBe('from origin');
     await live.close();
-    await expect(createGuards({ profile: 'test', providers: { redis: provider } })).rejects.toMatchObject({ code: 'MG_ERR_PROFILE_UNSUPPORTED' });
+    const test = await createGuards({ profile: 'test', providers: { redis: provider } });
+    expect(test.redis).toBeInstanceOf(MemoryRedis);
+    expect(await test.redis.get('fixture')).toBe('seeded');
+    expect(await test.redis.get('origin:str')).toBeNull();
+    expect(await test.redis.incr('origin:counter')).toBe(1);
+    await test.close();
+    expect(test.redis.status).toBe('end');
     expect(await admin.exists('via-provider')).toBe(0);
     expect(await writesReceived()).toEqual([]);
   });

@@ -4,13 +4,17 @@ import { classifyCommand } from '../commands/classify-command.ts';
 import { mergedKeyspaceRead } from '../routing/keyspace-reads.ts';
 import { routeCommand, type Route } from '../routing/route-command.ts';
 import { keyId } from '../shadow/key-state.ts';
-import { ShadowSession } from './shadow-session.ts';
+import { ShadowSession, type ShadowTarget } from './shadow-session.ts';
+import { createMemoryEngine } from '../memory/families.ts';
 import { whenReady } from './when-ready.ts';
 
 type PipelineStream = Parameters<Redis['sendCommand']>[1];
 
 export interface ShadowRedisOptions {
-  /** The shadow Redis every write lands in: a URL or ioredis options. Must not be the origin's server and database. */
+  /**
+   * Where every write lands: a real Redis (a URL or ioredis options; not the origin's own server and
+   * database), or `'memory'`, an in-process engine (see the README for the commands it runs).
+   */
   readonly shadow: string | RedisOptions;
   /** Where shadowed writes and refusals are journaled; a `mirror` journal with no sinks by default. */
   readonly journal?: Journal;
@@ -39,6 +43,20 @@ function parseUrl(url: string): RedisOptions {
     ...(parsed.password && { password: decodeURIComponent(parsed.password) }),
     ...(parsed.pathname.length > 1 && { db: Number(parsed.pathname.slice(1)) }),
   };
+}
+
+const isUnsupported = (error: unknown): error is MirrorGuardError => error instanceof MirrorGuardError && error.code === 'MG_ERR_REDIS_UNSUPPORTED';
+
+/** The shadow named in the options; refuses the origin's own server and database. */
+function shadowTarget(shadow: string | RedisOptions, originOptions: RedisOptions, abandon: () => void): ShadowTarget {
+  if (shadow === 'memory') return { kind: 'memory', engine: createMemoryEngine(), db: originOptions.db ?? 0 };
+  const options: RedisOptions = { ...asOptions(shadow), enableAutoPipelining: false, maxRetriesPerRequest: 1 };
+  delete options.keyPrefix;
+  if (endpoint(options) === endpoint(originOptions)) {
+    abandon();
+    throw new MirrorGuardError('MG_ERR_REDIS_SHADOW_IS_ORIGIN', `the shadow ${endpoint(options)} is the origin's own server and database`);
+  }
+  return { kind: 'redis', options };
 }
 
 /**
@@ -71,17 +89,12 @@ export class ShadowRedis extends Redis {
     const given = (options as InternalOptions)[SESSION];
     let session = given;
     if (session === undefined) {
-      const shadowOptions: RedisOptions = { ...asOptions(options.shadow), enableAutoPipelining: false, maxRetriesPerRequest: 1 };
-      delete shadowOptions.keyPrefix;
-      if (endpoint(shadowOptions) === endpoint(originOptions)) {
-        super.disconnect();
-        throw new MirrorGuardError('MG_ERR_REDIS_SHADOW_IS_ORIGIN', `the shadow ${endpoint(shadowOptions)} is the origin's own server and database`);
-      }
-      session = new ShadowSession(originOptions, shadowOptions, options.journal ?? createJournal({ profile: 'mirror' }));
+      const journal = options.journal ?? createJournal({ profile: 'mirror' });
+      session = new ShadowSession(originOptions, shadowTarget(options.shadow, originOptions, () => super.disconnect()), journal);
     }
     session.retain();
     this.#session = session;
-    this.#shadow = new Redis(session.shadowOptions);
+    this.#shadow = session.openShadow();
     // The app hears of its side connections' errors as it hears of the origin's: through this client.
     const report = (error: Error): void => (this as unknown as { silentEmit(event: string, error: Error): void }).silentEmit('error', error);
     this.#shadow.on('error', report);
@@ -245,7 +258,8 @@ export class ShadowRedis extends Redis {
         for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command));
       } catch (cause) {
         const name = commands.map((command) => String(command.name).toUpperCase()).join(' … ');
-        const error = new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow could not take ${name}: ${(cause as Error).message}`, { cause });
+        // A key the memory engine cannot hold is no failure of the shadow: its own error says why.
+        const error = isUnsupported(cause) ? cause : new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow could not take ${name}: ${(cause as Error).message}`, { cause });
         for (const command of commands) command.reject(error);
       } finally {
         if (route.write) for (const id of ids) this.#session.state.release(id);
@@ -255,14 +269,15 @@ export class ShadowRedis extends Redis {
   }
 
   /**
-   * The shadow's own replies (WRONGTYPE, …) reach the app as they are, as the primary's would; a
+   * The shadow's own replies (WRONGTYPE, …) and the memory engine's MG_ERR_REDIS_UNSUPPORTED reach
+   * the app as they are, as the primary's would; a
    * failure of the shadow itself (connection lost, retries exhausted) becomes MG_ERR_REDIS_SHADOW_FAILED.
    */
   #withShadowFailures(command: Command): Command {
     const reject = command.reject;
     command.reject = (error: Error) =>
       reject(
-        error instanceof ReplyError
+        error instanceof ReplyError || error instanceof MirrorGuardError
           ? error
           : new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow failed on ${String(command.name).toUpperCase()}: ${error.message}`, { cause: error }),
       );
@@ -283,7 +298,7 @@ export class ShadowRedis extends Redis {
    * a queue's second connection). ioredis' own duplicate() would build a plain, unguarded Redis.
    */
   override duplicate(override: Partial<RedisOptions> = {}): ShadowRedis {
-    return new ShadowRedis({ ...this.options, ...override }, { shadow: this.#session.shadowOptions, [SESSION]: this.#session } as InternalOptions);
+    return new ShadowRedis({ ...this.options, ...override }, { shadow: 'memory', [SESSION]: this.#session } as InternalOptions);
   }
 
   /** Closes this client's connections; the last client of a session also closes the shared ones. */

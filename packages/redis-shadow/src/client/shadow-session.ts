@@ -3,7 +3,15 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { bundledCommandTable, loadCommandTable, type CommandTable } from '../commands/command-table.ts';
 import { KeyState } from '../shadow/key-state.ts';
 import { Materializer, originReader, shadowWriter } from '../shadow/materialize-key.ts';
+import { memoryWriter, originValueReader } from '../shadow/copy-by-value.ts';
+import type { MemoryEngine } from '../memory/memory-engine.ts';
+import { MemoryRedis } from '../memory/memory-redis.ts';
 import { warnIfOriginUserCanWrite } from './origin-user-check.ts';
+
+/** Where the writes land: a real Redis, or a database of an in-process memory engine. */
+export type ShadowTarget =
+  | { readonly kind: 'redis'; readonly options: RedisOptions }
+  | { readonly kind: 'memory'; readonly engine: MemoryEngine; readonly db: number };
 
 /**
  * What a ShadowRedis and its duplicates share: the command table, which keys the shadow owns, the
@@ -20,22 +28,27 @@ export class ShadowSession {
   readonly userChecked: Promise<void>;
   readonly state: KeyState = new KeyState();
   readonly journal: Journal;
-  readonly shadowOptions: RedisOptions;
-  readonly materializer: Materializer;
+  readonly shadow: ShadowTarget;
+  readonly materializer: Pick<Materializer<unknown>, 'ensureOwned'>;
   readonly #reader: Redis;
-  readonly #copies: Redis;
+  /** The connection copies are written over (a real shadow only: the memory engine is written directly). */
+  readonly #copies: Redis | undefined;
   #clients = 0;
 
-  constructor(originOptions: RedisOptions, shadowOptions: RedisOptions, journal: Journal) {
+  constructor(originOptions: RedisOptions, shadow: ShadowTarget, journal: Journal) {
     this.journal = journal;
-    this.shadowOptions = shadowOptions;
+    this.shadow = shadow;
     // Copies read the origin over a connection of their own, so nothing the app sends interleaves,
     // and write the shadow over another, so a RESTORE never lands inside an app's open MULTI.
     const readerOptions: RedisOptions = { ...originOptions, enableAutoPipelining: false };
     delete readerOptions.keyPrefix;
     this.#reader = new Redis(readerOptions);
-    this.#copies = new Redis(shadowOptions);
-    this.materializer = new Materializer(originReader(this.#reader), shadowWriter(this.#copies), this.state);
+    if (shadow.kind === 'redis') {
+      this.#copies = new Redis(shadow.options);
+      this.materializer = new Materializer(originReader(this.#reader), shadowWriter(this.#copies), this.state);
+    } else {
+      this.materializer = new Materializer(originValueReader(this.#reader), memoryWriter(shadow.engine, shadow.db), this.state);
+    }
     this.originTable = loadCommandTable(this.#reader).then(
       (table) => {
         this.table = table;
@@ -52,7 +65,12 @@ export class ShadowSession {
 
   /** The shared connections, for error reporting. */
   get connections(): readonly Redis[] {
-    return [this.#reader, this.#copies];
+    return this.#copies === undefined ? [this.#reader] : [this.#reader, this.#copies];
+  }
+
+  /** A client's own connection to the shadow. */
+  openShadow(): Redis {
+    return this.shadow.kind === 'redis' ? new Redis(this.shadow.options) : new MemoryRedis({ engine: this.shadow.engine, db: this.shadow.db });
   }
 
   retain(): void {

@@ -1,27 +1,35 @@
 import { defineProvider, type Provider } from '@mirrorguard/core';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ShadowRedis } from '../client/shadow-redis.ts';
+import { MemoryRedis } from '../memory/memory-redis.ts';
 
 export interface RedisProviderOptions {
-  /** The app's Redis: a URL or ioredis options, the same in every profile. */
+  /** The app's Redis: a URL or ioredis options, the same in every profile (the test profile keeps only its `keyPrefix`). */
   readonly origin: string | RedisOptions;
-  /** Mirror only: the shadow Redis the writes land in. */
-  readonly shadow: string | RedisOptions;
+  /** Mirror only: where the writes land, a real Redis (URL or options) or `'memory'`. Default `'memory'`. */
+  readonly shadow?: string | RedisOptions;
+  /** Test only: fills each new memory client's engine before the app gets it (fixtures). */
+  readonly seed?: (redis: Redis) => void | Promise<void>;
 }
 
 /**
  * A `createGuards` provider of an ioredis client:
  * - `live`, `record`: a plain `Redis`;
- * - `mirror`: a `ShadowRedis` journaling into the guards' journal.
- * The `test` profile (the embedded engine, no origin at all) is not available yet, so `createGuards`
- * refuses it at start-up.
+ * - `mirror`: a `ShadowRedis` journaling into the guards' journal;
+ * - `test`: a `MemoryRedis`, the embedded engine with no origin at all, seeded by `seed`.
  */
 export function redisProvider(options: RedisProviderOptions): Provider<Redis> {
   const plain = (): Redis => (typeof options.origin === 'string' ? new Redis(options.origin) : new Redis(options.origin));
   return defineProvider<Redis>({
     live: plain,
     record: plain,
-    mirror: ({ journal }) => new ShadowRedis(options.origin, { shadow: options.shadow, journal }),
+    mirror: ({ journal }) => new ShadowRedis(options.origin, { shadow: options.shadow ?? 'memory', journal }),
+    test: async () => {
+      const keyPrefix = typeof options.origin === 'string' ? undefined : options.origin.keyPrefix;
+      const redis = new MemoryRedis(keyPrefix === undefined ? {} : { keyPrefix });
+      await options.seed?.(redis);
+      return redis;
+    },
     close: async (client) => {
       if (client instanceof ShadowRedis) await client.close();
       else await client.quit().catch(() => client.disconnect());

@@ -1,14 +1,17 @@
 import { whenReady, type Connectable } from '../client/when-ready.ts';
 import { keyId, type KeyId, type KeyState } from './key-state.ts';
 
-/** Reads a key's serialized value and absolute expiry from the origin, together (one MULTI). */
-export interface OriginReader {
-  readKey(key: Buffer): Promise<{ readonly payload: Buffer | null; readonly expiresAt: number }>;
+/**
+ * Reads a key's value and absolute expiry from the origin, together (one MULTI). The payload is a
+ * DUMP for a Redis shadow, the value itself for the memory engine.
+ */
+export interface OriginReader<Payload = Buffer> {
+  readKey(key: Buffer): Promise<{ readonly payload: Payload | null; readonly expiresAt: number }>;
 }
 
-/** Writes a serialized value (or its absence) into the shadow. */
-export interface ShadowWriter {
-  restoreKey(key: Buffer, payload: Buffer, expiresAt: number): Promise<void>;
+/** Writes a value read from the origin (or its absence) into the shadow. */
+export interface ShadowWriter<Payload = Buffer> {
+  restoreKey(key: Buffer, payload: Payload, expiresAt: number): Promise<void>;
   deleteKey(key: Buffer): Promise<void>;
 }
 
@@ -18,7 +21,7 @@ interface Transaction {
   pexpiretime(key: Buffer): Transaction;
   exec(): Promise<Array<[Error | null, unknown]> | null>;
 }
-interface Client extends Connectable {
+export interface Client extends Connectable {
   multi(): Transaction;
   call(command: string, ...args: Array<string | number | Buffer>): Promise<unknown>;
 }
@@ -57,13 +60,13 @@ export function shadowWriter(shadow: Client): ShadowWriter {
  * removed from the shadow (so nothing left from an earlier life shows through). At most one copy of
  * a key runs at a time; callers for the same key wait for it.
  */
-export class Materializer {
-  readonly #reader: OriginReader;
-  readonly #writer: ShadowWriter;
+export class Materializer<Payload = Buffer> {
+  readonly #reader: OriginReader<Payload>;
+  readonly #writer: ShadowWriter<Payload>;
   readonly #state: KeyState;
   readonly #inFlight = new Map<KeyId, Promise<void>>();
 
-  constructor(reader: OriginReader, writer: ShadowWriter, state: KeyState) {
+  constructor(reader: OriginReader<Payload>, writer: ShadowWriter<Payload>, state: KeyState) {
     this.#reader = reader;
     this.#writer = writer;
     this.#state = state;
