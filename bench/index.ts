@@ -5,6 +5,7 @@ import { contextMiddlewareBench } from './context-middleware/context-middleware.
 import { classifierBench } from './db-readonly/classifier.bench.ts';
 import { poolThroughputBench } from './db-readonly/pool-throughput.bench.ts';
 import { redisGetBench } from './redis-shadow/get-throughput.bench.ts';
+import { memoryEngineBench } from './redis-shadow/memory-engine.bench.ts';
 import { ownedWritesBench } from './redis-shadow/owned-writes.bench.ts';
 
 const quick = process.env.BENCH_QUICK === '1';
@@ -16,6 +17,7 @@ const results = {
   poolThroughput: await poolThroughputBench(quick ? { rounds: 1, seconds: 1 } : {}),
   redisGet: await redisGetBench(quick ? { rounds: 1, seconds: 1 } : {}),
   redisOwnedWrites: await ownedWritesBench(quick ? { rounds: 1, seconds: 1 } : {}),
+  redisMemoryEngine: await memoryEngineBench(quick ? { rounds: 1, seconds: 1 } : {}),
 };
 
 const folder = new URL('./results/', import.meta.url);

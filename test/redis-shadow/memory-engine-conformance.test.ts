@@ -7,6 +7,7 @@ import { hashCases } from './memory-cases/hashes.cases.ts';
 import { keyCases } from './memory-cases/keys.cases.ts';
 import { listCases } from './memory-cases/lists.cases.ts';
 import { setCases } from './memory-cases/sets.cases.ts';
+import { sortCases } from './memory-cases/sort.cases.ts';
 import { sortedSetCases } from './memory-cases/sorted-sets.cases.ts';
 import { stringCases } from './memory-cases/strings.cases.ts';
 
@@ -23,6 +24,7 @@ const FAMILIES: Record<string, ConformanceCase[]> = {
   lists: listCases,
   sets: setCases,
   'sorted sets': sortedSetCases,
+  sort: sortCases,
 };
 
 const outcome = (reply: Promise<unknown>): Promise<unknown> => reply.catch((error: Error) => `error: ${error.message}`);

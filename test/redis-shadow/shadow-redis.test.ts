@@ -1,9 +1,9 @@
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createGuards, createJournal, memorySink, MirrorGuardError } from '@mirrorguard/core';
 import { redisProvider } from '../../packages/redis-shadow/src/provider/redis-provider.ts';
 import { MemoryRedis } from '../../packages/redis-shadow/src/memory/memory-redis.ts';
-import { loadCommandTable, type CommandTable } from '../../packages/redis-shadow/src/commands/command-table.ts';
+import { CommandTable, loadCommandTable } from '../../packages/redis-shadow/src/commands/command-table.ts';
 import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
 import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
 import { REDIS_URL } from '../support/servers.ts';
@@ -283,6 +283,31 @@ describe('ShadowRedis against a real origin and a real shadow', () => {
       await admin.call('ACL', 'DELUSER', 'mg_mirror');
     }
     expect(await admin.get('origin:counter')).toBe('10');
+  });
+
+  it('asks the origin to name the keys when the key specs cannot (COMMAND GETKEYSANDFLAGS), then runs on the shadow', async () => {
+    // Redis 7.0's own commands all have complete specs but MIGRATE and SORT (each handled apart);
+    // module commands do not. LMOVE stands in for one here: its specs are made incomplete.
+    const resolve = CommandTable.prototype.resolve;
+    const spy = vi.spyOn(CommandTable.prototype, 'resolve').mockImplementation(function (this: CommandTable, argv) {
+      const spec = resolve.call(this, argv);
+      if (spec?.name !== 'lmove') return spec;
+      return { ...spec, keySpecs: spec.keySpecs.map((keySpec) => ({ ...keySpec, flags: new Set([...keySpec.flags, 'INCOMPLETE']) })) };
+    });
+    try {
+      expect(await client.lrange('origin:list', 0, -1)).toEqual(['x', 'y']);
+      // The read right behind the write waits for it, though its key was not known when it was sent.
+      const [moved, source, destination] = await Promise.all([client.lmove('origin:list', 'moved:list', 'LEFT', 'RIGHT'), client.lrange('origin:list', 0, -1), client.lrange('moved:list', 0, -1)]);
+      expect([moved, source, destination]).toEqual(['x', ['y'], ['x']]);
+      await monitorCaughtUp();
+      expect(received.some((args) => args[0]?.toUpperCase() === 'COMMAND' && args[1]?.toUpperCase() === 'GETKEYSANDFLAGS' && args[2]?.toUpperCase() === 'LMOVE')).toBe(true);
+      expect(await shadowAdmin.lrange('origin:list', 0, -1)).toEqual(['y']);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await admin.lrange('origin:list', 0, -1)).toEqual(['x', 'y']);
+    expect(await admin.exists('moved:list')).toBe(0);
+    expect(await writesReceived()).toEqual([]);
   });
 
   it('refuses a shadow that is the origin itself', () => {

@@ -15,3 +15,6 @@ export type { OriginReader, ShadowWriter } from './shadow/materialize-key.ts';
 export type { ShadowErrorCode } from './errors/shadow-error-codes.ts';
 export { routeCommand } from './routing/route-command.ts';
 export type { KeyToOwn, Route } from './routing/route-command.ts';
+export { MemoryRedis } from './memory/memory-redis.ts';
+export type { MemoryRedisOptions } from './memory/memory-redis.ts';
+export type { MemoryEngine } from './memory/memory-engine.ts';

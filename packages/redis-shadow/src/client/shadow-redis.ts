@@ -177,8 +177,9 @@ export class ShadowRedis extends Redis {
     const classification = classifyCommand(this.#session.table, argv);
     if (classification.kind === 'neither') return route;
     // A read inside the transaction runs on the shadow: its keys are copied there first.
-    const keys = (classification.keys ?? []).map((ref) => ({ key: argv[ref.index] as Buffer | string, copy: true }));
-    return { target: 'shadow', write: false, keys };
+    const refs = classification.keys;
+    if (refs === undefined) return { target: 'shadow', write: false, keys: [], askOrigin: [argv] };
+    return { target: 'shadow', write: false, keys: refs.map((ref) => ({ key: argv[ref.index] as Buffer | string, copy: true })) };
   }
 
   /**
@@ -205,10 +206,11 @@ export class ShadowRedis extends Redis {
       return;
     }
     const keys = routes.flatMap((route) => (route.target === 'shadow' ? route.keys : []));
+    const askOrigin = routes.flatMap((route) => (route.target === 'shadow' ? (route.askOrigin ?? []) : []));
     const write = routes.some((route) => route.target === 'suppress' || (route.target === 'shadow' && route.write));
     if (write) this.#session.journal.record({ dependency: 'redis', action: 'shadowed', operation: body.map(({ argv }) => describe(argv)).join('; '), reason: 'transaction applied to the shadow' });
     this.#watching = false;
-    this.#toShadow(queued.map(({ command }) => command), { target: 'shadow', keys, write });
+    this.#toShadow(queued.map(({ command }) => command), { target: 'shadow', keys, write, ...(askOrigin.length > 0 && { askOrigin }) });
   }
 
   #route(argv: readonly unknown[]): Route {
@@ -244,16 +246,19 @@ export class ShadowRedis extends Redis {
    */
   #toShadow(commands: readonly Command[], route: Extract<Route, { target: 'shadow' }>): void {
     const ids = route.keys.map(({ key }) => keyId(key));
+    const { askOrigin } = route;
     // The common case once keys are owned: nothing queued, nothing to copy, the shadow ready.
-    if (this.#pendingLinks === 0 && this.#shadow.status === 'ready' && ids.every((id) => this.#session.state.isOwned(id))) {
+    if (this.#pendingLinks === 0 && askOrigin === undefined && this.#shadow.status === 'ready' && ids.every((id) => this.#session.state.isOwned(id))) {
       for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command));
       return;
     }
     if (route.write) for (const id of ids) this.#session.state.claim(id);
+    if (askOrigin !== undefined) this.#session.state.claimUnnamed();
     this.#pendingLinks += 1;
     this.#shadowTail = this.#shadowTail.then(async () => {
       try {
-        for (const { key, copy } of route.keys) await this.#session.materializer.ensureOwned(key, { copy });
+        const named = askOrigin === undefined ? [] : (await Promise.all(askOrigin.map((argv) => this.#session.keysFromOrigin(argv)))).flat();
+        for (const { key, copy } of [...route.keys, ...named]) await this.#session.materializer.ensureOwned(key, { copy });
         await whenReady(this.#shadow);
         for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command));
       } catch (cause) {
@@ -263,6 +268,7 @@ export class ShadowRedis extends Redis {
         for (const command of commands) command.reject(error);
       } finally {
         if (route.write) for (const id of ids) this.#session.state.release(id);
+        if (askOrigin !== undefined) this.#session.state.releaseUnnamed();
         this.#pendingLinks -= 1;
       }
     });

@@ -7,6 +7,8 @@ import { memoryWriter, originValueReader } from '../shadow/copy-by-value.ts';
 import type { MemoryEngine } from '../memory/memory-engine.ts';
 import { MemoryRedis } from '../memory/memory-redis.ts';
 import { warnIfOriginUserCanWrite } from './origin-user-check.ts';
+import { whenReady } from './when-ready.ts';
+import type { KeyToOwn } from '../routing/route-command.ts';
 
 /** Where the writes land: a real Redis, or a database of an in-process memory engine. */
 export type ShadowTarget =
@@ -66,6 +68,13 @@ export class ShadowSession {
   /** The shared connections, for error reporting. */
   get connections(): readonly Redis[] {
     return this.#copies === undefined ? [this.#reader] : [this.#reader, this.#copies];
+  }
+
+  /** The keys of `argv` and whether each must be copied, as the origin names them (COMMAND GETKEYSANDFLAGS executes nothing). */
+  async keysFromOrigin(argv: readonly unknown[]): Promise<KeyToOwn[]> {
+    await whenReady(this.#reader);
+    const reply = (await this.#reader.callBuffer('COMMAND', 'GETKEYSANDFLAGS', ...argv.map((arg) => (Buffer.isBuffer(arg) ? arg : String(arg))))) as Array<[Buffer, Buffer[]]>;
+    return reply.map(([key, flags]) => ({ key, copy: !flags.some((flag) => flag.toString('latin1').toUpperCase() === 'OW') }));
   }
 
   /** A client's own connection to the shadow. */

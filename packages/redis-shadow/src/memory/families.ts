@@ -3,6 +3,7 @@ import { hashCommands } from './commands/hash-commands.ts';
 import { keyCommands } from './commands/key-commands.ts';
 import { listCommands } from './commands/list-commands.ts';
 import { setCommands } from './commands/set-commands.ts';
+import { sortCommands } from './commands/sort-commands.ts';
 import { sortedSetCommands } from './commands/sorted-set-commands.ts';
 import { stringCommands } from './commands/string-commands.ts';
 import { MemoryEngine, type CommandFamily } from './memory-engine.ts';
@@ -16,6 +17,7 @@ export const MEMORY_FAMILIES: Readonly<Record<string, CommandFamily>> = {
   lists: listCommands,
   sets: setCommands,
   'sorted sets': sortedSetCommands,
+  sort: sortCommands,
 };
 
 export function createMemoryEngine(): MemoryEngine {

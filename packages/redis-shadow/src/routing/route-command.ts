@@ -13,8 +13,12 @@ export interface KeyToOwn {
 export type Route =
   /** Send to the origin as it is. */
   | { readonly target: 'origin' }
-  /** Send to the shadow once these keys are owned. `write` says whether the command changes the shadow. */
-  | { readonly target: 'shadow'; readonly keys: readonly KeyToOwn[]; readonly write: boolean }
+  /**
+   * Send to the shadow once these keys are owned. `write` says whether the command changes the
+   * shadow. `askOrigin` holds commands whose keys the specs cannot name: the origin names them
+   * (COMMAND GETKEYSANDFLAGS) and they are owned too.
+   */
+  | { readonly target: 'shadow'; readonly keys: readonly KeyToOwn[]; readonly write: boolean; readonly askOrigin?: ReadonlyArray<readonly unknown[]> }
   /** Keyspace-wide reads merged over origin and shadow (SCAN, KEYS, DBSIZE, RANDOMKEY). */
   | { readonly target: 'merge'; readonly name: string }
   /** Answer 0 without sending (PUBLISH). */
@@ -50,9 +54,9 @@ export function routeCommand(classification: CommandClassification, argv: readon
   // The common case of a mirror: a read while the shadow owns nothing goes to the origin, keys unread.
   if (!write && state.isEmpty()) return { target: 'origin' };
   const keys = classification.keys;
-  if (keys === undefined) {
-    return { target: 'refuse', code: 'MG_ERR_REDIS_UNSUPPORTED', reason: `${name.toUpperCase()} with these arguments has keys the specs cannot name` };
-  }
+  // Unknown or INCOMPLETE key specs (module commands, …): the origin names the keys; the command
+  // runs on the shadow once they are owned, and every read waits for it meanwhile.
+  if (keys === undefined) return { target: 'shadow', write, keys: [], askOrigin: [argv] };
   if (!write && !keys.some((ref) => state.routesToShadow(keyId(argv[ref.index] as Buffer | string)))) return { target: 'origin' };
   return {
     target: 'shadow',

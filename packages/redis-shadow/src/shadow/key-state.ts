@@ -18,6 +18,8 @@ export function keyId(key: string | Buffer | Uint8Array): KeyId {
 export class KeyState {
   readonly #owned = new Set<KeyId>();
   readonly #claimed = new Map<KeyId, number>();
+  /** Writes on their way to the shadow whose keys are not known yet: until they land, every key reads from the shadow. */
+  #unnamed = 0;
   #originHidden = false;
 
   /** The shadow holds the key (or the whole origin is hidden). */
@@ -27,7 +29,16 @@ export class KeyState {
 
   /** Reads of the key go to the shadow: it is owned, or a write to it is on its way there. */
   routesToShadow(key: KeyId): boolean {
-    return this.isOwned(key) || this.#claimed.has(key);
+    return this.#unnamed > 0 || this.isOwned(key) || this.#claimed.has(key);
+  }
+
+  /** A write whose keys the origin has yet to name is on its way to the shadow. */
+  claimUnnamed(): void {
+    this.#unnamed += 1;
+  }
+
+  releaseUnnamed(): void {
+    this.#unnamed -= 1;
   }
 
   /** A write to the key has been routed to the shadow but not applied yet. */
@@ -56,7 +67,7 @@ export class KeyState {
 
   /** Nothing owned, claimed or hidden: the origin alone answers keyspace-wide reads. */
   isEmpty(): boolean {
-    return !this.#originHidden && this.#owned.size === 0 && this.#claimed.size === 0;
+    return !this.#originHidden && this.#owned.size === 0 && this.#claimed.size === 0 && this.#unnamed === 0;
   }
 
   /** The owned keys, for keyspace-wide reads (SCAN, KEYS, DBSIZE) to leave out of the origin's side. */

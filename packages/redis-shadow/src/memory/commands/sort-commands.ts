@@ -1,0 +1,112 @@
+import { integerArgument, text, upper } from '../arguments.ts';
+import type { Keyspace } from '../keyspace.ts';
+import type { CommandCall, CommandFamily } from '../memory-engine.ts';
+import { keyId } from '../../shadow/key-state.ts';
+import { errors, fail, type Reply } from '../replies.ts';
+
+interface SortOptions {
+  by: string | undefined;
+  offset: number;
+  count: number;
+  gets: string[];
+  descending: boolean;
+  alpha: boolean;
+  store: Buffer | undefined;
+}
+
+function parseOptions(args: readonly Buffer[], allowStore: boolean): SortOptions {
+  const options: SortOptions = { by: undefined, offset: 0, count: -1, gets: [], descending: false, alpha: false, store: undefined };
+  for (let index = 1; index < args.length; index += 1) {
+    const option = upper(args[index]);
+    const left = args.length - index - 1;
+    if (option === 'ASC') options.descending = false;
+    else if (option === 'DESC') options.descending = true;
+    else if (option === 'ALPHA') options.alpha = true;
+    else if (option === 'LIMIT' && left >= 2) {
+      options.offset = integerArgument(args[index + 1]);
+      options.count = integerArgument(args[index + 2]);
+      index += 2;
+    } else if (option === 'STORE' && left >= 1 && allowStore) options.store = args[++index]!;
+    else if (option === 'BY' && left >= 1) options.by = text(args[++index]!);
+    else if (option === 'GET' && left >= 1) options.gets.push(text(args[++index]!));
+    else fail(errors.syntax());
+  }
+  return options;
+}
+
+/**
+ * Redis' lookupKeyByPattern: `#` is the element itself; the first `*` is replaced by the element;
+ * `key->field` reads a hash field. A pattern without `*`, a missing key or another type is nil.
+ */
+function lookupByPattern(db: Keyspace, pattern: string, element: string): Buffer | null {
+  if (pattern === '#') return Buffer.from(element, 'latin1');
+  const star = pattern.indexOf('*');
+  if (star === -1) return null;
+  const arrow = pattern.indexOf('->', star);
+  const keyPattern = arrow !== -1 && arrow + 2 < pattern.length ? pattern.slice(0, arrow) : pattern;
+  const key = keyPattern.slice(0, star) + element + keyPattern.slice(star + 1);
+  const value = db.value(key);
+  if (value === undefined) return null;
+  if (keyPattern !== pattern) return value.type === 'hash' ? (value.value.get(pattern.slice(arrow + 2)) ?? null) : null;
+  return value.type === 'string' ? value.value : null;
+}
+
+/** What strtod reads in full (leading blanks allowed, an empty string is 0), else undefined. */
+function sortScore(value: Buffer): number | undefined {
+  const trimmed = text(value).replace(/^[ \t\n\v\f\r]+/, '');
+  if (trimmed === '') return 0;
+  if (!/^[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity)$/i.test(trimmed)) return undefined;
+  const lower = trimmed.toLowerCase();
+  return lower.endsWith('inf') || lower.endsWith('infinity') ? (lower.startsWith('-') ? -Infinity : Infinity) : Number(trimmed);
+}
+
+const compareBytes = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function sort(call: CommandCall, allowStore: boolean): Reply {
+  const { args, db } = call;
+  const options = parseOptions(args, allowStore);
+  const source = db.value(keyId(args[0]!));
+  let elements: string[];
+  if (source === undefined) elements = [];
+  else if (source.type === 'list') elements = source.value.map((element) => element.toString('latin1'));
+  else if (source.type === 'set') elements = [...source.value];
+  else if (source.type === 'zset') elements = source.value.ordered().map(({ member }) => member);
+  else fail(errors.wrongType());
+  // BY without a `*` means: do not sort (a sorted set keeps its order).
+  const dontSort = options.by !== undefined && !options.by.includes('*');
+  if (!dontSort) {
+    const keys = elements.map((element) => {
+      const by = options.by === undefined ? Buffer.from(element, 'latin1') : lookupByPattern(db, options.by, element);
+      if (options.alpha) return { element, alpha: by === null ? null : by.toString('latin1'), score: 0 };
+      const score = by === null ? 0 : sortScore(by);
+      if (score === undefined) fail(errors.custom("ERR One or more scores can't be converted into double"));
+      return { element, alpha: null, score };
+    });
+    keys.sort((a, b) => {
+      let order: number;
+      if (options.alpha) order = a.alpha === null ? (b.alpha === null ? 0 : -1) : b.alpha === null ? 1 : compareBytes(a.alpha, b.alpha);
+      else order = a.score < b.score ? -1 : a.score > b.score ? 1 : compareBytes(a.element, b.element);
+      return options.descending ? -order : order;
+    });
+    elements = keys.map(({ element }) => element);
+  } else if (options.descending && source?.type === 'zset') {
+    elements.reverse();
+  }
+  const start = Math.max(0, options.offset);
+  const end = options.count < 0 ? elements.length : Math.min(elements.length, start + options.count);
+  const picked = elements.slice(start, Math.max(start, end));
+  const result: Array<Buffer | null> =
+    options.gets.length === 0 ? picked.map((element) => Buffer.from(element, 'latin1')) : picked.flatMap((element) => options.gets.map((get) => lookupByPattern(db, get, element)));
+  if (options.store === undefined) return result;
+  const destination = keyId(options.store);
+  db.delete(destination);
+  if (result.length > 0) db.set(destination, { type: 'list', value: result.map((value) => value ?? Buffer.alloc(0)) });
+  db.touch(destination);
+  return result.length;
+}
+
+/** SORT and SORT_RO, with BY and GET patterns (read from the engine's own keys), LIMIT and STORE. */
+export const sortCommands: CommandFamily = {
+  sort: (call) => sort(call, true),
+  sort_ro: (call) => sort(call, false),
+};
