@@ -135,6 +135,49 @@ describe('ShadowRedis against a real origin and a real shadow', () => {
     expect(await writesReceived()).toEqual([]);
   });
 
+  it('follows SELECT into another database; MOVE and COPY … DB make the shadow own the key in both', async () => {
+    const OTHER_DB = 3;
+    const other = new Redis(`${REDIS_URL}/${OTHER_DB}`);
+    try {
+      await other.flushdb();
+      await other.set('other:str', 'in db 3');
+      await monitorCaughtUp();
+      // Origin database 10 is the shadow's 0; database 3 maps one to one to the shadow's (3 − 10) mod 16 = 9.
+      expect(await client.select(OTHER_DB)).toBe('OK');
+      expect(await client.get('other:str')).toBe('in db 3');
+      expect(await client.append('other:str', '!')).toBe(8);
+      expect(await client.get('other:str')).toBe('in db 3!');
+      expect(await client.get('origin:str')).toBeNull();
+      await client.select(ORIGIN_DB);
+      expect(await client.get('origin:str')).toBe('from origin');
+      expect(await client.get('other:str')).toBeNull();
+      // MOVE: the key leaves this database (a tombstone here) and arrives in the other one.
+      expect(await client.move('origin:str', OTHER_DB)).toBe(1);
+      expect(await client.get('origin:str')).toBeNull();
+      expect(await client.move('origin:counter', OTHER_DB)).toBe(1);
+      expect(await client.copy('origin:hash', 'copied:hash', 'DB', OTHER_DB)).toBe(1);
+      expect(await client.copy('origin:list', 'other:str', 'DB', OTHER_DB)).toBe(0);
+      const twin = client.duplicate({ db: OTHER_DB });
+      expect(await twin.mget('origin:str', 'origin:counter', 'other:str')).toEqual(['from origin', '10', 'in db 3!']);
+      expect(await twin.hgetall('copied:hash')).toEqual({ a: '1', b: '2' });
+      expect(await twin.keys('*')).toEqual(expect.arrayContaining(['origin:str', 'origin:counter', 'other:str', 'copied:hash']));
+      await twin.close();
+      const shadowOther = new Redis(`${shadowServer.url}/9`);
+      expect(await shadowOther.get('other:str')).toBe('in db 3!');
+      shadowOther.disconnect();
+      await expect(client.select(40)).rejects.toMatchObject({ code: 'MG_ERR_REDIS_UNSUPPORTED' });
+      await expect(client.move('origin:list', 40)).rejects.toMatchObject({ code: 'MG_ERR_REDIS_UNSUPPORTED' });
+      expect(await other.get('other:str')).toBe('in db 3');
+      expect(await other.dbsize()).toBe(1);
+      expect(await admin.get('origin:str')).toBe('from origin');
+      expect(await writesReceived()).toEqual([]);
+      expect(received.filter((args) => ['append', 'move', 'copy'].includes(args[0]!.toLowerCase()))).toEqual([]);
+    } finally {
+      await other.flushdb();
+      other.disconnect();
+    }
+  });
+
   it('runs a pipelined transaction that writes on the shadow, and one that only reads on the origin', async () => {
     const written = await client.multi().incr('origin:counter').hset('origin:hash', 'c', '3').hgetall('origin:hash').exec();
     expect(written).toEqual([[null, 11], [null, 1], [null, { a: '1', b: '2', c: '3' }]]);

@@ -4,7 +4,8 @@ import { classifyCommand } from '../commands/classify-command.ts';
 import { mergedKeyspaceRead } from '../routing/keyspace-reads.ts';
 import { routeCommand, type Route } from '../routing/route-command.ts';
 import { keyId } from '../shadow/key-state.ts';
-import { ShadowSession, type ShadowTarget } from './shadow-session.ts';
+import { otherDatabase, routeToOtherDatabase } from '../routing/route-databases.ts';
+import { ShadowSession, type DatabaseShadow, type ShadowTarget } from './shadow-session.ts';
 import { createMemoryEngine } from '../memory/families.ts';
 import { whenReady } from './when-ready.ts';
 
@@ -45,11 +46,16 @@ function parseUrl(url: string): RedisOptions {
   };
 }
 
+/** Applies a route's rewrite (a database index mapped to the shadow's) to the command's arguments. */
+function rewriteForShadow(command: Command, route: Route): void {
+  if (route.target === 'shadow' && route.rewrite !== undefined) command.args[route.rewrite.index - 1] = route.rewrite.value;
+}
+
 const isUnsupported = (error: unknown): error is MirrorGuardError => error instanceof MirrorGuardError && error.code === 'MG_ERR_REDIS_UNSUPPORTED';
 
 /** The shadow named in the options; refuses the origin's own server and database. */
 function shadowTarget(shadow: string | RedisOptions, originOptions: RedisOptions, abandon: () => void): ShadowTarget {
-  if (shadow === 'memory') return { kind: 'memory', engine: createMemoryEngine(), db: originOptions.db ?? 0 };
+  if (shadow === 'memory') return { kind: 'memory', engine: createMemoryEngine() };
   const options: RedisOptions = { ...asOptions(shadow), enableAutoPipelining: false, maxRetriesPerRequest: 1 };
   delete options.keyPrefix;
   if (endpoint(options) === endpoint(originOptions)) {
@@ -82,6 +88,8 @@ export class ShadowRedis extends Redis {
   #manualTransaction = false;
   /** WATCH was sent: the transaction that follows runs on the shadow, where the keys are watched. */
   #watching = false;
+  /** The origin database this client has selected (its shadow connection has selected the matching one). */
+  #db: number;
 
   constructor(origin: string | RedisOptions, options: ShadowRedisOptions) {
     const originOptions = asOptions(origin);
@@ -94,11 +102,17 @@ export class ShadowRedis extends Redis {
     }
     session.retain();
     this.#session = session;
-    this.#shadow = session.openShadow();
+    this.#db = originOptions.db ?? 0;
+    this.#shadow = session.openShadow(this.#db);
     // The app hears of its side connections' errors as it hears of the origin's: through this client.
     const report = (error: Error): void => (this as unknown as { silentEmit(event: string, error: Error): void }).silentEmit('error', error);
     this.#shadow.on('error', report);
-    if (given === undefined) for (const connection of session.connections) connection.on('error', report);
+    if (given === undefined) session.reportError = report;
+  }
+
+  /** The selected database's state and copier. */
+  get #current(): DatabaseShadow {
+    return this.#session.database(this.#db);
   }
 
   /** Where the command metadata comes from: `origin` once its COMMAND reply is read, else the bundled snapshot. */
@@ -125,6 +139,7 @@ export class ShadowRedis extends Redis {
       }
       return command.promise;
     }
+    if (name === 'select' && !this.#manualTransaction) return this.#select(command, stream);
     const route = this.#manualTransaction || name === 'multi' ? this.#transactionRoute(name, argv) : this.#route(argv);
     if (route.target === 'origin') {
       this.#toOrigin.add(command);
@@ -135,7 +150,7 @@ export class ShadowRedis extends Redis {
       this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: describe(argv), reason: route.reason });
       command.resolve(0);
     } else if (route.target === 'merge') {
-      this.#mergeKeyspaceRead(command, route.name, argv);
+      this.#mergeKeyspaceRead(command, route.name, argv, this.#current);
     } else if (route.target === 'refuse') {
       this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: describe(argv), reason: route.reason });
       command.reject(new MirrorGuardError(route.code, `mirrorguard refused ${String(command.name).toUpperCase()}: ${route.reason}`));
@@ -143,9 +158,32 @@ export class ShadowRedis extends Redis {
       if (route.write) this.#session.journal.record({ dependency: 'redis', action: 'shadowed', operation: describe(argv), reason: 'write applied to the shadow' });
       if (name === 'watch') this.#watching = true;
       if (name === 'unwatch') this.#watching = false;
+      rewriteForShadow(command, route);
       this.#toShadow([command], route);
     }
     return command.promise;
+  }
+
+  /**
+   * SELECT goes to the origin (its reply is the app's) and, in order behind the commands before it,
+   * to this client's shadow connection; from then on commands are routed by that database's state.
+   */
+  #select(command: Command, stream: PipelineStream): unknown {
+    const db = Number(String(command.args[0]));
+    if (/^[0-9]+$/.test(String(command.args[0]))) {
+      try {
+        const shadowSelect = new Command('select', [this.#session.shadowDb(db)]);
+        shadowSelect.promise.catch(() => undefined);
+        this.#toShadow([shadowSelect], { target: 'shadow', keys: [], write: false });
+      } catch (error) {
+        this.#countInPipeline(stream);
+        command.reject(error as Error);
+        return command.promise;
+      }
+      this.#db = db;
+    }
+    this.#toOrigin.add(command);
+    return super.sendCommand(command, stream);
   }
 
   /**
@@ -205,6 +243,7 @@ export class ShadowRedis extends Redis {
       for (const { command } of queued) command.reject(error);
       return;
     }
+    body.forEach(({ command }, index) => rewriteForShadow(command, routes[index]!));
     const keys = routes.flatMap((route) => (route.target === 'shadow' ? route.keys : []));
     const askOrigin = routes.flatMap((route) => (route.target === 'shadow' ? (route.askOrigin ?? []) : []));
     const write = routes.some((route) => route.target === 'suppress' || (route.target === 'shadow' && route.write));
@@ -216,22 +255,30 @@ export class ShadowRedis extends Redis {
   #route(argv: readonly unknown[]): Route {
     const classification = classifyCommand(this.#session.table, argv);
     const name = classification.name;
-    // SELECT may only keep the database the client was built for: ownership is tracked per client.
-    if (name === 'select' && Number(argv[1]) !== (this.options.db ?? 0)) {
-      return { target: 'refuse', code: 'MG_ERR_REDIS_UNSUPPORTED', reason: 'SELECT of another database is not routed yet' };
+    // Inside a transaction SELECT would change the database halfway through its routing.
+    if (name === 'select' && String(argv[1]) !== String(this.#db)) {
+      return { target: 'refuse', code: 'MG_ERR_REDIS_UNSUPPORTED', reason: 'SELECT of another database inside a transaction is not routed' };
     }
-    const route = routeCommand(classification, argv, this.#session.state);
-    if (route.target === 'shadow' && (name === 'flushdb' || name === 'flushall')) this.#session.state.hideOrigin();
-    return route;
+    const route = routeCommand(classification, argv, this.#current.state);
+    if (route.target !== 'shadow') return route;
+    if (name === 'flushall') this.#session.hideAllOrigins();
+    if (name === 'flushdb') this.#current.state.hideOrigin();
+    const other = otherDatabase(name, argv);
+    if (other === undefined) return route;
+    try {
+      return routeToOtherDatabase(name, argv, route, other, this.#session.database(other.db).shadowDb);
+    } catch (error) {
+      return { target: 'refuse', code: 'MG_ERR_REDIS_UNSUPPORTED', reason: (error as Error).message };
+    }
   }
 
   /** Behind the pending shadow commands, so the request sees its own writes: both sides, merged. */
-  #mergeKeyspaceRead(command: Command, name: string, argv: readonly unknown[]): void {
+  #mergeKeyspaceRead(command: Command, name: string, argv: readonly unknown[], database: DatabaseShadow): void {
     this.#pendingLinks += 1;
     this.#shadowTail = this.#shadowTail.then(async () => {
       try {
-        await Promise.all([whenReady(this.#shadow), whenReady(this.#session.origin)]);
-        command.resolve(await mergedKeyspaceRead(name, argv, this.#session.origin, this.#shadow, this.#session.state));
+        await Promise.all([whenReady(this.#shadow), whenReady(database.origin)]);
+        command.resolve(await mergedKeyspaceRead(name, argv, database.origin, this.#shadow, database.state));
       } catch (cause) {
         command.reject(new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `${name.toUpperCase()} over origin and shadow failed: ${(cause as Error).message}`, { cause }));
       } finally {
@@ -245,20 +292,21 @@ export class ShadowRedis extends Redis {
    * they are sent together, in order (a transaction stays contiguous on the shadow connection).
    */
   #toShadow(commands: readonly Command[], route: Extract<Route, { target: 'shadow' }>): void {
-    const ids = route.keys.map(({ key }) => keyId(key));
+    const current = this.#current;
+    const keys = route.keys.map(({ key, copy, db }) => ({ key, copy, id: keyId(key), database: db === undefined ? current : this.#session.database(db) }));
     const { askOrigin } = route;
     // The common case once keys are owned: nothing queued, nothing to copy, the shadow ready.
-    if (this.#pendingLinks === 0 && askOrigin === undefined && this.#shadow.status === 'ready' && ids.every((id) => this.#session.state.isOwned(id))) {
+    if (this.#pendingLinks === 0 && askOrigin === undefined && this.#shadow.status === 'ready' && keys.every(({ id, database }) => database.state.isOwned(id))) {
       for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command));
       return;
     }
-    if (route.write) for (const id of ids) this.#session.state.claim(id);
-    if (askOrigin !== undefined) this.#session.state.claimUnnamed();
+    if (route.write) for (const { id, database } of keys) database.state.claim(id);
+    if (askOrigin !== undefined) current.state.claimUnnamed();
     this.#pendingLinks += 1;
     this.#shadowTail = this.#shadowTail.then(async () => {
       try {
         const named = askOrigin === undefined ? [] : (await Promise.all(askOrigin.map((argv) => this.#session.keysFromOrigin(argv)))).flat();
-        for (const { key, copy } of [...route.keys, ...named]) await this.#session.materializer.ensureOwned(key, { copy });
+        for (const { key, copy, database } of [...keys, ...named.map((key) => ({ ...key, database: current }))]) await database.materializer.ensureOwned(key, { copy });
         await whenReady(this.#shadow);
         for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command));
       } catch (cause) {
@@ -267,8 +315,8 @@ export class ShadowRedis extends Redis {
         const error = isUnsupported(cause) ? cause : new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow could not take ${name}: ${(cause as Error).message}`, { cause });
         for (const command of commands) command.reject(error);
       } finally {
-        if (route.write) for (const id of ids) this.#session.state.release(id);
-        if (askOrigin !== undefined) this.#session.state.releaseUnnamed();
+        if (route.write) for (const { id, database } of keys) database.state.release(id);
+        if (askOrigin !== undefined) current.state.releaseUnnamed();
         this.#pendingLinks -= 1;
       }
     });

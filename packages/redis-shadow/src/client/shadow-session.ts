@@ -1,25 +1,38 @@
-import type { Journal } from '@mirrorguard/core';
+import { MirrorGuardError, type Journal } from '@mirrorguard/core';
 import { Redis, type RedisOptions } from 'ioredis';
 import { bundledCommandTable, loadCommandTable, type CommandTable } from '../commands/command-table.ts';
+import type { MemoryEngine } from '../memory/memory-engine.ts';
+import { DATABASES } from '../memory/memory-engine.ts';
+import { MemoryRedis } from '../memory/memory-redis.ts';
+import type { KeyToOwn } from '../routing/route-command.ts';
+import { memoryWriter, originValueReader } from '../shadow/copy-by-value.ts';
 import { KeyState } from '../shadow/key-state.ts';
 import { Materializer, originReader, shadowWriter } from '../shadow/materialize-key.ts';
-import { memoryWriter, originValueReader } from '../shadow/copy-by-value.ts';
-import type { MemoryEngine } from '../memory/memory-engine.ts';
-import { MemoryRedis } from '../memory/memory-redis.ts';
 import { warnIfOriginUserCanWrite } from './origin-user-check.ts';
 import { whenReady } from './when-ready.ts';
-import type { KeyToOwn } from '../routing/route-command.ts';
 
-/** Where the writes land: a real Redis, or a database of an in-process memory engine. */
-export type ShadowTarget =
-  | { readonly kind: 'redis'; readonly options: RedisOptions }
-  | { readonly kind: 'memory'; readonly engine: MemoryEngine; readonly db: number };
+/** Where the writes land: a real Redis, or an in-process memory engine. */
+export type ShadowTarget = { readonly kind: 'redis'; readonly options: RedisOptions } | { readonly kind: 'memory'; readonly engine: MemoryEngine };
+
+/** One database of the origin, as the mirror sees it: which keys the shadow owns, and the copier that makes it own them. */
+export interface DatabaseShadow {
+  readonly state: KeyState;
+  readonly materializer: Pick<Materializer<unknown>, 'ensureOwned'>;
+  /** A connection reading this database of the origin: copies, and the origin's side of keyspace-wide reads. */
+  readonly origin: Redis;
+  /** The shadow's database index for it. */
+  readonly shadowDb: number;
+}
 
 /**
- * What a ShadowRedis and its duplicates share: the command table, which keys the shadow owns, the
- * copier (with its own origin-reading and shadow-writing connections) and the journal. Each client
- * keeps its own origin and shadow connections, as ordering and transactions belong to a connection.
- * Counted: the last client to close closes the shared connections.
+ * What a ShadowRedis and its duplicates share: the command table, which keys the shadow owns (per
+ * database), the copiers (with their own origin-reading and shadow-writing connections) and the
+ * journal. Each client keeps its own origin and shadow connections, as ordering and transactions
+ * belong to a connection. Counted: the last client to close closes the shared connections.
+ *
+ * Database n of the origin maps to database (n − origin's db + shadow's db) mod 16 of a shadow
+ * Redis — the client's own database to the shadow's, the others one to one — and to database n of
+ * the memory engine.
  */
 export class ShadowSession {
   /** The bundled snapshot until the origin's own COMMAND reply has been read (once, at connect). */
@@ -28,58 +41,87 @@ export class ShadowSession {
   readonly originTable: Promise<void>;
   /** Settles once the origin user's write permission has been checked (and a warning journaled if it can write). */
   readonly userChecked: Promise<void>;
-  readonly state: KeyState = new KeyState();
   readonly journal: Journal;
   readonly shadow: ShadowTarget;
-  readonly materializer: Pick<Materializer<unknown>, 'ensureOwned'>;
-  readonly #reader: Redis;
-  /** The connection copies are written over (a real shadow only: the memory engine is written directly). */
-  readonly #copies: Redis | undefined;
+  /** Where the shared connections' errors go (the first client's `error` event). */
+  reportError: (error: Error) => void = () => undefined;
+  readonly #originOptions: RedisOptions;
+  readonly #originDb: number;
+  readonly #databases = new Map<number, DatabaseShadow>();
+  readonly #connections: Redis[] = [];
+  /** FLUSHALL ran: every database's origin is hidden, also of databases first used later. */
+  #allHidden = false;
   #clients = 0;
 
   constructor(originOptions: RedisOptions, shadow: ShadowTarget, journal: Journal) {
     this.journal = journal;
     this.shadow = shadow;
-    // Copies read the origin over a connection of their own, so nothing the app sends interleaves,
-    // and write the shadow over another, so a RESTORE never lands inside an app's open MULTI.
-    const readerOptions: RedisOptions = { ...originOptions, enableAutoPipelining: false };
-    delete readerOptions.keyPrefix;
-    this.#reader = new Redis(readerOptions);
-    if (shadow.kind === 'redis') {
-      this.#copies = new Redis(shadow.options);
-      this.materializer = new Materializer(originReader(this.#reader), shadowWriter(this.#copies), this.state);
-    } else {
-      this.materializer = new Materializer(originValueReader(this.#reader), memoryWriter(shadow.engine, shadow.db), this.state);
-    }
-    this.originTable = loadCommandTable(this.#reader).then(
+    // Copies read the origin over connections of their own, so nothing the app sends interleaves,
+    // and write the shadow over others, so a RESTORE never lands inside an app's open MULTI.
+    this.#originOptions = { ...originOptions, enableAutoPipelining: false };
+    delete this.#originOptions.keyPrefix;
+    this.#originDb = originOptions.db ?? 0;
+    const first = this.database(this.#originDb);
+    this.originTable = loadCommandTable(first.origin).then(
       (table) => {
         this.table = table;
       },
       () => undefined,
     );
-    this.userChecked = warnIfOriginUserCanWrite(this.#reader, journal);
+    this.userChecked = warnIfOriginUserCanWrite(first.origin, journal);
   }
 
-  /** The origin-reading connection: copies, and the origin's side of keyspace-wide reads. */
-  get origin(): Redis {
-    return this.#reader;
+  /** The shadow's database index for the origin's database `db`. */
+  shadowDb(db: number): number {
+    if (!Number.isInteger(db) || db < 0 || db >= DATABASES) {
+      throw new MirrorGuardError('MG_ERR_REDIS_UNSUPPORTED', `database ${db} of the origin is beyond the ${DATABASES} databases the shadow maps`);
+    }
+    if (this.shadow.kind === 'memory') return db;
+    // A rotation: one-to-one over the 16 databases, the origin's own mapping to the shadow's own.
+    return (db - this.#originDb + (this.shadow.options.db ?? 0) + DATABASES) % DATABASES;
   }
 
-  /** The shared connections, for error reporting. */
-  get connections(): readonly Redis[] {
-    return this.#copies === undefined ? [this.#reader] : [this.#reader, this.#copies];
+  /** The mirror's view of the origin's database `db`, created on first use. */
+  database(db: number): DatabaseShadow {
+    let database = this.#databases.get(db);
+    if (database !== undefined) return database;
+    const shadowDb = this.shadowDb(db);
+    const origin = this.#connect(new Redis({ ...this.#originOptions, db }));
+    const state = new KeyState();
+    if (this.#allHidden) state.hideOrigin();
+    const materializer =
+      this.shadow.kind === 'redis'
+        ? new Materializer(originReader(origin), shadowWriter(this.#connect(new Redis({ ...this.shadow.options, db: shadowDb }))), state)
+        : new Materializer(originValueReader(origin), memoryWriter(this.shadow.engine, shadowDb), state);
+    database = { state, materializer, origin, shadowDb };
+    this.#databases.set(db, database);
+    return database;
+  }
+
+  /** After FLUSHALL: the origin is hidden in every database, now and later. */
+  hideAllOrigins(): void {
+    this.#allHidden = true;
+    for (const { state } of this.#databases.values()) state.hideOrigin();
+  }
+
+  #connect(connection: Redis): Redis {
+    connection.on('error', (error: Error) => this.reportError(error));
+    this.#connections.push(connection);
+    return connection;
   }
 
   /** The keys of `argv` and whether each must be copied, as the origin names them (COMMAND GETKEYSANDFLAGS executes nothing). */
   async keysFromOrigin(argv: readonly unknown[]): Promise<KeyToOwn[]> {
-    await whenReady(this.#reader);
-    const reply = (await this.#reader.callBuffer('COMMAND', 'GETKEYSANDFLAGS', ...argv.map((arg) => (Buffer.isBuffer(arg) ? arg : String(arg))))) as Array<[Buffer, Buffer[]]>;
+    const { origin } = this.database(this.#originDb);
+    await whenReady(origin);
+    const reply = (await origin.callBuffer('COMMAND', 'GETKEYSANDFLAGS', ...argv.map((arg) => (Buffer.isBuffer(arg) ? arg : String(arg))))) as Array<[Buffer, Buffer[]]>;
     return reply.map(([key, flags]) => ({ key, copy: !flags.some((flag) => flag.toString('latin1').toUpperCase() === 'OW') }));
   }
 
-  /** A client's own connection to the shadow. */
-  openShadow(): Redis {
-    return this.shadow.kind === 'redis' ? new Redis(this.shadow.options) : new MemoryRedis({ engine: this.shadow.engine, db: this.shadow.db });
+  /** A client's own connection to the shadow, on the shadow's database for the origin's `db`. */
+  openShadow(db: number): Redis {
+    const shadowDb = this.shadowDb(db);
+    return this.shadow.kind === 'redis' ? new Redis({ ...this.shadow.options, db: shadowDb }) : new MemoryRedis({ engine: this.shadow.engine, db: shadowDb });
   }
 
   retain(): void {
@@ -90,7 +132,7 @@ export class ShadowSession {
   async release(mode: 'quit' | 'disconnect'): Promise<void> {
     this.#clients -= 1;
     if (this.#clients > 0) return;
-    if (mode === 'disconnect') for (const connection of this.connections) connection.disconnect();
-    else await Promise.allSettled(this.connections.map((connection) => connection.quit()));
+    if (mode === 'disconnect') for (const connection of this.#connections) connection.disconnect();
+    else await Promise.allSettled(this.#connections.map((connection) => connection.quit()));
   }
 }

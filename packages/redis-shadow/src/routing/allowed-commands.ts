@@ -43,7 +43,6 @@ export const REFUSED_ALWAYS: ReadonlyMap<string, string> = new Map([
   ['function|load', 'FUNCTION LOAD changes the server\'s functions'],
   ['function|restore', 'FUNCTION RESTORE changes the server\'s functions'],
   ['swapdb', 'SWAPDB swaps whole databases'],
-  ['move', 'MOVE moves a key to another database of the origin'],
 ]);
 
 /** Suppressed: answered with 0 subscribers and journaled, never delivered. */

@@ -8,6 +8,8 @@ import { ALLOWED_NEITHER, KEYSPACE_READS, READS_THAT_WRITE, REFUSED_ALWAYS, SCRI
 export interface KeyToOwn {
   readonly key: Buffer | string;
   readonly copy: boolean;
+  /** The key's database when it is not the client's current one (MOVE, COPY … DB). */
+  readonly db?: number;
 }
 
 export type Route =
@@ -18,7 +20,14 @@ export type Route =
    * shadow. `askOrigin` holds commands whose keys the specs cannot name: the origin names them
    * (COMMAND GETKEYSANDFLAGS) and they are owned too.
    */
-  | { readonly target: 'shadow'; readonly keys: readonly KeyToOwn[]; readonly write: boolean; readonly askOrigin?: ReadonlyArray<readonly unknown[]> }
+  | {
+      readonly target: 'shadow';
+      readonly keys: readonly KeyToOwn[];
+      readonly write: boolean;
+      readonly askOrigin?: ReadonlyArray<readonly unknown[]>;
+      /** An argument to replace before the shadow gets the command (a database index, mapped to the shadow's). */
+      readonly rewrite?: { readonly index: number; readonly value: string };
+    }
   /** Keyspace-wide reads merged over origin and shadow (SCAN, KEYS, DBSIZE, RANDOMKEY). */
   | { readonly target: 'merge'; readonly name: string }
   /** Answer 0 without sending (PUBLISH). */
