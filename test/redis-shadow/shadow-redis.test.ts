@@ -191,6 +191,36 @@ describe('ShadowRedis against a real origin and a real shadow', () => {
     expect(await writesReceived()).toEqual([]);
   });
 
+  it('refuses keyspace-wide reads in a transaction that runs on the shadow, where they could not be merged', async () => {
+    // Only reads, nothing owned: the whole transaction runs on the origin, KEYS included.
+    expect(await client.multi().get('origin:str').keys('origin:*').exec()).toEqual([[null, 'from origin'], [null, expect.arrayContaining(['origin:str', 'origin:hash'])]]);
+    await expect(client.multi().set('mine', '1').keys('*').exec()).rejects.toMatchObject({ code: 'MG_ERR_REDIS_UNSUPPORTED' });
+    expect(await client.exists('mine')).toBe(0);
+    const manual = client.duplicate();
+    await manual.multi({ pipeline: false });
+    await expect(manual.dbsize()).rejects.toMatchObject({ code: 'MG_ERR_REDIS_UNSUPPORTED' });
+    await manual.discard();
+    await manual.close();
+    expect(await writesReceived()).toEqual([]);
+  });
+
+  it('applies keyPrefix to every key it reads, copies and writes', async () => {
+    const { hostname, port } = new URL(REDIS_URL);
+    const keyPrefixed = new ShadowRedis({ host: hostname, port: Number(port || 6379), db: ORIGIN_DB, keyPrefix: 'origin:' }, { shadow: shadowServer.url });
+    try {
+      expect(await keyPrefixed.get('str')).toBe('from origin');
+      expect(await keyPrefixed.incr('counter')).toBe(11);
+      expect(await keyPrefixed.hincrby('hash', 'a', 5)).toBe(6);
+      expect(await shadowAdmin.mget('origin:counter', 'counter')).toEqual(['11', null]);
+      expect(await shadowAdmin.hgetall('origin:hash')).toEqual({ a: '6', b: '2' });
+      expect(await keyPrefixed.multi().incr('counter').get('counter').exec()).toEqual([[null, 12], [null, '12']]);
+    } finally {
+      await keyPrefixed.close();
+    }
+    expect(await admin.mget('origin:counter', 'counter')).toEqual(['10', null]);
+    expect(await writesReceived()).toEqual([]);
+  });
+
   it('runs MULTI sent on its own, command by command, on the shadow', async () => {
     expect(await client.multi({ pipeline: false })).toBe('OK');
     expect(await client.set('manual', '1')).toBe('QUEUED');

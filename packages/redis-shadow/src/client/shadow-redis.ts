@@ -2,6 +2,7 @@ import { createJournal, MirrorGuardError, type Journal } from '@mirrorguard/core
 import { Command, Redis, ReplyError, type RedisOptions } from 'ioredis';
 import { classifyCommand } from '../commands/classify-command.ts';
 import { mergedKeyspaceRead } from '../routing/keyspace-reads.ts';
+import { KEYSPACE_READS } from '../routing/allowed-commands.ts';
 import { routeCommand, type Route } from '../routing/route-command.ts';
 import { keyId } from '../shadow/key-state.ts';
 import { otherDatabase, routeToOtherDatabase } from '../routing/route-databases.ts';
@@ -45,6 +46,12 @@ function parseUrl(url: string): RedisOptions {
     ...(parsed.pathname.length > 1 && { db: Number(parsed.pathname.slice(1)) }),
   };
 }
+
+const KEYSPACE_READ_IN_TRANSACTION: Route = {
+  target: 'refuse',
+  code: 'MG_ERR_REDIS_UNSUPPORTED',
+  reason: 'SCAN, KEYS, DBSIZE and RANDOMKEY are merged over origin and shadow, which a transaction on the shadow cannot do',
+};
 
 /** Applies a route's rewrite (a database index mapped to the shadow's) to the command's arguments. */
 function rewriteForShadow(command: Command, route: Route): void {
@@ -211,6 +218,7 @@ export class ShadowRedis extends Redis {
       this.#watching = false;
     }
     const route = this.#route(argv);
+    if (KEYSPACE_READS.has(name)) return KEYSPACE_READ_IN_TRANSACTION;
     if (route.target !== 'origin') return route.target === 'suppress' ? { target: 'shadow', write: true, keys: [] } : route;
     const classification = classifyCommand(this.#session.table, argv);
     if (classification.kind === 'neither') return route;
@@ -228,8 +236,11 @@ export class ShadowRedis extends Redis {
   #runPipelinedTransaction(queued: ReadonlyArray<{ command: Command; argv: unknown[] }>, stream: PipelineStream): void {
     const body = queued.slice(1, -1);
     const routes = body.map(({ argv }) => this.#route(argv));
+    const toOrigin = !this.#watching && routes.every((route) => route.target === 'origin');
+    // On the shadow, a keyspace-wide read would miss the origin's keys: merging it inside a transaction is not done.
+    if (!toOrigin) body.forEach(({ argv }, index) => KEYSPACE_READS.has(String(argv[0]).toLowerCase()) && (routes[index] = KEYSPACE_READ_IN_TRANSACTION));
     const refused = routes.find((route): route is Extract<Route, { target: 'refuse' }> => route.target === 'refuse');
-    if (refused === undefined && !this.#watching && routes.every((route) => route.target === 'origin')) {
+    if (refused === undefined && toOrigin) {
       for (const { command } of queued) {
         this.#toOrigin.add(command);
         super.sendCommand(command, stream);

@@ -46,12 +46,54 @@ export function fail(reply: ErrorReply): never {
 }
 
 /**
- * A double as Redis 7 writes it in a reply (ZSCORE, INCRBYFLOAT, …): the shortest form that reads
- * back to the same number, `inf`/`-inf` for infinities, and no exponent for integers below 2^53.
+ * A double as Redis 7.0 writes it in a reply (ZSCORE, ZINCRBY, WITHSCORES, …): printf's `%.17g` —
+ * 17 significant digits rounded half-to-even from the exact binary value, trailing zeros cut, an
+ * exponent below 1e-4 or from 1e17 — and `inf`/`-inf` for infinities.
  */
 export function formatDouble(value: number): Buffer {
   if (value === Infinity) return Buffer.from('inf');
   if (value === -Infinity) return Buffer.from('-inf');
-  if (Number.isInteger(value) && Math.abs(value) < 2 ** 53) return Buffer.from(Object.is(value, -0) ? '-0' : value.toFixed(0));
-  return Buffer.from(String(value));
+  if (value === 0) return Buffer.from(Object.is(value, -0) ? '-0' : '0');
+  const sign = value < 0 ? '-' : '';
+  let { digits, exponent } = exactDecimal(Math.abs(value));
+  if (digits.length > PRECISION) {
+    const rest = digits.slice(PRECISION);
+    let head = digits.slice(0, PRECISION);
+    const tie = rest[0] === '5' && /^50*$/.test(rest);
+    if (rest[0]! > '5' || (rest[0] === '5' && !tie) || (tie && Number(head.at(-1)) % 2 === 1)) {
+      head = (BigInt(head) + 1n).toString();
+      if (head.length > PRECISION) {
+        head = head.slice(0, PRECISION);
+        exponent += 1;
+      }
+    }
+    digits = head;
+  }
+  digits = digits.replace(/0+$/, '');
+  if (exponent < -4 || exponent >= PRECISION) {
+    const mantissa = digits.length > 1 ? `${digits[0]}.${digits.slice(1)}` : digits;
+    return Buffer.from(`${sign}${mantissa}e${exponent < 0 ? '-' : '+'}${String(Math.abs(exponent)).padStart(2, '0')}`);
+  }
+  if (exponent < 0) return Buffer.from(`${sign}0.${'0'.repeat(-exponent - 1)}${digits}`);
+  const whole = digits.slice(0, exponent + 1).padEnd(exponent + 1, '0');
+  const fraction = digits.slice(exponent + 1);
+  return Buffer.from(`${sign}${whole}${fraction === '' ? '' : `.${fraction}`}`);
+}
+
+const PRECISION = 17;
+
+/** A positive finite double's exact decimal digits (no leading zeros) and the power of ten of the first. */
+function exactDecimal(value: number): { digits: string; exponent: number } {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, value);
+  const bits = view.getBigUint64(0);
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  const fraction = bits & ((1n << 52n) - 1n);
+  const mantissa = biased === 0 ? fraction : fraction | (1n << 52n);
+  const power = (biased === 0 ? 1 : biased) - 1075;
+  // value = mantissa × 2^power = mantissa × 5^-power / 10^-power when power < 0.
+  const digits = (power >= 0 ? mantissa << BigInt(power) : mantissa * 5n ** BigInt(-power)).toString();
+  const pointAt = power >= 0 ? digits.length : digits.length + power;
+  const trimmed = digits.replace(/0+$/, '');
+  return { digits: trimmed, exponent: pointAt - 1 };
 }
