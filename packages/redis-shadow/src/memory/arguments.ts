@@ -1,6 +1,7 @@
 import { errors, fail } from './replies.ts';
 
-const INTEGER = /^-?(?:0|[1-9][0-9]*)$/;
+// string2ll: no sign on zero, no leading zeros, no spaces.
+const INTEGER = /^(?:0|-?[1-9][0-9]*)$/;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 // What strtold reads in full: decimal with optional exponent, or inf/infinity; no spaces, no NaN.

@@ -97,3 +97,13 @@ function exactDecimal(value: number): { digits: string; exponent: number } {
   const trimmed = digits.replace(/0+$/, '');
   return { digits: trimmed, exponent: pointAt - 1 };
 }
+
+/**
+ * An integer reply as ioredis' parser hands it over: its digits summed up in a double, so past
+ * 2^53 it is the parser's number (9223372036854775807 reads 9223372036854778000), not Number()'s.
+ */
+export function integerReply(value: bigint): number {
+  let number = 0;
+  for (const digit of (value < 0n ? -value : value).toString()) number = number * 10 + Number(digit);
+  return value < 0n ? -number : number;
+}

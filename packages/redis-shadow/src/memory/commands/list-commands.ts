@@ -32,20 +32,29 @@ function end(argument: Buffer | undefined): End {
   return word;
 }
 
+/** How many elements one call of unshift may take as arguments. */
+const UNSHIFT_CHUNK = 1024;
+
 /** Adds elements one by one at an end, as LPUSH and RPUSH do (LPUSH a b leaves b first). */
 function push(list: List, elements: readonly Buffer[], where: End): number {
   if (where === 'RIGHT') {
     for (const element of elements) list.push(Buffer.from(element));
     return list.length;
   }
+  const added = elements.map((element) => Buffer.from(element)).reverse();
+  if (added.length <= UNSHIFT_CHUNK) {
+    list.unshift(...added);
+    return list.length;
+  }
   const rest = list.splice(0);
-  for (let index = elements.length - 1; index >= 0; index -= 1) list.push(Buffer.from(elements[index]!));
+  for (const element of added) list.push(element);
   for (const element of rest) list.push(element);
   return list.length;
 }
 
 /** Takes up to `count` elements off an end, in the order they come off. */
 function pop(list: List, where: End, count: number): Buffer[] {
+  if (count === 1 && list.length > 0) return [where === 'LEFT' ? list.shift()! : list.pop()!];
   if (where === 'LEFT') return list.splice(0, count);
   return list.splice(Math.max(0, list.length - count)).reverse();
 }

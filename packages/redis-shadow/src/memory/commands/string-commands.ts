@@ -1,7 +1,8 @@
-import { bigIntegerArgument, floatArgument, inInt64, integerArgument, upper } from '../arguments.ts';
+import { bigIntegerArgument, inInt64, integerArgument, upper } from '../arguments.ts';
+import { addLongDouble, printLongDouble, readLongDouble, ZERO } from '../long-double.ts';
 import type { CommandCall, CommandFamily } from '../memory-engine.ts';
 import { keyId } from '../../shadow/key-state.ts';
-import { errors, fail, OK, type Reply } from '../replies.ts';
+import { errors, fail, integerReply, OK, type Reply } from '../replies.ts';
 import { absoluteExpiry, EXPIRY_UNITS } from './expiry-options.ts';
 
 const MAX_STRING = 512 * 1024 * 1024;
@@ -19,14 +20,7 @@ function incrementBy(call: CommandCall, by: bigint): Reply {
   const result = value + by;
   if (!inInt64(result)) fail(errors.overflow());
   setString(call, call.args[0]!, Buffer.from(result.toString()), 0, true);
-  return Number(result);
-}
-
-/** INCRBYFLOAT's result as Redis prints it (%.17Lf, trailing zeros cut): no exponent, no float noise. */
-export function formatLongDouble(value: number): Buffer {
-  let printed = Math.abs(value) >= 1e21 ? BigInt(Math.round(value)).toString() : String(Number(value.toPrecision(15)));
-  if (printed.includes('e')) printed = value.toFixed(20).replace(/\.?0+$/, '');
-  return Buffer.from(printed);
+  return integerReply(result);
 }
 
 function set(call: CommandCall): Reply {
@@ -135,12 +129,14 @@ export const stringCommands: CommandFamily = {
   },
   incrbyfloat: (call) => {
     const current = stringAt(call, 0);
-    const value = current === undefined ? 0 : floatArgument(current);
-    const result = value + floatArgument(call.args[1]);
-    if (!Number.isFinite(result)) fail(errors.custom('ERR increment would produce NaN or Infinity'));
-    const printed = formatLongDouble(result);
+    const value = current === undefined ? ZERO : readLongDouble(current);
+    const by = readLongDouble(call.args[1]!);
+    if (value === undefined || by === undefined) fail(errors.notFloat());
+    const result = value.infinite === true ? value : by.infinite === true ? by : addLongDouble(value, by);
+    if (result.infinite === true) fail(errors.custom('ERR increment would produce NaN or Infinity'));
+    const printed = printLongDouble(result);
     setString(call, call.args[0]!, printed, 0, true);
-    return printed;
+    return Buffer.from(printed);
   },
   append: (call) => {
     const current = stringAt(call, 0) ?? Buffer.alloc(0);
