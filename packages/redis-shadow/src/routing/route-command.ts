@@ -35,6 +35,8 @@ export type Route =
   /** Fail; nothing is sent. */
   | { readonly target: 'refuse'; readonly code: 'MG_ERR_REDIS_REFUSED' | 'MG_ERR_REDIS_UNSUPPORTED'; readonly reason: string };
 
+const TO_ORIGIN: Route = Object.freeze({ target: 'origin' });
+
 // Only a write that overwrites the whole value (OW: MSET, SETEX, RESTORE, …) needs no copy of the
 // origin's value; even a delete does, because its reply says whether the key existed.
 const needsCopy = (ref: KeyRef): boolean => !ref.flags.has('OW');
@@ -42,8 +44,10 @@ const needsCopy = (ref: KeyRef): boolean => !ref.flags.has('OW');
 /** Decides where one command goes, from its classification and what the shadow owns. Pure. */
 export function routeCommand(classification: CommandClassification, argv: readonly unknown[], state: KeyState): Route {
   const { kind, name } = classification;
+  // The common case of a mirror, decided first: a read while the shadow owns nothing goes to the origin.
+  if (kind === 'read' && state.isEmpty() && !READS_THAT_WRITE.has(name)) return TO_ORIGIN;
   if (kind === 'unknown') return { target: 'refuse', code: 'MG_ERR_REDIS_REFUSED', reason: `${name.toUpperCase()} is not a command the origin knows` };
-  const never = REFUSED_ALWAYS.get(name) ?? REFUSED_ALWAYS.get(name.split('|')[0]!);
+  const never = REFUSED_ALWAYS.get(name);
   if (never !== undefined) return { target: 'refuse', code: 'MG_ERR_REDIS_REFUSED', reason: never };
   if (kind === 'admin') return { target: 'refuse', code: 'MG_ERR_REDIS_REFUSED', reason: `${name.toUpperCase()} is an admin command` };
   if (SUPPRESSED.has(name)) return { target: 'suppress', reason: `${name.toUpperCase()} would reach the origin's subscribers` };
@@ -54,19 +58,19 @@ export function routeCommand(classification: CommandClassification, argv: readon
   const script = SCRIPTS_THAT_MAY_WRITE.has(name);
   if (kind === 'neither' && !script) {
     return ALLOWED_NEITHER.has(name)
-      ? { target: 'origin' }
+      ? TO_ORIGIN
       : { target: 'refuse', code: 'MG_ERR_REDIS_REFUSED', reason: `${name.toUpperCase()} is neither a read nor a write and not on the allow-list` };
   }
   if (KEYSPACE_READS.has(name)) return state.isEmpty() ? { target: 'origin' } : { target: 'merge', name };
   if (name === 'sort' || name === 'sort_ro') return routeSort(name, argv, state, (key) => state.routesToShadow(keyId(key as Buffer | string)));
   const write = kind === 'write' || script || READS_THAT_WRITE.has(name);
   // The common case of a mirror: a read while the shadow owns nothing goes to the origin, keys unread.
-  if (!write && state.isEmpty()) return { target: 'origin' };
+  if (!write && state.isEmpty()) return TO_ORIGIN;
   const keys = classification.keys;
   // Unknown or INCOMPLETE key specs (module commands, …): the origin names the keys; the command
   // runs on the shadow once they are owned, and every read waits for it meanwhile.
   if (keys === undefined) return { target: 'shadow', write, keys: [], askOrigin: [argv] };
-  if (!write && !keys.some((ref) => state.routesToShadow(keyId(argv[ref.index] as Buffer | string)))) return { target: 'origin' };
+  if (!write && !keys.some((ref) => state.routesToShadow(keyId(argv[ref.index] as Buffer | string)))) return TO_ORIGIN;
   return {
     target: 'shadow',
     write,
