@@ -6,6 +6,8 @@ import { bulk, bytes, errors, fail, type ErrorReply, type Reply } from '../repli
 
 /** The most members a set of integers Redis keeps as an intset may have (the default). */
 const INTSET_ENTRIES = 512;
+/** SPOP with a count rebuilds the set from what remains when that is at most a fifth of what it pops. */
+const SPOP_MOVE_STRATEGY = 5;
 const LONG_MAX = 2n ** 63n - 1n;
 const ULONG_MAX = 2n ** 64n - 1n;
 const CANONICAL_INTEGER = /^(?:0|-?[1-9][0-9]*)$/;
@@ -41,12 +43,20 @@ export const positiveArgument = (argument: Buffer, message = 'value is out of ra
 const isIntsetMember = (member: string): boolean =>
   CANONICAL_INTEGER.test(member) && BigInt(member) >= -LONG_MAX - 1n && BigInt(member) <= LONG_MAX;
 
-/** Whether Redis would keep these members as an intset (ascending order, SSCAN all at once). */
-const isIntset = (members: Iterable<string>, size: number): boolean => {
-  if (size > INTSET_ENTRIES) return false;
-  for (const member of members) if (!isIntsetMember(member)) return false;
+/** Sets that Redis would hold as a hash table although they now fit an intset: it never converts back. */
+const hashTables = new WeakSet<ReadonlySet<string>>();
+
+/** Whether Redis would keep this set as an intset (ascending order, SSCAN all at once). */
+const isIntset = (set: ReadonlySet<string>): boolean => {
+  if (set.size > INTSET_ENTRIES || hashTables.has(set)) return false;
+  for (const member of set) if (!isIntsetMember(member)) return false;
   return true;
 };
+
+/** After members are added: a set that has stopped being an intset is a hash table from then on. */
+function added(set: ReadonlySet<string>): void {
+  if (!isIntset(set)) hashTables.add(set);
+}
 
 /**
  * Members in the order Redis gives them: ascending for a set it keeps as an intset; otherwise
@@ -54,7 +64,7 @@ const isIntset = (members: Iterable<string>, size: number): boolean => {
  */
 function redisOrder(set: ReadonlySet<string>): string[] {
   const members = [...set];
-  if (!isIntset(members, members.length)) return members;
+  if (!isIntset(set)) return members;
   return members.sort((a, b) => {
     const difference = BigInt(a) - BigInt(b);
     return difference < 0n ? -1 : difference > 0n ? 1 : 0;
@@ -170,7 +180,9 @@ function store(call: CommandCall, members: readonly string[]): Reply {
     call.db.delete(destination);
     return 0;
   }
-  call.db.set(destination, { type: 'set', value: new Set(members) });
+  const set = new Set(members);
+  added(set);
+  call.db.set(destination, { type: 'set', value: set });
   return members.length;
 }
 
@@ -188,6 +200,11 @@ function spop(call: CommandCall): Reply {
     }
     const popped = sample(set, count);
     for (const member of popped) set.delete(member);
+    // Popping most of a set, Redis builds a new one of what remains: an intset again if it can be.
+    if (set.size * SPOP_MOVE_STRATEGY <= count) {
+      hashTables.delete(set);
+      added(set);
+    }
     return popped.map(bytes);
   }
   const set = setAt(call, 0);
@@ -224,7 +241,8 @@ function smove(call: CommandCall): Reply {
   if (from === to) return source.value.has(member) ? 1 : 0;
   if (!source.value.delete(member)) return 0;
   if (source.value.size === 0) db.delete(from);
-  db.upsert(to, 'set').add(member);
+  const destination = db.upsert(to, 'set').add(member);
+  added(destination);
   return 1;
 }
 
@@ -246,8 +264,7 @@ function sscan(call: CommandCall): Reply {
   const set = setAt(call, 0);
   if (set === undefined) return scanReply(0n, []);
   const { count, pattern } = scanOptions(args, 2);
-  const members = redisOrder(set);
-  const { next, page } = scanStep(members, cursor, count, isIntset(members, members.length));
+  const { next, page } = scanStep(redisOrder(set), cursor, count, isIntset(set));
   return scanReply(next, page.filter((member) => pattern === undefined || globMatch(pattern, member)).map(bytes));
 }
 
@@ -257,6 +274,7 @@ export const setCommands: CommandFamily = {
     const set = db.upsert(keyId(args[0]!), 'set');
     const before = set.size;
     for (const member of args.slice(1)) set.add(keyId(member));
+    added(set);
     return set.size - before;
   },
   srem: (call) => {

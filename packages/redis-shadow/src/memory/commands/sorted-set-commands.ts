@@ -23,7 +23,7 @@ function strtod(input: string): { value: number; used: number; outOfRange: boole
   if (nan !== null) return { value: NaN, used: at + nan[0].length, outOfRange: false };
   const hex = /^0[xX](?=\.?[0-9a-fA-F])([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?(?:[pP]([+-]?[0-9]+))?/.exec(body);
   if (hex !== null) {
-    const mantissa = BigInt(`0x${hex[1]!}${hex[2] ?? ''}` === '0x' ? '0' : `0x${hex[1]!}${hex[2] ?? ''}`);
+    const mantissa = BigInt(`0x${hex[1]!}${hex[2] ?? ''}0`) >> 4n;
     let value = Number(mantissa);
     let power = Number(hex[3] ?? 0) - 4 * (hex[2]?.length ?? 0);
     for (; power > 1000 && Number.isFinite(value); power -= 1000) value *= 2 ** 1000;
@@ -205,7 +205,8 @@ function zadd(call: CommandCall, increment: boolean): Reply {
   let processed = 0;
   let result = 0;
   if (zset === undefined && !xx) {
-    zset = new SortedSet(pairs <= LISTPACK_ENTRIES && args[index + 1]!.length <= LISTPACK_VALUE);
+    // Redis 7.0 starts a new sorted set as a listpack unless its first member is too long for one.
+    zset = new SortedSet(args[index + 1]!.length <= LISTPACK_VALUE);
     db.set(key, { type: 'zset', value: zset });
   }
   for (let pair = 0; zset !== undefined && pair < pairs; pair += 1) {
@@ -238,7 +239,7 @@ type RangeKind = 'auto' | 'rank' | 'score' | 'lex';
 
 /**
  * ZRANGE and its older forms (ZREVRANGE, ZRANGEBYSCORE, …) and ZRANGESTORE: the key is argument
- * `at`, its options follow the two bounds; `kind` and `reverse` are fixed by the older forms.
+ * `at`, its options follow the two bounds; the older forms fix the kind of range and the direction.
  */
 function zrange(call: CommandCall, at: number, store: boolean, fixedKind: RangeKind, fixedReverse?: boolean): Reply {
   const { args } = call;
@@ -276,7 +277,8 @@ function zrange(call: CommandCall, at: number, store: boolean, fixedKind: RangeK
   }
   const zset = zsetAt(call, at);
   const entries = zset === undefined ? [] : select(zset.ordered());
-  // A rank range of more members than a listpack holds starts as a skiplist (it keeps -0).
+  // ZRANGESTORE fills a listpack (a skiplist once the members no longer fit), except for a rank
+  // range known to be too long for one, which starts as a skiplist (and keeps -0).
   if (store) return storeResult(call, entries, new SortedSet(kind !== 'rank' || entries.length <= LISTPACK_ENTRIES));
   return flat(entries, withScores);
 }
