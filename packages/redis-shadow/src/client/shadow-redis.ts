@@ -26,8 +26,19 @@ export interface ShadowRedisOptions {
 const SESSION = Symbol('mirrorguard.shadowSession');
 type InternalOptions = ShadowRedisOptions & { readonly [SESSION]?: ShadowSession };
 
-const describe = (argv: readonly unknown[]): string =>
-  argv.map((part) => (Buffer.isBuffer(part) ? part.toString('utf8') : String(part))).join(' ').slice(0, 500);
+/** The command as the journal shows it: its words, at most 500 characters. */
+function describe(argv: readonly unknown[]): string {
+  let text = '';
+  for (const part of argv) {
+    text += (text === '' ? '' : ' ') + (Buffer.isBuffer(part) ? part.toString('utf8', 0, 500) : String(part));
+    if (text.length >= 500) return text.slice(0, 500);
+  }
+  return text;
+}
+
+/** Marks a command sent to the origin: ioredis may send it again (offline queue, reconnect); it keeps that route. */
+const SENT_TO_ORIGIN = Symbol('mirrorguard.sentToOrigin');
+type RoutedCommand = Command & { [SENT_TO_ORIGIN]?: true };
 
 function endpoint(options: RedisOptions): string {
   const host = options.path ?? (options.host === 'localhost' ? '127.0.0.1' : (options.host ?? '127.0.0.1'));
@@ -73,7 +84,8 @@ function shadowTarget(shadow: string | RedisOptions, originOptions: RedisOptions
 }
 
 /**
- * An ioredis `Redis` whose reads see the origin and whose writes land in a shadow Redis. Every
+ * An ioredis `Redis` whose reads see the origin and whose writes land in a shadow (a second Redis,
+ * or the in-process memory engine). Every
  * command passes `sendCommand`, where it is classified by the server's command metadata and routed:
  * reads of untouched keys to the origin; writes, and reads of keys the shadow owns, to the shadow
  * (after copying the key from the origin on first write); PUBLISH suppressed; admin, unknown and
@@ -83,8 +95,6 @@ function shadowTarget(shadow: string | RedisOptions, originOptions: RedisOptions
 export class ShadowRedis extends Redis {
   readonly #session: ShadowSession;
   readonly #shadow: Redis;
-  /** Commands sent to the origin: ioredis may send them again from its offline queue; they must not be re-routed. */
-  readonly #toOrigin = new WeakSet<Command>();
   #closed = false;
   #shadowTail: Promise<void> = Promise.resolve();
   /** Links of #shadowTail not yet run: while there are none, a command with nothing to copy goes out at once. */
@@ -97,6 +107,8 @@ export class ShadowRedis extends Redis {
   #watching = false;
   /** The origin database this client has selected (its shadow connection has selected the matching one). */
   #db: number;
+  /** That database's state and copier. */
+  #current: DatabaseShadow;
 
   constructor(origin: string | RedisOptions, options: ShadowRedisOptions) {
     const originOptions = asOptions(origin);
@@ -110,16 +122,12 @@ export class ShadowRedis extends Redis {
     session.retain();
     this.#session = session;
     this.#db = originOptions.db ?? 0;
+    this.#current = session.database(this.#db);
     this.#shadow = session.openShadow(this.#db);
     // The app hears of its side connections' errors as it hears of the origin's: through this client.
     const report = (error: Error): void => (this as unknown as { silentEmit(event: string, error: Error): void }).silentEmit('error', error);
     this.#shadow.on('error', report);
     if (given === undefined) session.reportError = report;
-  }
-
-  /** The selected database's state and copier. */
-  get #current(): DatabaseShadow {
-    return this.#session.database(this.#db);
   }
 
   /** Where the command metadata comes from: `origin` once its COMMAND reply is read, else the bundled snapshot. */
@@ -130,7 +138,11 @@ export class ShadowRedis extends Redis {
   override sendCommand(command: Command, stream?: PipelineStream): unknown {
     // A command ioredis re-sends from its offline queue (or after a reconnect) keeps its first route:
     // routed again, a read queued before a write could land after it.
-    if (this.#toOrigin.has(command)) return super.sendCommand(command, stream);
+    if ((command as RoutedCommand)[SENT_TO_ORIGIN]) return super.sendCommand(command, stream);
+    // The common case of a mirror, with no further look: a plain read while the shadow owns nothing.
+    if (this.#current.state.isEmpty() && this.#pipelined === undefined && !this.#manualTransaction && this.#session.isPlainRead(command.name)) {
+      return this.#sendToOrigin(command, stream);
+    }
     const argv = [command.name, ...command.args];
     const name = String(command.name).toLowerCase();
     const inTransaction = (command as Command & { inTransaction?: boolean }).inTransaction === true;
@@ -148,10 +160,7 @@ export class ShadowRedis extends Redis {
     }
     if (name === 'select' && !this.#manualTransaction) return this.#select(command, stream);
     const route = this.#manualTransaction || name === 'multi' ? this.#transactionRoute(name, argv) : this.#route(argv);
-    if (route.target === 'origin') {
-      this.#toOrigin.add(command);
-      return super.sendCommand(command, stream);
-    }
+    if (route.target === 'origin') return this.#sendToOrigin(command, stream);
     this.#countInPipeline(stream);
     if (route.target === 'suppress') {
       this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: describe(argv), reason: route.reason });
@@ -188,8 +197,13 @@ export class ShadowRedis extends Redis {
         return command.promise;
       }
       this.#db = db;
+      this.#current = this.#session.database(db);
     }
-    this.#toOrigin.add(command);
+    return this.#sendToOrigin(command, stream);
+  }
+
+  #sendToOrigin(command: Command, stream: PipelineStream): unknown {
+    (command as RoutedCommand)[SENT_TO_ORIGIN] = true;
     return super.sendCommand(command, stream);
   }
 
@@ -241,10 +255,7 @@ export class ShadowRedis extends Redis {
     if (!toOrigin) body.forEach(({ argv }, index) => KEYSPACE_READS.has(String(argv[0]).toLowerCase()) && (routes[index] = KEYSPACE_READ_IN_TRANSACTION));
     const refused = routes.find((route): route is Extract<Route, { target: 'refuse' }> => route.target === 'refuse');
     if (refused === undefined && toOrigin) {
-      for (const { command } of queued) {
-        this.#toOrigin.add(command);
-        super.sendCommand(command, stream);
-      }
+      for (const { command } of queued) this.#sendToOrigin(command, stream);
       return;
     }
     for (const _ of queued) this.#countInPipeline(stream);

@@ -4,6 +4,7 @@ import { bundledCommandTable, loadCommandTable, type CommandTable } from '../com
 import type { MemoryEngine } from '../memory/memory-engine.ts';
 import { DATABASES } from '../memory/memory-engine.ts';
 import { MemoryRedis } from '../memory/memory-redis.ts';
+import { READS_THAT_WRITE } from '../routing/allowed-commands.ts';
 import type { KeyToOwn } from '../routing/route-command.ts';
 import { memoryWriter, originValueReader } from '../shadow/copy-by-value.ts';
 import { KeyState } from '../shadow/key-state.ts';
@@ -35,8 +36,9 @@ export interface DatabaseShadow {
  * the memory engine.
  */
 export class ShadowSession {
-  /** The bundled snapshot until the origin's own COMMAND reply has been read (once, at connect). */
-  table: CommandTable = bundledCommandTable();
+  #table: CommandTable = bundledCommandTable();
+  /** Command names (as ioredis sends them) known to be plain reads: see isPlainRead. */
+  readonly #plainReads = new Map<string, boolean>();
   /** Settles once the origin's table is in use, or the snapshot stays (the origin did not answer COMMAND). */
   readonly originTable: Promise<void>;
   /** Settles once the origin user's write permission has been checked (and a warning journaled if it can write). */
@@ -69,6 +71,31 @@ export class ShadowSession {
       () => undefined,
     );
     this.userChecked = warnIfOriginUserCanWrite(first.origin, journal);
+  }
+
+  /** The bundled snapshot until the origin's own COMMAND reply has been read (once, at connect). */
+  get table(): CommandTable {
+    return this.#table;
+  }
+
+  set table(table: CommandTable) {
+    this.#table = table;
+    this.#plainReads.clear();
+  }
+
+  /**
+   * Whether a command of this name is a plain read — flagged readonly, no subcommands, nothing it
+   * rewrites (PFCOUNT) — so that while the shadow owns nothing it goes to the origin with no further
+   * look. Answers are cached per name; only names the table knows are cached.
+   */
+  isPlainRead(name: string): boolean {
+    const cached = this.#plainReads.get(name);
+    if (cached !== undefined) return cached;
+    const spec = this.#table.get(name);
+    if (spec === undefined) return false;
+    const plain = spec.subcommands.size === 0 && spec.flags.has('readonly') && !spec.flags.has('write') && !spec.flags.has('admin') && !READS_THAT_WRITE.has(spec.name);
+    this.#plainReads.set(name, plain);
+    return plain;
   }
 
   /** The shadow's database index for the origin's database `db`. */
