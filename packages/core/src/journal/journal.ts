@@ -19,6 +19,19 @@ export interface JournalOptions {
   readonly redact?: RedactOptions;
 }
 
+let lastMillisecond = -1;
+let lastIso = '';
+
+/** The time as an ISO string, formatted once per millisecond (formatting costs about 1 µs; a busy mirror journals many events per millisecond). */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== lastMillisecond) {
+    lastMillisecond = now;
+    lastIso = new Date(now).toISOString();
+  }
+  return lastIso;
+}
+
 /**
  * The side-effect journal: one typed event per intercepted side effect, stamped with a sequence
  * number, the time, the profile and the id of the request being handled, with secrets redacted,
@@ -45,7 +58,7 @@ export class Journal {
     this.#seq += 1;
     const event: JournalEvent = Object.freeze({
       seq: this.#seq,
-      time: new Date().toISOString(),
+      time: isoNow(),
       requestId: context?.requestId ?? null,
       profile: this.profile,
       dependency: entry.dependency,

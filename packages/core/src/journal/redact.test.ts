@@ -27,6 +27,8 @@ describe('createRedactor', () => {
     'GET /orders?page=2&sort=desc',
     'SET cache:product:7 {"name":"lamp","price":12}',
     'INSERT INTO passwords_history (user_id) VALUES (1)',
+    'incr session:42:count',
+    'hset user:7 passwordHash x',
   ])('leaves ordinary text alone: %s', (input) => {
     expect(redact(input)).toBe(input);
   });

@@ -39,6 +39,9 @@ export function createRedactor(options: RedactOptions = {}): Redactor {
     `(\\b(?:${keys})\\s*=\\s*)(?:'(?:[^'\\\\]|\\\\.|'')*'|"(?:[^"\\\\]|\\\\.|"")*"|[^\\s&;,)#]+)`,
     'gi',
   );
+  // What every rule needs to match at all (a URL's "://", a quote, "=", or one of the words), so
+  // that text holding none of it — most operations — skips the rules.
+  const mayHoldSecret = new RegExp(`://|["=]|bearer|auth|cookie|x-api-key`, 'i');
   const rules: Array<[RegExp, string]> = [
     [/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:)[^/\s@]+@/gi, `$1${REDACTED}@`],
     [new RegExp(`(\\b(?:${SECRET_HEADERS})\\s*:\\s*)[^\\r\\n]*`, 'gi'), `$1${REDACTED}`],
@@ -51,7 +54,7 @@ export function createRedactor(options: RedactOptions = {}): Redactor {
   const custom = options.custom;
   return (operation) => {
     let text = operation;
-    for (const [pattern, replacement] of rules) text = text.replace(pattern, replacement);
+    if (mayHoldSecret.test(text)) for (const [pattern, replacement] of rules) text = text.replace(pattern, replacement);
     return custom === undefined ? text : custom(text);
   };
 }
