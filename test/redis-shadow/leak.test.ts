@@ -150,6 +150,11 @@ describe.each(['redis', 'memory'] as const)('leak test with a %s shadow: every w
       expect(shadowed).toBeGreaterThanOrEqual(55);
       expect(unsupported).toEqual(expect.arrayContaining(['XADD', 'GEOADD', 'PFADD', 'SETBIT', 'BLPOP', 'RESTORE']));
     }
+    // A write the shadow did not take is journaled as blocked, never as shadowed.
+    const shadowedNames = new Set(sink.events().filter((event) => event.action === 'shadowed').map((event) => event.operation.split(' ')[0]!.toUpperCase()));
+    expect(unsupported.filter((name) => shadowedNames.has(name))).toEqual([]);
+    const blockedNames = new Set(sink.events().filter((event) => event.action === 'blocked').map((event) => event.operation.split(' ')[0]!.toUpperCase()));
+    expect(unsupported.filter((name) => !blockedNames.has(name.split(' ')[0]!))).toEqual([]);
     for (const refused of ['MIGRATE', 'SWAPDB', 'FUNCTION FLUSH', 'FUNCTION LOAD', 'CONFIG SET', 'CLIENT KILL', 'SCRIPT FLUSH', 'SHUTDOWN', 'DEBUG', 'PFDEBUG']) {
       expect(outcomes.get(refused), refused).toBe('MG_ERR_REDIS_REFUSED');
     }

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { createJournal, memorySink } from '@mirrorguard/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
 import { loadCommandTable } from '../../packages/redis-shadow/src/commands/command-table.ts';
@@ -32,7 +33,8 @@ describe('the shadow dies during a workload', () => {
   it('fails the writes with MG_ERR_REDIS_SHADOW_FAILED and leaves the origin as it was', async () => {
     const before = await admin.mget(Array.from({ length: 50 }, (_, n) => `k:${n}`));
     const shadow = await startRedisServer();
-    const client = new ShadowRedis(originUrl, { shadow: { host: '127.0.0.1', port: shadow.port, retryStrategy: () => null } });
+    const sink = memorySink({ limit: 100_000 });
+    const client = new ShadowRedis(originUrl, { shadow: { host: '127.0.0.1', port: shadow.port, retryStrategy: () => null }, journal: createJournal({ profile: 'mirror', sinks: [sink] }) });
     client.on('error', () => undefined);
     const outcomes: string[] = [];
     let killed = false;
@@ -56,6 +58,10 @@ describe('the shadow dies during a workload', () => {
     const failures = outcomes.filter((outcome) => outcome !== 'ok' && outcome !== 'ok after kill');
     expect(failures.length).toBeGreaterThan(0);
     expect(new Set(failures)).toEqual(new Set(['MG_ERR_REDIS_SHADOW_FAILED']));
+    // Every failed write is journaled as blocked, with the shadow's failure as the reason.
+    const blocked = sink.events().filter((event) => event.action === 'blocked');
+    expect(blocked.length).toBe(failures.length);
+    expect(blocked.every((event) => event.reason.includes('shadow'))).toBe(true);
 
     expect(await admin.mget(Array.from({ length: 50 }, (_, n) => `k:${n}`))).toEqual(before);
     expect(await admin.exists('h:0', 'h:1')).toBe(0);

@@ -58,6 +58,9 @@ function parseUrl(url: string): RedisOptions {
   };
 }
 
+/** Handled by a memory shadow's connection itself, not by the engine's command families. */
+const TRANSACTION_CONTROL: ReadonlySet<string> = new Set(['multi', 'exec', 'discard', 'watch', 'unwatch', 'select']);
+
 const KEYSPACE_READ_IN_TRANSACTION: Route = {
   target: 'refuse',
   code: 'MG_ERR_REDIS_UNSUPPORTED',
@@ -168,14 +171,16 @@ export class ShadowRedis extends Redis {
     } else if (route.target === 'merge') {
       this.#mergeKeyspaceRead(command, route.name, argv, this.#current);
     } else if (route.target === 'refuse') {
-      this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: describe(argv), reason: route.reason });
+      // ioredis' own CLIENT SETINFO, which a Redis before 7.2 does not know, is no side effect of the app's.
+      if (name !== 'client' || String(argv[1]).toLowerCase() !== 'setinfo') {
+        this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: describe(argv), reason: route.reason });
+      }
       command.reject(new MirrorGuardError(route.code, `mirrorguard refused ${String(command.name).toUpperCase()}: ${route.reason}`));
     } else {
-      if (route.write) this.#session.journal.record({ dependency: 'redis', action: 'shadowed', operation: describe(argv), reason: 'write applied to the shadow' });
       if (name === 'watch') this.#watching = true;
       if (name === 'unwatch') this.#watching = false;
       rewriteForShadow(command, route);
-      this.#toShadow([command], route);
+      this.#toShadow([command], route, route.write ? { operation: describe(argv), reason: 'write applied to the shadow' } : undefined);
     }
     return command.promise;
   }
@@ -237,6 +242,8 @@ export class ShadowRedis extends Redis {
     const classification = classifyCommand(this.#session.table, argv);
     if (classification.kind === 'neither') return route;
     // A read inside the transaction runs on the shadow: its keys are copied there first.
+    const unsupported = this.#unsupportedByShadow(classification.name);
+    if (unsupported !== undefined) return unsupported;
     const refs = classification.keys;
     if (refs === undefined) return { target: 'shadow', write: false, keys: [], askOrigin: [argv] };
     return { target: 'shadow', write: false, keys: refs.map((ref) => ({ key: argv[ref.index] as Buffer | string, copy: true })) };
@@ -269,9 +276,9 @@ export class ShadowRedis extends Redis {
     const keys = routes.flatMap((route) => (route.target === 'shadow' ? route.keys : []));
     const askOrigin = routes.flatMap((route) => (route.target === 'shadow' ? (route.askOrigin ?? []) : []));
     const write = routes.some((route) => route.target === 'suppress' || (route.target === 'shadow' && route.write));
-    if (write) this.#session.journal.record({ dependency: 'redis', action: 'shadowed', operation: body.map(({ argv }) => describe(argv)).join('; '), reason: 'transaction applied to the shadow' });
+    const effect = write ? { operation: body.map(({ argv }) => describe(argv)).join('; '), reason: 'transaction applied to the shadow' } : undefined;
     this.#watching = false;
-    this.#toShadow(queued.map(({ command }) => command), { target: 'shadow', keys, write, ...(askOrigin.length > 0 && { askOrigin }) });
+    this.#toShadow(queued.map(({ command }) => command), { target: 'shadow', keys, write, ...(askOrigin.length > 0 && { askOrigin }) }, effect);
   }
 
   #route(argv: readonly unknown[]): Route {
@@ -283,6 +290,8 @@ export class ShadowRedis extends Redis {
     }
     const route = routeCommand(classification, argv, this.#current.state);
     if (route.target !== 'shadow') return route;
+    const unsupported = this.#unsupportedByShadow(name);
+    if (unsupported !== undefined) return unsupported;
     if (name === 'flushall') this.#session.hideAllOrigins();
     if (name === 'flushdb') this.#current.state.hideOrigin();
     const other = otherDatabase(name, argv);
@@ -292,6 +301,13 @@ export class ShadowRedis extends Redis {
     } catch (error) {
       return { target: 'refuse', code: 'MG_ERR_REDIS_UNSUPPORTED', reason: (error as Error).message };
     }
+  }
+
+  /** The memory engine's refusal of a command it does not run, decided before anything is copied or journaled as shadowed. */
+  #unsupportedByShadow(name: string): Route | undefined {
+    const { shadow } = this.#session;
+    if (shadow.kind !== 'memory' || TRANSACTION_CONTROL.has(name) || shadow.engine.supports(name)) return undefined;
+    return { target: 'refuse', code: 'MG_ERR_REDIS_UNSUPPORTED', reason: `the memory engine does not run ${name.toUpperCase().replace('|', ' ')}; use a real Redis as the shadow for it` };
   }
 
   /** Behind the pending shadow commands, so the request sees its own writes: both sides, merged. */
@@ -313,13 +329,14 @@ export class ShadowRedis extends Redis {
    * Queues commands for the shadow behind the ones before them: their keys are owned first, then
    * they are sent together, in order (a transaction stays contiguous on the shadow connection).
    */
-  #toShadow(commands: readonly Command[], route: Extract<Route, { target: 'shadow' }>): void {
+  #toShadow(commands: readonly Command[], route: Extract<Route, { target: 'shadow' }>, effect?: { readonly operation: string; readonly reason: string }): void {
     const current = this.#current;
     const keys = route.keys.map(({ key, copy, db }) => ({ key, copy, id: keyId(key), database: db === undefined ? current : this.#session.database(db) }));
     const { askOrigin } = route;
     // The common case once keys are owned: nothing queued, nothing to copy, the shadow ready.
     if (this.#pendingLinks === 0 && askOrigin === undefined && this.#shadow.status === 'ready' && keys.every(({ id, database }) => database.state.isOwned(id))) {
-      for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command));
+      if (effect !== undefined) this.#session.journal.record({ dependency: 'redis', action: 'shadowed', ...effect });
+      for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command, effect));
       return;
     }
     if (route.write) for (const { id, database } of keys) database.state.claim(id);
@@ -330,11 +347,14 @@ export class ShadowRedis extends Redis {
         const named = askOrigin === undefined ? [] : (await Promise.all(askOrigin.map((argv) => this.#session.keysFromOrigin(argv)))).flat();
         for (const { key, copy, database } of [...keys, ...named.map((key) => ({ ...key, database: current }))]) await database.materializer.ensureOwned(key, { copy });
         await whenReady(this.#shadow);
-        for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command));
+        // Journaled here, as it goes out (the request's context carries over to this continuation).
+        if (effect !== undefined) this.#session.journal.record({ dependency: 'redis', action: 'shadowed', ...effect });
+        for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command, effect));
       } catch (cause) {
         const name = commands.map((command) => String(command.name).toUpperCase()).join(' … ');
         // A key the memory engine cannot hold is no failure of the shadow: its own error says why.
         const error = isUnsupported(cause) ? cause : new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow could not take ${name}: ${(cause as Error).message}`, { cause });
+        if (effect !== undefined) this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: effect.operation, reason: error.message });
         for (const command of commands) command.reject(error);
       } finally {
         if (route.write) for (const { id, database } of keys) database.state.release(id);
@@ -349,14 +369,22 @@ export class ShadowRedis extends Redis {
    * the app as they are, as the primary's would; a
    * failure of the shadow itself (connection lost, retries exhausted) becomes MG_ERR_REDIS_SHADOW_FAILED.
    */
-  #withShadowFailures(command: Command): Command {
+  #withShadowFailures(command: Command, effect: { readonly operation: string } | undefined): Command {
     const reject = command.reject;
-    command.reject = (error: Error) =>
-      reject(
-        error instanceof ReplyError || error instanceof MirrorGuardError
+    let settled = false;
+    command.reject = (error: Error) => {
+      // ioredis may fail a command more than once (its queue flushed, then its retries given up): one answer, one event.
+      if (settled) return undefined;
+      settled = true;
+      if (error instanceof ReplyError) return reject(error);
+      const failure =
+        error instanceof MirrorGuardError
           ? error
-          : new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow failed on ${String(command.name).toUpperCase()}: ${error.message}`, { cause: error }),
-      );
+          : new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow failed on ${String(command.name).toUpperCase()}: ${error.message}`, { cause: error });
+      // The write was journaled as shadowed when it went out; that it failed there is journaled too.
+      if (effect !== undefined) this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: effect.operation, reason: failure.message });
+      return reject(failure);
+    };
     return command;
   }
 
