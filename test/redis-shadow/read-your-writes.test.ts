@@ -24,7 +24,11 @@ const FAMILIES: Record<string, string[][]> = {
   geo: [['GEOADD', 'geo', '13.4', '52.5', 'berlin'], ['GEODIST', 'geo', 'paris', 'berlin', 'km'], ['GEOSEARCHSTORE', 'near', 'geo', 'FROMMEMBER', 'paris', 'BYRADIUS', '500', 'km', 'ASC'], ['ZRANGE', 'near', '0', '-1']],
   hyperloglog: [['PFADD', 'hll', 'x', 'y'], ['PFCOUNT', 'hll'], ['PFMERGE', 'hll2', 'hll', 'hll'], ['PFCOUNT', 'hll2']],
   bitmaps: [['SETBIT', 'bits', '3', '1'], ['GETBIT', 'bits', '3'], ['BITCOUNT', 'bits'], ['BITFIELD', 'bits', 'INCRBY', 'u8', '8', '5'], ['BITPOS', 'bits', '1']],
-  sort: [['SORT', 'list', 'ALPHA'], ['SORT', 'list', 'ALPHA', 'DESC', 'STORE', 'sorted'], ['LRANGE', 'sorted', '0', '-1'], ['SORT_RO', 'list', 'ALPHA', 'LIMIT', '0', '1'], ['RPUSH', 'list', 'a'], ['SORT_RO', 'list', 'ALPHA'], ['SORT', 'set', 'ALPHA', 'STORE', 'list']],
+  sort: [
+    ['SORT', 'list', 'ALPHA'], ['SORT', 'list', 'ALPHA', 'DESC', 'STORE', 'sorted'], ['LRANGE', 'sorted', '0', '-1'], ['SORT_RO', 'list', 'ALPHA', 'LIMIT', '0', '1'], ['RPUSH', 'list', 'a'], ['SORT_RO', 'list', 'ALPHA'],
+    ['SORT', 'list', 'BY', 'w_*', 'GET', 'n_*', 'GET', '#'], ['SET', 'w_y', '9'], ['SORT', 'list', 'BY', 'w_*', 'DESC', 'GET', 'n_*', 'STORE', 'byweight'], ['LRANGE', 'byweight', '0', '-1'],
+    ['SORT_RO', 'list', 'BY', 'nosort', 'GET', 'w_*'], ['SORT', 'set', 'ALPHA', 'STORE', 'list'],
+  ],
   keys: [['EXPIRE', 'str', '1000'], ['TTL', 'str'], ['PERSIST', 'str'], ['TTL', 'str'], ['RENAME', 'num', 'num2'], ['GET', 'num'], ['GET', 'num2'], ['COPY', 'hash', 'hashcopy'], ['HGETALL', 'hashcopy'], ['TYPE', 'list'], ['DEL', 'set', 'missing'], ['EXISTS', 'set', 'hash']],
 };
 
@@ -48,6 +52,7 @@ async function seed(redis: Redis): Promise<void> {
     .geoadd('geo', 2.35, 48.86, 'paris')
     .pfadd('hll', 'a', 'b')
     .set('bits', '\u0001')
+    .mset({ w_x: '3', w_y: '1', n_x: 'ex', n_y: 'why' })
     .exec();
 }
 

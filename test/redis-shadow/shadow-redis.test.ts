@@ -272,14 +272,27 @@ describe('ShadowRedis against a real origin and a real shadow', () => {
     expect(await writesReceived()).toEqual([]);
   });
 
-  it('sorts with BY/GET patterns on the origin only while the shadow owns nothing, and refuses it after', async () => {
-    await admin.mset('w_x', '2', 'w_y', '1');
+  it('sorts with BY/GET patterns: SORT_RO on the origin while the shadow owns nothing, then over both sides', async () => {
+    await admin.mset('w_x', '2', 'w_y', '1', 'n_x', 'ex', 'n_y', 'why');
+    await admin.hset('o_x', 'f', 'fx');
     await monitorCaughtUp();
     received.length = 0;
     expect(await client.sort_ro('origin:list', 'BY', 'w_*')).toEqual(['y', 'x']);
-    await client.set('owned', '1');
-    await expect(client.sort_ro('origin:list', 'BY', 'w_*')).rejects.toMatchObject({ code: 'MG_ERR_REDIS_UNSUPPORTED' });
-    await expect(client.sort('origin:list', 'BY', 'w_*', 'STORE', 'dst')).rejects.toMatchObject({ code: 'MG_ERR_REDIS_UNSUPPORTED' });
+    expect(received.some((args) => args[0]?.toLowerCase() === 'sort_ro')).toBe(true);
+    // SORT is flagged a write, so even with nothing owned it is evaluated here, reading the origin.
+    expect(await client.sort('origin:list', 'BY', 'w_*', 'GET', 'n_*')).toEqual(['why', 'ex']);
+    // The mirror's own weight for y now sorts it last; names and hash fields still come from the origin.
+    await client.set('w_y', '5');
+    expect(await client.sort_ro('origin:list', 'BY', 'w_*', 'GET', '#', 'GET', 'n_*', 'GET', 'o_*->f')).toEqual(['x', 'ex', 'fx', 'y', 'why', null]);
+    await client.rpush('origin:list', 'z');
+    expect(await client.sort('origin:list', 'BY', 'w_*', 'DESC', 'GET', 'n_*', 'STORE', 'sorted')).toBe(3);
+    expect(await client.lrange('sorted', 0, -1)).toEqual(['why', 'ex', '']);
+    expect(await shadowAdmin.lrange('sorted', 0, -1)).toEqual(['why', 'ex', '']);
+    await expect(client.sort('origin:str', 'BY', 'w_*')).rejects.toThrow(/WRONGTYPE/);
+    await expect(client.multi().set('k', '1').sort('origin:list', 'BY', 'w_*').exec()).rejects.toMatchObject({ code: 'MG_ERR_REDIS_UNSUPPORTED' });
+    expect(sink.events().filter((event) => event.action === 'shadowed').map((event) => event.operation)).toContain('sort origin:list BY w_* DESC GET n_* STORE sorted');
+    expect(await admin.exists('sorted')).toBe(0);
+    expect(await admin.lrange('origin:list', 0, -1)).toEqual(['x', 'y']);
     expect(await writesReceived()).toEqual([]);
   });
 

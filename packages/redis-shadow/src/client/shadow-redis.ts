@@ -2,6 +2,7 @@ import { createJournal, MirrorGuardError, type Journal } from '@mirrorguard/core
 import { Command, Redis, ReplyError, type RedisOptions } from 'ioredis';
 import { classifyCommand } from '../commands/classify-command.ts';
 import { mergedKeyspaceRead } from '../routing/keyspace-reads.ts';
+import { sortOverBoth } from '../routing/sort-over-both.ts';
 import { KEYSPACE_READS } from '../routing/allowed-commands.ts';
 import { routeCommand, type Route } from '../routing/route-command.ts';
 import { keyId } from '../shadow/key-state.ts';
@@ -60,6 +61,12 @@ function parseUrl(url: string): RedisOptions {
 
 /** Handled by a memory shadow's connection itself, not by the engine's command families. */
 const TRANSACTION_CONTROL: ReadonlySet<string> = new Set(['multi', 'exec', 'discard', 'watch', 'unwatch', 'select']);
+
+const SORT_OVER_BOTH_IN_TRANSACTION: Route = {
+  target: 'refuse',
+  code: 'MG_ERR_REDIS_UNSUPPORTED',
+  reason: 'SORT with BY or GET patterns is evaluated over origin and shadow, which a transaction on the shadow cannot do',
+};
 
 const KEYSPACE_READ_IN_TRANSACTION: Route = {
   target: 'refuse',
@@ -170,6 +177,8 @@ export class ShadowRedis extends Redis {
       command.resolve(0);
     } else if (route.target === 'merge') {
       this.#mergeKeyspaceRead(command, route.name, argv, this.#current);
+    } else if (route.target === 'sort-over-both') {
+      this.#sortOverBoth(command, route, argv, this.#current);
     } else if (route.target === 'refuse') {
       // ioredis' own CLIENT SETINFO, which a Redis before 7.2 does not know, is no side effect of the app's.
       if (name !== 'client' || String(argv[1]).toLowerCase() !== 'setinfo') {
@@ -238,6 +247,7 @@ export class ShadowRedis extends Redis {
     }
     const route = this.#route(argv);
     if (KEYSPACE_READS.has(name)) return KEYSPACE_READ_IN_TRANSACTION;
+    if (route.target === 'sort-over-both') return SORT_OVER_BOTH_IN_TRANSACTION;
     if (route.target !== 'origin') return route.target === 'suppress' ? { target: 'shadow', write: true, keys: [] } : route;
     const classification = classifyCommand(this.#session.table, argv);
     if (classification.kind === 'neither') return route;
@@ -259,7 +269,12 @@ export class ShadowRedis extends Redis {
     const routes = body.map(({ argv }) => this.#route(argv));
     const toOrigin = !this.#watching && routes.every((route) => route.target === 'origin');
     // On the shadow, a keyspace-wide read would miss the origin's keys: merging it inside a transaction is not done.
-    if (!toOrigin) body.forEach(({ argv }, index) => KEYSPACE_READS.has(String(argv[0]).toLowerCase()) && (routes[index] = KEYSPACE_READ_IN_TRANSACTION));
+    if (!toOrigin) {
+      routes.forEach((route, index) => {
+        if (route.target === 'merge' || KEYSPACE_READS.has(String(body[index]!.argv[0]).toLowerCase())) routes[index] = KEYSPACE_READ_IN_TRANSACTION;
+        if (route.target === 'sort-over-both') routes[index] = SORT_OVER_BOTH_IN_TRANSACTION;
+      });
+    }
     const refused = routes.find((route): route is Extract<Route, { target: 'refuse' }> => route.target === 'refuse');
     if (refused === undefined && toOrigin) {
       for (const { command } of queued) this.#sendToOrigin(command, stream);
@@ -320,6 +335,32 @@ export class ShadowRedis extends Redis {
       } catch (cause) {
         command.reject(new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `${name.toUpperCase()} over origin and shadow failed: ${(cause as Error).message}`, { cause }));
       } finally {
+        this.#pendingLinks -= 1;
+      }
+    });
+  }
+
+  /** SORT with patterns over origin and shadow, behind the pending shadow commands; STORE lands in the shadow. */
+  #sortOverBoth(command: Command, route: Extract<Route, { target: 'sort-over-both' }>, argv: readonly unknown[], database: DatabaseShadow): void {
+    const effect = route.store === undefined ? undefined : { operation: describe(argv), reason: 'sorted over origin and shadow, stored in the shadow' };
+    // Reads of the destination wait for the result, as behind any write.
+    const destination = route.store === undefined ? undefined : keyId(route.store);
+    if (destination !== undefined) database.state.claim(destination);
+    this.#pendingLinks += 1;
+    this.#shadowTail = this.#shadowTail.then(async () => {
+      try {
+        await Promise.all([whenReady(this.#shadow), whenReady(database.origin)]);
+        const sides = { origin: database.origin, shadow: this.#shadow, state: database.state };
+        const reply = await sortOverBoth(route.name, argv, sides, async (key) => {
+          await database.materializer.ensureOwned(key, { copy: false });
+          if (effect !== undefined) this.#session.journal.record({ dependency: 'redis', action: 'shadowed', ...effect });
+        });
+        command.resolve(reply);
+      } catch (cause) {
+        if (cause instanceof ReplyError || isUnsupported(cause)) command.reject(cause as Error);
+        else command.reject(new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `${route.name.toUpperCase()} over origin and shadow failed: ${(cause as Error).message}`, { cause }));
+      } finally {
+        if (destination !== undefined) database.state.release(destination);
         this.#pendingLinks -= 1;
       }
     });

@@ -28,6 +28,8 @@ export type Route =
       /** An argument to replace before the shadow gets the command (a database index, mapped to the shadow's). */
       readonly rewrite?: { readonly index: number; readonly value: string };
     }
+  /** SORT with BY/GET patterns once the shadow owns keys: evaluated here over both sides (see sortOverBoth). */
+  | { readonly target: 'sort-over-both'; readonly name: 'sort' | 'sort_ro'; readonly store: Buffer | string | undefined }
   /** Keyspace-wide reads merged over origin and shadow (SCAN, KEYS, DBSIZE, RANDOMKEY). */
   | { readonly target: 'merge'; readonly name: string }
   /** Answer 0 without sending (PUBLISH). */

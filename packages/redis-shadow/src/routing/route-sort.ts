@@ -7,8 +7,8 @@ const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toStrin
  * SORT and SORT_RO, whose key specs the server marks incomplete: BY and GET patterns name other
  * keys, and STORE names a destination. Without patterns, the keys are the sorted key and the STORE
  * destination (overwritten whole); SORT runs on the shadow (even without STORE it is flagged a
- * write), SORT_RO reads where its key lives. With patterns the keys cannot be known, so SORT_RO
- * reads the origin only while the shadow owns nothing, and everything else fails closed.
+ * write), SORT_RO reads where its key lives. With patterns the keys cannot be known in advance:
+ * SORT_RO reads the origin while the shadow owns nothing; otherwise both sort over both sides.
  */
 export function routeSort(name: 'sort' | 'sort_ro', argv: readonly unknown[], state: KeyState, owns: (key: unknown) => boolean): Route {
   let store: unknown;
@@ -31,7 +31,8 @@ export function routeSort(name: 'sort' | 'sort_ro', argv: readonly unknown[], st
   }
   if (patterns) {
     if (name === 'sort_ro' && state.isEmpty()) return { target: 'origin' };
-    return { target: 'refuse', code: 'MG_ERR_REDIS_UNSUPPORTED', reason: `${name.toUpperCase()} with BY or GET patterns reads keys that cannot be named in advance` };
+    // The patterns name keys only the data can tell, on either side: evaluated over both.
+    return { target: 'sort-over-both', name, store: store as Buffer | string | undefined };
   }
   const key = argv[1] as Buffer | string;
   if (name === 'sort_ro' && !owns(key)) return { target: 'origin' };

@@ -4,7 +4,8 @@ import type { CommandCall, CommandFamily } from '../memory-engine.ts';
 import { keyId } from '../../shadow/key-state.ts';
 import { errors, fail, type Reply } from '../replies.ts';
 
-interface SortOptions {
+/** SORT's options, as the server parses them. */
+export interface SortOptions {
   by: string | undefined;
   offset: number;
   count: number;
@@ -14,7 +15,8 @@ interface SortOptions {
   store: Buffer | undefined;
 }
 
-function parseOptions(args: readonly Buffer[], allowStore: boolean): SortOptions {
+/** SORT's options from its arguments (the key first); STORE only where `allowStore` (not SORT_RO). */
+export function parseSortOptions(args: readonly Buffer[], allowStore: boolean): SortOptions {
   const options: SortOptions = { by: undefined, offset: 0, count: -1, gets: [], descending: false, alpha: false, store: undefined };
   for (let index = 1; index < args.length; index += 1) {
     const option = upper(args[index]);
@@ -35,20 +37,33 @@ function parseOptions(args: readonly Buffer[], allowStore: boolean): SortOptions
 }
 
 /**
- * Redis' lookupKeyByPattern: `#` is the element itself; the first `*` is replaced by the element;
- * `key->field` reads a hash field. A pattern without `*`, a missing key or another type is nil.
+ * What Redis' lookupKeyByPattern reads for a pattern and an element: `#` is the element itself; the
+ * first `*` is replaced by the element; `key->field` names a hash field. Undefined for a pattern
+ * without `*`, which reads nothing (nil).
  */
-function lookupByPattern(db: Keyspace, pattern: string, element: string): Buffer | null {
-  if (pattern === '#') return Buffer.from(element, 'latin1');
+export function patternTarget(pattern: string, element: string): '#' | { readonly key: string; readonly field?: string } | undefined {
+  if (pattern === '#') return '#';
   const star = pattern.indexOf('*');
-  if (star === -1) return null;
+  if (star === -1) return undefined;
   const arrow = pattern.indexOf('->', star);
   const keyPattern = arrow !== -1 && arrow + 2 < pattern.length ? pattern.slice(0, arrow) : pattern;
   const key = keyPattern.slice(0, star) + element + keyPattern.slice(star + 1);
-  const value = db.value(key);
-  if (value === undefined) return null;
-  if (keyPattern !== pattern) return value.type === 'hash' ? (value.value.get(pattern.slice(arrow + 2)) ?? null) : null;
-  return value.type === 'string' ? value.value : null;
+  return keyPattern === pattern ? { key } : { key, field: pattern.slice(arrow + 2) };
+}
+
+/** A pattern's value for an element: a string key's value or a hash field; nil for a missing key or another type. */
+export type PatternLookup = (pattern: string, element: string) => Buffer | null;
+
+function lookupIn(db: Keyspace): PatternLookup {
+  return (pattern, element) => {
+    const target = patternTarget(pattern, element);
+    if (target === '#') return Buffer.from(element, 'latin1');
+    if (target === undefined) return null;
+    const value = db.value(target.key);
+    if (value === undefined) return null;
+    if (target.field !== undefined) return value.type === 'hash' ? (value.value.get(target.field) ?? null) : null;
+    return value.type === 'string' ? value.value : null;
+  };
 }
 
 /** What strtod reads in full (leading blanks allowed, an empty string is 0), else undefined. */
@@ -62,21 +77,18 @@ function sortScore(value: Buffer): number | undefined {
 
 const compareBytes = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
-function sort(call: CommandCall, allowStore: boolean): Reply {
-  const { args, db } = call;
-  const options = parseOptions(args, allowStore);
-  const source = db.value(keyId(args[0]!));
-  let elements: string[];
-  if (source === undefined) elements = [];
-  else if (source.type === 'list') elements = source.value.map((element) => element.toString('latin1'));
-  else if (source.type === 'set') elements = [...source.value];
-  else if (source.type === 'zset') elements = source.value.ordered().map(({ member }) => member);
-  else fail(errors.wrongType());
+/**
+ * SORT's answer for the elements of its source (latin1 strings, in the source's order) whose type
+ * is `sourceType`: sorted (or not, BY without `*`), limited, each turned into its GET values. The
+ * one implementation of SORT's rules, used by the engine and by a mirror sorting over origin and shadow.
+ */
+export function sortElements(elements: readonly string[], sourceType: 'list' | 'set' | 'zset' | undefined, options: SortOptions, lookup: PatternLookup): Array<Buffer | null> {
+  let sorted = [...elements];
   // BY without a `*` means: do not sort (a sorted set keeps its order).
   const dontSort = options.by !== undefined && !options.by.includes('*');
   if (!dontSort) {
-    const keys = elements.map((element) => {
-      const by = options.by === undefined ? Buffer.from(element, 'latin1') : lookupByPattern(db, options.by, element);
+    const keys = sorted.map((element) => {
+      const by = options.by === undefined ? Buffer.from(element, 'latin1') : lookup(options.by, element);
       if (options.alpha) return { element, alpha: by === null ? null : by.toString('latin1'), score: 0 };
       const score = by === null ? 0 : sortScore(by);
       if (score === undefined) fail(errors.custom("ERR One or more scores can't be converted into double"));
@@ -88,15 +100,27 @@ function sort(call: CommandCall, allowStore: boolean): Reply {
       else order = a.score < b.score ? -1 : a.score > b.score ? 1 : compareBytes(a.element, b.element);
       return options.descending ? -order : order;
     });
-    elements = keys.map(({ element }) => element);
-  } else if (options.descending && source?.type === 'zset') {
-    elements.reverse();
+    sorted = keys.map(({ element }) => element);
+  } else if (options.descending && sourceType === 'zset') {
+    sorted.reverse();
   }
   const start = Math.max(0, options.offset);
-  const end = options.count < 0 ? elements.length : Math.min(elements.length, start + options.count);
-  const picked = elements.slice(start, Math.max(start, end));
-  const result: Array<Buffer | null> =
-    options.gets.length === 0 ? picked.map((element) => Buffer.from(element, 'latin1')) : picked.flatMap((element) => options.gets.map((get) => lookupByPattern(db, get, element)));
+  const end = options.count < 0 ? sorted.length : Math.min(sorted.length, start + options.count);
+  const picked = sorted.slice(start, Math.max(start, end));
+  return options.gets.length === 0 ? picked.map((element) => Buffer.from(element, 'latin1')) : picked.flatMap((element) => options.gets.map((get) => lookup(get, element)));
+}
+
+function sort(call: CommandCall, allowStore: boolean): Reply {
+  const { args, db } = call;
+  const options = parseSortOptions(args, allowStore);
+  const source = db.value(keyId(args[0]!));
+  let elements: string[];
+  if (source === undefined) elements = [];
+  else if (source.type === 'list') elements = source.value.map((element) => element.toString('latin1'));
+  else if (source.type === 'set') elements = [...source.value];
+  else if (source.type === 'zset') elements = source.value.ordered().map(({ member }) => member);
+  else fail(errors.wrongType());
+  const result = sortElements(elements, source?.type, options, lookupIn(db));
   if (options.store === undefined) return result;
   const destination = keyId(options.store);
   db.delete(destination);
