@@ -1,4 +1,4 @@
-import { errors, fail } from './replies.ts';
+import { errors, fail, type ErrorReply } from './replies.ts';
 
 // string2ll: no sign on zero, no leading zeros, no spaces.
 const INTEGER = /^(?:0|-?[1-9][0-9]*)$/;
@@ -37,3 +37,25 @@ export function floatArgument(argument: Buffer | undefined, error = errors.notFl
 
 /** Whether a 64-bit integer result stays in range. */
 export const inInt64 = (value: bigint): boolean => value >= INT64_MIN && value <= INT64_MAX;
+
+/** An error reply `ERR <message>`, or Redis' own error when there is no message. */
+const errorOf = (message: string | undefined, otherwise: () => ErrorReply): (() => ErrorReply) =>
+  message === undefined ? otherwise : () => errors.custom(`ERR ${message}`);
+
+
+/**
+ * An integer argument within [min, max], as getRangeLongFromObjectOrReply reads it: `message` for
+ * any failure when given, else Redis' own errors.
+ */
+export function rangedLong(argument: Buffer, min: bigint, max: bigint, message?: string): bigint {
+  const value = bigIntegerArgument(argument, errorOf(message, errors.notInteger));
+  if (value < min || value > max) fail(errorOf(message, () => errors.custom(`ERR value is out of range, value must between ${min} and ${max}`))());
+  return value;
+}
+
+/** rangedLong as a JS number (counts, indexes). */
+export const rangedArgument = (argument: Buffer, min: bigint, max: bigint, message?: string): number => Number(rangedLong(argument, min, max, message));
+
+/** A count that may not be negative (SPOP, ZPOPMIN, LIMIT …): `message` for any failure. */
+export const positiveArgument = (argument: Buffer, message = 'value is out of range, must be positive'): number =>
+  rangedArgument(argument, 0n, INT64_MAX, message);

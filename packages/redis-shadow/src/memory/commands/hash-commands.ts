@@ -1,4 +1,5 @@
 import { bigIntegerArgument, inInt64, text, upper } from '../arguments.ts';
+import { scanCursor, scanHash } from '../collection-scan.ts';
 import { globMatch } from '../glob-pattern.ts';
 import type { Keyspace } from '../keyspace.ts';
 import type { CommandCall, CommandFamily } from '../memory-engine.ts';
@@ -110,22 +111,6 @@ function hrandfield(call: CommandCall): Reply {
   return withValues ? pairs(picked) : picked.map(([field]) => bytes(field));
 }
 
-/** A SCAN cursor as Redis' strtoul reads it (sign allowed, empty is 0); ERR invalid cursor otherwise. */
-function scanCursor(argument: Buffer): bigint {
-  const match = /^([+-]?)([0-9]*)$/.exec(text(argument));
-  if (match === null || (match[1] !== '' && match[2] === '')) fail(errors.custom('ERR invalid cursor'));
-  const value = BigInt(match[2] || '0');
-  if (value > UINT64_MAX) fail(errors.custom('ERR invalid cursor'));
-  return match[1] === '-' ? (UINT64_MAX + 1n - value) & UINT64_MAX : value;
-}
-
-/** 32-bit FNV-1a of a field: the order a large hash is scanned in. */
-function fieldHash(field: string): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < field.length; index += 1) hash = Math.imul(hash ^ field.charCodeAt(index), 0x01000193);
-  return hash >>> 0;
-}
-
 /** Fields of a large hash in HSCAN's order, kept while the key is unchanged (its WATCH version says so). */
 const scanOrders = new WeakMap<Hash, { readonly db: Keyspace; readonly version: string; readonly fields: ReadonlyArray<{ readonly field: string; readonly order: number }> }>();
 
@@ -133,7 +118,7 @@ function scanOrder(call: CommandCall, hash: Hash): ReadonlyArray<{ readonly fiel
   const version = call.db.version(keyId(call.args[0]!));
   const cached = scanOrders.get(hash);
   if (cached !== undefined && cached.db === call.db && cached.version === version) return cached.fields;
-  const fields = [...hash.keys()].map((field) => ({ field, order: fieldHash(field) })).sort((a, b) => a.order - b.order);
+  const fields = [...hash.keys()].map((field) => ({ field, order: scanHash(field) })).sort((a, b) => a.order - b.order);
   scanOrders.set(hash, { db: call.db, version, fields });
   return fields;
 }

@@ -1,43 +1,16 @@
-import { bigIntegerArgument, text, upper } from '../arguments.ts';
+import { positiveArgument, rangedArgument, text, upper } from '../arguments.ts';
+import { scanCursor, scanOptions, scanReply, scanStep } from '../collection-scan.ts';
 import { globMatch } from '../glob-pattern.ts';
 import type { CommandCall, CommandFamily } from '../memory-engine.ts';
 import { keyId } from '../../shadow/key-state.ts';
-import { bulk, bytes, errors, fail, type ErrorReply, type Reply } from '../replies.ts';
+import { bytes, errors, fail, type Reply } from '../replies.ts';
 
 /** The most members a set of integers Redis keeps as an intset may have (the default). */
 const INTSET_ENTRIES = 512;
 /** SPOP with a count rebuilds the set from what remains when that is at most a fifth of what it pops. */
 const SPOP_MOVE_STRATEGY = 5;
 const LONG_MAX = 2n ** 63n - 1n;
-const ULONG_MAX = 2n ** 64n - 1n;
 const CANONICAL_INTEGER = /^(?:0|-?[1-9][0-9]*)$/;
-
-/** An error reply `ERR <message>`, or Redis' own error when there is no message. */
-const errorOf = (message: string | undefined, otherwise: () => ErrorReply): (() => ErrorReply) =>
-  message === undefined ? otherwise : () => errors.custom(`ERR ${message}`);
-
-/** A signed 64-bit integer argument as Redis' string2ll reads it (which refuses "-0" too). */
-export function longArgument(argument: Buffer, error: () => ErrorReply = errors.notInteger): bigint {
-  if (text(argument) === '-0') fail(error());
-  return bigIntegerArgument(argument, error);
-}
-
-/**
- * An integer argument within [min, max], as getRangeLongFromObjectOrReply reads it: `message` for
- * any failure when given, else Redis' own errors.
- */
-export function rangedLong(argument: Buffer, min: bigint, max: bigint, message?: string): bigint {
-  const value = longArgument(argument, errorOf(message, errors.notInteger));
-  if (value < min || value > max) fail(errorOf(message, () => errors.custom(`ERR value is out of range, value must between ${min} and ${max}`))());
-  return value;
-}
-
-/** rangedLong as a JS number (counts, indexes). */
-export const rangedArgument = (argument: Buffer, min: bigint, max: bigint, message?: string): number => Number(rangedLong(argument, min, max, message));
-
-/** A count that may not be negative (SPOP, ZPOPMIN, LIMIT …): `message` for any failure. */
-export const positiveArgument = (argument: Buffer, message = 'value is out of range, must be positive'): number =>
-  rangedArgument(argument, 0n, LONG_MAX, message);
 
 /** Whether a member is an integer an intset can hold: canonical text of a signed 64-bit value. */
 const isIntsetMember = (member: string): boolean =>
@@ -86,61 +59,6 @@ function picks(set: ReadonlySet<string>, count: number): string[] {
   const members = [...set];
   return Array.from({ length: count }, () => members[Math.floor(Math.random() * members.length)]!);
 }
-
-/** A SCAN cursor as Redis' strtoul reads it: optional sign, decimal digits, at most 2^64 - 1; "" is 0. */
-export function scanCursor(argument: Buffer): bigint {
-  const value = text(argument);
-  if (value === '') return 0n;
-  const match = /^([+-]?)([0-9]+)$/.exec(value);
-  if (match === null || BigInt(match[2]!) > ULONG_MAX) fail(errors.custom('ERR invalid cursor'));
-  const magnitude = BigInt(match[2]!);
-  return match[1] === '-' ? (ULONG_MAX + 1n - magnitude) % (ULONG_MAX + 1n) : magnitude;
-}
-
-/** SSCAN/ZSCAN's options, read (as Redis does) only once the key is known to exist: COUNT and MATCH. */
-export function scanOptions(args: readonly Buffer[], from: number): { count: number; pattern: string | undefined } {
-  let count = 10;
-  let pattern: string | undefined;
-  for (let index = from; index < args.length; index += 2) {
-    const option = upper(args[index]);
-    if (option === 'COUNT' && index + 1 < args.length) {
-      count = Number(longArgument(args[index + 1]!));
-      if (count < 1) fail(errors.syntax());
-    } else if (option === 'MATCH' && index + 1 < args.length) {
-      pattern = text(args[index + 1]!);
-      if (pattern === '*') pattern = undefined;
-    } else fail(errors.syntax());
-  }
-  return { count, pattern };
-}
-
-/** A member's place in a scan of a hash-table collection: FNV-1a of its bytes. */
-function scanHash(member: string): number {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < member.length; index += 1) hash = Math.imul(hash ^ member.charCodeAt(index), 0x01000193);
-  return hash >>> 0;
-}
-
-/**
- * One SSCAN/ZSCAN step. A compact collection (intset, listpack) is returned whole with cursor 0, as
- * Redis does. Otherwise members go in hash order from the cursor, about `count` at a time; the
- * cursor is the next hash to look at, so a member there for the whole scan is returned exactly once.
- */
-export function scanStep(members: readonly string[], cursor: bigint, count: number, whole: boolean): { next: bigint; page: string[] } {
-  if (whole) return { next: 0n, page: [...members] };
-  const ahead = members
-    .map((member) => ({ member, hash: scanHash(member) }))
-    .filter((entry) => BigInt(entry.hash) >= cursor)
-    .sort((a, b) => a.hash - b.hash || (a.member < b.member ? -1 : 1));
-  if (ahead.length <= count) return { next: 0n, page: ahead.map((entry) => entry.member) };
-  let end = count;
-  while (end < ahead.length && ahead[end]!.hash === ahead[end - 1]!.hash) end += 1;
-  const page = ahead.slice(0, end).map((entry) => entry.member);
-  return { next: end === ahead.length ? 0n : BigInt(ahead[end - 1]!.hash) + 1n, page };
-}
-
-/** The SCAN reply: the cursor and the members that match the pattern. */
-export const scanReply = (next: bigint, items: readonly Buffer[]): Reply => [bulk(String(next)), items];
 
 const setAt = (call: CommandCall, index: number): Set<string> | undefined => call.db.read(keyId(call.args[index]!), 'set');
 

@@ -4,7 +4,8 @@ import type { CommandCall, CommandFamily } from '../memory-engine.ts';
 import { keyId } from '../../shadow/key-state.ts';
 import { bytes, errors, fail, formatDouble, type ErrorReply, type Reply } from '../replies.ts';
 import { compareScored, LISTPACK_ENTRIES, LISTPACK_VALUE, SortedSet, type ScoredMember } from '../sorted-set.ts';
-import { longArgument, positiveArgument, rangedArgument, rangedLong, scanCursor, scanOptions, scanReply, scanStep } from './set-commands.ts';
+import { bigIntegerArgument, positiveArgument, rangedArgument, rangedLong } from '../arguments.ts';
+import { scanCursor, scanOptions, scanReply, scanStep } from '../collection-scan.ts';
 
 const LONG_MAX = 2n ** 63n - 1n;
 const SPACE = /^[ \t\n\v\f\r]*/;
@@ -252,8 +253,8 @@ function zrange(call: CommandCall, at: number, store: boolean, fixedKind: RangeK
     const option = upper(args[index]);
     if (!store && option === 'WITHSCORES') withScores = true;
     else if (option === 'LIMIT' && args.length - index - 1 >= 2) {
-      offset = Number(longArgument(args[index + 1]!));
-      limit = Number(longArgument(args[index + 2]!));
+      offset = Number(bigIntegerArgument(args[index + 1]!));
+      limit = Number(bigIntegerArgument(args[index + 2]!));
       index += 2;
     } else if (reverse === undefined && option === 'REV') reverse = true;
     else if (kind === 'auto' && option === 'BYLEX') kind = 'lex';
@@ -268,8 +269,8 @@ function zrange(call: CommandCall, at: number, store: boolean, fixedKind: RangeK
   if (reverse && kind !== 'rank') [min, max] = [max, min];
   let select: (ordered: readonly ScoredMember[]) => ScoredMember[];
   if (kind === 'rank') {
-    const start = Number(longArgument(min));
-    const end = Number(longArgument(max));
+    const start = Number(bigIntegerArgument(min));
+    const end = Number(bigIntegerArgument(max));
     select = (ordered) => byRank(ordered, start, end, reverse);
   } else {
     const range = kind === 'score' ? scoreRange(min, max) : lexRange(min, max);
@@ -288,8 +289,8 @@ function zremrange(call: CommandCall, kind: 'rank' | 'score' | 'lex'): Reply {
   const { args } = call;
   let select: (ordered: readonly ScoredMember[]) => ScoredMember[];
   if (kind === 'rank') {
-    const start = Number(longArgument(args[1]!));
-    const end = Number(longArgument(args[2]!));
+    const start = Number(bigIntegerArgument(args[1]!));
+    const end = Number(bigIntegerArgument(args[2]!));
     select = (ordered) => byRank(ordered, start, end, false);
   } else {
     const range = kind === 'score' ? scoreRange(args[1]!, args[2]!) : lexRange(args[1]!, args[2]!);
@@ -410,7 +411,7 @@ const weighted = (score: number, weight: number): number => {
 function combine(call: CommandCall, op: 'union' | 'inter' | 'diff', store: boolean, cardinality = false): Reply {
   const { args, name } = call;
   const countAt = store ? 1 : 0;
-  const count = Number(longArgument(args[countAt]!));
+  const count = Number(bigIntegerArgument(args[countAt]!));
   if (count < 1) fail(errors.custom(`ERR at least 1 input key is needed for '${name}' command`));
   if (count > args.length - countAt - 1) fail(errors.syntax());
   const sources = args.slice(countAt + 1, countAt + 1 + count).map((key) => sourceOf(call, key));
