@@ -1,6 +1,7 @@
 import RedisMock from 'ioredis-mock';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { MemoryRedis } from '@mirrorguard/redis-shadow';
+import { CONFORMANCE_CASES } from '../../test/redis-shadow/memory-cases/all-cases.ts';
 import { alternatingRounds, operationsPerSecond } from '../support/closed-loop.ts';
 import { median, pairedRatio } from '../support/load.ts';
 import { printTable } from '../support/table.ts';
@@ -8,6 +9,8 @@ import { printTable } from '../support/table.ts';
 const KEYS = 1_000;
 
 export interface MemoryEngineResult {
+  /** Of the conformance suite's commands, how many each engine answers exactly as the real Redis. */
+  readonly conformance: { readonly commands: number; readonly memory: number; readonly ioredisMock: number; readonly ioredisMockMissing: number };
   readonly mixedPerSecond: { readonly memory: number; readonly ioredisMock: number; readonly ratio: number };
   readonly bigHashPerSecond: { readonly memory: number; readonly ioredisMock: number; readonly ratio: number };
 }
@@ -34,6 +37,64 @@ function mixed(client: Redis, n: number): Promise<unknown> {
   }
 }
 
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+type Invoke = (name: string, args: readonly string[]) => Promise<unknown>;
+const outcome = (reply: Promise<unknown>): Promise<unknown> => reply.catch((error: Error) => `error: ${error.message}`);
+const sorted = (reply: unknown): unknown => (Array.isArray(reply) ? [...reply].map(String).sort() : reply);
+
+/**
+ * The conformance suite's command sequences (the memory engine's test cases) replayed on the real
+ * Redis, the memory engine and ioredis-mock: how many replies of each equal the real one. ioredis-mock
+ * has no `call`, so its methods are called by name; a command it has no method for, or refuses as
+ * unsupported, counts as missing.
+ */
+async function conformance(): Promise<MemoryEngineResult['conformance']> {
+  const real = new Redis(`${REDIS_URL}/14`);
+  const other = new Redis(`${REDIS_URL}/6`);
+  const mock = new RedisMock() as unknown as Record<string, (...args: string[]) => Promise<unknown>> & { flushall(): Promise<unknown>; disconnect(): void };
+  let commands = 0;
+  let memoryAgrees = 0;
+  let mockAgrees = 0;
+  let mockMissing = 0;
+  try {
+    for (const testCase of CONFORMANCE_CASES) {
+      await real.flushdb();
+      await other.flushdb();
+      await mock.flushall();
+      const memory = new MemoryRedis({ db: 14 });
+      const invokeMemory: Invoke = (name, args) => memory.call(name, ...args);
+      const invokeMock: Invoke = (name, args) =>
+        // Some of its methods throw rather than reject ("Unsupported command").
+        new Promise((resolve) => resolve(mock[name.toLowerCase()]!.apply(mock, [...args])));
+      for (const [name, ...args] of testCase.commands as Array<[string, ...string[]]>) {
+        const unordered = testCase.unordered?.includes(name.toUpperCase()) ?? false;
+        // ioredis-mock answers some commands with objects of its own (MULTI with a Pipeline): those never match.
+        const comparable = (reply: unknown): string => {
+          try {
+            return JSON.stringify(unordered ? sorted(reply) : reply);
+          } catch {
+            return `unserializable ${Math.random()}`;
+          }
+        };
+        const expected = comparable(await outcome(real.call(name, ...args)));
+        commands += 1;
+        if (comparable(await outcome(invokeMemory(name, args))) === expected) memoryAgrees += 1;
+        const fromMock = typeof mock[name.toLowerCase()] === 'function' ? await outcome(invokeMock(name, args)) : 'error: Unsupported command';
+        if (String(fromMock).startsWith('error: Unsupported command')) mockMissing += 1;
+        else if (comparable(fromMock) === expected) mockAgrees += 1;
+      }
+      memory.disconnect();
+    }
+  } finally {
+    await real.flushdb();
+    await other.flushdb();
+    real.disconnect();
+    other.disconnect();
+    mock.disconnect();
+  }
+  return { commands, memory: memoryAgrees, ioredisMock: mockAgrees, ioredisMockMissing: mockMissing };
+}
+
 async function measure(clients: { memory: Redis; ioredisMock: Redis }, operation: (client: Redis, n: number) => Promise<unknown>, rounds: number, seconds: number) {
   const results = { memory: [] as number[], ioredisMock: [] as number[] };
   for (const client of Object.values(clients)) await operationsPerSecond((n) => operation(client, n), { seconds: 0.5, workers: 1, keys: KEYS });
@@ -54,6 +115,15 @@ export async function memoryEngineBench({ rounds = 6, seconds = 2 } = {}): Promi
   for (let field = 0; field < 1_000; field += 1) bigHash[`field-${field}`] = `value-${field}`;
   for (const client of Object.values(clients)) await client.hset('big', bigHash);
   try {
+    const agreement = await conformance();
+    printTable(
+      `The conformance suite's ${agreement.commands} commands (strings, keys, hashes, lists, sets, sorted sets, SORT, transactions): replies equal to the real Redis's`,
+      ['engine', 'same reply', 'share', 'no such command'],
+      [
+        ['memory engine', String(agreement.memory), `${((100 * agreement.memory) / agreement.commands).toFixed(1)} %`, '0'],
+        ['ioredis-mock', String(agreement.ioredisMock), `${((100 * agreement.ioredisMock) / agreement.commands).toFixed(1)} %`, String(agreement.ioredisMockMissing)],
+      ],
+    );
     const mixedPerSecond = await measure(clients, mixed, rounds, seconds);
     const bigHashPerSecond = await measure(clients, (client, n) => (n % 2 === 0 ? client.hset('big', `field-${n % 1_000}`, String(n)) : client.hgetall('big')), rounds, seconds);
     printTable(
@@ -64,7 +134,7 @@ export async function memoryEngineBench({ rounds = 6, seconds = 2 } = {}): Promi
         ['HSET / HGETALL of a 1,000-field hash', bigHashPerSecond.memory.toFixed(0), bigHashPerSecond.ioredisMock.toFixed(0), `${bigHashPerSecond.ratio.toFixed(2)}x`],
       ],
     );
-    return { mixedPerSecond, bigHashPerSecond };
+    return { conformance: agreement, mixedPerSecond, bigHashPerSecond };
   } finally {
     for (const client of Object.values(clients)) client.disconnect();
   }

@@ -2,14 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryRedis } from '../../packages/redis-shadow/src/memory/memory-redis.ts';
 import { REDIS_URL } from '../support/servers.ts';
-import type { ConformanceCase } from './memory-cases/case.ts';
-import { hashCases } from './memory-cases/hashes.cases.ts';
-import { keyCases } from './memory-cases/keys.cases.ts';
-import { listCases } from './memory-cases/lists.cases.ts';
-import { setCases } from './memory-cases/sets.cases.ts';
-import { sortCases } from './memory-cases/sort.cases.ts';
-import { sortedSetCases } from './memory-cases/sorted-sets.cases.ts';
-import { stringCases } from './memory-cases/strings.cases.ts';
+import { CASES_BY_FAMILY } from './memory-cases/all-cases.ts';
 
 // The memory engine must answer exactly as Redis does: each case runs on a flushed database of the
 // real Redis (14, with 6 as the other database MOVE and COPY … DB reach) and on a memory engine,
@@ -17,20 +10,10 @@ import { stringCases } from './memory-cases/strings.cases.ts';
 const DB = 14;
 const OTHER_DB = 6;
 
-const FAMILIES: Record<string, ConformanceCase[]> = {
-  strings: stringCases,
-  keys: keyCases,
-  hashes: hashCases,
-  lists: listCases,
-  sets: setCases,
-  'sorted sets': sortedSetCases,
-  sort: sortCases,
-};
-
 const outcome = (reply: Promise<unknown>): Promise<unknown> => reply.catch((error: Error) => `error: ${error.message}`);
 const sorted = (reply: unknown): unknown => (Array.isArray(reply) ? [...reply].map(String).sort() : reply);
 
-describe.each(Object.entries(FAMILIES))('the memory engine answers %s as Redis does', (_family, cases) => {
+describe.each(Object.entries(CASES_BY_FAMILY))('the memory engine answers %s as Redis does', (_family, cases) => {
   let real: Redis;
   let other: Redis;
 
@@ -45,7 +28,7 @@ describe.each(Object.entries(FAMILIES))('the memory engine answers %s as Redis d
     other.disconnect();
   });
 
-  it.each(cases.map((testCase) => [testCase.name, testCase] as const))('%s', async (_name, testCase) => {
+  it.each([...cases].map((testCase) => [testCase.name, testCase] as const))('%s', async (_name, testCase) => {
     await real.flushdb();
     await other.flushdb();
     const memory = new MemoryRedis({ db: DB });

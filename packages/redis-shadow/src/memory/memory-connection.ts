@@ -1,6 +1,6 @@
 import { ReplyError } from 'ioredis';
 import { keyId } from '../shadow/key-state.ts';
-import { DATABASES, type MemoryEngine } from './memory-engine.ts';
+import { DATABASES, type CommandArgv, type MemoryEngine } from './memory-engine.ts';
 import { errors, OK, QUEUED, type Reply } from './replies.ts';
 
 /**
@@ -11,7 +11,7 @@ export class MemoryConnection {
   readonly engine: MemoryEngine;
   #db: number;
   /** Commands queued since MULTI; undefined outside a transaction. */
-  #queued: Array<readonly Buffer[]> | undefined;
+  #queued: CommandArgv[] | undefined;
   /** A command was refused while queueing: EXEC will abort. */
   #aborted = false;
   /** Watched keys, each with its version when watched. */
@@ -27,8 +27,8 @@ export class MemoryConnection {
   }
 
   /** Runs one command of this connection; throws MG_ERR_REDIS_UNSUPPORTED for a command the engine does not run. */
-  execute(argv: readonly Buffer[]): Reply {
-    const name = String(argv[0]).toLowerCase();
+  execute(argv: CommandArgv): Reply {
+    const name = argv[0].toLowerCase();
     if (this.#queued !== undefined && !['exec', 'discard', 'multi', 'watch', 'quit', 'reset'].includes(name)) return this.#queue(argv);
     switch (name) {
       case 'multi':
@@ -45,7 +45,7 @@ export class MemoryConnection {
       case 'watch':
         if (this.#queued !== undefined) return errors.custom('ERR WATCH inside MULTI is not allowed');
         if (argv.length < 2) return errors.arity('watch');
-        for (const key of argv.slice(1)) this.#watched.push({ db: this.#db, key: keyId(key), version: this.engine.database(this.#db).version(keyId(key)) });
+        for (const key of argv.slice(1) as Buffer[]) this.#watched.push({ db: this.#db, key: keyId(key), version: this.engine.database(this.#db).version(keyId(key)) });
         return OK;
       case 'unwatch':
         this.#watched = [];
@@ -68,7 +68,7 @@ export class MemoryConnection {
     }
   }
 
-  #queue(argv: readonly Buffer[]): Reply {
+  #queue(argv: CommandArgv): Reply {
     let checked;
     try {
       checked = this.engine.check(argv);

@@ -15,6 +15,9 @@ export interface CommandCall {
   readonly engine: MemoryEngine;
 }
 
+/** A command as the engine takes it: its name as the client spells it, then its arguments. */
+export type CommandArgv = readonly [name: string, ...args: Buffer[]];
+
 /** Runs one command and returns its reply; `fail(…)` answers with an error reply. */
 export type CommandHandler = (call: CommandCall) => Reply;
 
@@ -77,9 +80,9 @@ export class MemoryEngine {
    * command, wrong arity), or its spec. Throws MG_ERR_REDIS_UNSUPPORTED for a known command without a
    * handler.
    */
-  check(argv: readonly Buffer[]): CommandSpec | ErrorReply {
+  check(argv: CommandArgv): CommandSpec | ErrorReply {
     const spec = this.table.resolve(argv);
-    const name = String(argv[0] ?? '').toLowerCase();
+    const name = argv[0].toLowerCase();
     if (spec === undefined) {
       const container = this.table.get(name);
       if (container !== undefined && container.subcommands.size > 0 && argv.length > 1) {
@@ -97,20 +100,20 @@ export class MemoryEngine {
   }
 
   /** Runs one command (no transaction logic: see MemoryConnection) in database `dbIndex`. */
-  run(dbIndex: number, argv: readonly Buffer[]): Reply {
+  run(dbIndex: number, argv: CommandArgv): Reply {
     const spec = this.check(argv);
     if (spec instanceof ReplyError) return spec;
     const db = this.database(dbIndex);
     let reply: Reply;
     try {
-      reply = this.#handlers.get(spec.name)!({ name: spec.name, args: argv.slice(1), db, engine: this });
+      reply = this.#handlers.get(spec.name)!({ name: spec.name, args: argv.slice(1) as Buffer[], db, engine: this });
     } catch (error) {
       if (error instanceof CommandFailed) return error.reply;
       throw error;
     }
     if (spec.flags.has('write')) {
       for (const ref of findKeys(spec, argv) ?? []) {
-        const key = keyId(argv[ref.index]!);
+        const key = keyId(argv[ref.index] as Buffer);
         db.touch(key);
         db.dropIfEmpty(key);
       }

@@ -47,7 +47,7 @@ export class MemoryRedis extends Redis {
       return command.promise;
     }
     try {
-      const reply = this.#connection.execute([asBuffer(command.name), ...command.args.map(asBuffer)]);
+      const reply = this.#connection.execute([command.name, ...command.args.map(asBuffer)]);
       if (reply instanceof ReplyError) command.reject(reply);
       else command.resolve(reply);
     } catch (error) {
