@@ -4,14 +4,12 @@ import { errors, fail, type ErrorReply } from './replies.ts';
 const INTEGER = /^(?:0|-?[1-9][0-9]*)$/;
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
-// What strtold reads in full: decimal with optional exponent, or inf/infinity; no spaces, no NaN.
-const FLOAT = /^[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity)$/i;
 
 export const text = (argument: Buffer): string => argument.toString('latin1');
 export const upper = (argument: Buffer | undefined): string => (argument === undefined ? '' : argument.toString('latin1').toUpperCase());
 
 /** A signed 64-bit integer argument, as Redis' string2ll reads it; otherwise the reply error. */
-export function bigIntegerArgument(argument: Buffer, error = errors.notInteger): bigint {
+export function bigIntegerArgument(argument: Buffer, error: () => ErrorReply = errors.notInteger): bigint {
   const value = text(argument);
   if (!INTEGER.test(value)) fail(error());
   const parsed = BigInt(value);
@@ -20,19 +18,9 @@ export function bigIntegerArgument(argument: Buffer, error = errors.notInteger):
 }
 
 /** An integer argument that fits a JS number (counts, indexes, times). */
-export function integerArgument(argument: Buffer | undefined, error = errors.notInteger): number {
+export function integerArgument(argument: Buffer | undefined, error: () => ErrorReply = errors.notInteger): number {
   if (argument === undefined) fail(errors.syntax());
   return Number(bigIntegerArgument(argument, error));
-}
-
-/** A double argument, as Redis' strtold reads it; NaN is refused. */
-export function floatArgument(argument: Buffer | undefined, error = errors.notFloat): number {
-  if (argument === undefined) fail(errors.syntax());
-  const value = text(argument);
-  if (!FLOAT.test(value)) fail(error());
-  const lower = value.toLowerCase();
-  if (lower.endsWith('inf') || lower.endsWith('infinity')) return lower.startsWith('-') ? -Infinity : Infinity;
-  return Number(value);
 }
 
 /** Whether a 64-bit integer result stays in range. */
