@@ -1,0 +1,11 @@
+export { createHttpStub } from './stub/create-http-stub.ts';
+export type { HttpStub, HttpStubOptions, MissResponse } from './stub/create-http-stub.ts';
+export { harStore } from './store/har-store.ts';
+export type { HarStoreOptions } from './store/har-store.ts';
+export type { ExchangeStore } from './store/exchange-store.ts';
+export type { Header, RecordedExchange, RecordedRequest, RecordedResponse } from './exchange/exchange.ts';
+export type { CanonicalRequest, RequestNormalizer } from './exchange/canonical-request.ts';
+export type { MatchOptions } from './exchange/recording-index.ts';
+export type { RedactionOptions } from './exchange/redact-exchange.ts';
+export { DEFAULT_REDACTED_HEADERS } from './exchange/redact-exchange.ts';
+export type { HttpStubErrorCode } from './errors/http-stub-error-codes.ts';

@@ -1,0 +1,73 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, join, basename } from 'node:path';
+import { MirrorGuardError } from '@mirrorguard/core';
+import type { RecordedExchange } from '../exchange/exchange.ts';
+import type { ExchangeStore } from './exchange-store.ts';
+import { fromHar, toHar } from './har-file.ts';
+
+export interface HarStoreOptions {
+  /** The HAR file of this recording (one file per recording name). */
+  readonly file: string;
+}
+
+async function readExchanges(file: string): Promise<RecordedExchange[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    // No file yet: nothing recorded.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new MirrorGuardError('MG_ERR_HTTP_RECORDING_INVALID', `${file}: not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  return fromHar(json, file);
+}
+
+/**
+ * A HAR 1.2 file as the store. Replay reads it once and never writes it. Recording keeps what the
+ * file held, adds each exchange, and writes the whole file atomically (a temporary file beside it,
+ * then a rename) once the current burst of recording is over, and on close.
+ */
+export function harStore(options: HarStoreOptions): ExchangeStore {
+  const { file } = options;
+  let loaded: Promise<RecordedExchange[]> | undefined;
+  const load = (): Promise<RecordedExchange[]> => (loaded ??= readExchanges(file));
+  let dirty = false;
+  let writing: Promise<void> = Promise.resolve();
+  let scheduled: NodeJS.Immediate | undefined;
+  let sequence = 0;
+
+  const write = async (): Promise<void> => {
+    if (!dirty) return;
+    dirty = false;
+    const exchanges = await load();
+    await mkdir(dirname(file), { recursive: true });
+    const temporary = join(dirname(file), `.${basename(file)}.${process.pid}.${(sequence += 1)}.tmp`);
+    await writeFile(temporary, `${JSON.stringify(toHar(exchanges), null, 2)}\n`);
+    await rename(temporary, file);
+  };
+  const flush = (): Promise<void> => {
+    if (scheduled !== undefined) clearImmediate(scheduled);
+    scheduled = undefined;
+    writing = writing.then(write, write);
+    return writing;
+  };
+
+  return {
+    description: file,
+    async exchangesFor(requestId) {
+      return (await load()).filter((exchange) => exchange.requestId === requestId);
+    },
+    async record(exchange) {
+      (await load()).push(exchange);
+      dirty = true;
+      scheduled ??= setImmediate(() => void flush());
+    },
+    close: flush,
+  };
+}
