@@ -1,0 +1,65 @@
+import { syncBuiltinESMExports } from 'node:module';
+import { getRequestContext } from '@mirrorguard/core';
+import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
+import type { Header, RecordedRequest, RecordedResponse } from '../exchange/exchange.ts';
+import type { StubEngine } from './stub-engine.ts';
+
+// Hop-by-hop headers describe the recorded connection, not the response: a rebuilt response sets its own.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']);
+const NO_BODY = new Set([101, 204, 205, 304]);
+
+function toFetchResponse(response: RecordedResponse): Response {
+  const headers = new Headers();
+  for (const [name, value] of response.headers) if (!HOP_BY_HOP.has(name)) headers.append(name, value);
+  return new Response(NO_BODY.has(response.status) ? null : new Uint8Array(response.body), { status: response.status, statusText: response.statusText, headers });
+}
+
+/**
+ * node:http and node:https (axios, `@nestjs/axios`, anything on http.request): every request is
+ * caught by `@mswjs/interceptors` before it reaches the network and answered by the engine —
+ * recorded (let through, its response kept), replayed, or failed. Returns how to take the
+ * interception out again.
+ */
+export function interceptNodeHttp(engine: StubEngine): () => void {
+  const interceptor = new ClientRequestInterceptor();
+  // Calls let through (record; safe calls to allowed hosts), by the interceptor's own request id.
+  const goingOut = new Map<string, { readonly requestId: string | null; readonly request: RecordedRequest; readonly startedAt: string; readonly started: number }>();
+  interceptor.apply();
+  // `import { request } from 'node:http'` binds the module's export, not its property: make the
+  // named exports follow the patched functions (and the originals again on dispose).
+  syncBuiltinESMExports();
+  interceptor.on('request', async ({ request, requestId: callId, controller }) => {
+    const requestId = getRequestContext()?.requestId ?? null;
+    const recorded: RecordedRequest = {
+      method: request.method.toUpperCase(),
+      url: request.url,
+      headers: [...request.headers].map(([name, value]) => [name.toLowerCase(), value] as const),
+      body: Buffer.from(await request.clone().arrayBuffer()),
+    };
+    try {
+      if (engine.mode === 'record') {
+        goingOut.set(callId, { requestId, request: recorded, startedAt: new Date().toISOString(), started: performance.now() });
+        await controller.passthrough();
+        return;
+      }
+      const decision = await engine.decide(requestId, recorded);
+      if (decision.type === 'respond') controller.respondWith(toFetchResponse(decision.response));
+      else if (decision.type === 'go-out') await controller.passthrough();
+      else controller.errorWith(decision.error);
+    } catch (error) {
+      controller.errorWith(error);
+    }
+  });
+  interceptor.on('response', async ({ response, requestId: callId }) => {
+    const call = goingOut.get(callId);
+    if (call === undefined) return;
+    goingOut.delete(callId);
+    const body = Buffer.from(await response.clone().arrayBuffer());
+    const headers: Header[] = [...response.headers].map(([name, value]) => [name.toLowerCase(), value] as const);
+    engine.record(call.requestId, call.request, { status: response.status, statusText: response.statusText, headers, body }, call.startedAt, performance.now() - call.started);
+  });
+  return () => {
+    interceptor.dispose();
+    syncBuiltinESMExports();
+  };
+}

@@ -1,0 +1,115 @@
+import { createJournal, MirrorGuardError, type Journal } from '@mirrorguard/core';
+import type { RecordedRequest, RecordedResponse } from '../exchange/exchange.ts';
+import { createRedactor, type RedactionOptions, type Redactor } from '../exchange/redact-exchange.ts';
+import { RecordingIndex, type MatchOptions } from '../exchange/recording-index.ts';
+import type { ExchangeStore } from '../store/exchange-store.ts';
+import { noRecordingError } from './miss-error.ts';
+
+/** A response to answer a replay miss with, instead of failing. */
+export interface MissResponse {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string | Buffer;
+}
+
+export interface StubEngineOptions {
+  readonly mode: 'record' | 'replay';
+  readonly store: ExchangeStore;
+  readonly match?: MatchOptions;
+  readonly redact?: RedactionOptions;
+  readonly onMiss?: 'error' | MissResponse;
+  readonly allowHosts?: readonly string[];
+  readonly journal?: Journal;
+}
+
+/** What replay does with one outbound request. */
+export type ReplayDecision =
+  | { readonly type: 'respond'; readonly response: RecordedResponse }
+  | { readonly type: 'go-out' }
+  | { readonly type: 'fail'; readonly error: MirrorGuardError };
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const describeRequest = (request: RecordedRequest): string => `${request.method} ${request.url}`;
+
+/**
+ * The decisions every interception path shares (undici's dispatch, node:http): what replay answers,
+ * and how a recorded exchange is redacted, stored and journaled.
+ */
+export class StubEngine {
+  readonly mode: 'record' | 'replay';
+  readonly #options: StubEngineOptions;
+  readonly #journal: Journal;
+  readonly #redactor: Redactor;
+  readonly #allowHosts: ReadonlySet<string>;
+  readonly #indexes = new Map<string | null, Promise<RecordingIndex>>();
+  readonly #pending = new Set<Promise<void>>();
+
+  constructor(options: StubEngineOptions) {
+    if (options.mode !== 'record' && options.mode !== 'replay') {
+      throw new MirrorGuardError('MG_ERR_HTTP_STUB_OPTIONS', `mode must be "record" or "replay", not ${JSON.stringify(options.mode)}`);
+    }
+    this.mode = options.mode;
+    this.#options = options;
+    this.#journal = options.journal ?? createJournal({ profile: options.mode === 'record' ? 'record' : 'mirror' });
+    this.#redactor = createRedactor(options.redact);
+    this.#allowHosts = new Set((options.allowHosts ?? []).map((host) => host.toLowerCase()));
+  }
+
+  #indexFor(requestId: string | null): Promise<RecordingIndex> {
+    let index = this.#indexes.get(requestId);
+    if (index === undefined) {
+      index = this.#options.store.exchangesFor(requestId).then((exchanges) => {
+        const built = new RecordingIndex(this.#options.match);
+        for (const exchange of exchanges) built.add(exchange);
+        return built;
+      });
+      this.#indexes.set(requestId, index);
+    }
+    return index;
+  }
+
+  /** Replay: the recorded answer, the configured miss answer, a safe call to an allowed host, or a failure. Journaled. */
+  async decide(requestId: string | null, live: RecordedRequest): Promise<ReplayDecision> {
+    const request = this.#redactor.request(live);
+    const operation = describeRequest(request);
+    const index = await this.#indexFor(requestId);
+    const hit = index.take(requestId, request);
+    if (hit !== undefined) {
+      this.#journal.record({ dependency: 'http', action: 'replayed', operation, reason: `recorded answer ${hit.response.status}` });
+      return { type: 'respond', response: hit.response };
+    }
+    const { onMiss } = this.#options;
+    if (onMiss !== undefined && onMiss !== 'error') {
+      this.#journal.record({ dependency: 'http', action: 'simulated', operation, reason: `no recording: configured answer ${onMiss.status}` });
+      const headers = Object.entries(onMiss.headers ?? {}).map(([name, value]) => [name.toLowerCase(), value] as const);
+      return { type: 'respond', response: { status: onMiss.status, statusText: '', headers, body: Buffer.from(onMiss.body ?? '') } };
+    }
+    const url = new URL(request.url);
+    if (this.#allowHosts.has(url.host.toLowerCase()) || this.#allowHosts.has(url.hostname.toLowerCase())) {
+      if (SAFE_METHODS.has(request.method)) {
+        this.#journal.record({ dependency: 'http', action: 'passed', operation, reason: 'no recording: a safe request to an allowed host' });
+        return { type: 'go-out' };
+      }
+      const error = new MirrorGuardError('MG_ERR_HTTP_UNSAFE', `mirrorguard http-stub: ${operation} has no recording, and a ${request.method} never goes out in replay, whatever the host`);
+      this.#journal.record({ dependency: 'http', action: 'blocked', operation, reason: error.message });
+      return { type: 'fail', error };
+    }
+    this.#journal.record({ dependency: 'http', action: 'blocked', operation, reason: 'no recording' });
+    return { type: 'fail', error: noRecordingError(request, requestId, index, this.#options.store.description) };
+  }
+
+  /** Record: stores the exchange (redacted) and journals it. */
+  record(requestId: string | null, request: RecordedRequest, response: RecordedResponse, startedAt: string, durationMs: number): void {
+    const exchange = this.#redactor.exchange({ requestId, request, response, startedAt, durationMs: Math.round(durationMs * 1000) / 1000 });
+    const stored = this.#options.store.record(exchange);
+    this.#pending.add(stored);
+    void stored.finally(() => this.#pending.delete(stored));
+    this.#journal.record({ dependency: 'http', action: 'recorded', operation: describeRequest(exchange.request), reason: `answered ${response.status}` });
+  }
+
+  /** Waits for what is being stored, then closes the store. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.#pending]);
+    await this.#options.store.close();
+  }
+}
