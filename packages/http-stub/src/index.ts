@@ -4,6 +4,8 @@ export type { StubEngineOptions } from './stub/stub-engine.ts';
 export { harStore } from './store/har-store.ts';
 export type { HarStoreOptions } from './store/har-store.ts';
 export type { ExchangeStore } from './store/exchange-store.ts';
+export { redisStore } from './store/redis-store.ts';
+export type { RedisStoreClient, RedisStoreOptions } from './store/redis-store.ts';
 export type { Header, RecordedExchange, RecordedRequest, RecordedResponse } from './exchange/exchange.ts';
 export type { CanonicalRequest, RequestNormalizer } from './exchange/canonical-request.ts';
 export type { MatchOptions } from './exchange/recording-index.ts';

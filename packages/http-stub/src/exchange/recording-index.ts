@@ -47,6 +47,11 @@ export class RecordingIndex {
     this.#byRequest.set(exchange.requestId, list);
   }
 
+  /** How many exchanges were recorded under this request id. */
+  count(requestId: string | null): number {
+    return this.#byRequest.get(requestId)?.length ?? 0;
+  }
+
   /** Whether anything was recorded under this request id. */
   has(requestId: string | null): boolean {
     return (this.#byRequest.get(requestId)?.length ?? 0) > 0;

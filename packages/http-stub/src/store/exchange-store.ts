@@ -10,6 +10,14 @@ export interface ExchangeStore {
   /** The exchanges recorded under an incoming request id (null: outside any request). */
   exchangesFor(requestId: string | null): Promise<readonly RecordedExchange[]>;
   record(exchange: RecordedExchange): Promise<void>;
+  /**
+   * A store that is filled while it is read (a live primary's): the exchanges of `requestId` after the
+   * first `known`, as soon as there is one, or none once `deadline` (Unix ms) passed. Replay calls it
+   * on a miss, up to `waitMs` after the call was made.
+   */
+  waitForMore?(requestId: string | null, known: number, deadline: number): Promise<readonly RecordedExchange[]>;
+  /** How long replay waits on a miss when the store can be waited on. */
+  readonly waitMs?: number;
   /** Writes what is pending and lets go of resources; the stub's dispose() calls it. */
   close(): Promise<void>;
 }

@@ -29,6 +29,8 @@ export type ReplayDecision =
   | { readonly type: 'fail'; readonly error: MirrorGuardError };
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Incoming requests whose recordings are kept indexed (with their replay cursors) at once. */
+const MAX_INDEXED_REQUESTS = 10_000;
 const describeRequest = (request: RecordedRequest): string => `${request.method} ${request.url}`;
 
 /**
@@ -64,6 +66,8 @@ export class StubEngine {
         return built;
       });
       this.#indexes.set(requestId, index);
+      // One index per incoming request: a long-running mirror forgets the oldest.
+      if (this.#indexes.size > MAX_INDEXED_REQUESTS) this.#indexes.delete(this.#indexes.keys().next().value!);
     }
     return index;
   }
@@ -73,7 +77,17 @@ export class StubEngine {
     const request = this.#redactor.request(live);
     const operation = describeRequest(request);
     const index = await this.#indexFor(requestId);
-    const hit = index.take(requestId, request);
+    let hit = index.take(requestId, request);
+    const { store } = this.#options;
+    if (hit === undefined && store.waitForMore !== undefined) {
+      // A live primary may not have made this call yet: wait for its exchanges, up to the store's bound.
+      const deadline = Date.now() + (store.waitMs ?? 0);
+      for (let more = await store.waitForMore(requestId, index.count(requestId), deadline); more.length > 0; more = await store.waitForMore(requestId, index.count(requestId), deadline)) {
+        for (const exchange of more) index.add(exchange);
+        hit = index.take(requestId, request);
+        if (hit !== undefined) break;
+      }
+    }
     if (hit !== undefined) {
       this.#journal.record({ dependency: 'http', action: 'replayed', operation, reason: `recorded answer ${hit.response.status}` });
       return { type: 'respond', response: hit.response };

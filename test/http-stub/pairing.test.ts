@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { createJournal, memorySink, requestContextMiddleware } from '@mirrorguard/core';
+import express from 'express';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHttpStub, redisStore, type HttpStub } from '../../packages/http-stub/src/index.ts';
+import { startSentinelServer, type SentinelServer } from '../support/sentinel-server.ts';
+import { REDIS_URL } from '../support/servers.ts';
+
+// A primary (record) and its mirror (replay) share a Redis store. The same 100 requests, each with
+// its own x-request-id, reach both — to the mirror in another, random order, all at once — and each
+// makes outbound calls that differ per request. The mirror must get exactly its own primary's
+// answers and call out zero times.
+const STORE_DB = 5;
+const REQUESTS = 100;
+
+/** The orders app: two calls to the payments service per request, both depending on the request. */
+function ordersApp(stub: HttpStub, payments: string): express.Express {
+  const app = express();
+  app.use(requestContextMiddleware());
+  app.get('/checkout/:order', async (request, response) => {
+    const amount = Number(request.params.order) * 10;
+    const init = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), dispatcher: stub.dispatcher }) as unknown as RequestInit;
+    const authorization = await (await fetch(`${payments}/authorize`, init({ order: request.params.order, amount }))).json();
+    const capture = await (await fetch(`${payments}/capture?order=${request.params.order}`, init({ authorization }))).json();
+    response.json({ authorization, capture });
+  });
+  return app;
+}
+
+async function listen(app: express.Express): Promise<{ url: string; close(): Promise<void> }> {
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+}
+
+const shuffled = <T>(items: readonly T[]): T[] => {
+  const copy = [...items];
+  for (let index = copy.length - 1; index > 0; index -= 1) {
+    const other = Math.floor(Math.random() * (index + 1));
+    [copy[index], copy[other]] = [copy[other]!, copy[index]!];
+  }
+  return copy;
+};
+
+describe('a live primary and its mirror, paired through the Redis store', () => {
+  let payments: SentinelServer;
+  let storeRedis: Redis;
+  const mirrorSink = memorySink({ limit: 10_000 });
+  let primaryStub: HttpStub;
+  let mirrorStub: HttpStub;
+  let primary: Awaited<ReturnType<typeof listen>>;
+  let mirror: Awaited<ReturnType<typeof listen>>;
+
+  beforeAll(async () => {
+    // Every answer carries a token no replay could invent.
+    payments = await startSentinelServer((request) => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: request.url, body: request.body, token: randomUUID() }) }));
+    storeRedis = new Redis(`${REDIS_URL}/${STORE_DB}`);
+    await storeRedis.flushdb();
+    const prefix = `pairing:${randomUUID()}:`;
+    primaryStub = createHttpStub({ mode: 'record', store: redisStore({ redis: storeRedis, prefix, ttlSeconds: 60 }) });
+    mirrorStub = createHttpStub({ mode: 'replay', store: redisStore({ redis: storeRedis, prefix, waitMs: 10_000 }), journal: createJournal({ profile: 'mirror', sinks: [mirrorSink] }) });
+    primary = await listen(ordersApp(primaryStub, payments.origin));
+    mirror = await listen(ordersApp(mirrorStub, payments.origin));
+  });
+
+  afterAll(async () => {
+    await primary.close();
+    await mirror.close();
+    await primaryStub.dispose();
+    await mirrorStub.dispose();
+    await storeRedis.flushdb();
+    storeRedis.disconnect();
+    await payments.close();
+  });
+
+  it('gives every mirror request exactly its own primary\'s answers, with no outbound call', async () => {
+    const ids = Array.from({ length: REQUESTS }, (_, order) => ({ order, requestId: `pair-${order}-${randomUUID()}` }));
+    const call = (base: string, { order, requestId }: { order: number; requestId: string }) =>
+      fetch(`${base}/checkout/${order}`, { headers: { 'x-request-id': requestId } }).then(async (response) => ({ status: response.status, body: (await response.json()) as { capture: { token: string } } }));
+    // The mirror gets its copies in random order, all at once, while the primary is still working.
+    const [primaryAnswers, mirrorAnswers] = await Promise.all([
+      Promise.all(ids.map((id) => call(primary.url, id))),
+      Promise.all(shuffled(ids).map(async (id) => ({ id, answer: await call(mirror.url, id) }))),
+    ]);
+    for (const { id, answer } of mirrorAnswers) {
+      expect(answer.status, id.requestId).toBe(200);
+      expect(answer.body, id.requestId).toEqual(primaryAnswers[id.order]!.body);
+    }
+    expect(new Set(primaryAnswers.map((answer) => answer.body.capture.token)).size).toBe(REQUESTS);
+    // Only the primary's calls reached the payments service.
+    expect(payments.seen.length).toBe(2 * REQUESTS);
+    expect(mirrorSink.events().filter((event) => event.action === 'replayed').length).toBe(2 * REQUESTS);
+    expect(mirrorSink.events().filter((event) => event.action !== 'replayed')).toEqual([]);
+  });
+});
