@@ -1,6 +1,8 @@
 export { createHttpStub } from './stub/create-http-stub.ts';
 export type { HttpStub, HttpStubOptions, MissResponse } from './stub/create-http-stub.ts';
 export type { StubEngineOptions } from './stub/stub-engine.ts';
+export { httpStubProvider } from './provider/http-provider.ts';
+export type { HttpStubProviderOptions } from './provider/http-provider.ts';
 export { harStore } from './store/har-store.ts';
 export type { HarStoreOptions } from './store/har-store.ts';
 export type { ExchangeStore } from './store/exchange-store.ts';
