@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { contextMiddlewareBench } from './context-middleware/context-middleware.bench.ts';
 import { classifierBench } from './db-readonly/classifier.bench.ts';
+import { httpReplayBench } from './http-stub/replay.bench.ts';
 import { poolThroughputBench } from './db-readonly/pool-throughput.bench.ts';
 import { redisGetBench } from './redis-shadow/get-throughput.bench.ts';
 import { memoryEngineBench } from './redis-shadow/memory-engine.bench.ts';
@@ -18,6 +19,7 @@ const results = {
   redisGet: await redisGetBench(quick ? { rounds: 1, seconds: 1 } : {}),
   redisOwnedWrites: await ownedWritesBench(quick ? { rounds: 1, seconds: 1 } : {}),
   redisMemoryEngine: await memoryEngineBench(quick ? { rounds: 1, seconds: 1 } : {}),
+  httpReplay: await httpReplayBench(quick ? { rounds: 1, exchanges: 1_000 } : {}),
 };
 
 const folder = new URL('./results/', import.meta.url);

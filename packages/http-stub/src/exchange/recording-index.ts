@@ -29,6 +29,8 @@ export class RecordingIndex {
   readonly #matchHeaders: readonly string[];
   readonly #normalizers: readonly RequestNormalizer[];
   readonly #byRequest = new Map<string | null, Indexed[]>();
+  /** The same entries by request id, then by match key, in recorded order. */
+  readonly #byKey = new Map<string | null, Map<string, Indexed[]>>();
   readonly #served = new Map<string, number>();
 
   constructor(options: MatchOptions = {}) {
@@ -42,9 +44,19 @@ export class RecordingIndex {
 
   add(exchange: RecordedExchange): void {
     const canonical = this.canonical(exchange.request);
+    const entry = { exchange, canonical, key: matchKey(canonical) };
     const list = this.#byRequest.get(exchange.requestId) ?? [];
-    list.push({ exchange, canonical, key: matchKey(canonical) });
+    list.push(entry);
     this.#byRequest.set(exchange.requestId, list);
+    const keys = this.#byKey.get(exchange.requestId) ?? new Map<string, Indexed[]>();
+    const same = keys.get(entry.key);
+    if (same === undefined) keys.set(entry.key, [entry]);
+    else same.push(entry);
+    this.#byKey.set(exchange.requestId, keys);
+  }
+
+  #candidates(requestId: string | null, key: string): readonly Indexed[] {
+    return this.#byKey.get(requestId)?.get(key) ?? [];
   }
 
   /** How many exchanges were recorded under this request id. */
@@ -60,7 +72,7 @@ export class RecordingIndex {
   /** The next recorded answer to this request within `requestId`, or undefined. */
   take(requestId: string | null, request: RecordedRequest): RecordedExchange | undefined {
     const key = matchKey(this.canonical(request));
-    const candidates = (this.#byRequest.get(requestId) ?? []).filter((entry) => entry.key === key);
+    const candidates = this.#candidates(requestId, key);
     const cursor = `${requestId}\u0000${key}`;
     const served = this.#served.get(cursor) ?? 0;
     const next = candidates[served];
@@ -72,7 +84,7 @@ export class RecordingIndex {
   /** How many identical calls `requestId` recorded, and how many were answered already. */
   repeats(requestId: string | null, request: RecordedRequest): { readonly recorded: number; readonly served: number } {
     const key = matchKey(this.canonical(request));
-    const recorded = (this.#byRequest.get(requestId) ?? []).filter((entry) => entry.key === key).length;
+    const recorded = this.#candidates(requestId, key).length;
     return { recorded, served: this.#served.get(`${requestId}\u0000${key}`) ?? 0 };
   }
 

@@ -5,6 +5,9 @@ import type { RecordedExchange } from '../exchange/exchange.ts';
 import type { ExchangeStore } from './exchange-store.ts';
 import { fromHar, toHar } from './har-file.ts';
 
+/** How long recording gathers exchanges before the file is rewritten. */
+const FLUSH_DELAY_MS = 250;
+
 export interface HarStoreOptions {
   /** The HAR file of this recording (one file per recording name). */
   readonly file: string;
@@ -31,7 +34,7 @@ async function readExchanges(file: string): Promise<RecordedExchange[]> {
 /**
  * A HAR 1.2 file as the store. Replay reads it once and never writes it. Recording keeps what the
  * file held, adds each exchange, and writes the whole file atomically (a temporary file beside it,
- * then a rename) once the current burst of recording is over, and on close.
+ * then a rename) at most every 250 ms while recording, and on close.
  */
 export function harStore(options: HarStoreOptions): ExchangeStore {
   const { file } = options;
@@ -39,7 +42,7 @@ export function harStore(options: HarStoreOptions): ExchangeStore {
   const load = (): Promise<RecordedExchange[]> => (loaded ??= readExchanges(file));
   let dirty = false;
   let writing: Promise<void> = Promise.resolve();
-  let scheduled: NodeJS.Immediate | undefined;
+  let scheduled: NodeJS.Timeout | undefined;
   let sequence = 0;
 
   const write = async (): Promise<void> => {
@@ -52,7 +55,7 @@ export function harStore(options: HarStoreOptions): ExchangeStore {
     await rename(temporary, file);
   };
   const flush = (): Promise<void> => {
-    if (scheduled !== undefined) clearImmediate(scheduled);
+    if (scheduled !== undefined) clearTimeout(scheduled);
     scheduled = undefined;
     writing = writing.then(write, write);
     return writing;
@@ -66,7 +69,8 @@ export function harStore(options: HarStoreOptions): ExchangeStore {
     async record(exchange) {
       (await load()).push(exchange);
       dirty = true;
-      scheduled ??= setImmediate(() => void flush());
+      // The whole file is rewritten: at most every FLUSH_DELAY_MS while recording, and on close.
+      scheduled ??= setTimeout(() => void flush(), FLUSH_DELAY_MS).unref();
     },
     close: flush,
   };
