@@ -52,13 +52,13 @@ describe('a live primary and its mirror, paired through the Redis store', () => 
   let mirrorStub: HttpStub;
   let primary: Awaited<ReturnType<typeof listen>>;
   let mirror: Awaited<ReturnType<typeof listen>>;
+  const prefix = `pairing:${randomUUID()}:`;
 
   beforeAll(async () => {
     // Every answer carries a token no replay could invent.
     payments = await startSentinelServer((request) => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: request.url, body: request.body, token: randomUUID() }) }));
     storeRedis = new Redis(`${REDIS_URL}/${STORE_DB}`);
     await storeRedis.flushdb();
-    const prefix = `pairing:${randomUUID()}:`;
     primaryStub = createHttpStub({ mode: 'record', store: redisStore({ redis: storeRedis, prefix, ttlSeconds: 60 }) });
     mirrorStub = createHttpStub({ mode: 'replay', store: redisStore({ redis: storeRedis, prefix, waitMs: 10_000 }), journal: createJournal({ profile: 'mirror', sinks: [mirrorSink] }) });
     primary = await listen(ordersApp(primaryStub, payments.origin));
@@ -93,5 +93,10 @@ describe('a live primary and its mirror, paired through the Redis store', () => 
     expect(payments.seen.length).toBe(2 * REQUESTS);
     expect(mirrorSink.events().filter((event) => event.action === 'replayed').length).toBe(2 * REQUESTS);
     expect(mirrorSink.events().filter((event) => event.action !== 'replayed')).toEqual([]);
+    // Each request's exchanges are one list, kept for the TTL (60 s here).
+    const ttl = await storeRedis.pttl(`${prefix}${ids[0]!.requestId}`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    expect(await storeRedis.llen(`${prefix}${ids[0]!.requestId}`)).toBe(2);
   });
 });
