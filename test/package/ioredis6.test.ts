@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REDIS_URL } from '../support/servers.ts';
-import { ROOT } from '../support/workspace-packages.ts';
+import { installBuiltPackages, ROOT } from '../support/workspace-packages.ts';
 
 // The peer range says ioredis ^5 || ^6; the repository develops against 5. Here the built packages
 // are installed beside ioredis 6 (RESP3 by default) and a ShadowRedis runs a short workload.
@@ -12,12 +12,7 @@ describe('@mirrorguard/redis-shadow on ioredis 6', () => {
   it('routes reads, writes, pipelines and transactions the same way', () => {
     const app = mkdtempSync(join(tmpdir(), 'mirrorguard-ioredis6-'));
     const modules = join(app, 'node_modules');
-    for (const name of ['core', 'redis-shadow']) {
-      const target = join(modules, '@mirrorguard', name);
-      mkdirSync(target, { recursive: true });
-      cpSync(join(ROOT, 'packages', name, 'package.json'), join(target, 'package.json'));
-      cpSync(join(ROOT, 'packages', name, 'dist'), join(target, 'dist'), { recursive: true });
-    }
+    installBuiltPackages(modules, ['core', 'redis-shadow']);
     // Node resolves a symlinked package from its real path, so ioredis 6 finds its own dependencies.
     symlinkSync(join(ROOT, 'node_modules', 'ioredis6'), join(modules, 'ioredis'), 'dir');
     writeFileSync(

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../support/workspace-packages.ts';
+import { installBuiltPackages, ROOT } from '../support/workspace-packages.ts';
 
 // Node's built-in fetch runs on the undici bundled with Node: 7 in Node 24 (what the repository
 // uses), 6 in Node 22. Here the built http-stub runs under a Node 22 (from the npm registry's `node`
@@ -14,12 +14,7 @@ describe('@mirrorguard/http-stub and Node 22\'s built-in fetch', () => {
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'node22-probe', private: true, type: 'module', allowScripts: { node: true } }));
     execFileSync('npm', ['install', '--silent', '--no-audit', '--no-fund', 'node@22'], { cwd: app, stdio: 'ignore', timeout: 120_000 });
     const modules = join(app, 'node_modules');
-    for (const name of ['core', 'http-stub']) {
-      const target = join(modules, '@mirrorguard', name);
-      mkdirSync(target, { recursive: true });
-      cpSync(join(ROOT, 'packages', name, 'package.json'), join(target, 'package.json'));
-      cpSync(join(ROOT, 'packages', name, 'dist'), join(target, 'dist'), { recursive: true });
-    }
+    installBuiltPackages(modules, ['core', 'http-stub']);
     // Node resolves a symlinked package from its real path, so these find their own dependencies.
     for (const name of ['undici', '@mswjs/interceptors']) {
       mkdirSync(join(modules, name, '..'), { recursive: true });
