@@ -34,3 +34,10 @@ export type {
   ProviderContext,
   ProviderDefinition,
 } from './provider/define-provider.ts';
+export { diffJournals } from './diff/diff-journals.ts';
+export type { DiffOptions, DifferenceKind, EffectDifference, EndpointSummary, JournalDiff, RequestDiff } from './diff/diff-journals.ts';
+export { normalizeOperation, operationShape } from './diff/normalize-operation.ts';
+export type { OperationNormalizer } from './diff/normalize-operation.ts';
+export { readJournal } from './diff/read-journal.ts';
+export { summarizeJournal } from './diff/summarize-journal.ts';
+export type { JournalSummary } from './diff/summarize-journal.ts';

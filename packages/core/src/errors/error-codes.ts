@@ -17,5 +17,7 @@ export type CoreErrorCode =
   | 'MG_ERR_CLOSE'
   /** A journal sink cannot be opened or written. */
   | 'MG_ERR_JOURNAL_SINK'
+  /** A journal file given to `mirrorguard diff` or `report` cannot be read, or a line is not an event. */
+  | 'MG_ERR_JOURNAL_INVALID'
   /** An explicit request id is empty, too long or has control characters. */
   | 'MG_ERR_REQUEST_ID_INVALID';
