@@ -1,5 +1,7 @@
 export { ShadowRedis } from './client/shadow-redis.ts';
 export type { ShadowRedisOptions } from './client/shadow-redis.ts';
+export { RecordingRedis } from './client/recording-redis.ts';
+export type { RecordingRedisOptions } from './client/recording-redis.ts';
 export { MemoryRedis } from './memory/memory-redis.ts';
 export type { MemoryRedisOptions } from './memory/memory-redis.ts';
 export type { MemoryEngine } from './memory/memory-engine.ts';

@@ -1,6 +1,7 @@
 import { defineProvider, type Provider, type ProviderContext } from '@mirrorguard/core';
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import type { GuardMysql2Options } from '../policy/guard-options.ts';
+import { recordMysql2 } from '../mysql2/record-mysql2.ts';
 import { mirrorDataSourceOptions } from './mirror-data-source-options.ts';
 
 export interface TypeOrmProviderOptions {
@@ -25,7 +26,8 @@ async function initialize(options: DataSourceOptions): Promise<DataSource> {
 
 /**
  * A `createGuards` provider of a TypeORM DataSource:
- * - `live`, `record`: the plain DataSource, no wrapper at all;
+ * - `live`: the plain DataSource, no wrapper at all;
+ * - `record`: the plain DataSource, whose writes are journaled as `recorded` (for `mirrorguard diff`);
  * - `mirror`: the DataSource on the guarded mysql2 driver, start-up writes forced off (see
  *   `mirrorDataSourceOptions`), failing at start-up when the server or the account says no;
  * - `test`: the plain DataSource, for tests that wrap each case in `startTestTransaction`.
@@ -35,7 +37,8 @@ export function typeormProvider(options: TypeOrmProviderOptions): Provider<DataS
   const plain = (): Promise<DataSource> => initialize(options.dataSource);
   return defineProvider<DataSource>({
     live: plain,
-    record: plain,
+    record: async ({ journal }: ProviderContext) =>
+      initialize({ ...options.dataSource, driver: recordMysql2(await loadMysql2(options.mysql2), { journal, dialect: options.dataSource.type === 'mariadb' ? 'mariadb' : 'mysql' }) } as DataSourceOptions),
     test: plain,
     mirror: async ({ journal }: ProviderContext) =>
       initialize(mirrorDataSourceOptions(options.dataSource, { mysql2: await loadMysql2(options.mysql2), journal, ...(options.guard && { guard: options.guard }) })),

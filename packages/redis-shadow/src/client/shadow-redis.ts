@@ -10,6 +10,7 @@ import { otherDatabase, routeToOtherDatabase } from '../routing/route-databases.
 import { ShadowSession, type DatabaseShadow, type ShadowTarget } from './shadow-session.ts';
 import { createMemoryEngine } from '../memory/families.ts';
 import { whenReady } from './when-ready.ts';
+import { describe } from './describe-command.ts';
 
 type PipelineStream = Parameters<Redis['sendCommand']>[1];
 
@@ -26,16 +27,6 @@ export interface ShadowRedisOptions {
 // How duplicate() hands its session to the new client, without a public option for it.
 const SESSION = Symbol('mirrorguard.shadowSession');
 type InternalOptions = ShadowRedisOptions & { readonly [SESSION]?: ShadowSession };
-
-/** The command as the journal shows it: its words, at most 500 characters. */
-function describe(argv: readonly unknown[]): string {
-  let text = '';
-  for (const part of argv) {
-    text += (text === '' ? '' : ' ') + (Buffer.isBuffer(part) ? part.toString('utf8', 0, 500) : String(part));
-    if (text.length >= 500) return text.slice(0, 500);
-  }
-  return text;
-}
 
 /** Marks a command sent to the origin: ioredis may send it again (offline queue, reconnect); it keeps that route. */
 const SENT_TO_ORIGIN = Symbol('mirrorguard.sentToOrigin');
@@ -57,6 +48,12 @@ function parseUrl(url: string): RedisOptions {
     ...(parsed.password && { password: decodeURIComponent(parsed.password) }),
     ...(parsed.pathname.length > 1 && { db: Number(parsed.pathname.slice(1)) }),
   };
+}
+
+/** The writes a command (or a transaction) makes, for the journal, and why they went where they went. */
+interface Effect {
+  readonly operations: readonly string[];
+  readonly reason: string;
 }
 
 /** Handled by a memory shadow's connection itself, not by the engine's command families. */
@@ -189,7 +186,7 @@ export class ShadowRedis extends Redis {
       if (name === 'watch') this.#watching = true;
       if (name === 'unwatch') this.#watching = false;
       rewriteForShadow(command, route);
-      this.#toShadow([command], route, route.write ? { operation: describe(argv), reason: 'write applied to the shadow' } : undefined);
+      this.#toShadow([command], route, route.write ? { operations: [describe(argv)], reason: 'write applied to the shadow' } : undefined);
     }
     return command.promise;
   }
@@ -291,7 +288,9 @@ export class ShadowRedis extends Redis {
     const keys = routes.flatMap((route) => (route.target === 'shadow' ? route.keys : []));
     const askOrigin = routes.flatMap((route) => (route.target === 'shadow' ? (route.askOrigin ?? []) : []));
     const write = routes.some((route) => route.target === 'suppress' || (route.target === 'shadow' && route.write));
-    const effect = write ? { operation: body.map(({ argv }) => describe(argv)).join('; '), reason: 'transaction applied to the shadow' } : undefined;
+    // Each write of the transaction is one effect, as each is one on the primary.
+    const writes = body.filter((_, index) => routes[index]!.target === 'suppress' || (routes[index]!.target === 'shadow' && (routes[index] as { write: boolean }).write));
+    const effect = write ? { operations: writes.map(({ argv }) => describe(argv)), reason: 'transaction applied to the shadow' } : undefined;
     this.#watching = false;
     this.#toShadow(queued.map(({ command }) => command), { target: 'shadow', keys, write, ...(askOrigin.length > 0 && { askOrigin }) }, effect);
   }
@@ -318,6 +317,11 @@ export class ShadowRedis extends Redis {
     }
   }
 
+  /** One journal event per write of the effect. */
+  #journal(action: 'shadowed' | 'blocked', effect: Effect): void {
+    for (const operation of effect.operations) this.#session.journal.record({ dependency: 'redis', action, operation, reason: effect.reason });
+  }
+
   /** The memory engine's refusal of a command it does not run, decided before anything is copied or journaled as shadowed. */
   #unsupportedByShadow(name: string): Route | undefined {
     const { shadow } = this.#session;
@@ -342,7 +346,7 @@ export class ShadowRedis extends Redis {
 
   /** SORT with patterns over origin and shadow, behind the pending shadow commands; STORE lands in the shadow. */
   #sortOverBoth(command: Command, route: Extract<Route, { target: 'sort-over-both' }>, argv: readonly unknown[], database: DatabaseShadow): void {
-    const effect = route.store === undefined ? undefined : { operation: describe(argv), reason: 'sorted over origin and shadow, stored in the shadow' };
+    const effect = route.store === undefined ? undefined : { operations: [describe(argv)], reason: 'sorted over origin and shadow, stored in the shadow' };
     // Reads of the destination wait for the result, as behind any write.
     const destination = route.store === undefined ? undefined : keyId(route.store);
     if (destination !== undefined) database.state.claim(destination);
@@ -353,7 +357,7 @@ export class ShadowRedis extends Redis {
         const sides = { origin: database.origin, shadow: this.#shadow, state: database.state };
         const reply = await sortOverBoth(route.name, argv, sides, async (key) => {
           await database.materializer.ensureOwned(key, { copy: false });
-          if (effect !== undefined) this.#session.journal.record({ dependency: 'redis', action: 'shadowed', ...effect });
+          if (effect !== undefined) this.#journal('shadowed', effect);
         });
         command.resolve(reply);
       } catch (cause) {
@@ -370,13 +374,13 @@ export class ShadowRedis extends Redis {
    * Queues commands for the shadow behind the ones before them: their keys are owned first, then
    * they are sent together, in order (a transaction stays contiguous on the shadow connection).
    */
-  #toShadow(commands: readonly Command[], route: Extract<Route, { target: 'shadow' }>, effect?: { readonly operation: string; readonly reason: string }): void {
+  #toShadow(commands: readonly Command[], route: Extract<Route, { target: 'shadow' }>, effect?: Effect): void {
     const current = this.#current;
     const keys = route.keys.map(({ key, copy, db }) => ({ key, copy, id: keyId(key), database: db === undefined ? current : this.#session.database(db) }));
     const { askOrigin } = route;
     // The common case once keys are owned: nothing queued, nothing to copy, the shadow ready.
     if (this.#pendingLinks === 0 && askOrigin === undefined && this.#shadow.status === 'ready' && keys.every(({ id, database }) => database.state.isOwned(id))) {
-      if (effect !== undefined) this.#session.journal.record({ dependency: 'redis', action: 'shadowed', ...effect });
+      if (effect !== undefined) this.#journal('shadowed', effect);
       for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command, effect));
       return;
     }
@@ -389,13 +393,13 @@ export class ShadowRedis extends Redis {
         for (const { key, copy, database } of [...keys, ...named.map((key) => ({ ...key, database: current }))]) await database.materializer.ensureOwned(key, { copy });
         await whenReady(this.#shadow);
         // Journaled here, as it goes out (the request's context carries over to this continuation).
-        if (effect !== undefined) this.#session.journal.record({ dependency: 'redis', action: 'shadowed', ...effect });
+        if (effect !== undefined) this.#journal('shadowed', effect);
         for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command, effect));
       } catch (cause) {
         const name = commands.map((command) => String(command.name).toUpperCase()).join(' … ');
         // A key the memory engine cannot hold is no failure of the shadow: its own error says why.
         const error = isUnsupported(cause) ? cause : new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow could not take ${name}: ${(cause as Error).message}`, { cause });
-        if (effect !== undefined) this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: effect.operation, reason: error.message });
+        if (effect !== undefined) this.#journal('blocked', { ...effect, reason: error.message });
         for (const command of commands) command.reject(error);
       } finally {
         if (route.write) for (const { id, database } of keys) database.state.release(id);
@@ -410,7 +414,7 @@ export class ShadowRedis extends Redis {
    * the app as they are, as the primary's would; a
    * failure of the shadow itself (connection lost, retries exhausted) becomes MG_ERR_REDIS_SHADOW_FAILED.
    */
-  #withShadowFailures(command: Command, effect: { readonly operation: string } | undefined): Command {
+  #withShadowFailures(command: Command, effect: Effect | undefined): Command {
     const reject = command.reject;
     let settled = false;
     command.reject = (error: Error) => {
@@ -423,7 +427,7 @@ export class ShadowRedis extends Redis {
           ? error
           : new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow failed on ${String(command.name).toUpperCase()}: ${error.message}`, { cause: error });
       // The write was journaled as shadowed when it went out; that it failed there is journaled too.
-      if (effect !== undefined) this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: effect.operation, reason: failure.message });
+      if (effect !== undefined) this.#journal('blocked', { ...effect, reason: failure.message });
       return reject(failure);
     };
     return command;

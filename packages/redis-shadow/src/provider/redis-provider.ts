@@ -1,5 +1,6 @@
 import { defineProvider, type Provider } from '@mirrorguard/core';
 import { Redis, type RedisOptions } from 'ioredis';
+import { RecordingRedis } from '../client/recording-redis.ts';
 import { ShadowRedis } from '../client/shadow-redis.ts';
 import { MemoryRedis } from '../memory/memory-redis.ts';
 
@@ -14,7 +15,8 @@ export interface RedisProviderOptions {
 
 /**
  * A `createGuards` provider of an ioredis client:
- * - `live`, `record`: a plain `Redis`;
+ * - `live`: a plain `Redis`;
+ * - `record`: a `RecordingRedis` (a plain `Redis` that journals its writes, for `mirrorguard diff`);
  * - `mirror`: a `ShadowRedis` journaling into the guards' journal;
  * - `test`: a `MemoryRedis`, the embedded engine with no origin at all, seeded by `seed`.
  */
@@ -22,7 +24,7 @@ export function redisProvider(options: RedisProviderOptions): Provider<Redis> {
   const plain = (): Redis => (typeof options.origin === 'string' ? new Redis(options.origin) : new Redis(options.origin));
   return defineProvider<Redis>({
     live: plain,
-    record: plain,
+    record: ({ journal }) => new RecordingRedis(options.origin, { journal }),
     mirror: ({ journal }) => new ShadowRedis(options.origin, { shadow: options.shadow ?? 'memory', journal }),
     test: async () => {
       const keyPrefix = typeof options.origin === 'string' ? undefined : options.origin.keyPrefix;
