@@ -15,7 +15,7 @@ export interface SentinelServer {
   close(): Promise<void>;
 }
 
-export type Answer = (request: SeenRequest, count: number) => { status?: number; headers?: Record<string, string>; body?: string };
+export type Answer = (request: SeenRequest, count: number) => { status?: number; headers?: Record<string, string>; body?: string | Buffer };
 
 const echo: Answer = (request, count) => ({
   headers: { 'content-type': 'application/json', 'x-served': String(count) },

@@ -19,6 +19,7 @@ export interface Handler {
   onResponseData?(controller: Controller, chunk: Buffer): void;
   onResponseEnd?(controller: Controller, trailers: Record<string, string | string[]>): void;
   onResponseError?(controller: Controller, error: Error): void;
+  onRequestUpgrade?(controller: Controller, statusCode: number, headers: Record<string, string | string[]>, socket: unknown): void;
 }
 
 /** undici's older handler API (onConnect, onHeaders, onData, onComplete, onError), still sent by some callers. */
@@ -48,13 +49,11 @@ export function asHandler(handler: Handler | LegacyHandler): Handler {
   };
 }
 
-/** A controller for a response this package answers itself. */
-function localController(headers: readonly Header[]): Controller & { readonly resumed: Promise<void> } {
+/** A controller for a response this package answers itself (the body is in memory: pausing changes nothing). */
+function localController(headers: readonly Header[]): Controller {
   let aborted = false;
   let reason: unknown;
   let paused = false;
-  let release: () => void = () => undefined;
-  let resumed = Promise.resolve();
   return {
     rawHeaders: rawHeaders(headers),
     get aborted() {
@@ -66,40 +65,30 @@ function localController(headers: readonly Header[]): Controller & { readonly re
     get reason() {
       return reason;
     },
-    get resumed() {
-      return resumed;
-    },
     abort(why) {
       aborted = true;
       reason = why;
-      release();
     },
     pause() {
-      if (paused) return;
       paused = true;
-      resumed = new Promise((resolve) => (release = resolve));
     },
     resume() {
       paused = false;
-      release();
     },
   };
 }
 
 /** Answers a dispatch with a response from a recording (or a configured one), as a server's would arrive. */
-export async function respond(handler: Handler, method: string, response: RecordedResponse): Promise<void> {
+export function respond(handler: Handler, method: string, response: RecordedResponse): void {
   const controller = localController(response.headers);
   try {
     handler.onRequestStart?.(controller, {});
     if (controller.aborted) return;
     handler.onResponseStart?.(controller, response.status, responseHeaderObject(response.headers), response.statusText);
     if (controller.aborted) return;
-    if (method !== 'HEAD' && response.body.length > 0) {
-      await controller.resumed;
-      if (controller.aborted) return;
-      handler.onResponseData?.(controller, response.body);
-    }
-    await controller.resumed;
+    // The whole body is in memory: it is handed over at once (a copy, so no caller changes a later
+    // replay), and the response ends, whether or not the caller ever reads it.
+    if (method !== 'HEAD' && response.body.length > 0) handler.onResponseData?.(controller, Buffer.from(response.body));
     if (!controller.aborted) handler.onResponseEnd?.(controller, {});
   } catch (error) {
     handler.onResponseError?.(controller, error as Error);
@@ -120,7 +109,7 @@ export function reject(handler: Handler, error: Error): void {
  * Passes a real response on to `handler` while keeping a copy: status, headers and every chunk of
  * the body; `done` gets the whole response once it ended (not when it failed).
  */
-export function recordingHandler(handler: Handler, done: (response: RecordedResponse) => void): Handler {
+export function recordingHandler(handler: Handler, done: (response: RecordedResponse) => void, failed: () => void = () => undefined): Handler {
   let status = 0;
   let statusText = '';
   let headers: Header[] = [];
@@ -141,6 +130,16 @@ export function recordingHandler(handler: Handler, done: (response: RecordedResp
       done({ status, statusText, headers, body: Buffer.concat(chunks) });
       handler.onResponseEnd?.(controller, trailers);
     },
-    onResponseError: (controller, error) => handler.onResponseError?.(controller, error),
+    onResponseError: (controller, error) => {
+      failed();
+      handler.onResponseError?.(controller, error);
+    },
+    // An upgrade (WebSocket, CONNECT) is no exchange to record: it is handed on as it is.
+    ...(handler.onRequestUpgrade !== undefined && {
+      onRequestUpgrade: (controller: Controller, statusCode: number, headers: Record<string, string | string[]>, socket: unknown) => {
+        failed();
+        handler.onRequestUpgrade!(controller, statusCode, headers, socket);
+      },
+    }),
   };
 }

@@ -1,4 +1,5 @@
 import type { Header, RecordedRequest } from './exchange.ts';
+import { parseExactJson, stringifyExactJson } from './exact-json.ts';
 
 /** A request as matching sees it: every part in one canonical form. */
 export interface CanonicalRequest {
@@ -19,16 +20,9 @@ export type RequestNormalizer = (request: CanonicalRequest) => CanonicalRequest;
 
 const isJsonType = (headers: readonly Header[]): boolean => headers.some(([name, value]) => name === 'content-type' && /[/+]json\b/i.test(value));
 
-/** JSON with object keys sorted at every depth, so key order never decides a match. */
+/** JSON with object keys sorted at every depth, so key order never decides a match (numbers kept as written). */
 export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
-    return `{${entries.join(',')}}`;
-  }
-  return JSON.stringify(value);
+  return stringifyExactJson(value, true);
 }
 
 /** The body as text when it is UTF-8, else as base64 (prefixed, so the two never collide). */
@@ -42,12 +36,14 @@ function canonicalBody(request: RecordedRequest): string {
   const text = bodyText(request.body);
   if (isJsonType(request.headers) || /^\s*[[{]/.test(text)) {
     try {
-      return canonicalJson(JSON.parse(text));
+      return canonicalJson(parseExactJson(text));
     } catch {
       // Not JSON after all: compared as text.
     }
   }
-  return text;
+  // A multipart body's boundary is random per request: it is no part of what is sent.
+  const boundary = /multipart\/[^;]+;\s*boundary="?([^";]+)"?/i.exec(request.headers.find(([name]) => name === 'content-type')?.[1] ?? '')?.[1];
+  return boundary === undefined ? text : text.split(boundary).join('<boundary>');
 }
 
 /** The canonical form of a request, looking at the headers in `matchHeaders` only. */

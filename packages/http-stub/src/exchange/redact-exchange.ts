@@ -1,5 +1,6 @@
 import { REDACTED } from '@mirrorguard/core';
 import { bodyText } from './canonical-request.ts';
+import { parseExactJson, stringifyExactJson } from './exact-json.ts';
 import type { Header, RecordedExchange, RecordedRequest, RecordedResponse } from './exchange.ts';
 
 /** What is hidden before an exchange is stored, besides the default secret headers. */
@@ -41,7 +42,7 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
   };
   const hide = (value: unknown): unknown => {
     if (Array.isArray(value)) return value.map(hide);
-    if (value === null || typeof value !== 'object') return value;
+    if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return value;
     return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, fields.has(key.toLowerCase()) ? REDACTED : hide(inner)]));
   };
   const redactBody = (body: Buffer): Buffer => {
@@ -49,14 +50,25 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
     const text = bodyText(body);
     if (!/^\s*[[{]/.test(text)) return body;
     try {
-      const before = JSON.parse(text) as unknown;
+      const before = parseExactJson(text);
       const after = hide(before);
-      return JSON.stringify(after) === JSON.stringify(before) ? body : Buffer.from(JSON.stringify(after));
+      // Unchanged unless a field was hidden; numbers keep their exact text either way.
+      const hidden = stringifyExactJson(after);
+      return hidden === stringifyExactJson(before) ? body : Buffer.from(hidden);
     } catch {
       return body;
     }
   };
-  const request = (value: RecordedRequest): RecordedRequest => ({ ...value, url: redactUrl(value.url), headers: redactHeaders(value.headers), body: redactBody(value.body) });
-  const response = (value: RecordedResponse): RecordedResponse => ({ ...value, headers: redactHeaders(value.headers), body: redactBody(value.body) });
+  // A body made shorter or longer by redaction keeps a content-length that says so.
+  const withLength = (headers: Header[], before: Buffer, after: Buffer): Header[] =>
+    before === after ? headers : headers.map(([name, value]) => [name, name === 'content-length' ? String(after.length) : value]);
+  const request = (value: RecordedRequest): RecordedRequest => {
+    const body = redactBody(value.body);
+    return { ...value, url: redactUrl(value.url), headers: withLength(redactHeaders(value.headers), value.body, body), body };
+  };
+  const response = (value: RecordedResponse): RecordedResponse => {
+    const body = redactBody(value.body);
+    return { ...value, headers: withLength(redactHeaders(value.headers), value.body, body), body };
+  };
   return { request, exchange: (value) => ({ ...value, request: request(value.request), response: response(value.response) }) };
 }

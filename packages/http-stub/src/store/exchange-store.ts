@@ -10,6 +10,8 @@ export interface ExchangeStore {
   /** The exchanges recorded under an incoming request id (null: outside any request). */
   exchangesFor(requestId: string | null): Promise<readonly RecordedExchange[]>;
   record(exchange: RecordedExchange): Promise<void>;
+  /** Called once when a stub starts recording into the store: a file store drops what an earlier run left. */
+  beginRecording?(): void;
   /**
    * A store that is filled while it is read (a live primary's): the exchanges of `requestId` after the
    * first `known`, as soon as there is one, or none once `deadline` (Unix ms) passed. Replay calls it

@@ -1,5 +1,6 @@
 import { MirrorGuardError } from '@mirrorguard/core';
 import { bodyText } from '../exchange/canonical-request.ts';
+import { replayHeaders } from '../exchange/decode-body.ts';
 import type { Header, RecordedExchange } from '../exchange/exchange.ts';
 
 const CREATOR = { name: '@mirrorguard/http-stub', version: '0.1.0' };
@@ -108,7 +109,8 @@ export function fromHar(har: unknown, source: string): RecordedExchange[] {
       response: {
         status: response.status,
         statusText: typeof response.statusText === 'string' ? response.statusText : '',
-        headers: headers(response.headers, `${where}.response.headers`),
+        // HAR's content.text is the decoded body: an encoding header would make the client decode it again.
+        headers: replayHeaders(headers(response.headers, `${where}.response.headers`)),
         body: body(response.content, `${where}.response.content`),
       },
       startedAt: typeof entry.startedDateTime === 'string' ? entry.startedDateTime : new Date(0).toISOString(),

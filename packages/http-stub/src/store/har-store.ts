@@ -47,18 +47,24 @@ export function harStore(options: HarStoreOptions): ExchangeStore {
 
   const write = async (): Promise<void> => {
     if (!dirty) return;
-    dirty = false;
     const exchanges = await load();
+    const count = exchanges.length;
     await mkdir(dirname(file), { recursive: true });
     const temporary = join(dirname(file), `.${basename(file)}.${process.pid}.${(sequence += 1)}.tmp`);
     await writeFile(temporary, `${JSON.stringify(toHar(exchanges), null, 2)}\n`);
     await rename(temporary, file);
+    // Written: unless more came meanwhile, nothing is pending. A failed write leaves it pending for close().
+    if (exchanges.length === count) dirty = false;
   };
   const flush = (): Promise<void> => {
     if (scheduled !== undefined) clearTimeout(scheduled);
     scheduled = undefined;
     writing = writing.then(write, write);
     return writing;
+  };
+  // A timed flush that fails is retried by the next one and reported by close(): never unhandled.
+  const flushLater = (): void => {
+    flush().catch(() => undefined);
   };
 
   return {
@@ -70,8 +76,18 @@ export function harStore(options: HarStoreOptions): ExchangeStore {
       (await load()).push(exchange);
       dirty = true;
       // The whole file is rewritten: at most every FLUSH_DELAY_MS while recording, and on close.
-      scheduled ??= setTimeout(() => void flush(), FLUSH_DELAY_MS).unref();
+      scheduled ??= setTimeout(flushLater, FLUSH_DELAY_MS).unref();
     },
-    close: flush,
+    beginRecording() {
+      // Recording replaces the file's exchanges (written on the first flush), never adds to an earlier run's.
+      loaded = Promise.resolve([]);
+      dirty = true;
+    },
+    async close() {
+      await flush();
+      // What a failed timed write left pending is written now, or the error reaches the caller.
+      if (dirty) await flush();
+      if (dirty) throw new MirrorGuardError('MG_ERR_HTTP_RECORDING_INVALID', `${file}: the recording could not be written`);
+    },
   };
 }

@@ -1,4 +1,4 @@
-import { getRequestContext } from '@mirrorguard/core';
+import { getRequestContext, MirrorGuardError } from '@mirrorguard/core';
 import { Agent, type Dispatcher } from 'undici';
 import type { RecordedRequest } from '../exchange/exchange.ts';
 import { readRequestBody, requestHeaders } from '../dispatch/request-parts.ts';
@@ -17,11 +17,24 @@ export interface HttpStubOptions extends StubEngineOptions {
 export interface HttpStub {
   /** An undici dispatcher with the stub in front: pass it per call or per client. */
   readonly dispatcher: Dispatcher;
+  /**
+   * The stub as an undici interceptor, for dispatchers the app builds itself (`new Agent().compose(stub.interceptor)`):
+   * `install()` covers the process-wide dispatcher and node:http, not an Agent or Client the app made and passes per call.
+   */
+  readonly interceptor: Dispatcher.DispatcherComposeInterceptor;
   /** Puts the stub in front of the whole process: Node's fetch, npm undici's fetch and request, node:http and node:https. */
   install(): void;
   /** Takes the stub out of the process again, exactly as it was, and writes what was recorded. */
   dispose(): Promise<void>;
 }
+
+/** The absolute URL of a dispatch: its origin, then its path as it is (a path starting with "//" names no host). */
+function requestUrl(opts: Dispatcher.DispatchOptions): string {
+  return new URL(`${String(opts.origin ?? '').replace(/\/+$/, '')}${opts.path}`).toString();
+}
+
+/** The stub installed process-wide, if any: there can be one. */
+let installedStub: HttpStub | undefined;
 
 /**
  * Record and replay of outbound HTTP. Each call is keyed by the incoming request it is made for
@@ -41,15 +54,31 @@ export function createHttpStub(options: HttpStubOptions): HttpStub {
 
   async function handle(opts: Dispatcher.DispatchOptions, handler: Handler, dispatch: Dispatcher['dispatch'], requestId: string | null): Promise<void> {
     const method = (opts.method ?? 'GET').toUpperCase();
-    const body = await readRequestBody(opts.body);
-    const request: RecordedRequest = { method, url: new URL(opts.path, opts.origin ?? undefined).toString(), headers: requestHeaders(opts.headers), body };
-    // The body was read to match it: what goes out is that copy.
-    const sendOn = { ...opts, body: opts.body === null || opts.body === undefined ? opts.body : body } as Dispatcher.DispatchOptions;
+    const { body, contentType } = await readRequestBody(opts.body);
+    const given = requestHeaders(opts.headers);
+    const headers = contentType === undefined || given.some(([name]) => name === 'content-type') ? given : [...given, ['content-type', contentType] as const];
+    const request: RecordedRequest = { method, url: requestUrl(opts), headers, body };
+    // The body was read to match it: what goes out is that copy (with the content type a FormData implies).
+    const sendOn = {
+      ...opts,
+      body: opts.body === null || opts.body === undefined ? opts.body : body,
+      ...(headers !== given && { headers: headers.flatMap(([name, value]) => [name, value]) }),
+    } as Dispatcher.DispatchOptions;
     if (engine.mode === 'record') {
       const startedAt = new Date().toISOString();
       const started = performance.now();
-      const recorder = recordingHandler(handler, (response) => engine.record(requestId, request, response, startedAt, performance.now() - started));
-      dispatch(sendOn, recorder as Dispatcher.DispatchHandler);
+      // Tracked until the response has ended (or failed), so dispose() waits for its recording.
+      await new Promise<void>((settled) => {
+        const recorder = recordingHandler(
+          handler,
+          (response) => {
+            engine.record(requestId, request, response, startedAt, performance.now() - started);
+            settled();
+          },
+          settled,
+        );
+        dispatch(sendOn, recorder as Dispatcher.DispatchHandler);
+      });
       return;
     }
     const decision = await engine.decide(requestId, request);
@@ -68,17 +97,28 @@ export function createHttpStub(options: HttpStubOptions): HttpStub {
   const dispatcher = inner.compose(interceptor);
   let uninstall: Array<() => void> | undefined;
 
-  return {
+  const stub: HttpStub = {
     dispatcher,
+    interceptor,
     install() {
-      uninstall ??= [installGlobalDispatcher(dispatcher), interceptNodeHttp(engine)];
+      if (uninstall !== undefined) return;
+      if (installedStub !== undefined) {
+        throw new MirrorGuardError('MG_ERR_HTTP_STUB_OPTIONS', 'another http stub is installed in this process: dispose() it first (or pass each stub\'s dispatcher per client)');
+      }
+      // node:http first: if it cannot be taken over, nothing is changed.
+      const undoNodeHttp = interceptNodeHttp(engine);
+      uninstall = [installGlobalDispatcher(dispatcher), undoNodeHttp];
+      installedStub = stub;
     },
     async dispose() {
       for (const undo of uninstall ?? []) undo();
+      if (uninstall !== undefined) installedStub = undefined;
       uninstall = undefined;
       await Promise.allSettled([...pending]);
-      await engine.close();
+      // Calls still on their way out are answered (and recorded) before the store is closed.
       if (ownsInner) await inner.close();
+      await engine.close();
     },
   };
+  return stub;
 }

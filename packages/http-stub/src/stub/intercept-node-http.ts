@@ -7,6 +7,8 @@ import type { StubEngine } from './stub-engine.ts';
 // Hop-by-hop headers describe the recorded connection, not the response: a rebuilt response sets its own.
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection']);
 const NO_BODY = new Set([101, 204, 205, 304]);
+/** How long a call let through waits for its response event before it is forgotten. */
+const FORGET_AFTER_MS = 10 * 60_000;
 
 function toFetchResponse(response: RecordedResponse): Response {
   const headers = new Headers();
@@ -39,6 +41,8 @@ export function interceptNodeHttp(engine: StubEngine): () => void {
     try {
       if (engine.mode === 'record') {
         goingOut.set(callId, { requestId, request: recorded, startedAt: new Date().toISOString(), started: performance.now() });
+        // A call that fails never gets a response event: it is forgotten after a while either way.
+        setTimeout(() => goingOut.delete(callId), FORGET_AFTER_MS).unref();
         await controller.passthrough();
         return;
       }
@@ -50,13 +54,17 @@ export function interceptNodeHttp(engine: StubEngine): () => void {
       controller.errorWith(error);
     }
   });
-  interceptor.on('response', async ({ response, requestId: callId }) => {
+  interceptor.on('response', ({ response, requestId: callId }) => {
     const call = goingOut.get(callId);
     if (call === undefined) return;
     goingOut.delete(callId);
-    const body = Buffer.from(await response.clone().arrayBuffer());
     const headers: Header[] = [...response.headers].map(([name, value]) => [name.toLowerCase(), value] as const);
-    engine.record(call.requestId, call.request, { status: response.status, statusText: response.statusText, headers, body }, call.startedAt, performance.now() - call.started);
+    const record = (body: Buffer): void =>
+      engine.record(call.requestId, call.request, { status: response.status, statusText: response.statusText, headers, body }, call.startedAt, performance.now() - call.started);
+    // Not awaited: the interceptor holds the caller's response until its listeners return, and a
+    // streamed (or HEAD) response would wait for a body that comes later, or never.
+    if (call.request.method === 'HEAD' || NO_BODY.has(response.status) || response.body === null) record(Buffer.alloc(0));
+    else void response.clone().arrayBuffer().then((body) => record(Buffer.from(body)), () => undefined);
   });
   return () => {
     interceptor.dispose();

@@ -1,5 +1,6 @@
 import { createJournal, MirrorGuardError, type Journal } from '@mirrorguard/core';
 import type { RecordedRequest, RecordedResponse } from '../exchange/exchange.ts';
+import { decodeResponse } from '../exchange/decode-body.ts';
 import { createRedactor, type RedactionOptions, type Redactor } from '../exchange/redact-exchange.ts';
 import { RecordingIndex, type MatchOptions } from '../exchange/recording-index.ts';
 import type { ExchangeStore } from '../store/exchange-store.ts';
@@ -55,11 +56,17 @@ export class StubEngine {
     this.#journal = options.journal ?? createJournal({ profile: options.mode === 'record' ? 'record' : 'mirror' });
     this.#redactor = createRedactor(options.redact);
     this.#allowHosts = new Set((options.allowHosts ?? []).map((host) => host.toLowerCase()));
+    // A recording starts afresh: what an earlier run stored is not mixed with this one's.
+    if (options.mode === 'record') options.store.beginRecording?.();
   }
 
   #indexFor(requestId: string | null): Promise<RecordingIndex> {
     let index = this.#indexes.get(requestId);
-    if (index === undefined) {
+    if (index !== undefined) {
+      // Most recently used last: eviction takes the request least recently served.
+      this.#indexes.delete(requestId);
+      this.#indexes.set(requestId, index);
+    } else {
       index = this.#options.store.exchangesFor(requestId).then((exchanges) => {
         const built = new RecordingIndex(this.#options.match);
         for (const exchange of exchanges) built.add(exchange);
@@ -82,8 +89,12 @@ export class StubEngine {
     if (hit === undefined && store.waitForMore !== undefined) {
       // A live primary may not have made this call yet: wait for its exchanges, up to the store's bound.
       const deadline = Date.now() + (store.waitMs ?? 0);
-      for (let more = await store.waitForMore(requestId, index.count(requestId), deadline); more.length > 0; more = await store.waitForMore(requestId, index.count(requestId), deadline)) {
-        for (const exchange of more) index.add(exchange);
+      for (;;) {
+        const known = index.count(requestId);
+        const more = await store.waitForMore(requestId, known, deadline);
+        if (more.length === 0) break;
+        // Another call of the same request may have waited and added some of these meanwhile.
+        for (const exchange of more.slice(index.count(requestId) - known)) index.add(exchange);
         hit = index.take(requestId, request);
         if (hit !== undefined) break;
       }
@@ -114,8 +125,11 @@ export class StubEngine {
 
   /** Record: stores the exchange (redacted) and journals it. */
   record(requestId: string | null, request: RecordedRequest, response: RecordedResponse, startedAt: string, durationMs: number): void {
-    const exchange = this.#redactor.exchange({ requestId, request, response, startedAt, durationMs: Math.round(durationMs * 1000) / 1000 });
-    const stored = this.#options.store.record(exchange);
+    const exchange = this.#redactor.exchange({ requestId, request, response: decodeResponse(response), startedAt, durationMs: Math.round(durationMs * 1000) / 1000 });
+    const stored = this.#options.store.record(exchange).catch((error: unknown) => {
+      // The call was answered; that it could not be stored is journaled, never thrown at the app.
+      this.#journal.record({ dependency: 'http', action: 'warned', operation: describeRequest(exchange.request), reason: `not stored in ${this.#options.store.description}: ${(error as Error).message}` });
+    });
     this.#pending.add(stored);
     void stored.finally(() => this.#pending.delete(stored));
     this.#journal.record({ dependency: 'http', action: 'recorded', operation: describeRequest(exchange.request), reason: `answered ${response.status}` });
