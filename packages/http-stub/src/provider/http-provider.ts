@@ -21,7 +21,8 @@ export interface HttpStubProviderOptions {
 
 /** The live profile's stand-in: the process's own dispatcher, nothing installed. */
 function untouched(): HttpStub {
-  return { dispatcher: getGlobalDispatcher(), install: () => undefined, dispose: () => Promise.resolve() };
+  // The interceptor of the live profile lets every call through as it is.
+  return { dispatcher: getGlobalDispatcher(), interceptor: (dispatch) => dispatch, install: () => undefined, dispose: () => Promise.resolve() };
 }
 
 /**
