@@ -1,3 +1,4 @@
+import { createServer, connect, type AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createGuards, createJournal, memorySink, MirrorGuardError } from '@mirrorguard/core';
@@ -396,8 +397,28 @@ describe('ShadowRedis against a real origin and a real shadow', () => {
     expect(await writesReceived()).toEqual([]);
   });
 
-  it('refuses a shadow that is the origin itself', () => {
-    expect(() => new ShadowRedis(originUrl, { shadow: originUrl })).toThrow(expect.objectContaining({ code: 'MG_ERR_REDIS_SHADOW_IS_ORIGIN' }));
+  it('refuses a shadow on the origin\'s own server, in any database and under any name', async () => {
+    for (const shadow of [originUrl, `${REDIS_URL}/3`, originUrl.replace('127.0.0.1', 'localhost'), originUrl.replace('127.0.0.1', '127.1')]) {
+      expect(() => new ShadowRedis(originUrl, { shadow }), shadow).toThrow(expect.objectContaining({ code: 'MG_ERR_REDIS_SHADOW_IS_ORIGIN' }));
+    }
+    // Behind a proxy the options cannot tell: the servers' run_id can. Nothing is sent to it.
+    const { port } = new URL(REDIS_URL);
+    const proxy = createServer((socket) => socket.pipe(connect(Number(port || 6379), '127.0.0.1')).pipe(socket));
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const disguised = new ShadowRedis(originUrl, { shadow: { host: '127.0.0.1', port: (proxy.address() as AddressInfo).port, db: 5 } });
+    try {
+      await expect(disguised.set('via-proxy', '1')).rejects.toMatchObject({ code: 'MG_ERR_REDIS_SHADOW_IS_ORIGIN' });
+      await expect(disguised.incr('origin:counter')).rejects.toMatchObject({ code: 'MG_ERR_REDIS_SHADOW_IS_ORIGIN' });
+      expect(await disguised.get('origin:counter')).toBe('10');
+    } finally {
+      disguised.disconnect();
+      proxy.close();
+    }
+    expect(await admin.exists('via-proxy')).toBe(0);
+    const database5 = new Redis(`${REDIS_URL}/5`);
+    expect(await database5.exists('via-proxy', 'origin:counter')).toBe(0);
+    database5.disconnect();
+    expect(await writesReceived()).toEqual([]);
   });
 
   it('fails writes with a clear error when the shadow is down, and never falls back to the origin', async () => {

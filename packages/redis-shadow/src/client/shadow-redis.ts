@@ -32,9 +32,12 @@ type InternalOptions = ShadowRedisOptions & { readonly [SESSION]?: ShadowSession
 const SENT_TO_ORIGIN = Symbol('mirrorguard.sentToOrigin');
 type RoutedCommand = Command & { [SENT_TO_ORIGIN]?: true };
 
-function endpoint(options: RedisOptions): string {
-  const host = options.path ?? (options.host === 'localhost' ? '127.0.0.1' : (options.host ?? '127.0.0.1'));
-  return `${host}:${options.path ? '' : (options.port ?? 6379)}/${options.db ?? 0}`;
+/** The server a connection reaches, databases aside; every spelling of this machine is one. */
+function server(options: RedisOptions): string {
+  if (options.path) return `socket ${options.path}`;
+  const host = (options.host ?? '127.0.0.1').toLowerCase().replace(/^\[|\]$/g, '');
+  const local = host === 'localhost' || host.startsWith('127.') || host === '0.0.0.0' || host === '::1' || host === '::' || host === '0';
+  return `${local ? 'this machine' : host}:${options.port ?? 6379}`;
 }
 
 const asOptions = (target: string | RedisOptions): RedisOptions => (typeof target === 'string' ? { ...parseUrl(target) } : { ...target });
@@ -77,15 +80,17 @@ function rewriteForShadow(command: Command, route: Route): void {
 }
 
 const isUnsupported = (error: unknown): error is MirrorGuardError => error instanceof MirrorGuardError && error.code === 'MG_ERR_REDIS_UNSUPPORTED';
+const isShadowOrigin = (error: unknown): error is MirrorGuardError => error instanceof MirrorGuardError && error.code === 'MG_ERR_REDIS_SHADOW_IS_ORIGIN';
 
 /** The shadow named in the options; refuses the origin's own server and database. */
 function shadowTarget(shadow: string | RedisOptions, originOptions: RedisOptions, abandon: () => void): ShadowTarget {
   if (shadow === 'memory') return { kind: 'memory', engine: createMemoryEngine() };
-  const options: RedisOptions = { ...asOptions(shadow), enableAutoPipelining: false, maxRetriesPerRequest: 1 };
+  const options: RedisOptions = { ...asOptions(shadow), enableAutoPipelining: false, maxRetriesPerRequest: 1, lazyConnect: false };
   delete options.keyPrefix;
-  if (endpoint(options) === endpoint(originOptions)) {
+  // Another database of the origin's server is no shadow: SELECT, MOVE and FLUSHALL reach across databases.
+  if (server(options) === server(originOptions)) {
     abandon();
-    throw new MirrorGuardError('MG_ERR_REDIS_SHADOW_IS_ORIGIN', `the shadow ${endpoint(options)} is the origin's own server and database`);
+    throw new MirrorGuardError('MG_ERR_REDIS_SHADOW_IS_ORIGIN', `the shadow is the origin's own server (${server(options)}); a mirror's writes would reach the origin through it`);
   }
   return { kind: 'redis', options };
 }
@@ -197,7 +202,8 @@ export class ShadowRedis extends Redis {
    */
   #select(command: Command, stream: PipelineStream): unknown {
     const db = Number(String(command.args[0]));
-    if (/^[0-9]+$/.test(String(command.args[0]))) {
+    // Only what the server reads as a database index switches (it refuses "01", "+1", " 1").
+    if (/^(?:0|[1-9][0-9]*)$/.test(String(command.args[0]))) {
       try {
         const shadowSelect = new Command('select', [this.#session.shadowDb(db)]);
         shadowSelect.promise.catch(() => undefined);
@@ -334,10 +340,11 @@ export class ShadowRedis extends Redis {
     this.#pendingLinks += 1;
     this.#shadowTail = this.#shadowTail.then(async () => {
       try {
+        await this.#session.shadowChecked();
         await Promise.all([whenReady(this.#shadow), whenReady(database.origin)]);
         command.resolve(await mergedKeyspaceRead(name, argv, database.origin, this.#shadow, database.state));
       } catch (cause) {
-        command.reject(new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `${name.toUpperCase()} over origin and shadow failed: ${(cause as Error).message}`, { cause }));
+        command.reject(isShadowOrigin(cause) ? cause : new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `${name.toUpperCase()} over origin and shadow failed: ${(cause as Error).message}`, { cause }));
       } finally {
         this.#pendingLinks -= 1;
       }
@@ -353,15 +360,16 @@ export class ShadowRedis extends Redis {
     this.#pendingLinks += 1;
     this.#shadowTail = this.#shadowTail.then(async () => {
       try {
+        await this.#session.shadowChecked();
         await Promise.all([whenReady(this.#shadow), whenReady(database.origin)]);
         const sides = { origin: database.origin, shadow: this.#shadow, state: database.state };
         const reply = await sortOverBoth(route.name, argv, sides, async (key) => {
-          await database.materializer.ensureOwned(key, { copy: false });
+          await database.materializer.ensureOwned(key, { copy: true });
           if (effect !== undefined) this.#journal('shadowed', effect);
         });
         command.resolve(reply);
       } catch (cause) {
-        if (cause instanceof ReplyError || isUnsupported(cause)) command.reject(cause as Error);
+        if (cause instanceof ReplyError || isUnsupported(cause) || isShadowOrigin(cause)) command.reject(cause as Error);
         else command.reject(new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `${route.name.toUpperCase()} over origin and shadow failed: ${(cause as Error).message}`, { cause }));
       } finally {
         if (destination !== undefined) database.state.release(destination);
@@ -379,7 +387,7 @@ export class ShadowRedis extends Redis {
     const keys = route.keys.map(({ key, copy, db }) => ({ key, copy, id: keyId(key), database: db === undefined ? current : this.#session.database(db) }));
     const { askOrigin } = route;
     // The common case once keys are owned: nothing queued, nothing to copy, the shadow ready.
-    if (this.#pendingLinks === 0 && askOrigin === undefined && this.#shadow.status === 'ready' && keys.every(({ id, database }) => database.state.isOwned(id))) {
+    if (this.#pendingLinks === 0 && askOrigin === undefined && this.#session.shadowVerified && this.#shadow.status === 'ready' && keys.every(({ id, database }) => database.state.isOwned(id))) {
       if (effect !== undefined) this.#journal('shadowed', effect);
       for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command, effect));
       return;
@@ -389,6 +397,7 @@ export class ShadowRedis extends Redis {
     this.#pendingLinks += 1;
     this.#shadowTail = this.#shadowTail.then(async () => {
       try {
+        await this.#session.shadowChecked();
         const named = askOrigin === undefined ? [] : (await Promise.all(askOrigin.map((argv) => this.#session.keysFromOrigin(argv)))).flat();
         for (const { key, copy, database } of [...keys, ...named.map((key) => ({ ...key, database: current }))]) await database.materializer.ensureOwned(key, { copy });
         await whenReady(this.#shadow);
@@ -397,8 +406,8 @@ export class ShadowRedis extends Redis {
         for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command, effect));
       } catch (cause) {
         const name = commands.map((command) => String(command.name).toUpperCase()).join(' … ');
-        // A key the memory engine cannot hold is no failure of the shadow: its own error says why.
-        const error = isUnsupported(cause) ? cause : new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow could not take ${name}: ${(cause as Error).message}`, { cause });
+        // A key the memory engine cannot hold, or a shadow that is the origin, is no failure of the shadow: its own error says why.
+        const error = isUnsupported(cause) || isShadowOrigin(cause) ? cause : new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow could not take ${name}: ${(cause as Error).message}`, { cause });
         if (effect !== undefined) this.#journal('blocked', { ...effect, reason: error.message });
         for (const command of commands) command.reject(error);
       } finally {
@@ -450,10 +459,20 @@ export class ShadowRedis extends Redis {
     return new ShadowRedis({ ...this.options, ...override }, { shadow: 'memory', [SESSION]: this.#session } as InternalOptions);
   }
 
-  /** Closes this client's connections; the last client of a session also closes the shared ones. */
+  /**
+   * Closes this client's connections once the commands on their way to the shadow are answered; the
+   * last client of a session also closes the shared ones.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#shadowTail;
     await Promise.allSettled([super.quit(), this.#shadow.quit(), this.#session.release('quit')]);
+  }
+
+  /** ioredis' QUIT, closing the shadow side too (see close()). */
+  override async quit(): Promise<'OK'> {
+    await this.close();
+    return 'OK';
   }
 }

@@ -43,6 +43,9 @@ export class ShadowSession {
   readonly originTable: Promise<void>;
   /** Settles once the origin user's write permission has been checked (and a warning journaled if it can write). */
   readonly userChecked: Promise<void>;
+  /** The shadow check has passed: commands may go to the shadow at once. */
+  shadowVerified = false;
+  #shadowCheck: Promise<void> | undefined;
   readonly journal: Journal;
   readonly shadow: ShadowTarget;
   /** Where the shared connections' errors go (the first client's `error` event). */
@@ -60,7 +63,7 @@ export class ShadowSession {
     this.shadow = shadow;
     // Copies read the origin over connections of their own, so nothing the app sends interleaves,
     // and write the shadow over others, so a RESTORE never lands inside an app's open MULTI.
-    this.#originOptions = { ...originOptions, enableAutoPipelining: false };
+    this.#originOptions = { ...originOptions, enableAutoPipelining: false, lazyConnect: false };
     delete this.#originOptions.keyPrefix;
     this.#originDb = originOptions.db ?? 0;
     const first = this.database(this.#originDb);
@@ -71,6 +74,41 @@ export class ShadowSession {
       () => undefined,
     );
     this.userChecked = warnIfOriginUserCanWrite(first.origin, journal);
+    void this.shadowChecked().catch(() => undefined);
+  }
+
+  /**
+   * Resolves once origin and shadow are known to be two servers (their INFO run_id differ); rejects
+   * with MG_ERR_REDIS_SHADOW_IS_ORIGIN when they are one (under a name or behind a proxy the options
+   * did not reveal), for good. A check that could not be made (a server down) is made again by the
+   * next caller. Nothing is sent to a real shadow before it resolves.
+   */
+  shadowChecked(): Promise<void> {
+    this.#shadowCheck ??= this.#checkShadowIsNotOrigin().then(
+      () => {
+        this.shadowVerified = true;
+      },
+      (error: unknown) => {
+        if (!(error instanceof MirrorGuardError)) this.#shadowCheck = undefined;
+        throw error;
+      },
+    );
+    return this.#shadowCheck;
+  }
+
+  async #checkShadowIsNotOrigin(): Promise<void> {
+    if (this.shadow.kind === 'memory') return;
+    const probe = new Redis({ ...this.shadow.options, lazyConnect: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined);
+    const runId = async (client: Redis): Promise<string> => /run_id:(\w+)/.exec(String(await client.call('INFO', 'server')))?.[1] ?? '';
+    try {
+      const [originId, shadowId] = await Promise.all([runId(this.database(this.#originDb).origin), runId(probe)]);
+      if (originId !== '' && originId === shadowId) {
+        throw new MirrorGuardError('MG_ERR_REDIS_SHADOW_IS_ORIGIN', `the shadow is the origin's own server (the same run_id ${originId}, under another name); nothing is sent to it`);
+      }
+    } finally {
+      probe.disconnect();
+    }
   }
 
   /** The bundled snapshot until the origin's own COMMAND reply has been read (once, at connect). */
@@ -137,12 +175,13 @@ export class ShadowSession {
     return connection;
   }
 
-  /** The keys of `argv` and whether each must be copied, as the origin names them (COMMAND GETKEYSANDFLAGS executes nothing). */
+  /** The keys of `argv`, as the origin names them (COMMAND GETKEYSANDFLAGS executes nothing). */
   async keysFromOrigin(argv: readonly unknown[]): Promise<KeyToOwn[]> {
     const { origin } = this.database(this.#originDb);
     await whenReady(origin);
     const reply = (await origin.callBuffer('COMMAND', 'GETKEYSANDFLAGS', ...argv.map((arg) => (Buffer.isBuffer(arg) ? arg : String(arg))))) as Array<[Buffer, Buffer[]]>;
-    return reply.map(([key, flags]) => ({ key, copy: !flags.some((flag) => flag.toString('latin1').toUpperCase() === 'OW') }));
+    // Copied whatever their flags, as every key before its first write (see routeCommand).
+    return reply.map(([key]) => ({ key, copy: true }));
   }
 
   /** A client's own connection to the shadow, on the shadow's database for the origin's `db`. */

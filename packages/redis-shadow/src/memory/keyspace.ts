@@ -54,15 +54,18 @@ export function cloneValue(value: MemoryValue): MemoryValue {
 const sizeOf = (value: MemoryValue): number => (value.type === 'string' ? 1 : value.type === 'list' ? value.value.length : value.value.size);
 
 /**
- * One database of the memory engine: keys (latin1 strings of their bytes) to values, with lazy
- * expiry as Redis does it (a key past its time is gone when next looked at), and a version per key
- * for WATCH.
+ * One database of the memory engine: keys (latin1 strings of their bytes) to values, with expiry as
+ * Redis does it (a key past its time is gone when next looked at, and a sweep removes those nobody
+ * looks at), and a version per watched key for WATCH.
  */
 export class Keyspace {
   readonly #entries = new Map<string, Entry>();
+  /** Versions of the keys some connection watches (only those: an unwatched key needs none). */
   readonly #versions = new Map<string, number>();
+  readonly #watchers = new Map<string, number>();
+  /** Keys with an expiry, for the active sweep. */
+  readonly #volatile = new Set<string>();
   #seq = 0;
-  #epoch = 0;
 
   /** Unix milliseconds; a test can replace it to move time. */
   now: () => number = Date.now;
@@ -111,6 +114,7 @@ export class Keyspace {
       entry.value = value;
       if (!keepExpiry) entry.expiresAt = expiresAt;
     }
+    if (expiresAt !== 0) this.#volatile.add(key);
   }
 
   delete(key: string): boolean {
@@ -128,7 +132,10 @@ export class Keyspace {
     const entry = this.#live(key);
     if (entry === undefined) return;
     if (expiresAt !== 0 && expiresAt <= this.now()) this.#entries.delete(key);
-    else entry.expiresAt = expiresAt;
+    else {
+      entry.expiresAt = expiresAt;
+      if (expiresAt !== 0) this.#volatile.add(key);
+    }
   }
 
   /** After a write: an aggregate left empty is removed. */
@@ -139,18 +146,52 @@ export class Keyspace {
 
   /** Marks a key changed, for WATCH. */
   touch(key: string): void {
-    this.#versions.set(key, (this.#versions.get(key) ?? 0) + 1);
+    if (this.#watchers.has(key)) this.#versions.set(key, (this.#versions.get(key) ?? 0) + 1);
+  }
+
+  /** A connection watches the key (WATCH) until it unwatches it (EXEC, DISCARD, UNWATCH). */
+  watch(key: string): void {
+    this.#watchers.set(key, (this.#watchers.get(key) ?? 0) + 1);
+  }
+
+  unwatch(key: string): void {
+    const count = (this.#watchers.get(key) ?? 1) - 1;
+    if (count > 0) this.#watchers.set(key, count);
+    else {
+      this.#watchers.delete(key);
+      this.#versions.delete(key);
+    }
+  }
+
+  /**
+   * Removes up to `limit` keys whose time has passed, so that keys written with an expiry and never
+   * looked at again do not stay in memory (Redis' active expiry does the same).
+   */
+  sweepExpired(limit = 200): void {
+    const now = this.now();
+    let looked = 0;
+    for (const key of this.#volatile) {
+      if (looked++ >= limit) break;
+      const entry = this.#entries.get(key);
+      if (entry === undefined || entry.expiresAt === 0) this.#volatile.delete(key);
+      else if (entry.expiresAt <= now) {
+        this.#entries.delete(key);
+        this.#volatile.delete(key);
+        this.touch(key);
+      }
+    }
   }
 
   /** What WATCH remembers of a key; different after any change to it (or a flush). */
   version(key: string): string {
-    return `${this.#epoch}:${this.#versions.get(key) ?? 0}`;
+    return String(this.#versions.get(key) ?? 0);
   }
 
   flush(): void {
+    // Only a watched key that existed changes (Redis signals the keys it deletes).
+    for (const key of this.#watchers.keys()) if (this.has(key)) this.touch(key);
     this.#entries.clear();
-    this.#versions.clear();
-    this.#epoch += 1;
+    this.#volatile.clear();
   }
 
   /** Live keys, in creation order. */

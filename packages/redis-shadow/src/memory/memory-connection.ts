@@ -29,7 +29,10 @@ export class MemoryConnection {
   /** Runs one command of this connection; throws MG_ERR_REDIS_UNSUPPORTED for a command the engine does not run. */
   execute(argv: CommandArgv): Reply {
     const name = argv[0].toLowerCase();
-    if (this.#queued !== undefined && !['exec', 'discard', 'multi', 'watch', 'quit', 'reset'].includes(name)) return this.#queue(argv);
+    if (this.#queued !== undefined && !['exec', 'discard', 'multi', 'watch', 'quit', 'reset'].includes(name)) {
+      // The connection's own commands are queued like any other (the engine has no handler for them).
+      return ['select', 'unwatch'].includes(name) ? this.#queueOwn(argv) : this.#queue(argv);
+    }
     switch (name) {
       case 'multi':
         if (argv.length !== 1) return errors.arity('multi');
@@ -45,15 +48,19 @@ export class MemoryConnection {
       case 'watch':
         if (this.#queued !== undefined) return errors.custom('ERR WATCH inside MULTI is not allowed');
         if (argv.length < 2) return errors.arity('watch');
-        for (const key of argv.slice(1) as Buffer[]) this.#watched.push({ db: this.#db, key: keyId(key), version: this.engine.database(this.#db).version(keyId(key)) });
+        for (const key of argv.slice(1) as Buffer[]) {
+          const db = this.engine.database(this.#db);
+          db.watch(keyId(key));
+          this.#watched.push({ db: this.#db, key: keyId(key), version: db.version(keyId(key)) });
+        }
         return OK;
       case 'unwatch':
-        this.#watched = [];
+        this.#unwatchAll();
         return OK;
       case 'select': {
         if (argv.length !== 2) return errors.arity('select');
         const index = Number(String(argv[1]));
-        if (!/^-?[0-9]+$/.test(String(argv[1]))) return errors.notInteger();
+        if (!/^(?:0|-?[1-9][0-9]*)$/.test(String(argv[1]))) return errors.notInteger();
         if (index < 0 || index >= DATABASES) return errors.custom('ERR DB index is out of range');
         this.#db = index;
         return OK;
@@ -84,6 +91,16 @@ export class MemoryConnection {
     return QUEUED;
   }
 
+  #queueOwn(argv: CommandArgv): Reply {
+    const spec = this.engine.table.resolve(argv);
+    if (spec !== undefined && (spec.arity > 0 ? argv.length !== spec.arity : argv.length < -spec.arity)) {
+      this.#aborted = true;
+      return errors.arity(spec.name);
+    }
+    this.#queued!.push(argv);
+    return QUEUED;
+  }
+
   #exec(): Reply {
     const queued = this.#queued;
     if (queued === undefined) return errors.custom('ERR EXEC without MULTI');
@@ -98,6 +115,11 @@ export class MemoryConnection {
   #endTransaction(): void {
     this.#queued = undefined;
     this.#aborted = false;
+    this.#unwatchAll();
+  }
+
+  #unwatchAll(): void {
+    for (const { db, key } of this.#watched) this.engine.database(db).unwatch(key);
     this.#watched = [];
   }
 }

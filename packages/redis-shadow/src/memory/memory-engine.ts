@@ -24,6 +24,9 @@ export type CommandHandler = (call: CommandCall) => Reply;
 /** The handlers of one command family, by the names COMMAND gives them. */
 export type CommandFamily = Readonly<Record<string, CommandHandler>>;
 
+/** How often expired keys are swept. */
+const SWEEP_EVERY_MS = 100;
+
 /** Databases a memory engine has, as a default Redis has. */
 export const DATABASES = 16;
 
@@ -42,6 +45,14 @@ export class MemoryEngine {
 
   constructor(families: readonly CommandFamily[]) {
     for (const family of families) for (const [name, handler] of Object.entries(family)) this.#handlers.set(name, handler);
+    // Active expiry: keys past their time that nobody looks at again are removed (unref'd: it never keeps a process alive).
+    // The timer holds the engine weakly: an engine nobody uses any more is collected, and its timer stops.
+    const engine = new WeakRef(this);
+    const timer = setInterval(() => {
+      const alive = engine.deref();
+      if (alive === undefined) clearInterval(timer);
+      else for (const db of alive.databases) db.sweepExpired();
+    }, SWEEP_EVERY_MS).unref();
   }
 
   /** The clock expiries are judged by (Unix milliseconds); tests may move it. */

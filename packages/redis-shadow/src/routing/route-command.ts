@@ -39,9 +39,10 @@ export type Route =
 
 const TO_ORIGIN: Route = Object.freeze({ target: 'origin' });
 
-// Only a write that overwrites the whole value (OW: MSET, SETEX, RESTORE, …) needs no copy of the
-// origin's value; even a delete does, because its reply says whether the key existed.
-const needsCopy = (ref: KeyRef): boolean => !ref.flags.has('OW');
+// Every key is copied before its first write, even one the write overwrites whole (OW): SETNX,
+// MSETNX, COPY and RESTORE without REPLACE answer by whether the key exists, and a write that fails
+// must not leave the origin's value hidden behind an empty shadow key.
+const needsCopy = (_ref: KeyRef): boolean => true;
 
 /** Decides where one command goes, from its classification and what the shadow owns. Pure. */
 export function routeCommand(classification: CommandClassification, argv: readonly unknown[], state: KeyState): Route {

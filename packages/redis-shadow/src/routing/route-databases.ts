@@ -9,7 +9,8 @@ export function otherDatabase(name: string, argv: readonly unknown[]): { readonl
   else if (name === 'copy') {
     for (let index = 3; index + 1 < argv.length; index += 1) if (text(argv[index]).toUpperCase() === 'DB') at = index + 1;
   }
-  if (at === undefined || !/^[0-9]+$/.test(text(argv[at]))) return undefined;
+  // Only what the server reads as a database index (it refuses "03", "+3").
+  if (at === undefined || !/^(?:0|[1-9][0-9]*)$/.test(text(argv[at]))) return undefined;
   return { db: Number(text(argv[at])), index: at };
 }
 

@@ -37,6 +37,6 @@ export function routeSort(name: 'sort' | 'sort_ro', argv: readonly unknown[], st
   const key = argv[1] as Buffer | string;
   if (name === 'sort_ro' && !owns(key)) return { target: 'origin' };
   const keys = [{ key, copy: true }];
-  if (store !== undefined) keys.push({ key: store as Buffer | string, copy: false });
+  if (store !== undefined) keys.push({ key: store as Buffer | string, copy: true });
   return { target: 'shadow', write: name === 'sort', keys };
 }

@@ -6,7 +6,7 @@ import { keyId, type KeyState } from '../shadow/key-state.ts';
 /** The parts of an ioredis client SORT over both sides uses (Buffer replies, so binary data survives). */
 export interface SortClient {
   callBuffer(command: string, ...args: Array<string | Buffer | number>): Promise<unknown>;
-  multi(): { callBuffer(command: string, ...args: Array<string | Buffer | number>): unknown; exec(): Promise<Array<[Error | null, unknown]> | null> };
+  pipeline(): { callBuffer(command: string, ...args: Array<string | Buffer | number>): unknown; exec(): Promise<Array<[Error | null, unknown]> | null> };
 }
 
 const asBuffer = (part: unknown): Buffer => (Buffer.isBuffer(part) ? part : Buffer.from(String(part), 'utf8'));
@@ -77,9 +77,11 @@ export async function sortOverBoth(
   }
   if (options.store === undefined) return result;
   await own(options.store);
-  const transaction = sides.shadow.multi();
-  transaction.callBuffer('DEL', options.store);
-  if (result.length > 0) transaction.callBuffer('RPUSH', options.store, ...result.map((value) => value ?? Buffer.alloc(0)));
-  await transaction.exec();
+  // A pipeline, not MULTI: the app's connection may hold a WATCH of its own, which an EXEC would end.
+  const writes = sides.shadow.pipeline();
+  writes.callBuffer('DEL', options.store);
+  if (result.length > 0) writes.callBuffer('RPUSH', options.store, ...result.map((value) => value ?? Buffer.alloc(0)));
+  const failed = (await writes.exec())?.find(([error]) => error !== null)?.[0];
+  if (failed) throw failed;
   return result.length;
 }

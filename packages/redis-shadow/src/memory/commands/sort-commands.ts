@@ -82,10 +82,16 @@ const compareBytes = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 :
  * is `sourceType`: sorted (or not, BY without `*`), limited, each turned into its GET values. The
  * one implementation of SORT's rules, used by the engine and by a mirror sorting over origin and shadow.
  */
-export function sortElements(elements: readonly string[], sourceType: 'list' | 'set' | 'zset' | undefined, options: SortOptions, lookup: PatternLookup): Array<Buffer | null> {
+export function sortElements(elements: readonly string[], sourceType: 'list' | 'set' | 'zset' | undefined, given: SortOptions, lookup: PatternLookup): Array<Buffer | null> {
+  let options = given;
   let sorted = [...elements];
-  // BY without a `*` means: do not sort (a sorted set keeps its order).
-  const dontSort = options.by !== undefined && !options.by.includes('*');
+  // BY without a `*` means: do not sort (a list or sorted set keeps its order) — but a set stored
+  // is sorted ALPHA anyway, as the server does so that its result is deterministic.
+  let dontSort = options.by !== undefined && !options.by.includes('*');
+  if (dontSort && sourceType === 'set' && options.store !== undefined) {
+    dontSort = false;
+    options = { ...options, alpha: true, by: undefined };
+  }
   if (!dontSort) {
     const keys = sorted.map((element) => {
       const by = options.by === undefined ? Buffer.from(element, 'latin1') : lookup(options.by, element);
@@ -101,7 +107,7 @@ export function sortElements(elements: readonly string[], sourceType: 'list' | '
       return options.descending ? -order : order;
     });
     sorted = keys.map(({ element }) => element);
-  } else if (options.descending && sourceType === 'zset') {
+  } else if (options.descending && (sourceType === 'zset' || sourceType === 'list')) {
     sorted.reverse();
   }
   const start = Math.max(0, options.offset);
