@@ -150,7 +150,18 @@ export class ShadowRedis extends Redis {
   override sendCommand(command: Command, stream?: PipelineStream): unknown {
     // A command ioredis re-sends from its offline queue (or after a reconnect) keeps its first route:
     // routed again, a read queued before a write could land after it.
-    if ((command as RoutedCommand)[SENT_TO_ORIGIN]) return super.sendCommand(command, stream);
+    if ((command as RoutedCommand)[SENT_TO_ORIGIN]) {
+      // ioredis re-sends its queue after a reconnect, with SELECTs of its own before: the database
+      // a re-sent SELECT names is the one its followers meant.
+      if (String(command.name).toLowerCase() === 'select') {
+        try {
+          this.#switchDatabase(String(command.args[0]));
+        } catch {
+          // A database beyond the shadow's was refused when first sent; the origin answers this one.
+        }
+      }
+      return super.sendCommand(command, stream);
+    }
     // The common case of a mirror, with no further look: a plain read while the shadow owns nothing.
     if (this.#current.state.isEmpty() && this.#pipelined === undefined && !this.#manualTransaction && this.#session.isPlainRead(command.name)) {
       return this.#sendToOrigin(command, stream);
@@ -190,6 +201,7 @@ export class ShadowRedis extends Redis {
     } else {
       if (name === 'watch') this.#watching = true;
       if (name === 'unwatch') this.#watching = false;
+      this.#hideOriginOnFlush(name);
       rewriteForShadow(command, route);
       this.#toShadow([command], route, route.write ? { operations: [describe(argv)], reason: 'write applied to the shadow' } : undefined);
     }
@@ -201,22 +213,28 @@ export class ShadowRedis extends Redis {
    * to this client's shadow connection; from then on commands are routed by that database's state.
    */
   #select(command: Command, stream: PipelineStream): unknown {
-    const db = Number(String(command.args[0]));
-    // Only what the server reads as a database index switches (it refuses "01", "+1", " 1").
-    if (/^(?:0|[1-9][0-9]*)$/.test(String(command.args[0]))) {
-      try {
-        const shadowSelect = new Command('select', [this.#session.shadowDb(db)]);
-        shadowSelect.promise.catch(() => undefined);
-        this.#toShadow([shadowSelect], { target: 'shadow', keys: [], write: false });
-      } catch (error) {
-        this.#countInPipeline(stream);
-        command.reject(error as Error);
-        return command.promise;
-      }
-      this.#db = db;
-      this.#current = this.#session.database(db);
+    try {
+      this.#switchDatabase(String(command.args[0]));
+    } catch (error) {
+      this.#countInPipeline(stream);
+      command.reject(error as Error);
+      return command.promise;
     }
     return this.#sendToOrigin(command, stream);
+  }
+
+  /**
+   * Routes by database `index` from now on, and selects the matching database on the shadow
+   * connection, in order. Only what the server reads as an index switches (it refuses "01", "+1").
+   */
+  #switchDatabase(index: string): void {
+    if (!/^(?:0|[1-9][0-9]*)$/.test(index)) return;
+    const db = Number(index);
+    const shadowSelect = new Command('select', [this.#session.shadowDb(db)]);
+    shadowSelect.promise.catch(() => undefined);
+    this.#toShadow([shadowSelect], { target: 'shadow', keys: [], write: false });
+    this.#db = db;
+    this.#current = this.#session.database(db);
   }
 
   #sendToOrigin(command: Command, stream: PipelineStream): unknown {
@@ -290,7 +308,12 @@ export class ShadowRedis extends Redis {
       for (const { command } of queued) command.reject(error);
       return;
     }
-    body.forEach(({ command }, index) => rewriteForShadow(command, routes[index]!));
+    body.forEach(({ command }, index) => {
+      rewriteForShadow(command, routes[index]!);
+      // SELECT of the current database (another is refused): the shadow's index for it.
+      if (String(command.name).toLowerCase() === 'select') command.args[0] = String(this.#session.shadowDb(this.#db));
+    });
+    for (const { argv } of body) this.#hideOriginOnFlush(String(argv[0]).toLowerCase());
     const keys = routes.flatMap((route) => (route.target === 'shadow' ? route.keys : []));
     const askOrigin = routes.flatMap((route) => (route.target === 'shadow' ? (route.askOrigin ?? []) : []));
     const write = routes.some((route) => route.target === 'suppress' || (route.target === 'shadow' && route.write));
@@ -312,8 +335,6 @@ export class ShadowRedis extends Redis {
     if (route.target !== 'shadow') return route;
     const unsupported = this.#unsupportedByShadow(name);
     if (unsupported !== undefined) return unsupported;
-    if (name === 'flushall') this.#session.hideAllOrigins();
-    if (name === 'flushdb') this.#current.state.hideOrigin();
     const other = otherDatabase(name, argv);
     if (other === undefined) return route;
     try {
@@ -321,6 +342,12 @@ export class ShadowRedis extends Redis {
     } catch (error) {
       return { target: 'refuse', code: 'MG_ERR_REDIS_UNSUPPORTED', reason: (error as Error).message };
     }
+  }
+
+  /** FLUSHDB or FLUSHALL on its way to the shadow: from now on the origin is hidden (its database's, or every one). */
+  #hideOriginOnFlush(name: string): void {
+    if (name === 'flushall') this.#session.hideAllOrigins();
+    if (name === 'flushdb') this.#current.state.hideOrigin();
   }
 
   /** One journal event per write of the effect. */

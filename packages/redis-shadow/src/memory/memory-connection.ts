@@ -60,7 +60,7 @@ export class MemoryConnection {
       case 'select': {
         if (argv.length !== 2) return errors.arity('select');
         const index = Number(String(argv[1]));
-        if (!/^(?:0|-?[1-9][0-9]*)$/.test(String(argv[1]))) return errors.notInteger();
+        if (!/^(?:0|-?[1-9][0-9]*)$/.test(String(argv[1])) || !Number.isSafeInteger(index) || Math.abs(index) > 2 ** 31) return errors.notInteger();
         if (index < 0 || index >= DATABASES) return errors.custom('ERR DB index is out of range');
         this.#db = index;
         return OK;

@@ -19,7 +19,8 @@ const asBuffer = (part: unknown): Buffer => (Buffer.isBuffer(part) ? part : Buff
  */
 export class MemoryRedis extends Redis {
   readonly engine: MemoryEngine;
-  readonly #connection: MemoryConnection;
+  /** A new one on each (re)connect: a server forgets a closed connection's database and transaction. */
+  #connection: MemoryConnection;
 
   constructor(options: MemoryRedisOptions = {}) {
     const redisOptions: RedisOptions = { lazyConnect: true, enableAutoPipelining: false, db: options.db ?? 0 };
@@ -37,7 +38,10 @@ export class MemoryRedis extends Redis {
   }
 
   override connect(): Promise<void> {
-    if (this.status === 'end') this.#open();
+    if (this.status === 'end') {
+      this.#connection = new MemoryConnection(this.engine, this.options.db ?? 0);
+      this.#open();
+    }
     return Promise.resolve();
   }
 
@@ -48,7 +52,8 @@ export class MemoryRedis extends Redis {
     }
     try {
       const reply = this.#connection.execute([command.name, ...command.args.map(asBuffer)]);
-      if (reply instanceof ReplyError) command.reject(reply);
+      // ioredis names the command on its reply errors.
+      if (reply instanceof ReplyError) command.reject(Object.assign(reply, { command: { name: command.name, args: command.args } }));
       else command.resolve(reply);
     } catch (error) {
       command.reject(error as Error);
