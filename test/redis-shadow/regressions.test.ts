@@ -66,7 +66,8 @@ describe('redis-shadow regressions', () => {
   it('MemoryRedis: reply errors name their command; a reconnect forgets the database and the transaction', async () => {
     const redis = new MemoryRedis({ db: 3 });
     await redis.set('s', 'x');
-    const [[error]] = (await redis.pipeline().incr('s').exec()) as unknown as Array<[Error & { command?: unknown }]>;
+    const replies = (await redis.pipeline().incr('s').exec()) as unknown as Array<[Error & { command?: unknown }]>;
+    const error = replies[0]![0];
     expect(error).toMatchObject({ message: expect.stringContaining('not an integer'), command: { name: 'incr', args: ['s'] } });
     await redis.select(5);
     await redis.call('MULTI');
