@@ -10,6 +10,7 @@ export default defineConfig({
       '@mirrorguard/core': source('./packages/core/src/index.ts'),
       '@mirrorguard/db-readonly': source('./packages/db-readonly/src/index.ts'),
       '@mirrorguard/http-stub': source('./packages/http-stub/src/index.ts'),
+      '@mirrorguard/nest': source('./packages/nest/src/index.ts'),
       '@mirrorguard/redis-shadow': source('./packages/redis-shadow/src/index.ts'),
     },
   },
