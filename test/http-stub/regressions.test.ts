@@ -137,6 +137,16 @@ describe('http-stub regressions', () => {
     expect(urls).toEqual(['/head', '/slow']);
   });
 
+  it('journals each recorded call under the request that made it, also on a reused connection', async () => {
+    const sink = memorySink();
+    const stub = createHttpStub({ mode: 'record', store: harStore({ file: join(folder, 'context.har') }), journal: createJournal({ profile: 'record', sinks: [sink] }) });
+    for (const requestId of ['first', 'second', 'third']) {
+      await withRequestContext({ requestId }, () => fetch(`${server.origin}/charge`, via(stub, { method: 'POST', body: requestId })).then((response) => response.text()));
+    }
+    await stub.dispose();
+    expect(sink.events().map((event) => event.requestId)).toEqual(['first', 'second', 'third']);
+  });
+
   it('answers the call when the store fails, journaling that it was not stored; a new recording replaces the old', async () => {
     const failing: ExchangeStore = { description: 'a broken store', exchangesFor: async () => [], record: () => Promise.reject(new Error('disk full')), close: async () => {} };
     const sink = memorySink();

@@ -1,6 +1,6 @@
-import { getRequestContext, MirrorGuardError } from '@mirrorguard/core';
+import { bindRequestContext, getRequestContext, MirrorGuardError } from '@mirrorguard/core';
 import { Agent, type Dispatcher } from 'undici';
-import type { RecordedRequest } from '../exchange/exchange.ts';
+import type { RecordedRequest, RecordedResponse } from '../exchange/exchange.ts';
 import { readRequestBody, requestHeaders } from '../dispatch/request-parts.ts';
 import { asHandler, recordingHandler, reject, respond, type Handler } from '../dispatch/response-handler.ts';
 import { installGlobalDispatcher } from './install-global.ts';
@@ -69,14 +69,13 @@ export function createHttpStub(options: HttpStubOptions): HttpStub {
       const started = performance.now();
       // Tracked until the response has ended (or failed), so dispose() waits for its recording.
       await new Promise<void>((settled) => {
-        const recorder = recordingHandler(
-          handler,
-          (response) => {
-            engine.record(requestId, request, response, startedAt, performance.now() - started);
-            settled();
-          },
-          settled,
-        );
+        // The response arrives in the context of the socket's first user; the exchange is journaled
+        // in the context of the request that made the call.
+        const recorded = bindRequestContext((response: RecordedResponse) => {
+          engine.record(requestId, request, response, startedAt, performance.now() - started);
+          settled();
+        });
+        const recorder = recordingHandler(handler, recorded, settled);
         dispatch(sendOn, recorder as Dispatcher.DispatchHandler);
       });
       return;

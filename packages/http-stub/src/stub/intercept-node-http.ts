@@ -1,5 +1,5 @@
 import { syncBuiltinESMExports } from 'node:module';
-import { getRequestContext } from '@mirrorguard/core';
+import { bindRequestContext, getRequestContext } from '@mirrorguard/core';
 import { ClientRequestInterceptor } from '@mswjs/interceptors/ClientRequest';
 import type { Header, RecordedRequest, RecordedResponse } from '../exchange/exchange.ts';
 import type { StubEngine } from './stub-engine.ts';
@@ -25,7 +25,7 @@ function toFetchResponse(response: RecordedResponse): Response {
 export function interceptNodeHttp(engine: StubEngine): () => void {
   const interceptor = new ClientRequestInterceptor();
   // Calls let through (record; safe calls to allowed hosts), by the interceptor's own request id.
-  const goingOut = new Map<string, { readonly requestId: string | null; readonly request: RecordedRequest; readonly startedAt: string; readonly started: number }>();
+  const goingOut = new Map<string, { readonly request: RecordedRequest; readonly startedAt: string; readonly started: number; readonly record: (response: RecordedResponse) => void }>();
   interceptor.apply();
   // `import { request } from 'node:http'` binds the module's export, not its property: make the
   // named exports follow the patched functions (and the originals again on dispose).
@@ -40,7 +40,11 @@ export function interceptNodeHttp(engine: StubEngine): () => void {
     };
     try {
       if (engine.mode === 'record') {
-        goingOut.set(callId, { requestId, request: recorded, startedAt: new Date().toISOString(), started: performance.now() });
+        const startedAt = new Date().toISOString();
+        const started = performance.now();
+        // Journaled later, from the response event: in the context of the request that made the call.
+        const record = bindRequestContext((response: RecordedResponse) => engine.record(requestId, recorded, response, startedAt, performance.now() - started));
+        goingOut.set(callId, { request: recorded, startedAt, started, record });
         // A call that fails never gets a response event: it is forgotten after a while either way.
         setTimeout(() => goingOut.delete(callId), FORGET_AFTER_MS).unref();
         await controller.passthrough();
@@ -59,8 +63,7 @@ export function interceptNodeHttp(engine: StubEngine): () => void {
     if (call === undefined) return;
     goingOut.delete(callId);
     const headers: Header[] = [...response.headers].map(([name, value]) => [name.toLowerCase(), value] as const);
-    const record = (body: Buffer): void =>
-      engine.record(call.requestId, call.request, { status: response.status, statusText: response.statusText, headers, body }, call.startedAt, performance.now() - call.started);
+    const record = (body: Buffer): void => call.record({ status: response.status, statusText: response.statusText, headers, body });
     // Not awaited: the interceptor holds the caller's response until its listeners return, and a
     // streamed (or HEAD) response would wait for a body that comes later, or never.
     if (call.request.method === 'HEAD' || NO_BODY.has(response.status) || response.body === null) record(Buffer.alloc(0));

@@ -1,0 +1,147 @@
+import { mkdtempSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { diffJournals, memorySink, type JournalEvent, type Profile } from '@mirrorguard/core';
+import { Redis } from 'ioredis';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { createConnection } from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MYSQL_URL, REDIS_URL } from '../../test/support/servers.ts';
+import { createOrdersGuards } from './guards.ts';
+import { createOrdersApp } from './orders-app.ts';
+import { createPaymentsApp } from './payments-service.ts';
+
+// The orders service, the same code in every profile: the primary (record) really writes, charges
+// and journals; the mirror (mirror) answers the same requests alike while MariaDB, Redis and the
+// payments service see nothing of it; the test profile needs no payments service at all.
+const DATABASE = 'mirrorguard_orders';
+const mysqlUrl = Object.assign(new URL(MYSQL_URL), { pathname: `/${DATABASE}` }).toString();
+const redisUrl = `${REDIS_URL}/3`;
+const recording = join(mkdtempSync(join(tmpdir(), 'mirrorguard-orders-')), 'payments.har');
+
+async function createSchema(): Promise<void> {
+  const root = await createConnection({ uri: MYSQL_URL, multipleStatements: true });
+  await root.query(`
+    DROP DATABASE IF EXISTS ${DATABASE}; CREATE DATABASE ${DATABASE}; USE ${DATABASE};
+    CREATE TABLE products (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(50) NOT NULL, price INT NOT NULL, stock INT NOT NULL);
+    CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, product_id INT NOT NULL, quantity INT NOT NULL, total INT NOT NULL, status VARCHAR(20) NOT NULL, payment_id VARCHAR(64) NULL);
+    INSERT INTO products (name, price, stock) VALUES ('lamp', 12, 10), ('desk', 1500, 3);`);
+  await root.end();
+}
+
+async function databaseState(): Promise<string> {
+  const root = await createConnection({ uri: mysqlUrl });
+  const [rows] = await root.query('CHECKSUM TABLE products, orders');
+  const [orders] = await root.query('SELECT COUNT(*) AS n FROM orders');
+  await root.end();
+  return JSON.stringify([rows, orders]);
+}
+
+const listen = async (app: { listen(port: number, host: string): Server }): Promise<{ url: string; close(): Promise<void> }> => {
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
+};
+
+/** The same requests, with the same request ids, as a mirror would get them. */
+const REQUESTS = [
+  { id: 'o-1', method: 'GET', path: '/products/1' },
+  { id: 'o-2', method: 'POST', path: '/orders', body: { productId: 1, quantity: 2 } },
+  { id: 'o-3', method: 'POST', path: '/orders', body: { productId: 2, quantity: 1 } },
+  { id: 'o-4', method: 'POST', path: '/orders', body: { productId: 1, quantity: 50 } },
+] as const;
+
+describe('the orders service on Express, in every profile', () => {
+  const payments = createPaymentsApp();
+  let paymentsServer: Awaited<ReturnType<typeof listen>>;
+  const redis = new Redis(redisUrl);
+  const driver = new Agent();
+  const primaryAnswers = new Map<string, { status: number; body: Record<string, unknown> }>();
+  const journals = new Map<Profile, JournalEvent[]>();
+
+  async function run(profile: Profile): Promise<Map<string, { status: number; body: Record<string, unknown> }>> {
+    const sink = memorySink({ limit: 10_000 });
+    const guards = await createOrdersGuards({ mysqlUrl, redisUrl, recording, profile, journal: { sinks: [sink] } });
+    const service = await listen(createOrdersApp({ db: guards.db, redis: guards.redis, http: guards.http, paymentsUrl: paymentsServer.url }));
+    const answers = new Map<string, { status: number; body: Record<string, unknown> }>();
+    try {
+      for (const request of REQUESTS) {
+        // The test drives the service over an agent of its own: the stub, installed process-wide,
+        // is for the service's outbound calls, not for the test's calls into the service.
+        const response = await undiciFetch(`${service.url}${request.path}`, {
+          method: request.method,
+          headers: { 'x-request-id': request.id, 'content-type': 'application/json' },
+          ...('body' in request && { body: JSON.stringify(request.body) }),
+          dispatcher: driver,
+        });
+        const text = await response.text();
+        answers.set(request.id, { status: response.status, body: JSON.parse(text) as Record<string, unknown> });
+      }
+    } finally {
+      await service.close();
+      await guards.close();
+    }
+    journals.set(profile, sink.events());
+    return answers;
+  }
+
+  beforeAll(async () => {
+    await createSchema();
+    await redis.flushdb();
+    paymentsServer = await listen(payments);
+  });
+  afterAll(async () => {
+    await paymentsServer.close();
+    await driver.close();
+    await redis.flushdb();
+    redis.disconnect();
+  });
+
+  it('record: the primary serves, writes, charges, records the payments calls and journals its writes', async () => {
+    for (const [id, answer] of await run('record')) primaryAnswers.set(id, answer);
+    expect(primaryAnswers.get('o-1')).toEqual({ status: 200, body: { id: 1, name: 'lamp', price: 12, stock: 10 } });
+    expect(primaryAnswers.get('o-2')).toMatchObject({ status: 201, body: { status: 'paid', payment: expect.stringMatching(/^ch_/) } });
+    expect(primaryAnswers.get('o-3')).toMatchObject({ status: 402, body: { status: 'declined' } });
+    expect(primaryAnswers.get('o-4')).toEqual({ status: 409, body: { error: 'out of stock' } });
+    expect(payments.charges).toHaveLength(2);
+    expect(await redis.get('stock:1')).toBe('8');
+    const recorded = journals.get('record')!.filter((event) => event.action === 'recorded').map((event) => `${event.dependency} ${event.operation.split(' ')[0]}`);
+    expect(recorded).toEqual(expect.arrayContaining(['db INSERT', 'db UPDATE', 'redis decrby', 'http POST']));
+  });
+
+  it('mirror: the same requests get the same answers, and nothing outside the mirror changes', async () => {
+    const database = await databaseState();
+    const keys = (await redis.keys('*')).sort();
+    const dumps = await Promise.all(keys.map((key) => redis.dumpBuffer(key)));
+    const charges = payments.charges.length;
+    const answers = await run('mirror');
+    expect(answers.get('o-1')).toEqual(primaryAnswers.get('o-1'));
+    // The same charge, replayed; the order id is one the mirror simulated.
+    expect(answers.get('o-2')).toMatchObject({ status: 201, body: { status: 'paid', payment: primaryAnswers.get('o-2')!.body.payment } });
+    expect(answers.get('o-3')).toMatchObject({ status: 402, body: { status: 'declined' } });
+    expect(answers.get('o-4')).toEqual(primaryAnswers.get('o-4'));
+    expect(await databaseState()).toBe(database);
+    expect((await redis.keys('*')).sort()).toEqual(keys);
+    expect(await Promise.all(keys.map((key) => redis.dumpBuffer(key)))).toEqual(dumps);
+    expect(payments.charges).toHaveLength(charges);
+    // What the mirror would have written, against what the primary wrote.
+    // What the mirror would have written, against what the primary wrote: the same SQL and the same
+    // calls. Redis differs where the mirror ran after the primary: the product cache was warm.
+    const diff = diffJournals(journals.get('record')!, journals.get('mirror')!);
+    const differences = diff.requests.flatMap((request) => request.differences.map((difference) => ({ request: request.requestId, ...difference })));
+    expect(differences.filter((difference) => difference.dependency !== 'redis')).toEqual([]);
+    expect(differences).toEqual([
+      { request: 'o-1', kind: 'missing', dependency: 'redis', primary: expect.stringMatching(/^set product:1 /) },
+      { request: 'o-3', kind: 'missing', dependency: 'redis', primary: expect.stringMatching(/^set product:2 /) },
+    ]);
+  });
+
+  it('test: replays the payments service from the recording, with Redis in memory', async () => {
+    const charges = payments.charges.length;
+    const answers = await run('test');
+    expect(answers.get('o-2')).toMatchObject({ status: 201, body: { status: 'paid', payment: primaryAnswers.get('o-2')!.body.payment } });
+    expect(payments.charges).toHaveLength(charges);
+  });
+});
