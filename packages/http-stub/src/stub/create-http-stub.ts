@@ -81,7 +81,7 @@ export function createHttpStub(options: HttpStubOptions): HttpStub {
       return;
     }
     const decision = await engine.decide(requestId, request);
-    if (decision.type === 'respond') await respond(handler, method, decision.response);
+    if (decision.type === 'respond') respond(handler, method, decision.response);
     else if (decision.type === 'go-out') dispatch(sendOn, handler as Dispatcher.DispatchHandler);
     else reject(handler, decision.error);
   }

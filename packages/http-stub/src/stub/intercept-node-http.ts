@@ -25,7 +25,7 @@ function toFetchResponse(response: RecordedResponse): Response {
 export function interceptNodeHttp(engine: StubEngine): () => void {
   const interceptor = new ClientRequestInterceptor();
   // Calls let through (record; safe calls to allowed hosts), by the interceptor's own request id.
-  const goingOut = new Map<string, { readonly request: RecordedRequest; readonly startedAt: string; readonly started: number; readonly record: (response: RecordedResponse) => void }>();
+  const goingOut = new Map<string, { readonly method: string; readonly record: (response: RecordedResponse) => void }>();
   interceptor.apply();
   // `import { request } from 'node:http'` binds the module's export, not its property: make the
   // named exports follow the patched functions (and the originals again on dispose).
@@ -44,7 +44,7 @@ export function interceptNodeHttp(engine: StubEngine): () => void {
         const started = performance.now();
         // Journaled later, from the response event: in the context of the request that made the call.
         const record = bindRequestContext((response: RecordedResponse) => engine.record(requestId, recorded, response, startedAt, performance.now() - started));
-        goingOut.set(callId, { request: recorded, startedAt, started, record });
+        goingOut.set(callId, { method: recorded.method, record });
         // A call that fails never gets a response event: it is forgotten after a while either way.
         setTimeout(() => goingOut.delete(callId), FORGET_AFTER_MS).unref();
         await controller.passthrough();
@@ -66,7 +66,7 @@ export function interceptNodeHttp(engine: StubEngine): () => void {
     const record = (body: Buffer): void => call.record({ status: response.status, statusText: response.statusText, headers, body });
     // Not awaited: the interceptor holds the caller's response until its listeners return, and a
     // streamed (or HEAD) response would wait for a body that comes later, or never.
-    if (call.request.method === 'HEAD' || NO_BODY.has(response.status) || response.body === null) record(Buffer.alloc(0));
+    if (call.method === 'HEAD' || NO_BODY.has(response.status) || response.body === null) record(Buffer.alloc(0));
     else void response.clone().arrayBuffer().then((body) => record(Buffer.from(body)), () => undefined);
   });
   return () => {

@@ -277,7 +277,7 @@ export class ShadowRedis extends Redis {
     if (unsupported !== undefined) return unsupported;
     const refs = classification.keys;
     if (refs === undefined) return { target: 'shadow', write: false, keys: [], askOrigin: [argv] };
-    return { target: 'shadow', write: false, keys: refs.map((ref) => ({ key: argv[ref.index] as Buffer | string, copy: true })) };
+    return { target: 'shadow', write: false, keys: refs.map((ref) => ({ key: argv[ref.index] as Buffer | string })) };
   }
 
   /**
@@ -391,7 +391,7 @@ export class ShadowRedis extends Redis {
         await Promise.all([whenReady(this.#shadow), whenReady(database.origin)]);
         const sides = { origin: database.origin, shadow: this.#shadow, state: database.state };
         const reply = await sortOverBoth(route.name, argv, sides, async (key) => {
-          await database.materializer.ensureOwned(key, { copy: true });
+          await database.materializer.ensureOwned(key);
           if (effect !== undefined) this.#journal('shadowed', effect);
         });
         command.resolve(reply);
@@ -411,7 +411,7 @@ export class ShadowRedis extends Redis {
    */
   #toShadow(commands: readonly Command[], route: Extract<Route, { target: 'shadow' }>, effect?: Effect): void {
     const current = this.#current;
-    const keys = route.keys.map(({ key, copy, db }) => ({ key, copy, id: keyId(key), database: db === undefined ? current : this.#session.database(db) }));
+    const keys = route.keys.map(({ key, db }) => ({ key, id: keyId(key), database: db === undefined ? current : this.#session.database(db) }));
     const { askOrigin } = route;
     // The common case once keys are owned: nothing queued, nothing to copy, the shadow ready.
     if (this.#pendingLinks === 0 && askOrigin === undefined && this.#session.shadowVerified && this.#shadow.status === 'ready' && keys.every(({ id, database }) => database.state.isOwned(id))) {
@@ -426,7 +426,7 @@ export class ShadowRedis extends Redis {
       try {
         await this.#session.shadowChecked();
         const named = askOrigin === undefined ? [] : (await Promise.all(askOrigin.map((argv) => this.#session.keysFromOrigin(argv)))).flat();
-        for (const { key, copy, database } of [...keys, ...named.map((key) => ({ ...key, database: current }))]) await database.materializer.ensureOwned(key, { copy });
+        for (const { key, database } of [...keys, ...named.map((key) => ({ ...key, database: current }))]) await database.materializer.ensureOwned(key);
         await whenReady(this.#shadow);
         // Journaled here, as it goes out (the request's context carries over to this continuation).
         if (effect !== undefined) this.#journal('shadowed', effect);

@@ -180,8 +180,7 @@ export class ShadowSession {
     const { origin } = this.database(this.#originDb);
     await whenReady(origin);
     const reply = (await origin.callBuffer('COMMAND', 'GETKEYSANDFLAGS', ...argv.map((arg) => (Buffer.isBuffer(arg) ? arg : String(arg))))) as Array<[Buffer, Buffer[]]>;
-    // Copied whatever their flags, as every key before its first write (see routeCommand).
-    return reply.map(([key]) => ({ key, copy: true }));
+    return reply.map(([key]) => ({ key }));
   }
 
   /** A client's own connection to the shadow, on the shadow's database for the origin's `db`. */

@@ -1,13 +1,16 @@
 import type { CommandClassification } from '../commands/classify-command.ts';
-import type { KeyRef } from '../commands/find-keys.ts';
 import { keyId, type KeyState } from '../shadow/key-state.ts';
 import { routeSort } from './route-sort.ts';
 import { ALLOWED_NEITHER, KEYSPACE_READS, READS_THAT_WRITE, REFUSED_ALWAYS, SCRIPTS_THAT_MAY_WRITE, SUPPRESSED, TRANSACTION_COMMANDS } from './allowed-commands.ts';
 
-/** A key the shadow must own before the command runs there, and whether its origin value must be copied first. */
+/**
+ * A key the shadow must own (its origin value copied first) before the command runs there. Every
+ * key is copied, even one the write overwrites whole (OW): SETNX, MSETNX, COPY and RESTORE without
+ * REPLACE answer by whether the key exists, and a write that fails must not leave the origin's value
+ * hidden behind an empty shadow key.
+ */
 export interface KeyToOwn {
   readonly key: Buffer | string;
-  readonly copy: boolean;
   /** The key's database when it is not the client's current one (MOVE, COPY … DB). */
   readonly db?: number;
 }
@@ -39,11 +42,6 @@ export type Route =
 
 const TO_ORIGIN: Route = Object.freeze({ target: 'origin' });
 
-// Every key is copied before its first write, even one the write overwrites whole (OW): SETNX,
-// MSETNX, COPY and RESTORE without REPLACE answer by whether the key exists, and a write that fails
-// must not leave the origin's value hidden behind an empty shadow key.
-const needsCopy = (_ref: KeyRef): boolean => true;
-
 /** Decides where one command goes, from its classification and what the shadow owns. Pure. */
 export function routeCommand(classification: CommandClassification, argv: readonly unknown[], state: KeyState): Route {
   const { kind, name } = classification;
@@ -56,7 +54,7 @@ export function routeCommand(classification: CommandClassification, argv: readon
   if (SUPPRESSED.has(name)) return { target: 'suppress', reason: `${name.toUpperCase()} would reach the origin's subscribers` };
   if (TRANSACTION_COMMANDS.has(name)) {
     // MULTI, EXEC, DISCARD and UNWATCH carry no keys; WATCH's keys are copied so the shadow can watch them.
-    return { target: 'shadow', write: false, keys: (classification.keys ?? []).map((ref) => ({ key: argv[ref.index] as Buffer | string, copy: true })) };
+    return { target: 'shadow', write: false, keys: (classification.keys ?? []).map((ref) => ({ key: argv[ref.index] as Buffer | string })) };
   }
   const script = SCRIPTS_THAT_MAY_WRITE.has(name);
   if (kind === 'neither' && !script) {
@@ -77,6 +75,6 @@ export function routeCommand(classification: CommandClassification, argv: readon
   return {
     target: 'shadow',
     write,
-    keys: keys.map((ref) => ({ key: argv[ref.index] as Buffer | string, copy: write ? needsCopy(ref) : true })),
+    keys: keys.map((ref) => ({ key: argv[ref.index] as Buffer | string })),
   };
 }

@@ -27,7 +27,7 @@ export function routeToOtherDatabase(
 ): Route {
   const source = argv[1] as Buffer | string;
   const destination = (name === 'move' ? argv[1] : argv[2]) as Buffer | string;
-  const keys: KeyToOwn[] = [{ key: source, copy: true }, { key: destination, copy: true, db: other.db }];
+  const keys: KeyToOwn[] = [{ key: source }, { key: destination, db: other.db }];
   // The shadow has the origin's database under its own index.
   return { ...route, keys, rewrite: { index: other.index, value: String(shadowDb) } };
 }

@@ -1,5 +1,5 @@
 import type { KeyState } from '../shadow/key-state.ts';
-import type { Route } from './route-command.ts';
+import type { KeyToOwn, Route } from './route-command.ts';
 
 const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toString('latin1') : String(value));
 
@@ -36,7 +36,7 @@ export function routeSort(name: 'sort' | 'sort_ro', argv: readonly unknown[], st
   }
   const key = argv[1] as Buffer | string;
   if (name === 'sort_ro' && !owns(key)) return { target: 'origin' };
-  const keys = [{ key, copy: true }];
-  if (store !== undefined) keys.push({ key: store as Buffer | string, copy: true });
+  const keys: KeyToOwn[] = [{ key }];
+  if (store !== undefined) keys.push({ key: store as Buffer | string });
   return { target: 'shadow', write: name === 'sort', keys };
 }

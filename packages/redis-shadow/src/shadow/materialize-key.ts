@@ -72,7 +72,7 @@ export class Materializer<Payload = Buffer> {
     this.#state = state;
   }
 
-  /** Resolves once the shadow owns `key`. `copy: false` for writes that replace the whole value (SET, DEL, …). */
+  /** Resolves once the shadow owns `key`, its origin value copied first (`copy: false` skips the copy). */
   ensureOwned(key: Buffer | string, { copy = true }: { copy?: boolean } = {}): Promise<void> {
     const id = keyId(key);
     if (this.#state.isOwned(id)) return Promise.resolve();
