@@ -15,3 +15,5 @@ export { bundledCommandTable, CommandTable, loadCommandTable } from './commands/
 export type { BeginSearch, CommandSpec, FindKeys, KeySpec } from './commands/command-table.ts';
 export { findKeys } from './commands/find-keys.ts';
 export type { KeyRef } from './commands/find-keys.ts';
+export { serveMemoryEngine } from './memory/memory-server.ts';
+export type { MemoryServer, MemoryServerOptions } from './memory/memory-server.ts';

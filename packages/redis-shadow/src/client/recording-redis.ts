@@ -19,6 +19,8 @@ export interface RecordingRedisOptions {
 export class RecordingRedis extends Redis {
   readonly #journal: Journal;
   readonly #table: CommandTable = bundledCommandTable();
+  /** ioredis sends a command again when it leaves the offline queue (sent before connect, or resent after a reconnect): journaled once. */
+  readonly #journaled = new WeakSet<Command>();
 
   constructor(options: string | RedisOptions, recording: RecordingRedisOptions = {}) {
     // ioredis reads a string as a URL (or a socket path), as `new Redis(url)` does.
@@ -27,6 +29,8 @@ export class RecordingRedis extends Redis {
   }
 
   override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
+    if (this.#journaled.has(command)) return super.sendCommand(command, stream);
+    this.#journaled.add(command);
     const argv = [command.name, ...command.args];
     const { kind, name } = classifyCommand(this.#table, argv);
     if (kind === 'write' || SCRIPTS_THAT_MAY_WRITE.has(name) || SUPPRESSED.has(name)) {

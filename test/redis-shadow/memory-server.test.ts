@@ -1,0 +1,76 @@
+import { connect } from 'node:net';
+import { createJournal, memorySink } from '@mirrorguard/core';
+import { MemoryRedis, RecordingRedis, serveMemoryEngine, ShadowRedis, type MemoryServer } from '@mirrorguard/redis-shadow';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The memory engine served over RESP: what a primary and its mirror share as their origin when no
+// Redis server is there (the demo's embedded mode).
+describe('serveMemoryEngine', () => {
+  let server: MemoryServer;
+  beforeAll(async () => {
+    server = await serveMemoryEngine();
+  });
+  afterAll(() => server.close());
+
+  /** What the engine itself holds, read in process (not over the server being tested). */
+  const held = (key: string, db = 0): Promise<string | null> => {
+    const direct = new MemoryRedis({ engine: server.engine, db });
+    return direct.get(key).finally(() => direct.disconnect());
+  };
+
+  it('answers ioredis: strings, counters, hashes, transactions, databases, shared by clients', async () => {
+    const a = new Redis(server.url);
+    const b = new Redis(`${server.url}/2`);
+    try {
+      expect(await a.set('greeting', 'hello')).toBe('OK');
+      expect(await a.get('greeting')).toBe('hello');
+      expect(await a.incrby('counter', 5)).toBe(5);
+      await a.hset('h', { x: '1', y: '2' });
+      expect(await a.hgetall('h')).toEqual({ x: '1', y: '2' });
+      expect(await a.multi().incr('counter').get('counter').exec()).toEqual([
+        [null, 6],
+        [null, '6'],
+      ]);
+      expect(await b.get('greeting')).toBeNull();
+      await b.set('greeting', 'db2');
+      expect(await held('greeting', 2)).toBe('db2');
+      expect(await held('greeting', 0)).toBe('hello');
+      expect(await a.getBuffer('greeting')).toEqual(Buffer.from('hello'));
+      await expect(a.call('XADD', 's', '*', 'f', 'v')).rejects.toThrow(/MG_ERR_REDIS_UNSUPPORTED/);
+      await expect(a.call('GET')).rejects.toThrow("ERR wrong number of arguments for 'get' command");
+    } finally {
+      a.disconnect();
+      b.disconnect();
+    }
+  });
+
+  it('writes RESP2 a raw client can read, pipelined requests answered in order', async () => {
+    const socket = connect(server.port, '127.0.0.1');
+    const replies: Buffer[] = [];
+    socket.on('data', (chunk) => replies.push(chunk));
+    socket.write('*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$7\r\nmissing\r\n*2\r\n$4\r\nINCR\r\n$8\r\ngreeting\r\n*1\r\n$4\r\nQUIT\r\n');
+    await new Promise((resolve) => socket.on('close', resolve));
+    expect(Buffer.concat(replies).toString()).toBe('$4\r\nPONG\r\n$-1\r\n-ERR value is not an integer or out of range\r\n$2\r\nOK\r\n');
+  });
+
+  it('is an origin for ShadowRedis and RecordingRedis: the mirror writes nothing to it, the primary does', async () => {
+    const sink = memorySink();
+    const primary = new RecordingRedis(server.url, { journal: createJournal({ sinks: [sink], profile: 'record' }) });
+    const mirror = new ShadowRedis(server.url, { shadow: 'memory', journal: createJournal({ sinks: [sink], profile: 'mirror' }) });
+    try {
+      await primary.set('stock:1', '10');
+      expect(await mirror.get('stock:1')).toBe('10');
+      expect(await mirror.decrby('stock:1', 3)).toBe(7);
+      expect(await mirror.get('stock:1')).toBe('7');
+      expect(await held('stock:1')).toBe('10');
+      await mirror.del('greeting');
+      expect(await held('greeting')).toBe('hello');
+      // The SET went out before the primary had connected (ioredis sends it again from its offline queue): journaled once.
+      expect(sink.events().filter((event) => event.action !== 'warned').map((event) => `${event.profile}:${event.action}:${event.operation}`)).toEqual(['record:recorded:set stock:1 10', 'mirror:shadowed:decrby stock:1 3', 'mirror:shadowed:del greeting']);
+    } finally {
+      primary.disconnect();
+      mirror.disconnect();
+    }
+  });
+});
