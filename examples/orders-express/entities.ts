@@ -12,7 +12,7 @@ export interface Order {
   productId: number;
   quantity: number;
   total: number;
-  status: 'pending' | 'paid' | 'declined';
+  status: string;
   paymentId: string | null;
 }
 

@@ -1,0 +1,28 @@
+import type { RedisOptions } from 'ioredis';
+
+/** What the demo hands each orders service process (as JSON in DEMO_SERVICE). */
+export interface ServiceConfig {
+  readonly database: { readonly type: 'mariadb'; readonly url: string } | { readonly type: 'sqlite'; readonly file: string };
+  /** The shared Redis (a server, or the embedded engine served on loopback). */
+  readonly redisUrl: string;
+  /** Every key the demo writes starts with it: the app's keys and the payments recordings. */
+  readonly keyPrefix: string;
+  /** Where the primary's recorded payments calls are shared with the mirrors. */
+  readonly recordingsUrl: string;
+  readonly paymentsUrl: string;
+  /** The JSONL journal this process writes. */
+  readonly journal: string;
+}
+
+/** ioredis options for a `redis://host:port/db` URL, the app's keys under `keyPrefix + 'app:'`. */
+export function redisOptions(url: string, keyPrefix: string): RedisOptions {
+  const parsed = new URL(url);
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port || 6379),
+    db: Number(parsed.pathname.slice(1) || 0),
+    ...(parsed.password !== '' && { password: decodeURIComponent(parsed.password) }),
+    ...(parsed.username !== '' && { username: decodeURIComponent(parsed.username) }),
+    keyPrefix: `${keyPrefix}app:`,
+  };
+}
