@@ -153,9 +153,11 @@ async function redisSnapshot(redis: Redis): Promise<StateSnapshot['redis']> {
  * 6379) when one answers; else the embedded ones: a SQLite file and the memory engine served on loopback.
  */
 export async function openBackends(directory: string): Promise<Backends> {
-  const mysqlUrl = process.env.MYSQL_URL ?? ((await listening('127.0.0.1', 3306)) ? 'mysql://root@127.0.0.1:3306/test' : undefined);
+  // DEMO_BACKENDS=embedded skips the servers even when they are there.
+  const servers = process.env.DEMO_BACKENDS !== 'embedded';
+  const mysqlUrl = !servers ? undefined : (process.env.MYSQL_URL ?? ((await listening('127.0.0.1', 3306)) ? 'mysql://root@127.0.0.1:3306/test' : undefined));
   let memory: MemoryServer | undefined;
-  let redisUrl = process.env.REDIS_URL ?? ((await listening('127.0.0.1', 6379)) ? 'redis://127.0.0.1:6379' : undefined);
+  let redisUrl = !servers ? undefined : (process.env.REDIS_URL ?? ((await listening('127.0.0.1', 6379)) ? 'redis://127.0.0.1:6379' : undefined));
   if (redisUrl === undefined) {
     memory = await serveMemoryEngine();
     redisUrl = memory.url;

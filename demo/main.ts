@@ -26,8 +26,11 @@ const REQUESTS = Number(process.env.DEMO_REQUESTS ?? 300);
 const OUT = resolve(process.env.DEMO_OUT ?? 'demo-report');
 const work = mkdtempSync(join(tmpdir(), 'mirrorguard-demo-'));
 
+// DEMO_FAULT=unguarded-mirror starts the first mirror in the live profile, with plain clients: the
+// leak the checks are there to catch (the demo's own test runs it and expects exit code 1).
+const unguarded = process.env.DEMO_FAULT === 'unguarded-mirror';
 const MIRRORS: readonly MirrorSpec[] = [
-  { name: 'mirror', env: { MIRROR: '1' }, expect: { differences: 'none' } },
+  { name: 'mirror', env: unguarded ? { MIRROR_PROFILE: 'live' } : { MIRROR: '1' }, expect: { differences: 'none' } },
   {
     name: 'candidate',
     env: { MIRROR: '1', ORDERS_PAID_STATUS: 'captured' },
