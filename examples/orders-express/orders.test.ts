@@ -15,7 +15,8 @@ import { createPaymentsApp } from './payments-service.ts';
 
 // The orders service, the same code in every profile: the primary (record) really writes, charges
 // and journals; the mirror (mirror) answers the same requests alike while MariaDB, Redis and the
-// payments service see nothing of it; the test profile needs no payments service at all.
+// payments service see nothing of it; the test profile needs no payments service at all; live is the
+// plain service, really writing and charging.
 const DATABASE = 'mirrorguard_orders';
 const mysqlUrl = Object.assign(new URL(MYSQL_URL), { pathname: `/${DATABASE}` }).toString();
 const redisUrl = `${REDIS_URL}/3`;
@@ -143,5 +144,43 @@ describe('the orders service on Express, in every profile', () => {
     const answers = await run('test');
     expect(answers.get('o-2')).toMatchObject({ status: 201, body: { status: 'paid', payment: primaryAnswers.get('o-2')!.body.payment } });
     expect(payments.charges).toHaveLength(charges);
+  });
+
+  // Known bug (http-stub, live profile): httpStubProvider's live stand-in hands out npm undici's
+  // getGlobalDispatcher(). When npm undici (≥ 8) set up the process-wide dispatcher before Node's own
+  // fetch did — as here — that is an undici 8 Agent, which Node 24's built-in fetch (undici 7, legacy
+  // handler API) cannot drive: `fetch(url, { dispatcher: guards.http.dispatcher })` fails with
+  // "invalid onRequestStart method" and every order that charges answers 500. The legacy-compatible
+  // dispatcher (globalThis[Symbol.for('undici.globalDispatcher.1')]) works for both fetches. Once
+  // the provider is fixed this test passes: make it a plain `it` again.
+  it.fails('live: plain dependencies — the service really writes orders and charges the payments service, and journals nothing', async () => {
+    const rows = async (sql: string): Promise<unknown[]> => {
+      const root = await createConnection({ uri: mysqlUrl });
+      const [result] = await root.query(sql);
+      await root.end();
+      return result as unknown[];
+    };
+    const [{ n: ordersBefore }] = (await rows('SELECT COUNT(*) AS n FROM orders')) as [{ n: number }];
+    const [{ stock: stockBefore }] = (await rows('SELECT stock FROM products WHERE id = 1')) as [{ stock: number }];
+    const counterBefore = Number(await redis.get('stock:1'));
+    const charges = payments.charges.length;
+    const answers = await run('live');
+    expect(answers.get('o-1')).toMatchObject({ status: 200, body: { id: 1, name: 'lamp', price: 12 } });
+    expect(answers.get('o-2')).toEqual({ status: 201, body: { order: expect.any(Number), status: 'paid', payment: expect.stringMatching(/^ch_/) } });
+    expect(answers.get('o-3')).toEqual({ status: 402, body: { order: expect.any(Number), status: 'declined' } });
+    expect(answers.get('o-4')).toEqual({ status: 409, body: { error: 'out of stock' } });
+    const paid = answers.get('o-2')!.body.order as number;
+    const declined = answers.get('o-3')!.body.order as number;
+    // The payments service was really called, the orders really written, the stock really taken.
+    expect(payments.charges.slice(charges)).toEqual([{ order: paid, amount: 24 }, { order: declined, amount: 1500 }]);
+    expect(await rows('SELECT COUNT(*) AS n FROM orders')).toEqual([{ n: ordersBefore + 2 }]);
+    expect(await rows(`SELECT id, status, payment_id FROM orders WHERE id IN (${paid}, ${declined}) ORDER BY id`)).toEqual([
+      { id: paid, status: 'paid', payment_id: answers.get('o-2')!.body.payment },
+      { id: declined, status: 'declined', payment_id: null },
+    ]);
+    expect(await rows('SELECT stock FROM products WHERE id = 1')).toEqual([{ stock: stockBefore - 2 }]);
+    expect(Number(await redis.get('stock:1'))).toBe(counterBefore - 2);
+    // Plain clients: nothing intercepted, nothing journaled.
+    expect(journals.get('live')!.filter((event) => event.action !== 'warned')).toEqual([]);
   });
 });
