@@ -146,14 +146,7 @@ describe('the orders service on Express, in every profile', () => {
     expect(payments.charges).toHaveLength(charges);
   });
 
-  // Known bug (http-stub, live profile): httpStubProvider's live stand-in hands out npm undici's
-  // getGlobalDispatcher(). When npm undici (≥ 8) set up the process-wide dispatcher before Node's own
-  // fetch did — as here — that is an undici 8 Agent, which Node 24's built-in fetch (undici 7, legacy
-  // handler API) cannot drive: `fetch(url, { dispatcher: guards.http.dispatcher })` fails with
-  // "invalid onRequestStart method" and every order that charges answers 500. The legacy-compatible
-  // dispatcher (globalThis[Symbol.for('undici.globalDispatcher.1')]) works for both fetches. Once
-  // the provider is fixed this test passes: make it a plain `it` again.
-  it.fails('live: plain dependencies — the service really writes orders and charges the payments service, and journals nothing', async () => {
+  it('live: plain dependencies — the service really writes orders and charges the payments service, and journals nothing', async () => {
     const rows = async (sql: string): Promise<unknown[]> => {
       const root = await createConnection({ uri: mysqlUrl });
       const [result] = await root.query(sql);

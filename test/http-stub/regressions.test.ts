@@ -3,10 +3,10 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { createJournal, memorySink, withRequestContext } from '@mirrorguard/core';
-import { FormData as UndiciFormData, getGlobalDispatcher, request as undiciRequest } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpStub, harStore, type ExchangeStore, type HttpStub } from '../../packages/http-stub/src/index.ts';
+import { createGuards, createJournal, memorySink, withRequestContext } from '@mirrorguard/core';
+import { Agent, FormData as UndiciFormData, fetch as undiciFetch, getGlobalDispatcher, request as undiciRequest, setGlobalDispatcher } from 'undici';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { createHttpStub, harStore, httpStubProvider, type ExchangeStore, type HttpStub } from '../../packages/http-stub/src/index.ts';
 import { startSentinelServer, type SentinelServer } from '../support/sentinel-server.ts';
 
 // Each case is a defect found in review, kept from coming back.
@@ -157,5 +157,30 @@ describe('http-stub regressions', () => {
     await record('again.har', (recorder) => fetch(`${server.origin}/first`, via(recorder)).then((response) => response.text()));
     const file = await record('again.har', (recorder) => fetch(`${server.origin}/second`, via(recorder)).then((response) => response.text()));
     expect(JSON.parse(readFileSync(file, 'utf8')).log.entries.map((entry: { request: { url: string } }) => new URL(entry.request.url).pathname)).toEqual(['/second']);
+  });
+
+  // Found by the orders example's live test: the live profile handed out npm undici's own (v2) global
+  // dispatcher, which Node's built-in fetch (undici 7's handler API) fails to drive when npm undici set
+  // up the process dispatcher first ("invalid onRequestStart method"): every charge answered 500.
+  it('live: guards.http.dispatcher drives Node\'s fetch, npm undici\'s fetch and request', async () => {
+    // The process's dispatcher as npm undici sets it up when it is first (a fresh undici 8 Agent), the
+    // objects there now put back afterwards.
+    const symbols = [Symbol.for('undici.globalDispatcher.1'), Symbol.for('undici.globalDispatcher.2')];
+    const previous = symbols.map((symbol) => (globalThis as Record<symbol, unknown>)[symbol]);
+    setGlobalDispatcher(new Agent());
+    onTestFinished(() => symbols.forEach((symbol, index) => Object.defineProperty(globalThis, symbol, { value: previous[index], writable: true })));
+    const guards = await createGuards({ profile: 'live', providers: { http: httpStubProvider({ recording: join(mkdtempSync(join(tmpdir(), 'mirrorguard-live-')), 'unused.har') }) } });
+    try {
+      const { dispatcher } = guards.http;
+      const builtIn = await fetch(`${server.origin}/live-builtin`, { method: 'POST', body: '{}', dispatcher } as RequestInit);
+      expect(builtIn.status).toBe(200);
+      await builtIn.text();
+      expect((await undiciFetch(`${server.origin}/live-undici`, { dispatcher })).status).toBe(200);
+      const answer = await undiciRequest(`${server.origin}/live-request`, { dispatcher });
+      await answer.body.text();
+      expect(answer.statusCode).toBe(200);
+    } finally {
+      await guards.close();
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { defineProvider, type Provider } from '@mirrorguard/core';
-import { getGlobalDispatcher } from 'undici';
+import { getGlobalDispatcher, type Dispatcher } from 'undici';
 import type { MatchOptions } from '../exchange/recording-index.ts';
 import type { RedactionOptions } from '../exchange/redact-exchange.ts';
 import type { ExchangeStore } from '../store/exchange-store.ts';
@@ -19,10 +19,18 @@ export interface HttpStubProviderOptions {
   readonly allowHosts?: readonly string[];
 }
 
-/** The live profile's stand-in: the process's own dispatcher, nothing installed. */
+/** Where undici keeps the process's dispatcher in the handler API every undici reads (Node's own fetch included). */
+const LEGACY_GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
+
+/**
+ * The live profile's stand-in: the process's own dispatcher, nothing installed. It is the one under
+ * undici's legacy global symbol when there is one: npm undici (8) keeps there a wrapper of its own
+ * dispatcher that Node's built-in fetch can drive too, which a bare undici 8 Agent is not.
+ */
 function untouched(): HttpStub {
+  const dispatcher = ((globalThis as Record<symbol, unknown>)[LEGACY_GLOBAL_DISPATCHER] as Dispatcher | undefined) ?? getGlobalDispatcher();
   // The interceptor of the live profile lets every call through as it is.
-  return { dispatcher: getGlobalDispatcher(), interceptor: (dispatch) => dispatch, install: () => undefined, dispose: () => Promise.resolve() };
+  return { dispatcher, interceptor: (dispatch) => dispatch, install: () => undefined, dispose: () => Promise.resolve() };
 }
 
 /**
