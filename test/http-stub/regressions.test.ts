@@ -172,7 +172,7 @@ describe('http-stub regressions', () => {
     const guards = await createGuards({ profile: 'live', providers: { http: httpStubProvider({ recording: join(mkdtempSync(join(tmpdir(), 'mirrorguard-live-')), 'unused.har') }) } });
     try {
       const { dispatcher } = guards.http;
-      const builtIn = await fetch(`${server.origin}/live-builtin`, { method: 'POST', body: '{}', dispatcher } as RequestInit);
+      const builtIn = await fetch(`${server.origin}/live-builtin`, { method: 'POST', body: '{}', dispatcher } as unknown as RequestInit);
       expect(builtIn.status).toBe(200);
       await builtIn.text();
       expect((await undiciFetch(`${server.origin}/live-undici`, { dispatcher })).status).toBe(200);
