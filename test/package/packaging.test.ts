@@ -39,8 +39,9 @@ describe.each(packed)('$name as published', ({ name, dir, tarball }) => {
     const app = mkdtempSync(join(tmpdir(), 'mirrorguard-consumer-'));
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true }));
     // Peers (the drivers) are not installed, so loading a package must not need them — except
-    // ioredis, which redis-shadow's clients subclass, and undici, whose Agent http-stub composes.
-    run('npm', ['install', '--silent', '--no-audit', '--no-fund', '--ignore-scripts', '--legacy-peer-deps', 'ioredis@^5', 'undici@^8', ...packed.map((p) => p.tarball)], app);
+    // ioredis, which redis-shadow's clients subclass, undici, whose Agent http-stub composes, and
+    // @nestjs/common (with its own peers), whose decorators the Nest module applies as it loads.
+    run('npm', ['install', '--silent', '--no-audit', '--no-fund', '--ignore-scripts', '--legacy-peer-deps', 'ioredis@^5', 'undici@^8', '@nestjs/common@^12', 'reflect-metadata@^0.2', 'rxjs@^7', ...packed.map((p) => p.tarball)], app);
     const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name: string };
     const esm = run(process.execPath, ['--input-type=module', '-e', `import * as m from '${manifest.name}'; console.log(JSON.stringify(Object.keys(m).sort()))`], app);
     const cjs = run(process.execPath, ['-e', `console.log(JSON.stringify(Object.keys(require('${manifest.name}')).sort()))`], app);
