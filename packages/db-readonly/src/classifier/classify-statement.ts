@@ -1,7 +1,8 @@
+import { classifySqlite } from './classify-sqlite.ts';
 import { lexSql, type LexFailure, type Token } from './lex-sql.ts';
 import { GRAMMAR_CHANGING_SQL_MODES, READ_ONLY_VARIABLES, SESSION_VARIABLES } from './session-variables.ts';
 
-export type SqlDialect = 'mysql' | 'mariadb';
+export type SqlDialect = 'mysql' | 'mariadb' | 'sqlite';
 
 /**
  * - `read`, `transaction`, `session`: allowed (reads; transaction control that keeps read-only;
@@ -23,7 +24,7 @@ export interface StatementClassification {
 }
 
 export interface ClassifyOptions {
-  /** Defaults to `mysql`; both dialects get the same fail-closed rules. */
+  /** Defaults to `mysql`; `mysql` and `mariadb` get the same fail-closed rules, `sqlite` SQLite's lexing and grammar. */
   readonly dialect?: SqlDialect;
 }
 
@@ -357,13 +358,14 @@ function classifyText(sql: string, backslashEscapes: boolean): { result: Stateme
 }
 
 /**
- * Classifies one MySQL or MariaDB statement, failing closed: only statements it can prove are
+ * Classifies one MySQL or MariaDB statement (or SQLite SQL, with `dialect: 'sqlite'`), failing closed: only statements it can prove are
  * reads, read-only transaction control, or harmless session settings are allowed. Locking reads,
  * named locks, file access, sequence changes and anything that turns read-only off are refused
  * wherever they appear, as are writes, DDL, several statements, anything it cannot lex, and every
  * statement kind it does not know.
  */
-export function classifyStatement(sql: string, _options: ClassifyOptions = {}): StatementClassification {
+export function classifyStatement(sql: string, options: ClassifyOptions = {}): StatementClassification {
+  if (options.dialect === 'sqlite') return classifySqlite(sql);
   const usual = classifyText(sql, true);
   if (!usual.result.allowed || !usual.backslashInString) return usual.result;
   // A backslash in a literal reads differently under NO_BACKSLASH_ESCAPES (which a session may set):

@@ -1,11 +1,11 @@
 import { bindRequestContext, type Journal } from '@mirrorguard/core';
-import { classifyStatement, type SqlDialect } from '../classifier/classify-statement.ts';
+import { classifyStatement } from '../classifier/classify-statement.ts';
 import type { Mysql2Command, Mysql2Connection, Mysql2Pool } from './mysql2-shapes.ts';
 
 export interface RecordMysql2Options {
   /** Where each write is journaled as `recorded`. */
   readonly journal: Journal;
-  readonly dialect?: SqlDialect;
+  readonly dialect?: 'mysql' | 'mariadb';
 }
 
 type Factory = (...args: unknown[]) => unknown;

@@ -12,7 +12,7 @@ export interface GuardMysql2Options {
   /** What to do with a refused write. `reject` by default. */
   readonly policy?: StatementPolicy;
   /** Passed to the classifier. `mysql` by default; both get the same fail-closed rules. */
-  readonly dialect?: SqlDialect;
+  readonly dialect?: 'mysql' | 'mariadb';
   /** Where refused and simulated statements are journaled. A journal of the `mirror` profile with no sinks by default. */
   readonly journal?: Journal;
   /** Refuse every connection when the account can write (see `SHOW GRANTS`), instead of journaling a warning. */
