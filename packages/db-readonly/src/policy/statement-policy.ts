@@ -46,6 +46,15 @@ interface TemplateVerdict {
 // Kinds whose verdict cannot depend on a literal: a SET's can (sql_mode, the read-only switch).
 const VALUE_INDEPENDENT_KINDS = new Set(['read', 'write', 'ddl']);
 
+export interface DecideOptions {
+  /** False where no local answer can stand in (a prepared statement). */
+  readonly canSimulate: boolean;
+  /** The text to journal, when it is not the statement classified (SQLite: the statement with its parameters in place). */
+  readonly operation?: string;
+  /** How many insert ids a simulated INSERT takes (the rows of a multi-row INSERT); 1 by default. */
+  readonly insertedRows?: number;
+}
+
 /**
  * Classifies each statement, applies the policy and journals what it refused or simulated. One per
  * guarded module; templates (prepared statements) are cached, formatted query text is not.
@@ -100,16 +109,18 @@ export class StatementPolicy {
    * synchronously: a prepared statement's text (cached), or a query as intercepted. `canSimulate:
    * false` where no local answer can stand in (a prepared statement).
    */
-  decide(statement: string | InterceptedQuery, { canSimulate }: { canSimulate: boolean }): Decision {
-    const sql = typeof statement === 'string' ? statement : statement.sql;
+  decide(statement: string | InterceptedQuery, { canSimulate, operation, insertedRows = 1 }: DecideOptions): Decision {
+    const sql = operation ?? (typeof statement === 'string' ? statement : statement.sql);
     const verdict = typeof statement === 'string' ? this.classify(statement, true) : this.classifyQuery(statement);
     if (verdict.allowed) return PASS;
     if (canSimulate && this.simulates(verdict)) {
       const insert = verdict.keyword === 'INSERT' || verdict.keyword === 'REPLACE';
+      const insertId = insert ? this.#nextInsertId : 0;
+      if (insert) this.#nextInsertId += insertedRows;
       const result: SimulatedResult = {
         fieldCount: 0,
         affectedRows: verdict.kind === 'write' ? 1 : 0,
-        insertId: insert ? this.#nextInsertId++ : 0,
+        insertId,
         info: '',
         serverStatus: SERVER_STATUS_AUTOCOMMIT,
         warningStatus: 0,
