@@ -3,7 +3,7 @@ import type { JournalOptions, Profile } from '@mirrorguard/core';
 import { MirrorGuardModule } from '@mirrorguard/nest';
 import { HttpModule } from '@nestjs/axios';
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ordersProviders, type OrdersGuardsOptions } from './guards.ts';
+import { ordersProviders, type OrdersGuardsOptions } from '../orders-express/guards.ts';
 import { OrdersController, ProductsController } from './orders.controller.ts';
 import { OrdersService, PAYMENTS_URL } from './orders.service.ts';
 
