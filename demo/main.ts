@@ -5,13 +5,14 @@
 // shared database and Redis hold exactly what the primary alone wrote, that the payments service
 // got no call from a mirror, and what the side-effect diff finds. Writes the report as JSON and HTML.
 // Exits 1 when a check fails (something leaked, or the diff did not find what it should).
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readJournal, type JournalEvent } from '@mirrorguard/core';
 import { createPaymentsApp } from '../examples/orders-express/payments-service.ts';
 import { KEY_PREFIX, openBackends } from './backends.ts';
@@ -25,6 +26,8 @@ import { drive, WARM_UP, workload } from './workload.ts';
 const REQUESTS = Number(process.env.DEMO_REQUESTS ?? 300);
 const OUT = resolve(process.env.DEMO_OUT ?? 'demo-report');
 const work = mkdtempSync(join(tmpdir(), 'mirrorguard-demo-'));
+/** `mirrorguard`, the command line of @mirrorguard/core (its `bin`). */
+const MIRRORGUARD_CLI = fileURLToPath(import.meta.resolve('@mirrorguard/core/package.json').replace(/package\.json$/, 'dist/cli.mjs'));
 
 // DEMO_FAULT=unguarded-mirror starts the first mirror in the live profile, with plain clients: the
 // leak the checks are there to catch (the demo's own test runs it and expects exit code 1).
@@ -109,12 +112,26 @@ let exitCode = 1;
 try {
   const mirrored = await run('with mirrors', MIRRORS);
   const baseline = await run('primary alone', []);
-  const report = buildReport({ backends: backends.describe, kinds: requests.map((request) => request.kind), baseline, mirrored, mirrors: MIRRORS });
-  mkdirSync(OUT, { recursive: true });
+  // The journals beside the report, for `mirrorguard diff` by hand: the primary's holds the mirrored
+  // requests only (its warm-up reached no mirror).
+  const journals = join(OUT, 'journals');
+  mkdirSync(journals, { recursive: true });
+  const proxied = new Set(mirrored.exchanges.map((exchange) => exchange.requestId));
+  const jsonl = (events: readonly JournalEvent[]): string => events.map((event) => `${JSON.stringify(event)}\n`).join('');
+  writeFileSync(join(journals, 'primary.jsonl'), jsonl(mirrored.journals.primary!.filter((event) => event.requestId !== null && proxied.has(event.requestId))));
+  const cli: Record<string, { exitCode: number | null; differing: number }> = {};
+  for (const mirror of MIRRORS) {
+    writeFileSync(join(journals, `${mirror.name}.jsonl`), jsonl(mirrored.journals[mirror.name]!));
+    // The same diff through the published command line, as a user runs it.
+    const diff = spawnSync(process.execPath, [MIRRORGUARD_CLI, 'diff', join(journals, 'primary.jsonl'), join(journals, `${mirror.name}.jsonl`), '--json'], { encoding: 'utf8' });
+    cli[mirror.name] = { exitCode: diff.status, differing: diff.status === 2 ? -1 : (JSON.parse(diff.stdout) as { differing: number }).differing };
+  }
+  const report = buildReport({ backends: backends.describe, kinds: requests.map((request) => request.kind), baseline, mirrored, mirrors: MIRRORS, cli });
   writeFileSync(join(OUT, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(OUT, 'report.html'), renderHtml(report));
   console.log(renderText(report));
-  console.log(`report: ${join(OUT, 'report.json')} and ${join(OUT, 'report.html')}; journals in ${work}`);
+  console.log(`report: ${join(OUT, 'report.json')} and ${join(OUT, 'report.html')}`);
+  console.log(`journals: ${journals}/ — try npx mirrorguard diff ${relative(process.cwd(), join(journals, 'primary.jsonl'))} ${relative(process.cwd(), join(journals, 'candidate.jsonl'))}`);
   exitCode = report.ok ? 0 : 1;
 } finally {
   paymentsServer.server.close();

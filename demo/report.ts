@@ -68,6 +68,8 @@ export function buildReport(input: {
   readonly baseline: RunResult;
   readonly mirrored: RunResult;
   readonly mirrors: readonly MirrorSpec[];
+  /** What `mirrorguard diff --json` said of each mirror's journal: its exit status and differing requests. */
+  readonly cli: Readonly<Record<string, { readonly exitCode: number | null; readonly differing: number }>>;
 }): DemoReport {
   const { baseline, mirrored } = input;
   // Only the requests that went through the proxy: the primary's warm-up is not mirrored.
@@ -132,6 +134,12 @@ export function buildReport(input: {
         detail: `${report.diff.differences.length - unexpected.length} expected differences in ${report.diff.differing} requests, ${unexpected.length} others`,
       });
     }
+    const cli = input.cli[spec.name];
+    checks.push({
+      name: `${spec.name}: \`mirrorguard diff\` agrees`,
+      ok: cli !== undefined && cli.differing === report.diff.differing && cli.exitCode === (report.diff.differing === 0 ? 0 : 1),
+      detail: cli === undefined ? 'not run' : `exit status ${cli.exitCode}, ${cli.differing} differing requests`,
+    });
     checks.push({ name: `${spec.name}: answered every request`, ok: report.answered === mirrored.exchanges.length, detail: `${report.answered} of ${mirrored.exchanges.length} answered, ${report.answeredAlike} like the primary` });
   }
 
