@@ -5,6 +5,7 @@ import { contextMiddlewareBench } from './context-middleware/context-middleware.
 import { classifierBench } from './db-readonly/classifier.bench.ts';
 import { httpReplayBench } from './http-stub/replay.bench.ts';
 import { poolThroughputBench } from './db-readonly/pool-throughput.bench.ts';
+import { sqliteBench } from './db-readonly/sqlite.bench.ts';
 import { redisGetBench } from './redis-shadow/get-throughput.bench.ts';
 import { memoryEngineBench } from './redis-shadow/memory-engine.bench.ts';
 import { ownedWritesBench } from './redis-shadow/owned-writes.bench.ts';
@@ -16,6 +17,7 @@ const results = {
   contextMiddleware: await contextMiddlewareBench(quick ? { rounds: 1, seconds: 1 } : {}),
   classifier: classifierBench(quick ? { rounds: 1 } : {}),
   poolThroughput: await poolThroughputBench(quick ? { rounds: 1, seconds: 1 } : {}),
+  sqlite: await sqliteBench(quick ? { rounds: 1, selects: 20_000 } : {}),
   redisGet: await redisGetBench(quick ? { rounds: 1, seconds: 1 } : {}),
   redisOwnedWrites: await ownedWritesBench(quick ? { rounds: 1, seconds: 1 } : {}),
   redisMemoryEngine: await memoryEngineBench(quick ? { rounds: 1, seconds: 1 } : {}),
