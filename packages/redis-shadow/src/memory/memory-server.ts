@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
 import { MirrorGuardError } from '@mirrorguard/core';
-import RedisParser from 'redis-parser';
 import { createMemoryEngine } from './families.ts';
 import { MemoryConnection } from './memory-connection.ts';
 import type { MemoryEngine } from './memory-engine.ts';
@@ -50,6 +49,8 @@ function info(runId: string, port: number): Buffer {
  * a command the engine does not run is answered with an error reply naming MG_ERR_REDIS_UNSUPPORTED.
  */
 export async function serveMemoryEngine(options: MemoryServerOptions = {}): Promise<MemoryServer> {
+  // Loaded here, not with the package: only a served engine reads RESP requests.
+  const { default: RedisParser } = await import('redis-parser');
   const engine = options.engine ?? createMemoryEngine();
   const host = options.host ?? '127.0.0.1';
   const runId = randomBytes(20).toString('hex');
