@@ -6,6 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { serveMemoryEngine, type MemoryServer } from '@mirrorguard/redis-shadow';
 import { Redis } from 'ioredis';
 import { createConnection } from 'mysql2/promise';
+import { ORDERS_TABLES } from '../examples/orders-express/schema.ts';
 import { PRODUCTS } from './workload.ts';
 
 /** The shared database and Redis the primary and its mirrors use: real servers when reachable, embedded ones otherwise. */
@@ -29,16 +30,6 @@ export interface StateSnapshot {
 export const KEY_PREFIX = 'mirrorguard-demo:';
 const DATABASE = 'mirrorguard_demo';
 
-const SCHEMA = {
-  mariadb: [
-    'CREATE TABLE products (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(50) NOT NULL, price INT NOT NULL, stock INT NOT NULL)',
-    'CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, product_id INT NOT NULL, quantity INT NOT NULL, total INT NOT NULL, status VARCHAR(20) NOT NULL, payment_id VARCHAR(64) NULL)',
-  ],
-  sqlite: [
-    'CREATE TABLE products (id INTEGER PRIMARY KEY AUTOINCREMENT, name VARCHAR(50) NOT NULL, price INTEGER NOT NULL, stock INTEGER NOT NULL)',
-    'CREATE TABLE orders (id INTEGER PRIMARY KEY AUTOINCREMENT, product_id INTEGER NOT NULL, quantity INTEGER NOT NULL, total INTEGER NOT NULL, status VARCHAR(20) NOT NULL, payment_id VARCHAR(64) NULL)',
-  ],
-};
 
 /** The shared database, as the demo prepares and checks it. */
 interface DatabaseBackend {
@@ -74,7 +65,7 @@ async function mariadbFrom(url: string): Promise<DatabaseBackend> {
     describe: `MariaDB ${version!.version} at ${server.host} (database ${DATABASE})`,
     async reset() {
       const connection = await createConnection({ uri: url, multipleStatements: true });
-      await connection.query(`DROP DATABASE IF EXISTS ${DATABASE}; CREATE DATABASE ${DATABASE}; USE ${DATABASE}; ${SCHEMA.mariadb.join('; ')}`);
+      await connection.query(`DROP DATABASE IF EXISTS ${DATABASE}; CREATE DATABASE ${DATABASE}; USE ${DATABASE}; ${ORDERS_TABLES.mariadb.join('; ')}`);
       await connection.query('INSERT INTO products (name, price, stock) VALUES ?', [PRODUCTS.map((product) => [product.name, product.price, product.stock])]);
       await connection.end();
     },
@@ -104,7 +95,7 @@ function sqliteAt(directory: string): DatabaseBackend {
     async reset() {
       for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(file + suffix, { force: true });
       const database = new DatabaseSync(file);
-      database.exec(`${SCHEMA.sqlite.join('; ')};`);
+      database.exec(`${ORDERS_TABLES.sqlite.join('; ')};`);
       const insert = database.prepare('INSERT INTO products (name, price, stock) VALUES (?, ?, ?)');
       for (const product of PRODUCTS) insert.run(product.name, product.price, product.stock);
       database.close();

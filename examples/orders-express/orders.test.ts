@@ -12,6 +12,7 @@ import { MYSQL_URL, REDIS_URL } from '../../test/support/servers.ts';
 import { createOrdersGuards } from './guards.ts';
 import { createOrdersApp } from './orders-app.ts';
 import { createPaymentsApp } from './payments-service.ts';
+import { ORDERS_TABLES } from './schema.ts';
 
 // The orders service, the same code in every profile: the primary (record) really writes, charges
 // and journals; the mirror (mirror) answers the same requests alike while MariaDB, Redis and the
@@ -26,8 +27,7 @@ async function createSchema(): Promise<void> {
   const root = await createConnection({ uri: MYSQL_URL, multipleStatements: true });
   await root.query(`
     DROP DATABASE IF EXISTS ${DATABASE}; CREATE DATABASE ${DATABASE}; USE ${DATABASE};
-    CREATE TABLE products (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(50) NOT NULL, price INT NOT NULL, stock INT NOT NULL);
-    CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, product_id INT NOT NULL, quantity INT NOT NULL, total INT NOT NULL, status VARCHAR(20) NOT NULL, payment_id VARCHAR(64) NULL);
+    ${ORDERS_TABLES.mariadb.join(';\n    ')};
     INSERT INTO products (name, price, stock) VALUES ('lamp', 12, 10), ('desk', 1500, 3);`);
   await root.end();
 }

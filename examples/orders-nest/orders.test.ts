@@ -14,6 +14,7 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MYSQL_URL, REDIS_URL } from '../../test/support/servers.ts';
 import { createPaymentsApp } from '../orders-express/payments-service.ts';
+import { ORDERS_TABLES } from '../orders-express/schema.ts';
 import { OrdersModule } from './orders.module.ts';
 
 // The orders service on NestJS, the same code in every profile: the primary (record) really writes,
@@ -29,8 +30,7 @@ async function createSchema(): Promise<void> {
   const root = await createConnection({ uri: MYSQL_URL, multipleStatements: true });
   await root.query(`
     DROP DATABASE IF EXISTS ${DATABASE}; CREATE DATABASE ${DATABASE}; USE ${DATABASE};
-    CREATE TABLE products (id INT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(50) NOT NULL, price INT NOT NULL, stock INT NOT NULL);
-    CREATE TABLE orders (id INT AUTO_INCREMENT PRIMARY KEY, product_id INT NOT NULL, quantity INT NOT NULL, total INT NOT NULL, status VARCHAR(20) NOT NULL, payment_id VARCHAR(64) NULL);
+    ${ORDERS_TABLES.mariadb.join(';\n    ')};
     INSERT INTO products (name, price, stock) VALUES ('lamp', 12, 10), ('desk', 1500, 3);`);
   await root.end();
 }
