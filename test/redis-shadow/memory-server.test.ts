@@ -54,6 +54,44 @@ describe('serveMemoryEngine', () => {
     expect(Buffer.concat(replies).toString()).toBe('$4\r\nPONG\r\n$-1\r\n-ERR value is not an integer or out of range\r\n$2\r\nOK\r\n');
   });
 
+  /** Writes `chunks` one by one (each its own TCP write) and returns all the server answered until it closed. */
+  async function exchange(chunks: readonly (string | Buffer)[]): Promise<string> {
+    const socket = connect(server.port, '127.0.0.1');
+    socket.setNoDelay(true);
+    const replies: Buffer[] = [];
+    socket.on('data', (chunk) => replies.push(chunk));
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    for (const chunk of chunks) {
+      socket.write(chunk);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await closed;
+    return Buffer.concat(replies).toString('latin1');
+  }
+
+  it('reads requests split anywhere, and values of megabytes', async () => {
+    const big = Buffer.alloc(5 * 1024 * 1024, 'x');
+    const set = Buffer.concat([Buffer.from(`*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$${big.length}\r\n`), big, Buffer.from('\r\n*2\r\n$6\r\nSTRLEN\r\n$3\r\nbig\r\n*1\r\n$4\r\nQUIT\r\n')]);
+    const pieces: Buffer[] = [];
+    for (let offset = 0; offset < set.length; offset += 65_536) pieces.push(set.subarray(offset, offset + 65_536));
+    // A request cut inside its header and inside its argument, too.
+    expect(await exchange(['*2\r', '\n$3\r\nG', 'ET\r\n$3\r\nbig\r\n*1\r\n$4\r\nQUIT\r\n'])).toBe('$-1\r\n$2\r\nOK\r\n');
+    expect(await exchange(pieces)).toBe(`$2\r\nOK\r\n:${big.length}\r\n$2\r\nOK\r\n`);
+    expect((await held('big'))?.length).toBe(big.length);
+  });
+
+  it('answers a malformed request with a protocol error and closes; runs nothing pipelined after QUIT', async () => {
+    for (const request of ['*1\r\n:1\r\n', '*2\r\n$3\r\nGET\r\n$-1\r\n', '+PING\r\n', '-ERR no\r\n', 'PING\r\n', '*1\r\n*1\r\n$4\r\nPING\r\n']) {
+      expect(await exchange([request]), JSON.stringify(request)).toMatch(/^-ERR Protocol error: /);
+    }
+    expect(await exchange(['*1\r\n$4\r\nQUIT\r\n*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n1\r\n'])).toBe('$2\r\nOK\r\n');
+    expect(await held('after')).toBeNull();
+    // The server is still there for everyone else.
+    const client = new Redis(server.url);
+    expect(await client.ping()).toBe('PONG');
+    client.disconnect();
+  });
+
   it('is an origin for ShadowRedis and RecordingRedis: the mirror writes nothing to it, the primary does', async () => {
     const sink = memorySink();
     const primary = new RecordingRedis(server.url, { journal: createJournal({ sinks: [sink], profile: 'record' }) });

@@ -61,29 +61,50 @@ export async function serveMemoryEngine(options: MemoryServerOptions = {}): Prom
     sockets.add(socket);
     socket.setNoDelay(true);
     const connection = new MemoryConnection(engine, 0);
+    let quit = false;
+    const refuse = (message: string): void => {
+      quit = true;
+      socket.end(`-ERR Protocol error: ${message}${CRLF}`);
+    };
     const answer = (argv: Buffer[]): Reply => {
       const name = argv[0]!.toString('latin1').toLowerCase();
       if (name === 'info') return info(runId, port);
       try {
         return connection.execute([name, ...argv.slice(1)]);
       } catch (error) {
-        if (error instanceof MirrorGuardError) return errors.custom(`ERR ${error.code}: ${error.message}`);
-        throw error;
+        // A command the engine does not run, or a fault of the engine's: an error reply, never a dead server.
+        return errors.custom(error instanceof MirrorGuardError ? `ERR ${error.code}: ${error.message}` : `ERR ${String(error)}`);
       }
     };
     const parser = new RedisParser({
       returnBuffers: true,
-      returnReply: (argv: Buffer[]) => {
-        if (!Array.isArray(argv) || argv.length === 0) return;
+      returnReply: (argv: unknown) => {
+        if (quit) return;
+        // A request is an array of bulk strings; inline commands and anything else are refused.
+        if (!Array.isArray(argv) || argv.length === 0 || !argv.every((part) => Buffer.isBuffer(part))) {
+          refuse('expected an array of bulk strings (inline commands are not supported)');
+          return;
+        }
         const parts: Buffer[] = [];
         encode(answer(argv), parts);
         socket.write(Buffer.concat(parts));
-        if (argv[0]!.toString('latin1').toLowerCase() === 'quit') socket.end();
+        if (argv[0]!.toString('latin1').toLowerCase() === 'quit') {
+          // What was pipelined after QUIT is not run.
+          quit = true;
+          socket.end();
+        }
       },
-      returnError: () => socket.destroy(),
-      returnFatalError: () => socket.destroy(),
+      returnError: () => refuse('expected an array of bulk strings'),
+      returnFatalError: () => refuse('unreadable request'),
     });
-    socket.on('data', (chunk) => parser.execute(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      if (quit) return;
+      try {
+        parser.execute(chunk);
+      } catch {
+        refuse('unreadable request');
+      }
+    });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => sockets.delete(socket));
   });
