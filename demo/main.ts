@@ -52,21 +52,32 @@ interface Service {
   readonly journal: string;
 }
 
-async function startService(name: string, env: Readonly<Record<string, string>>, base: Omit<ServiceConfig, 'journal'>, run: string): Promise<Service> {
+/** Every service process started and not yet stopped: killed on the way out, whatever happened. */
+const running = new Set<ChildProcess>();
+
+/** Rejects after `ms`, naming what did not happen. */
+const within = <T>(ms: number, what: string, promise: Promise<T>): Promise<T> =>
+  Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what} took more than ${ms / 1000} s`)), ms).unref())]);
+
+async function startService(name: string, env: Readonly<Record<string, string>>, base: Omit<ServiceConfig, 'journal' | 'name'>, run: string): Promise<Service> {
   const journal = join(work, `${run}-${name}.jsonl`);
-  const config: ServiceConfig = { ...base, journal };
+  const config: ServiceConfig = { ...base, name, journal };
   const child = fork(new URL('./orders-service.ts', import.meta.url), {
     env: { ...process.env, MIRROR: '', MIRROR_PROFILE: '', ...env, DEMO_SERVICE: JSON.stringify(config) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const [message] = (await Promise.race([once(child, 'message'), once(child, 'exit').then(() => Promise.reject(new Error(`the ${name} service exited at start`)))])) as [{ url: string }];
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  const started = Promise.race([once(child, 'message'), once(child, 'exit').then(() => Promise.reject(new Error(`the ${name} service exited at start`)))]) as Promise<[{ url: string }]>;
+  const [message] = await within(30_000, `starting the ${name} service`, started);
   return { name, url: message.url, child, journal };
 }
 
 async function stopService(service: Service): Promise<void> {
+  if (service.child.exitCode !== null) return;
   const exited = once(service.child, 'exit');
   service.child.send('stop');
-  await exited;
+  await within(30_000, `stopping the ${service.name} service`, exited);
 }
 
 const listen = async (app: { listen(port: number, host: string): Server }): Promise<{ url: string; server: Server }> => {
@@ -84,27 +95,33 @@ console.log(`mirrorguard demo: ${requests.length} requests; database: ${backends
 async function run(label: string, mirrors: readonly MirrorSpec[]): Promise<RunResult> {
   await backends.reset();
   payments.charges.length = 0;
+  payments.requests.length = 0;
   const base = { database: backends.database, redisUrl: backends.redisUrl, keyPrefix: KEY_PREFIX, recordingsUrl: backends.redisUrl, paymentsUrl: paymentsServer.url };
-  const primary = await startService('primary', { MIRROR_PROFILE: 'record' }, base, label);
-  const mirrorServices = await Promise.all(mirrors.map((mirror) => startService(mirror.name, mirror.env, base, label)));
+  const services: Service[] = [];
   try {
+    services.push(await startService('primary', { MIRROR_PROFILE: 'record' }, base, label));
+    for (const mirror of mirrors) services.push(await startService(mirror.name, mirror.env, base, label));
+    const [primary, ...mirrorServices] = services as [Service, ...Service[]];
     // The primary has been serving for a while: its product cache is warm.
     await drive(primary.url, WARM_UP);
     const before = await backends.snapshot();
+    const monitor = await backends.monitor();
     const proxy = await startMirroringProxy(primary.url, mirrorServices);
     const started = performance.now();
     await drive(proxy.url, requests);
-    await proxy.settled();
+    await within(60_000, 'the mirrors answering', proxy.settled());
     const seconds = (performance.now() - started) / 1000;
     await proxy.close();
-    const charges = payments.charges.slice();
-    await Promise.all([primary, ...mirrorServices].map(stopService));
+    const redisCommands = await monitor.stop();
+    await Promise.all(services.map(stopService));
     const journals: Record<string, JournalEvent[]> = {};
-    for (const service of [primary, ...mirrorServices]) journals[service.name] = readJournal(service.journal);
+    for (const service of services) journals[service.name] = readJournal(service.journal);
     console.log(`  ${label}: ${requests.length} requests in ${seconds.toFixed(1)} s`);
-    return { before, after: await backends.snapshot(), charges, exchanges: proxy.exchanges, seconds, journals };
+    // Taken once every service has stopped: a call made while closing counts too.
+    const calls = { charges: payments.charges.slice(), requests: payments.requests.slice() };
+    return { before, after: await backends.snapshot(), payments: calls, redisCommands, exchanges: proxy.exchanges, seconds, journals };
   } finally {
-    for (const service of [primary, ...mirrorServices]) if (service.child.exitCode === null) service.child.kill();
+    for (const service of services) if (service.child.exitCode === null) service.child.kill();
   }
 }
 
@@ -134,6 +151,7 @@ try {
   console.log(`journals: ${journals}/ — try npx mirrorguard diff ${relative(process.cwd(), join(journals, 'primary.jsonl'))} ${relative(process.cwd(), join(journals, 'candidate.jsonl'))}`);
   exitCode = report.ok ? 0 : 1;
 } finally {
+  for (const child of running) child.kill();
   paymentsServer.server.close();
   await backends.close();
 }

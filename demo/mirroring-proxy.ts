@@ -26,12 +26,15 @@ export interface MirroringProxy {
   close(): Promise<void>;
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer', 'host', 'content-length']);
+// Hop-by-hop headers (RFC 9110 §7.6.1), the body's framing (the proxy sends the body whole) and
+// Expect (the proxy has read the body already) are not forwarded.
+const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'host', 'content-length', 'expect']);
 
 function forwardedHeaders(incoming: IncomingMessage, requestId: string, host: string): Record<string, string> {
+  const named = new Set(String(incoming.headers.connection ?? '').split(',').map((name) => name.trim().toLowerCase()));
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(incoming.headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    if (value !== undefined && !NOT_FORWARDED.has(name) && !named.has(name)) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   headers['x-request-id'] = requestId;
   headers.host = host;
@@ -49,6 +52,9 @@ export async function startMirroringProxy(primaryUrl: string, mirrors: readonly 
   const pending = new Set<Promise<void>>();
   const exchanges: ProxiedExchange[] = [];
   const primaryHost = new URL(primaryUrl).host;
+  // Envoy suffixes the host, before the port: `orders:8080` becomes `orders-shadow:8080`.
+  const { hostname, port } = new URL(primaryUrl);
+  const shadowHost = `${hostname}-shadow${port === '' ? '' : `:${port}`}`;
 
   const server: Server = createServer((incoming, outgoing) => {
     const chunks: Buffer[] = [];
@@ -61,7 +67,7 @@ export async function startMirroringProxy(primaryUrl: string, mirrors: readonly 
       const mirrorAnswers: ProxiedExchange['mirrors'] = {};
 
       for (const mirror of mirrors) {
-        const copy = request(new URL(path, mirror.url), { method, headers: forwardedHeaders(incoming, requestId, `${primaryHost}-shadow`), body, dispatcher: agent })
+        const copy = request(new URL(path, mirror.url), { method, headers: forwardedHeaders(incoming, requestId, shadowHost), body, dispatcher: agent })
           .then(async (answer) => {
             mirrorAnswers[mirror.name] = { status: answer.statusCode, body: await answer.body.text() };
           })

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import mysql2 from 'mysql2';
 import { OrderSchema, ProductSchema } from '../examples/orders-express/entities.ts';
 import { createOrdersApp } from '../examples/orders-express/orders-app.ts';
-import { redisOptions, type ServiceConfig } from './service-config.ts';
+import { CLIENT_NAME_PREFIX, redisOptions, type ServiceConfig } from './service-config.ts';
 
 const config = JSON.parse(process.env.DEMO_SERVICE ?? '') as ServiceConfig;
 const entities = [ProductSchema, OrderSchema];
@@ -18,13 +18,13 @@ const dataSource =
   config.database.type === 'mariadb'
     ? ({ type: 'mariadb', url: config.database.url, entities, logging: false } as const)
     : ({ type: 'better-sqlite3', database: config.database.file, entities, logging: false } as const);
-const recordings = new Redis(config.recordingsUrl);
+const recordings = new Redis(config.recordingsUrl, { connectionName: `${CLIENT_NAME_PREFIX}${config.name}` });
 
 const guards = await createGuards({
   journal: { sinks: [jsonlFileSink(config.journal)] },
   providers: {
     db: typeormProvider({ dataSource, mysql2, guard: { policy: 'simulate' } }),
-    redis: redisProvider({ origin: redisOptions(config.redisUrl, config.keyPrefix), shadow: 'memory' }),
+    redis: redisProvider({ origin: redisOptions(config.redisUrl, config.keyPrefix, `${CLIENT_NAME_PREFIX}${config.name}`), shadow: 'memory' }),
     http: httpStubProvider({
       // Used by the test profile only: here the primary shares its calls through the store.
       recording: config.journal.replace(/\.jsonl$/, '.har'),
@@ -47,6 +47,8 @@ const server = app.listen(0, '127.0.0.1', () => {
   process.send?.({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
 });
 
+// The demo that started this process is gone: so is the service.
+process.on('disconnect', () => process.exit(1));
 process.on('message', (message) => {
   if (message !== 'stop') return;
   server.close(() => {

@@ -43,7 +43,7 @@ function diffSection(mirror: MirrorReport): string {
   const more = mirror.diff.differences.length > shown.length ? `<p>… and ${mirror.diff.differences.length - shown.length} more differences of the same kind in report.json.</p>` : '';
   const table = shown.length === 0 ? '<p class="ok">No difference: for every request, the mirror would have written what the primary wrote.</p>' : `<table class="diff"><thead><tr><th>request</th><th>difference</th><th>primary wrote</th><th>${escape(mirror.name)} would have written</th></tr></thead><tbody>${rows.join('')}</tbody></table>${more}`;
   return `<section><h2>${escape(mirror.name)} <small><code>${escape(env)}</code></small></h2>
-<p>Answered ${mirror.answered} of the mirrored requests, ${mirror.answeredAlike} exactly like the primary (generated order ids aside). Side-effect diff: <b>${mirror.diff.differing}</b> of ${mirror.diff.requests} requests with effects differ.</p>
+<p>Answered ${mirror.answered} of the mirrored requests, ${mirror.answeredAlike} exactly like the primary (generated order ids aside).${mirror.redisCommands === null ? '' : ` Its connections sent the shared Redis ${mirror.redisCommands.commands} commands, ${mirror.redisCommands.writes} of them writes (MONITOR).`} Side-effect diff: <b>${mirror.diff.differing}</b> of ${mirror.diff.requests} requests with effects differ.</p>
 ${effectsTable(mirror)}${table}</section>`;
 }
 
@@ -51,7 +51,7 @@ ${effectsTable(mirror)}${table}</section>`;
 export function renderHtml(report: DemoReport): string {
   const checks = report.checks.map((check) => `<tr><td class="${check.ok ? 'pass' : 'fail'}">${check.ok ? 'PASS' : 'FAIL'}</td><td>${escape(check.name)}</td><td>${escape(check.detail)}</td></tr>`);
   const state = (label: string, run: DemoReport['baseline']): string =>
-    `<tr><td>${label}</td><td><code>${run.before.database.checksum.slice(0, 12)}</code> → <code>${run.after.database.checksum.slice(0, 12)}</code><br><small>${run.after.database.orders} orders · ${escape(run.after.database.autoIncrement)}</small></td><td><code>${run.before.redis.checksum.slice(0, 12)}</code> → <code>${run.after.redis.checksum.slice(0, 12)}</code><br><small>${run.after.redis.keys} keys</small></td><td class="n">${run.charges}</td><td class="n">${run.seconds.toFixed(1)} s</td></tr>`;
+    `<tr><td>${label}</td><td><code>${run.before.database.checksum.slice(0, 12)}</code> → <code>${run.after.database.checksum.slice(0, 12)}</code><br><small>${run.after.database.orders} orders · ${escape(run.after.database.autoIncrement)}</small></td><td><code>${run.before.redis.checksum.slice(0, 12)}</code> → <code>${run.after.redis.checksum.slice(0, 12)}</code><br><small>${run.after.redis.keys} keys · ${run.after.redis.recordings} recorded calls</small></td><td class="n">${run.paymentsRequests}</td><td class="n">${run.seconds.toFixed(1)} s</td></tr>`;
   const workload = Object.entries(report.workload.byKind).map(([kind, n]) => `${n} ${escape(kind)}`).join(' · ');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>mirrorguard demo report</title>
@@ -65,14 +65,14 @@ code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;word-break:break-all}
 </style></head><body>
 <h1>mirrorguard — live mirror demo</h1>
 <p><small>${escape(report.generatedAt)} · database: ${escape(report.backends.database)} · redis: ${escape(report.backends.redis)}</small></p>
-<div class="verdict ${report.ok ? 'ok' : 'bad'}">${report.ok ? 'Nothing leaked: the shared database, Redis and the payments service saw only the primary. The diff found the candidate\'s change and nothing else.' : 'A check failed: see below.'}</div>
+<div class="verdict ${report.ok ? 'ok' : 'bad'}">${report.ok ? 'Every check passed: the shared database and Redis hold what the primary alone wrote, the payments service got no call from a mirror, and the side-effect diff found the candidate\'s change and nothing else.' : 'A check failed: see below.'}</div>
 <p>Workload through the mirroring proxy: <b>${report.workload.requests}</b> requests — ${workload}.</p>
 <h2>Side effects, per service and dependency</h2>
 ${chart(report)}
 <h2>Checks</h2>
 <table><tbody>${checks.join('')}</tbody></table>
 <h2>Shared state: before → after the workload</h2>
-<table><thead><tr><th>run</th><th>database</th><th>redis</th><th>charges</th><th>time</th></tr></thead><tbody>${state('primary + 2 mirrors', report.mirrored)}${state('primary alone', report.baseline)}</tbody></table>
+<table><thead><tr><th>run</th><th>database</th><th>redis</th><th>payments calls</th><th>time</th></tr></thead><tbody>${state(`primary + ${report.mirrors.length} mirrors`, report.mirrored)}${state('primary alone', report.baseline)}</tbody></table>
 ${report.mirrors.map(diffSection).join('\n')}
 </body></html>
 `;

@@ -14,6 +14,7 @@ export function renderText(report: DemoReport): string {
     for (const [dependency, actions] of Object.entries(mirror.effects)) {
       lines.push(`  ${dependency.padEnd(6)} ${ACTIONS.filter((action) => actions[action] !== undefined).map((action) => `${action} ${actions[action]}`).join(', ')}`);
     }
+    if (mirror.redisCommands !== null) lines.push(`  its connections sent the shared Redis ${mirror.redisCommands.commands} commands, ${mirror.redisCommands.writes} writes (MONITOR)`);
     lines.push(`  diff: ${mirror.diff.differing} of ${mirror.diff.requests} requests with effects differ`);
     for (const difference of mirror.diff.differences.slice(0, 3)) {
       lines.push(`    ${difference.endpoint} ${difference.requestId}: ${difference.kind} (${difference.dependency})`, `      primary: ${difference.primary ?? '—'}`, `      ${mirror.name}: ${difference.mirror ?? '—'}`);
@@ -22,6 +23,6 @@ export function renderText(report: DemoReport): string {
   }
   lines.push('');
   for (const check of report.checks) lines.push(`${check.ok ? 'PASS' : 'FAIL'}  ${check.name}: ${check.detail}`);
-  lines.push('', report.ok ? 'nothing leaked; the diff found the change and nothing else' : 'FAILED: see the checks above');
+  lines.push('', report.ok ? 'every check passed: nothing leaked, and the diff found the change and nothing else' : 'FAILED: see the checks above');
   return lines.join('\n');
 }

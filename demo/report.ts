@@ -1,12 +1,16 @@
 import { diffJournals, summarizeJournal, type EffectDifference, type JournalEvent } from '@mirrorguard/core';
 import type { StateSnapshot } from './backends.ts';
+import type { ClientCommands } from './redis-monitor.ts';
 import type { ProxiedExchange } from './mirroring-proxy.ts';
 
 /** One pass of the workload: the state before and after, what the payments service got, what the proxy saw. */
 export interface RunResult {
   readonly before: StateSnapshot;
   readonly after: StateSnapshot;
-  readonly charges: ReadonlyArray<{ order: number; amount: number }>;
+  /** Everything the payments service received during the run: every request (`METHOD /path`), and the charges. */
+  readonly payments: { readonly requests: readonly string[]; readonly charges: ReadonlyArray<{ order: number; amount: number }> };
+  /** What each service's Redis connections sent the server (MONITOR), by service; null when embedded. */
+  readonly redisCommands: Readonly<Record<string, ClientCommands>> | null;
   readonly exchanges: readonly ProxiedExchange[];
   readonly seconds: number;
   readonly journals: Readonly<Record<string, readonly JournalEvent[]>>;
@@ -33,6 +37,8 @@ export interface MirrorReport {
   readonly effects: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly answeredAlike: number;
   readonly answered: number;
+  /** Commands its connections sent the shared Redis server, and how many were writes (MONITOR); null when embedded. */
+  readonly redisCommands: { readonly commands: number; readonly writes: number } | null;
   readonly diff: {
     readonly requests: number;
     readonly differing: number;
@@ -41,12 +47,19 @@ export interface MirrorReport {
   };
 }
 
+export interface RunSummary {
+  readonly seconds: number;
+  readonly before: StateSnapshot;
+  readonly after: StateSnapshot;
+  readonly paymentsRequests: number;
+}
+
 export interface DemoReport {
   readonly generatedAt: string;
   readonly backends: { readonly database: string; readonly redis: string };
   readonly workload: { readonly requests: number; readonly byKind: Readonly<Record<string, number>>; readonly byStatus: Readonly<Record<string, number>> };
-  readonly baseline: { readonly seconds: number; readonly before: StateSnapshot; readonly after: StateSnapshot; readonly charges: number };
-  readonly mirrored: { readonly seconds: number; readonly before: StateSnapshot; readonly after: StateSnapshot; readonly charges: number };
+  readonly baseline: RunSummary;
+  readonly mirrored: RunSummary;
   readonly primary: { readonly effects: Readonly<Record<string, Readonly<Record<string, number>>>> };
   readonly mirrors: readonly MirrorReport[];
   readonly checks: readonly Check[];
@@ -90,6 +103,7 @@ export function buildReport(input: {
       effects: summarizeJournal(events.filter((event) => event.action !== 'warned')).byDependency,
       answeredAlike: alike.length,
       answered: answers.filter((answer) => answer !== undefined && 'status' in answer).length,
+      redisCommands: mirrored.redisCommands === null ? null : { commands: mirrored.redisCommands[spec.name]?.commands ?? 0, writes: mirrored.redisCommands[spec.name]?.writes.length ?? 0 },
       diff: {
         requests: diff.requests.length,
         differing: diff.differing,
@@ -99,28 +113,44 @@ export function buildReport(input: {
     };
   });
 
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+  const fromMirrors = mirrored.payments.requests.length - baseline.payments.requests.length;
   const checks: Check[] = [
+    {
+      name: 'both runs started from the same state',
+      ok: same(mirrored.before, baseline.before),
+      detail: `database ${mirrored.before.database.checksum.slice(0, 16)}, redis ${mirrored.before.redis.checksum.slice(0, 16)} before each workload`,
+    },
     {
       name: 'database: the mirrors changed nothing',
       ok: mirrored.after.database.checksum === baseline.after.database.checksum,
-      detail: `after the run with mirrors ${mirrored.after.database.checksum.slice(0, 16)}, after the primary alone ${baseline.after.database.checksum.slice(0, 16)} (${mirrored.after.database.orders} orders, ${mirrored.after.database.autoIncrement})`,
+      detail: `after the run with mirrors ${mirrored.after.database.checksum.slice(0, 16)}, after the primary alone ${baseline.after.database.checksum.slice(0, 16)} (rows of ${mirrored.after.database.tables} tables, schema, counters ${mirrored.after.database.autoIncrement}, databases)`,
     },
     {
       name: 'redis: the mirrors changed nothing',
-      ok: mirrored.after.redis.checksum === baseline.after.redis.checksum,
-      detail: `after the run with mirrors ${mirrored.after.redis.checksum.slice(0, 16)}, after the primary alone ${baseline.after.redis.checksum.slice(0, 16)} (${mirrored.after.redis.keys} keys)`,
+      ok: mirrored.after.redis.checksum === baseline.after.redis.checksum && mirrored.after.redis.recordings === baseline.after.redis.recordings,
+      detail: `after the run with mirrors ${mirrored.after.redis.checksum.slice(0, 16)}, after the primary alone ${baseline.after.redis.checksum.slice(0, 16)} (${mirrored.after.redis.keys} keys by value; ${mirrored.after.redis.recordings} and ${baseline.after.redis.recordings} recorded payments calls)`,
     },
     {
       name: 'payments: no call from a mirror',
-      ok: mirrored.charges.length === baseline.charges.length && JSON.stringify(mirrored.charges) === JSON.stringify(baseline.charges),
-      detail: `${mirrored.charges.length - baseline.charges.length} calls from the mirrors (${mirrored.charges.length} charges with mirrors, ${baseline.charges.length} with the primary alone, the same ones)`,
+      ok: fromMirrors === 0 && same(mirrored.payments.requests, baseline.payments.requests) && same(mirrored.payments.charges, baseline.payments.charges),
+      detail: `${fromMirrors} calls from the mirrors: ${mirrored.payments.requests.length} requests with mirrors, ${baseline.payments.requests.length} with the primary alone; the same requests and charges: ${same(mirrored.payments.requests, baseline.payments.requests) && same(mirrored.payments.charges, baseline.payments.charges) ? 'yes' : 'no'}`,
     },
     {
       name: 'the primary served every request alike in both runs',
-      ok: JSON.stringify(mirrored.exchanges.map((exchange) => exchange.status)) === JSON.stringify(baseline.exchanges.map((exchange) => exchange.status)),
+      ok: same(mirrored.exchanges.map((exchange) => exchange.status), baseline.exchanges.map((exchange) => exchange.status)),
       detail: `statuses ${JSON.stringify(count(mirrored.exchanges, (exchange) => String(exchange.status)))}`,
     },
   ];
+  if (mirrored.redisCommands !== null) {
+    const writes = mirrors.reduce((sum, mirror) => sum + (mirror.redisCommands?.writes ?? 0), 0);
+    checks.push({
+      name: 'redis MONITOR: no write from a mirror\'s connection',
+      ok: writes === 0 && mirrors.every((mirror) => (mirror.redisCommands?.commands ?? 0) > 0),
+      detail: mirrors.map((mirror) => `${mirror.name}: ${mirror.redisCommands?.commands ?? 0} commands, ${mirror.redisCommands?.writes ?? 0} writes`).join('; ') + ` (the primary: ${mirrored.redisCommands.primary?.writes.length ?? 0} writes)`,
+    });
+  }
+  const paid = mirrored.exchanges.filter((exchange) => exchange.status === 201).length;
   for (const [index, spec] of input.mirrors.entries()) {
     const report = mirrors[index]!;
     if (spec.expect.differences === 'none') {
@@ -130,8 +160,9 @@ export function buildReport(input: {
       const unexpected = report.diff.differences.filter((difference) => !matches(difference));
       checks.push({
         name: `${spec.name}: the diff finds the change (${describe}) and nothing else`,
-        ok: report.diff.differences.length > 0 && unexpected.length === 0,
-        detail: `${report.diff.differences.length - unexpected.length} expected differences in ${report.diff.differing} requests, ${unexpected.length} others`,
+        // The change alters the write of every paid order: one difference each, nothing else anywhere.
+        ok: unexpected.length === 0 && report.diff.differences.length === paid && report.diff.differing === paid && paid > 0,
+        detail: `${report.diff.differences.length - unexpected.length} expected differences in ${report.diff.differing} requests (${paid} paid orders), ${unexpected.length} others`,
       });
     }
     const cli = input.cli[spec.name];
@@ -140,15 +171,15 @@ export function buildReport(input: {
       ok: cli !== undefined && cli.differing === report.diff.differing && cli.exitCode === (report.diff.differing === 0 ? 0 : 1),
       detail: cli === undefined ? 'not run' : `exit status ${cli.exitCode}, ${cli.differing} differing requests`,
     });
-    checks.push({ name: `${spec.name}: answered every request`, ok: report.answered === mirrored.exchanges.length, detail: `${report.answered} of ${mirrored.exchanges.length} answered, ${report.answeredAlike} like the primary` });
+    checks.push({ name: `${spec.name}: answered every request like the primary`, ok: report.answeredAlike === mirrored.exchanges.length, detail: `${report.answered} of ${mirrored.exchanges.length} answered, ${report.answeredAlike} like the primary (status and body, generated order ids aside)` });
   }
 
   return {
     generatedAt: new Date().toISOString(),
     backends: input.backends,
     workload: { requests: mirrored.exchanges.length, byKind: count(input.kinds, (kind) => kind), byStatus: count(mirrored.exchanges, (exchange) => String(exchange.status)) },
-    baseline: { seconds: baseline.seconds, before: baseline.before, after: baseline.after, charges: baseline.charges.length },
-    mirrored: { seconds: mirrored.seconds, before: mirrored.before, after: mirrored.after, charges: mirrored.charges.length },
+    baseline: { seconds: baseline.seconds, before: baseline.before, after: baseline.after, paymentsRequests: baseline.payments.requests.length },
+    mirrored: { seconds: mirrored.seconds, before: mirrored.before, after: mirrored.after, paymentsRequests: mirrored.payments.requests.length },
     primary: { effects: summarizeJournal(primaryEvents).byDependency },
     mirrors,
     checks,

@@ -1,7 +1,12 @@
 import type { RedisOptions } from 'ioredis';
 
+/** What the services' Redis connections are named after (`CLIENT SETNAME`): the prefix, then the service. */
+export const CLIENT_NAME_PREFIX = 'mirrorguard-demo-';
+
 /** What the demo hands each orders service process (as JSON in DEMO_SERVICE). */
 export interface ServiceConfig {
+  /** primary, mirror, candidate: also the name its Redis connections give themselves (CLIENT SETNAME). */
+  readonly name: string;
   readonly database: { readonly type: 'mariadb'; readonly url: string } | { readonly type: 'sqlite'; readonly file: string };
   /** The shared Redis (a server, or the embedded engine served on loopback). */
   readonly redisUrl: string;
@@ -14,8 +19,8 @@ export interface ServiceConfig {
   readonly journal: string;
 }
 
-/** ioredis options for a `redis://host:port/db` URL, the app's keys under `keyPrefix + 'app:'`. */
-export function redisOptions(url: string, keyPrefix: string): RedisOptions {
+/** ioredis options for a `redis://host:port/db` URL, the app's keys under `keyPrefix + 'app:'`, the connections named `connectionName`. */
+export function redisOptions(url: string, keyPrefix: string, connectionName: string): RedisOptions {
   const parsed = new URL(url);
   return {
     host: parsed.hostname,
@@ -24,5 +29,6 @@ export function redisOptions(url: string, keyPrefix: string): RedisOptions {
     ...(parsed.password !== '' && { password: decodeURIComponent(parsed.password) }),
     ...(parsed.username !== '' && { username: decodeURIComponent(parsed.username) }),
     keyPrefix: `${keyPrefix}app:`,
+    connectionName,
   };
 }

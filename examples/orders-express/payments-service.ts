@@ -1,9 +1,21 @@
 import express from 'express';
 
+export type PaymentsApp = express.Express & {
+  /** The charges asked for, in order. */
+  readonly charges: Array<{ order: number; amount: number }>;
+  /** Every request received, whatever its method, path or body: `METHOD /path`. */
+  readonly requests: string[];
+};
+
 /** The payments service the orders service calls: charges up to 1,000 are captured, larger ones declined. Charge ids count up (ch_000001, …), so two runs of the same workload leave the same data. */
-export function createPaymentsApp(): express.Express & { readonly charges: Array<{ order: number; amount: number }> } {
-  const app = express() as express.Express & { charges: Array<{ order: number; amount: number }> };
+export function createPaymentsApp(): PaymentsApp {
+  const app = express() as express.Express & { charges: PaymentsApp['charges']; requests: string[] };
   app.charges = [];
+  app.requests = [];
+  app.use((request, _response, next) => {
+    app.requests.push(`${request.method} ${request.url}`);
+    next();
+  });
   app.use(express.json());
   app.post('/charges', (request, response) => {
     const charge = request.body as { order: number; amount: number };
