@@ -6,18 +6,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import NodeSqlParser from 'node-sql-parser';
 import { DataSource, EntitySchema } from 'typeorm';
 import { createJournal } from '@mirrorguard/core';
-import { classifyStatement, guardNodeSqlite, NodeSqliteDatabase } from '@mirrorguard/db-readonly';
+import { guardNodeSqlite, NodeSqliteDatabase } from '@mirrorguard/db-readonly';
 import { SQLITE_READS, SQLITE_SESSION, SQLITE_TRANSACTIONS, SQLITE_WRITES } from '../../test/db-readonly/sqlite-corpus.ts';
 import { median } from '../support/load.ts';
+import { compareWithParser, type ClassifierResult } from './classifier.bench.ts';
 import { printTable } from '../support/table.ts';
 
 export interface SqliteBenchResult {
-  readonly classifierNsPerStatement: number;
-  readonly parserNsPerStatement: number;
-  readonly classifierSpeedup: number;
+  readonly classifier: ClassifierResult;
   /** Primary-key SELECTs per second, by driver. */
   readonly selectsPerSecond: Readonly<Record<'rawNodeSqlite' | 'plainAdapter' | 'guardedAdapter' | 'typeormPlain' | 'typeormGuarded', number>>;
 }
@@ -25,34 +23,6 @@ export interface SqliteBenchResult {
 // What an ORM-backed service sends, reads first; the text as the guard sees it (placeholders, not values).
 const MIX = [...SQLITE_READS, ...SQLITE_READS, ...SQLITE_READS, ...SQLITE_TRANSACTIONS, ...SQLITE_SESSION, ...SQLITE_WRITES].map((entry) => entry.sql);
 const collect = (globalThis as { gc?: () => void }).gc ?? ((): void => undefined);
-
-function nsPerStatement(run: (sql: string) => void, iterations: number): number {
-  collect();
-  const start = process.hrtime.bigint();
-  for (let round = 0; round < iterations; round += 1) for (const sql of MIX) run(sql);
-  return Number(process.hrtime.bigint() - start) / (iterations * MIX.length);
-}
-
-function classifierRounds(rounds: number): Pick<SqliteBenchResult, 'classifierNsPerStatement' | 'parserNsPerStatement' | 'classifierSpeedup'> {
-  const parser = new NodeSqlParser.Parser();
-  const classify = (sql: string): void => void classifyStatement(sql, { dialect: 'sqlite' });
-  const parse = (sql: string): void => {
-    try {
-      parser.astify(sql, { database: 'Sqlite' });
-    } catch {
-      // A statement the parser does not support still cost its time.
-    }
-  };
-  nsPerStatement(classify, 200);
-  nsPerStatement(parse, 3);
-  const ours: number[] = [];
-  const theirs: number[] = [];
-  for (let round = 0; round < rounds; round += 1) {
-    ours.push(nsPerStatement(classify, 400));
-    theirs.push(nsPerStatement(parse, 5));
-  }
-  return { classifierNsPerStatement: median(ours), parserNsPerStatement: median(theirs), classifierSpeedup: median(theirs) / median(ours) };
-}
 
 const ROWS = 1_000;
 const SELECT_BY_ID = 'SELECT id, name, price, stock FROM products WHERE id = ?';
@@ -128,15 +98,7 @@ async function selectRounds(rounds: number, count: number): Promise<SqliteBenchR
 }
 
 export async function sqliteBench({ rounds = 5, selects = 200_000 } = {}): Promise<SqliteBenchResult> {
-  const classifier = classifierRounds(rounds);
-  printTable(
-    `SQL classification, SQLite dialect: ${MIX.length} statements (TypeORM reads, transactions, settings, writes), median of ${rounds} rounds${(globalThis as { gc?: unknown }).gc ? ', heap collected before each' : ''}`,
-    ['implementation', 'µs / statement', 'statements / s', 'vs node-sql-parser'],
-    [
-      ['classifyStatement (dialect sqlite)', (classifier.classifierNsPerStatement / 1000).toFixed(2), (1e9 / classifier.classifierNsPerStatement).toFixed(0), `${classifier.classifierSpeedup.toFixed(0)}× faster`],
-      ['node-sql-parser astify (Sqlite)', (classifier.parserNsPerStatement / 1000).toFixed(2), (1e9 / classifier.parserNsPerStatement).toFixed(0), '1×'],
-    ],
-  );
+  const classifier = compareWithParser({ mix: MIX, dialect: 'sqlite', parserDatabase: 'Sqlite', describe: 'TypeORM reads, transactions, settings, writes', rounds });
   const selectsPerSecond = await selectRounds(rounds, selects);
   const row = (name: string, value: number, baseline: number): string[] => [name, value.toFixed(0), `${(value / baseline).toFixed(3)}×`];
   printTable(
@@ -150,7 +112,7 @@ export async function sqliteBench({ rounds = 5, selects = 200_000 } = {}): Promi
       row('TypeORM findOneBy on guardNodeSqlite', selectsPerSecond.typeormGuarded, selectsPerSecond.typeormPlain),
     ],
   );
-  return { ...classifier, selectsPerSecond };
+  return { classifier, selectsPerSecond };
 }
 
 if (import.meta.main) {
