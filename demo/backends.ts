@@ -8,12 +8,12 @@ import { Redis } from 'ioredis';
 import { createConnection } from 'mysql2/promise';
 import { ORDERS_TABLES } from '../examples/orders-express/schema.ts';
 import { monitorRedis, type ClientCommands } from './redis-monitor.ts';
-import { CLIENT_NAME_PREFIX } from './service-config.ts';
+import { CLIENT_NAME_PREFIX, type ServiceConfig } from './service-config.ts';
 import { PRODUCTS } from './workload.ts';
 
 /** The shared database and Redis the primary and its mirrors use: real servers when reachable, embedded ones otherwise. */
 export interface Backends {
-  readonly database: { readonly type: 'mariadb'; readonly url: string } | { readonly type: 'sqlite'; readonly file: string };
+  readonly database: ServiceConfig['database'];
   readonly redisUrl: string;
   /** For the report: what each one is. */
   readonly describe: { readonly database: string; readonly redis: string };

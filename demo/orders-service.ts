@@ -3,37 +3,25 @@
 // the primary, MIRROR=1 for the mirrors (and ORDERS_PAID_STATUS=captured for the candidate).
 import type { AddressInfo } from 'node:net';
 import { createGuards, jsonlFileSink } from '@mirrorguard/core';
-import { typeormProvider } from '@mirrorguard/db-readonly';
-import { httpStubProvider, redisStore } from '@mirrorguard/http-stub';
-import { redisProvider } from '@mirrorguard/redis-shadow';
+import { redisStore } from '@mirrorguard/http-stub';
 import { Redis } from 'ioredis';
-import mysql2 from 'mysql2';
-import { OrderSchema, ProductSchema } from '../examples/orders-express/entities.ts';
+import { ordersProviders } from '../examples/orders-express/guards.ts';
 import { createOrdersApp } from '../examples/orders-express/orders-app.ts';
 import { CLIENT_NAME_PREFIX, redisOptions, type ServiceConfig } from './service-config.ts';
 
 const config = JSON.parse(process.env.DEMO_SERVICE ?? '') as ServiceConfig;
-const entities = [ProductSchema, OrderSchema];
-const dataSource =
-  config.database.type === 'mariadb'
-    ? ({ type: 'mariadb', url: config.database.url, entities, logging: false } as const)
-    : ({ type: 'better-sqlite3', database: config.database.file, entities, logging: false } as const);
-const recordings = new Redis(config.recordingsUrl, { connectionName: `${CLIENT_NAME_PREFIX}${config.name}` });
+const connectionName = `${CLIENT_NAME_PREFIX}${config.name}`;
+const recordings = new Redis(config.recordingsUrl, { connectionName });
 
 const guards = await createGuards({
   journal: { sinks: [jsonlFileSink(config.journal)] },
-  providers: {
-    db: typeormProvider({ dataSource, mysql2, guard: { policy: 'simulate' } }),
-    redis: redisProvider({ origin: redisOptions(config.redisUrl, config.keyPrefix, `${CLIENT_NAME_PREFIX}${config.name}`), shadow: 'memory' }),
-    http: httpStubProvider({
-      // Used by the test profile only: here the primary shares its calls through the store.
-      recording: config.journal.replace(/\.jsonl$/, '.har'),
-      store: redisStore({ redis: recordings, prefix: `${config.keyPrefix}http:` }),
-      // The order id in a charge is generated (a mirror's database answers with simulated ids): it
-      // does not decide which recorded charge answers.
-      match: { normalizers: [(request) => ({ ...request, body: request.body.replace(/"order":\d+/g, '"order":"*"') })] },
-    }),
-  },
+  providers: ordersProviders({
+    database: config.database,
+    redis: redisOptions(config.redisUrl, config.keyPrefix, connectionName),
+    // Used by the test profile only: here the primary shares its calls through the store.
+    recording: config.journal.replace(/\.jsonl$/, '.har'),
+    store: redisStore({ redis: recordings, prefix: `${config.keyPrefix}http:` }),
+  }),
 });
 
 const app = createOrdersApp({

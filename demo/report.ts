@@ -1,4 +1,5 @@
 import { diffJournals, summarizeJournal, type EffectDifference, type JournalEvent } from '@mirrorguard/core';
+import { withoutOrderIds } from '../examples/orders-express/guards.ts';
 import type { StateSnapshot } from './backends.ts';
 import type { ClientCommands } from './redis-monitor.ts';
 import type { ProxiedExchange } from './mirroring-proxy.ts';
@@ -72,8 +73,6 @@ const count = <T>(items: readonly T[], key: (item: T) => string): Record<string,
   return counts;
 };
 
-/** The mirror's answer, with the ids only its simulated database generated blanked. */
-const comparable = (body: string): string => body.replace(/"order":\d+/g, '"order":"*"');
 
 export function buildReport(input: {
   readonly backends: DemoReport['backends'];
@@ -95,7 +94,7 @@ export function buildReport(input: {
     const answers = mirrored.exchanges.map((exchange) => exchange.mirrors[spec.name]);
     const alike = mirrored.exchanges.filter((exchange) => {
       const answer = exchange.mirrors[spec.name];
-      return answer !== undefined && 'status' in answer && answer.status === exchange.status && comparable(answer.body) === comparable(exchange.body);
+      return answer !== undefined && 'status' in answer && answer.status === exchange.status && withoutOrderIds(answer.body) === withoutOrderIds(exchange.body);
     });
     return {
       name: spec.name,

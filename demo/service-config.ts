@@ -1,4 +1,5 @@
 import type { RedisOptions } from 'ioredis';
+import type { OrdersGuardsOptions } from '../examples/orders-express/guards.ts';
 
 /** What the services' Redis connections are named after (`CLIENT SETNAME`): the prefix, then the service. */
 export const CLIENT_NAME_PREFIX = 'mirrorguard-demo-';
@@ -7,7 +8,7 @@ export const CLIENT_NAME_PREFIX = 'mirrorguard-demo-';
 export interface ServiceConfig {
   /** primary, mirror, candidate: also the name its Redis connections give themselves (CLIENT SETNAME). */
   readonly name: string;
-  readonly database: { readonly type: 'mariadb'; readonly url: string } | { readonly type: 'sqlite'; readonly file: string };
+  readonly database: OrdersGuardsOptions['database'];
   /** The shared Redis (a server, or the embedded engine served on loopback). */
   readonly redisUrl: string;
   /** Every key the demo writes starts with it: the app's keys and the payments recordings. */

@@ -64,7 +64,7 @@ describe('the orders service on Express, in every profile', () => {
 
   async function run(profile: Profile): Promise<Map<string, { status: number; body: Record<string, unknown> }>> {
     const sink = memorySink({ limit: 10_000 });
-    const guards = await createOrdersGuards({ mysqlUrl, redisUrl, recording, profile, journal: { sinks: [sink] } });
+    const guards = await createOrdersGuards({ database: { type: 'mariadb', url: mysqlUrl }, redis: redisUrl, recording, profile, journal: { sinks: [sink] } });
     const service = await listen(createOrdersApp({ db: guards.db, redis: guards.redis, http: guards.http, paymentsUrl: paymentsServer.url }));
     const answers = new Map<string, { status: number; body: Record<string, unknown> }>();
     try {

@@ -83,7 +83,7 @@ describe('the orders service on NestJS, in every profile', () => {
   /** Starts the Nest app in `profile`, sends REQUESTS in order, shuts the app down (which closes the guards). */
   async function run(profile: Profile, paymentsUrl: string, options: { inTestTransaction?: boolean } = {}): Promise<Answers> {
     const sink = memorySink({ limit: 10_000 });
-    const app = await NestFactory.create(OrdersModule.forRoot({ mysqlUrl, redisUrl, recording, paymentsUrl, profile, journal: { sinks: [sink] } }), { logger: false });
+    const app = await NestFactory.create(OrdersModule.forRoot({ database: { type: 'mariadb', url: mysqlUrl }, redis: redisUrl, recording, paymentsUrl, profile, journal: { sinks: [sink] } }), { logger: false });
     const answers: Answers = new Map();
     let transaction: TestTransaction | undefined;
     try {
