@@ -136,8 +136,8 @@ function sqliteIn(directory: string): DatabaseBackend {
   };
 }
 
-/** Every key matching `pattern` in the client's database, with its type, its value and whether it expires. */
-async function keysByValue(redis: Redis, pattern: string): Promise<unknown[]> {
+/** Every key matching `pattern` in the client's database, in SCAN order. */
+async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
   const keys: string[] = [];
   let cursor = '0';
   do {
@@ -145,9 +145,13 @@ async function keysByValue(redis: Redis, pattern: string): Promise<unknown[]> {
     keys.push(...batch);
     cursor = next;
   } while (cursor !== '0');
-  keys.sort();
+  return keys;
+}
+
+/** Every key matching `pattern` in the client's database, with its type, its value and whether it expires. */
+async function keysByValue(redis: Redis, pattern: string): Promise<unknown[]> {
   const values: unknown[] = [];
-  for (const key of keys) {
+  for (const key of (await scanKeys(redis, pattern)).sort()) {
     const type = await redis.type(key);
     const ttl = (await redis.pttl(key)) > 0 ? 'expires' : 'persistent';
     if (type === 'string') values.push([key, type, ttl, await redis.get(key)]);
@@ -160,23 +164,13 @@ async function keysByValue(redis: Redis, pattern: string): Promise<unknown[]> {
   return values;
 }
 
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (batch.length > 0) await redis.del(...batch);
-    cursor = next;
-  } while (cursor !== '0');
-}
-
-/** Whether a login works: a server that answers on the port may still refuse us (another password, a socket-only root). */
-async function usable(check: () => Promise<unknown>, what: string): Promise<boolean> {
+/** `open()`, or undefined when the server answers but refuses the demo (another password, a socket-only root): said, and the embedded one used. */
+async function usable<T>(open: () => Promise<T>, what: string): Promise<T | undefined> {
   try {
-    await check();
-    return true;
+    return await open();
   } catch (error) {
     console.log(`demo: ${what} answers but refused the demo (${(error as Error).message}); using the embedded one instead`);
-    return false;
+    return undefined;
   }
 }
 
@@ -187,18 +181,19 @@ async function usable(check: () => Promise<unknown>, what: string): Promise<bool
  */
 export async function openBackends(directory: string): Promise<Backends> {
   const servers = process.env.DEMO_BACKENDS !== 'embedded';
-  let mysqlUrl = !servers ? undefined : (process.env.MYSQL_URL ?? ((await listening('127.0.0.1', 3306)) ? 'mysql://root@127.0.0.1:3306' : undefined));
-  if (mysqlUrl !== undefined && process.env.MYSQL_URL === undefined && !(await usable(async () => (await mariadbAt(mysqlUrl!)).describe, `MariaDB at ${new URL(mysqlUrl).host}`))) mysqlUrl = undefined;
+  const mysqlUrl = !servers ? undefined : (process.env.MYSQL_URL ?? ((await listening('127.0.0.1', 3306)) ? 'mysql://root@127.0.0.1:3306' : undefined));
+  // A server named by MYSQL_URL must work; one found on the default port may refuse the demo.
+  const mariadb = mysqlUrl === undefined ? undefined : process.env.MYSQL_URL !== undefined ? await mariadbAt(mysqlUrl) : await usable(() => mariadbAt(mysqlUrl), `MariaDB at ${new URL(mysqlUrl).host}`);
+  const database = mariadb ?? sqliteIn(directory);
   let redisUrl = !servers ? undefined : (process.env.REDIS_URL ?? ((await listening('127.0.0.1', 6379)) ? 'redis://127.0.0.1:6379' : undefined));
   if (redisUrl !== undefined && process.env.REDIS_URL === undefined) {
     const probe = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    if (!(await usable(() => probe.connect().then(() => probe.ping()), `Redis at ${new URL(redisUrl).host}`))) redisUrl = undefined;
+    if ((await usable(() => probe.connect().then(() => probe.ping()), `Redis at ${new URL(redisUrl).host}`)) === undefined) redisUrl = undefined;
     probe.disconnect();
   }
   const memory: MemoryServer | undefined = redisUrl === undefined ? await serveMemoryEngine() : undefined;
   if (memory !== undefined) redisUrl = memory.url;
   const redis = new Redis(redisUrl!);
-  const database = mysqlUrl === undefined ? sqliteIn(directory) : await mariadbAt(mysqlUrl);
   return {
     database: database.database,
     redisUrl: redisUrl!,
@@ -208,7 +203,8 @@ export async function openBackends(directory: string): Promise<Backends> {
     },
     async reset() {
       await database.reset();
-      await deleteKeys(redis, `${KEY_PREFIX}*`);
+      const keys = await scanKeys(redis, `${KEY_PREFIX}*`);
+      if (keys.length > 0) await redis.del(...keys);
     },
     async snapshot() {
       // The embedded engine is the demo's own: all of it, every database. A server may hold others' keys: the demo's.
