@@ -66,8 +66,7 @@ export async function serveMemoryEngine(options: MemoryServerOptions = {}): Prom
       quit = true;
       socket.end(`-ERR Protocol error: ${message}${CRLF}`);
     };
-    const answer = (argv: Buffer[]): Reply => {
-      const name = argv[0]!.toString('latin1').toLowerCase();
+    const answer = (name: string, argv: Buffer[]): Reply => {
       if (name === 'info') return info(runId, port);
       try {
         return connection.execute([name, ...argv.slice(1)]);
@@ -85,10 +84,11 @@ export async function serveMemoryEngine(options: MemoryServerOptions = {}): Prom
           refuse('expected an array of bulk strings (inline commands are not supported)');
           return;
         }
+        const name = argv[0]!.toString('latin1').toLowerCase();
         const parts: Buffer[] = [];
-        encode(answer(argv), parts);
+        encode(answer(name, argv), parts);
         socket.write(Buffer.concat(parts));
-        if (argv[0]!.toString('latin1').toLowerCase() === 'quit') {
+        if (name === 'quit') {
           // What was pipelined after QUIT is not run.
           quit = true;
           socket.end();
