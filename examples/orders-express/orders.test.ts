@@ -1,50 +1,24 @@
 import { mkdtempSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diffJournals, memorySink, type JournalEvent, type Profile } from '@mirrorguard/core';
 import { Redis } from 'ioredis';
-import { Agent, fetch as undiciFetch } from 'undici';
-import { createConnection } from 'mysql2/promise';
+import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MYSQL_URL, REDIS_URL } from '../../test/support/servers.ts';
+import { REDIS_URL } from '../../test/support/servers.ts';
 import { createOrdersGuards } from './guards.ts';
 import { createOrdersApp } from './orders-app.ts';
+import { listen, ordersDatabase, sendRequests, type Answers, type OrdersRequest } from './orders-test-support.ts';
 import { createPaymentsApp } from './payments-service.ts';
-import { ORDERS_TABLES } from './schema.ts';
 
 // The orders service, the same code in every profile: the primary (record) really writes, charges
 // and journals; the mirror (mirror) answers the same requests alike while MariaDB, Redis and the
 // payments service see nothing of it; the test profile needs no payments service at all; live is the
 // plain service, really writing and charging.
-const DATABASE = 'mirrorguard_orders';
-const mysqlUrl = Object.assign(new URL(MYSQL_URL), { pathname: `/${DATABASE}` }).toString();
+const database = ordersDatabase('mirrorguard_orders');
+const mysqlUrl = database.url;
 const redisUrl = `${REDIS_URL}/3`;
 const recording = join(mkdtempSync(join(tmpdir(), 'mirrorguard-orders-')), 'payments.har');
-
-async function createSchema(): Promise<void> {
-  const root = await createConnection({ uri: MYSQL_URL, multipleStatements: true });
-  await root.query(`
-    DROP DATABASE IF EXISTS ${DATABASE}; CREATE DATABASE ${DATABASE}; USE ${DATABASE};
-    ${ORDERS_TABLES.mariadb.join(';\n    ')};
-    INSERT INTO products (name, price, stock) VALUES ('lamp', 12, 10), ('desk', 1500, 3);`);
-  await root.end();
-}
-
-async function databaseState(): Promise<string> {
-  const root = await createConnection({ uri: mysqlUrl });
-  const [rows] = await root.query('CHECKSUM TABLE products, orders');
-  const [orders] = await root.query('SELECT COUNT(*) AS n FROM orders');
-  await root.end();
-  return JSON.stringify([rows, orders]);
-}
-
-const listen = async (app: { listen(port: number, host: string): Server }): Promise<{ url: string; close(): Promise<void> }> => {
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
-};
 
 /** The same requests, with the same request ids, as a mirror would get them. */
 const REQUESTS = [
@@ -52,34 +26,23 @@ const REQUESTS = [
   { id: 'o-2', method: 'POST', path: '/orders', body: { productId: 1, quantity: 2 } },
   { id: 'o-3', method: 'POST', path: '/orders', body: { productId: 2, quantity: 1 } },
   { id: 'o-4', method: 'POST', path: '/orders', body: { productId: 1, quantity: 50 } },
-] as const;
+] as const satisfies readonly OrdersRequest[];
 
 describe('the orders service on Express, in every profile', () => {
   const payments = createPaymentsApp();
   let paymentsServer: Awaited<ReturnType<typeof listen>>;
   const redis = new Redis(redisUrl);
   const driver = new Agent();
-  const primaryAnswers = new Map<string, { status: number; body: Record<string, unknown> }>();
+  const primaryAnswers: Answers = new Map();
   const journals = new Map<Profile, JournalEvent[]>();
 
-  async function run(profile: Profile): Promise<Map<string, { status: number; body: Record<string, unknown> }>> {
+  async function run(profile: Profile): Promise<Answers> {
     const sink = memorySink({ limit: 10_000 });
     const guards = await createOrdersGuards({ database: { type: 'mariadb', url: mysqlUrl }, redis: redisUrl, recording, profile, journal: { sinks: [sink] } });
     const service = await listen(createOrdersApp({ db: guards.db, redis: guards.redis, http: guards.http, paymentsUrl: paymentsServer.url }));
-    const answers = new Map<string, { status: number; body: Record<string, unknown> }>();
+    let answers: Answers;
     try {
-      for (const request of REQUESTS) {
-        // The test drives the service over an agent of its own: the stub, installed process-wide,
-        // is for the service's outbound calls, not for the test's calls into the service.
-        const response = await undiciFetch(`${service.url}${request.path}`, {
-          method: request.method,
-          headers: { 'x-request-id': request.id, 'content-type': 'application/json' },
-          ...('body' in request && { body: JSON.stringify(request.body) }),
-          dispatcher: driver,
-        });
-        const text = await response.text();
-        answers.set(request.id, { status: response.status, body: JSON.parse(text) as Record<string, unknown> });
-      }
+      answers = await sendRequests(service.url, REQUESTS, driver);
     } finally {
       await service.close();
       await guards.close();
@@ -89,7 +52,7 @@ describe('the orders service on Express, in every profile', () => {
   }
 
   beforeAll(async () => {
-    await createSchema();
+    await database.create();
     await redis.flushdb();
     paymentsServer = await listen(payments);
   });
@@ -113,7 +76,7 @@ describe('the orders service on Express, in every profile', () => {
   });
 
   it('mirror: the same requests get the same answers, and nothing outside the mirror changes', async () => {
-    const database = await databaseState();
+    const databaseBefore = await database.state();
     const keys = (await redis.keys('*')).sort();
     const dumps = await Promise.all(keys.map((key) => redis.dumpBuffer(key)));
     const charges = payments.charges.length;
@@ -123,7 +86,7 @@ describe('the orders service on Express, in every profile', () => {
     expect(answers.get('o-2')).toMatchObject({ status: 201, body: { status: 'paid', payment: primaryAnswers.get('o-2')!.body.payment } });
     expect(answers.get('o-3')).toMatchObject({ status: 402, body: { status: 'declined' } });
     expect(answers.get('o-4')).toEqual(primaryAnswers.get('o-4'));
-    expect(await databaseState()).toBe(database);
+    expect(await database.state()).toBe(databaseBefore);
     expect((await redis.keys('*')).sort()).toEqual(keys);
     expect(await Promise.all(keys.map((key) => redis.dumpBuffer(key)))).toEqual(dumps);
     expect(payments.charges).toHaveLength(charges);
@@ -147,12 +110,7 @@ describe('the orders service on Express, in every profile', () => {
   });
 
   it('live: plain dependencies — the service really writes orders and charges the payments service, and journals nothing', async () => {
-    const rows = async (sql: string): Promise<unknown[]> => {
-      const root = await createConnection({ uri: mysqlUrl });
-      const [result] = await root.query(sql);
-      await root.end();
-      return result as unknown[];
-    };
+    const rows = database.query;
     const [{ n: ordersBefore }] = (await rows('SELECT COUNT(*) AS n FROM orders')) as [{ n: number }];
     const [{ stock: stockBefore }] = (await rows('SELECT stock FROM products WHERE id = 1')) as [{ stock: number }];
     const counterBefore = Number(await redis.get('stock:1'));

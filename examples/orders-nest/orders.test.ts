@@ -1,6 +1,4 @@
 import { mkdtempSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { diffJournals, memorySink, type JournalEvent, type Profile } from '@mirrorguard/core';
@@ -8,50 +6,23 @@ import { startTestTransaction, type TestTransaction } from '@mirrorguard/db-read
 import { getGuardToken } from '@mirrorguard/nest';
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
-import { createConnection } from 'mysql2/promise';
 import type { DataSource } from 'typeorm';
-import { Agent, fetch as undiciFetch } from 'undici';
+import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MYSQL_URL, REDIS_URL } from '../../test/support/servers.ts';
+import { REDIS_URL } from '../../test/support/servers.ts';
+import { listen, ordersDatabase, sendRequests, type Answers, type OrdersRequest } from '../orders-express/orders-test-support.ts';
 import { createPaymentsApp } from '../orders-express/payments-service.ts';
-import { ORDERS_TABLES } from '../orders-express/schema.ts';
 import { OrdersModule } from './orders.module.ts';
 
 // The orders service on NestJS, the same code in every profile: the primary (record) really writes,
 // charges and journals; the mirror (mirror) answers the same requests alike while MariaDB, Redis and
 // the payments service see nothing of it; the test profile runs with no payments service at all;
 // live is the plain service. The payments calls go through @nestjs/axios (node:http).
-const DATABASE = 'mirrorguard_orders_nest';
-const mysqlUrl = Object.assign(new URL(MYSQL_URL), { pathname: `/${DATABASE}` }).toString();
+const database = ordersDatabase('mirrorguard_orders_nest');
+const mysqlUrl = database.url;
+const { query } = database;
 const redisUrl = `${REDIS_URL}/3`;
 const recording = join(mkdtempSync(join(tmpdir(), 'mirrorguard-orders-nest-')), 'payments.har');
-
-async function createSchema(): Promise<void> {
-  const root = await createConnection({ uri: MYSQL_URL, multipleStatements: true });
-  await root.query(`
-    DROP DATABASE IF EXISTS ${DATABASE}; CREATE DATABASE ${DATABASE}; USE ${DATABASE};
-    ${ORDERS_TABLES.mariadb.join(';\n    ')};
-    INSERT INTO products (name, price, stock) VALUES ('lamp', 12, 10), ('desk', 1500, 3);`);
-  await root.end();
-}
-
-async function query<T>(sql: string): Promise<T[]> {
-  const root = await createConnection({ uri: mysqlUrl });
-  try {
-    const [rows] = await root.query(sql);
-    return rows as T[];
-  } finally {
-    await root.end();
-  }
-}
-
-const databaseState = async (): Promise<string> => JSON.stringify([await query('CHECKSUM TABLE products, orders'), await query('SELECT COUNT(*) AS n FROM orders')]);
-
-const listen = async (app: { listen(port: number, host: string): Server }): Promise<{ url: string; close(): Promise<void> }> => {
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((resolve) => server.close(() => resolve())) };
-};
 
 /** The same requests, with the same request ids, as a mirror would get them. */
 const REQUESTS = [
@@ -61,9 +32,7 @@ const REQUESTS = [
   { id: 'n-4', method: 'POST', path: '/orders', body: { productId: 1, quantity: 50 } },
   { id: 'n-5', method: 'POST', path: '/orders', body: { productId: 9, quantity: 1 } },
   { id: 'n-6', method: 'GET', path: '/products/9' },
-] as const;
-
-type Answers = Map<string, { status: number; body: Record<string, unknown> }>;
+] as const satisfies readonly OrdersRequest[];
 
 describe('the orders service on NestJS, in every profile', () => {
   const payments = createPaymentsApp();
@@ -84,22 +53,14 @@ describe('the orders service on NestJS, in every profile', () => {
   async function run(profile: Profile, paymentsUrl: string, options: { inTestTransaction?: boolean } = {}): Promise<Answers> {
     const sink = memorySink({ limit: 10_000 });
     const app = await NestFactory.create(OrdersModule.forRoot({ database: { type: 'mariadb', url: mysqlUrl }, redis: redisUrl, recording, paymentsUrl, profile, journal: { sinks: [sink] } }), { logger: false });
-    const answers: Answers = new Map();
+    let answers: Answers = new Map();
     let transaction: TestTransaction | undefined;
     try {
       await app.listen(0, '127.0.0.1');
       const url = await app.getUrl();
       // The test profile's database is the real one: the test rolls back whatever the service wrote.
       if (options.inTestTransaction === true) transaction = await startTestTransaction(app.get<string, DataSource>(getGuardToken('db')));
-      for (const request of REQUESTS) {
-        const response = await undiciFetch(`${url}${request.path}`, {
-          method: request.method,
-          headers: { 'x-request-id': request.id, 'content-type': 'application/json' },
-          ...('body' in request && { body: JSON.stringify(request.body) }),
-          dispatcher: driver,
-        });
-        answers.set(request.id, { status: response.status, body: JSON.parse(await response.text()) as Record<string, unknown> });
-      }
+      answers = await sendRequests(url, REQUESTS, driver);
     } finally {
       await transaction?.rollback();
       await app.close();
@@ -115,7 +76,7 @@ describe('the orders service on NestJS, in every profile', () => {
       .map((event) => `${event.requestId} ${event.dependency} ${event.action} ${event.operation.split(' ')[0]}`);
 
   beforeAll(async () => {
-    await createSchema();
+    await database.create();
     await redis.flushdb();
     paymentsServer = await listen(payments);
   });
@@ -153,7 +114,7 @@ describe('the orders service on NestJS, in every profile', () => {
   });
 
   it('mirror: the same requests get the same answers, and nothing outside the mirror changes', async () => {
-    const database = await databaseState();
+    const databaseBefore = await database.state();
     const before = await redisState();
     const charges = payments.charges.length;
     const answers = await run('mirror', paymentsServer.url);
@@ -163,7 +124,7 @@ describe('the orders service on NestJS, in every profile', () => {
     expect(answers.get('n-3')).toEqual({ status: 402, body: { order: expect.any(Number), status: 'declined' } });
     for (const id of ['n-4', 'n-5', 'n-6']) expect(answers.get(id)).toEqual(primaryAnswers.get(id));
     // MariaDB, Redis and the payments service saw nothing of the mirror.
-    expect(await databaseState()).toBe(database);
+    expect(await database.state()).toBe(databaseBefore);
     expect(await redisState()).toEqual(before);
     expect(payments.charges).toHaveLength(charges);
     // The payments calls were replayed, the writes simulated (database) or shadowed (Redis).
@@ -182,7 +143,7 @@ describe('the orders service on NestJS, in every profile', () => {
   it('test: no payments service at all — the calls are replayed from the recording, and nothing outside changes', async () => {
     const recordedUrl = paymentsServer.url;
     await paymentsServer.close();
-    const database = await databaseState();
+    const databaseBefore = await database.state();
     const before = await redisState();
     const charges = payments.charges.length;
     // The same URL as recorded (matching includes it), with nothing listening there any more.
@@ -195,7 +156,7 @@ describe('the orders service on NestJS, in every profile', () => {
     expect(payments.charges).toHaveLength(charges);
     // Redis was the in-memory engine; the database writes were rolled back with the test transaction.
     expect(await redisState()).toEqual(before);
-    expect(await databaseState()).toBe(database);
+    expect(await database.state()).toBe(databaseBefore);
     expect(guarded('test').filter((event) => event.includes(' http '))).toEqual(['n-2 http replayed POST', 'n-3 http replayed POST']);
   });
 
