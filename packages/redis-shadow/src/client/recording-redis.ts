@@ -5,6 +5,13 @@ import { bundledCommandTable, type CommandTable } from '../commands/command-tabl
 import { SCRIPTS_THAT_MAY_WRITE, SUPPRESSED } from '../routing/allowed-commands.ts';
 import { describe } from './describe-command.ts';
 
+/**
+ * Marks a command once it has been looked at: ioredis sends a command again when it leaves the
+ * offline queue (sent before connect, or resent after a reconnect), and it is journaled once, not
+ * classified twice (ShadowRedis marks the commands it sends to the origin the same way).
+ */
+const JOURNALED = Symbol('mirrorguard.journaled');
+
 export interface RecordingRedisOptions {
   /** Where each write is journaled as `recorded`. */
   readonly journal?: Journal;
@@ -19,8 +26,6 @@ export interface RecordingRedisOptions {
 export class RecordingRedis extends Redis {
   readonly #journal: Journal;
   readonly #table: CommandTable = bundledCommandTable();
-  /** ioredis sends a command again when it leaves the offline queue (sent before connect, or resent after a reconnect): journaled once. */
-  readonly #journaled = new WeakSet<Command>();
 
   constructor(options: string | RedisOptions, recording: RecordingRedisOptions = {}) {
     // ioredis reads a string as a URL (or a socket path), as `new Redis(url)` does.
@@ -29,12 +34,14 @@ export class RecordingRedis extends Redis {
   }
 
   override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
-    if (this.#journaled.has(command)) return super.sendCommand(command, stream);
-    this.#journaled.add(command);
-    const argv = [command.name, ...command.args];
-    const { kind, name } = classifyCommand(this.#table, argv);
-    if (kind === 'write' || SCRIPTS_THAT_MAY_WRITE.has(name) || SUPPRESSED.has(name)) {
-      this.#journal.record({ dependency: 'redis', action: 'recorded', operation: describe(argv), reason: 'sent to Redis' });
+    const seen = command as Command & { [JOURNALED]?: true };
+    if (seen[JOURNALED] === undefined) {
+      seen[JOURNALED] = true;
+      const argv = [command.name, ...command.args];
+      const { kind, name } = classifyCommand(this.#table, argv);
+      if (kind === 'write' || SCRIPTS_THAT_MAY_WRITE.has(name) || SUPPRESSED.has(name)) {
+        this.#journal.record({ dependency: 'redis', action: 'recorded', operation: describe(argv), reason: 'sent to Redis' });
+      }
     }
     return super.sendCommand(command, stream);
   }
