@@ -4,6 +4,15 @@ import mysql2Promise from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardMysql2 } from '@mirrorguard/db-readonly';
 
+// The rest of a MySQL 8 session as the guard pins it (utf8mb4, a statement time bound it set).
+const MYSQL_SESSION = [
+  ['sql_mode', 'ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES'],
+  ['character_set_client', 'utf8mb4'],
+  ['character_set_connection', 'utf8mb4'],
+  ['transaction_isolation', 'REPEATABLE-READ'],
+  ['max_execution_time', '10000'],
+];
+
 // A MySQL server that is not MariaDB: it accepts everything, and answers the read-only check with
 // what `readOnly` says. It stands in for a proxy or a server that ignores SET SESSION TRANSACTION
 // READ ONLY, which a real MariaDB never does.
@@ -45,7 +54,7 @@ function fakeServer(readOnly: 'ON' | 'OFF') {
       received.push(sql);
       connection.sequenceId = 1;
       const column = (name: string) => ({ catalog: 'def', schema: '', table: '', orgTable: '', name, orgName: name, characterSet: 33, columnLength: 256, columnType: 253, flags: 0, decimals: 0 });
-      const rows = sql.startsWith('SHOW SESSION VARIABLES') ? [['tx_read_only', readOnly]] : sql.startsWith('SHOW GRANTS') ? [['GRANT SELECT ON *.* TO `mirror`@`%`']] : undefined;
+      const rows = sql.startsWith('SHOW SESSION VARIABLES') ? [['transaction_read_only', readOnly], ...MYSQL_SESSION] : sql.startsWith('SHOW GRANTS') ? [['GRANT SELECT ON *.* TO `mirror`@`%`']] : undefined;
       if (rows === undefined) {
         connection.writeOk();
       } else {
@@ -102,6 +111,13 @@ describe('a server that does not confirm read-only', () => {
     const pool = guardMysql2(mysql2Promise).createPool({ uri: honestUrl, connectionLimit: 1 });
     await pool.query('SELECT * FROM products');
     await pool.end();
-    expect(honest.received).toEqual(['SHOW GRANTS FOR CURRENT_USER()', 'SET SESSION TRANSACTION READ ONLY', expect.stringMatching(/^SHOW SESSION VARIABLES/), 'SELECT * FROM products']);
+    expect(honest.received).toEqual([
+      'SHOW GRANTS FOR CURRENT_USER()',
+      'SET SESSION TRANSACTION READ ONLY',
+      'SET SESSION max_statement_time = 10, SESSION idle_transaction_timeout = 10',
+      'SET SESSION max_execution_time = 10000',
+      expect.stringMatching(/^SHOW SESSION VARIABLES/),
+      'SELECT * FROM products',
+    ]);
   });
 });

@@ -12,6 +12,11 @@ export interface CorpusEntry {
   readonly note?: string;
   /** Allowed, but fails on the server for reasons unrelated to the guard (left out of the run-every-read check). */
   readonly serverRejects?: boolean;
+  /**
+   * Refused only when the session's sql_mode is unknown (it reads otherwise under another mode); a
+   * guarded connection knows its session's mode and reads it as the server does, here as a read.
+   */
+  readonly readInDefaultMode?: boolean;
 }
 
 export const OUTFILE_PATH = '/tmp/mirrorguard-leak-outfile.csv';
@@ -53,7 +58,7 @@ export const READS: readonly CorpusEntry[] = [
   { sql: 'SELECT 1 -- DELETE FROM products\n', kind: 'read', note: 'a write inside a -- comment' },
   { sql: 'SELECT 1 # DROP TABLE products', kind: 'read', note: 'a write inside a # comment' },
   { sql: 'SELECT /* UPDATE products SET stock = 0 */ 1', kind: 'read', note: 'a write inside a block comment' },
-  { sql: 'SELECT /*+ MAX_EXECUTION_TIME(1000) */ id FROM products', kind: 'read', note: 'an optimizer hint is a comment' },
+  { sql: 'SELECT /*+ MAX_EXECUTION_TIME(1000) */ id FROM products', kind: 'escape', note: 'MySQL reads optimizer hints, which can lift the statement time bound' },
   { sql: 'SELECT 1--1', kind: 'read', note: '-- without a space is two minus signs' },
   { sql: 'SELECT INSERT(\'abcd\', 2, 1, \'x\'), REPLACE(name, \'a\', \'b\') FROM products', kind: 'read', note: 'INSERT and REPLACE as functions' },
   { sql: 'SELECT IS_USED_LOCK(\'mirrorguard_leak_lock\'), IS_FREE_LOCK(\'x\')', kind: 'read', note: 'lock inspection is a read' },
@@ -155,7 +160,7 @@ export const ESCAPES: readonly CorpusEntry[] = [
   { sql: "SELECT LOAD_FILE('/etc/hostname')", kind: 'escape' },
   { sql: "LOAD DATA LOCAL INFILE '/etc/hostname' INTO TABLE products", kind: 'escape' },
   { sql: "LOAD DATA INFILE '/etc/hostname' INTO TABLE products", kind: 'escape' },
-  { sql: "SELECT '\\' ; DELETE FROM orders; -- '", kind: 'escape', note: 'one string with backslash escapes, two statements without them' },
+  { sql: "SELECT '\\' ; DELETE FROM orders; -- '", kind: 'escape', readInDefaultMode: true, note: 'one string with backslash escapes, two statements without them' },
 ];
 
 export const SIDE_EFFECTS: readonly CorpusEntry[] = [

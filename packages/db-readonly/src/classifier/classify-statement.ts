@@ -1,6 +1,13 @@
 import { classifySqlite } from './classify-sqlite.ts';
-import { lexSql, type LexFailure, type Token } from './lex-sql.ts';
-import { GRAMMAR_CHANGING_SQL_MODES, READ_ONLY_VARIABLES, SESSION_VARIABLES } from './session-variables.ts';
+import { lexSql, type LexFailure, type LexOptions, type Token } from './lex-sql.ts';
+import {
+  CLIENT_CHARSET_VARIABLES,
+  ISOLATION_VARIABLES,
+  READ_ONLY_VARIABLES,
+  SESSION_VARIABLES,
+  TIME_BOUND_VARIABLES,
+} from './session-variables.ts';
+import { readSqlMode } from './sql-mode.ts';
 
 export type SqlDialect = 'mysql' | 'mariadb' | 'sqlite';
 
@@ -26,6 +33,13 @@ export interface StatementClassification {
 export interface ClassifyOptions {
   /** Defaults to `mysql`; `mysql` and `mariadb` get the same fail-closed rules, `sqlite` SQLite's lexing and grammar. */
   readonly dialect?: SqlDialect;
+  /**
+   * The session's `@@sql_mode` (MySQL and MariaDB). Given, the statement is read exactly as the
+   * server reads it in that mode; a mode the classifier cannot follow refuses every statement.
+   * Absent, the statement must be harmless under every reading a session could have (backslash
+   * escapes on or off, `"` quoting strings or names).
+   */
+  readonly sqlMode?: string;
 }
 
 const allow = (kind: 'read' | 'transaction' | 'session', keyword: string, reason: string): StatementClassification => ({
@@ -88,6 +102,9 @@ const isWord = (token: Token | undefined, value?: string): boolean =>
   token?.type === 'word' && (value === undefined || token.value === value);
 const isPunctuation = (token: Token | undefined, value: string): boolean => token?.type === 'punctuation' && token.value === value;
 const isName = (token: Token | undefined): boolean => token?.type === 'word' || token?.type === 'quoted-identifier';
+/** A word or a string, optionally equal (case-insensitively) to `value`. */
+const isLiteralValue = (token: Token | undefined, value?: string): boolean =>
+  (token?.type === 'word' || token?.type === 'string') && (value === undefined || token.value.toUpperCase() === value);
 
 /** The index after the group that opens at `open` (a `(`), or `tokens.length` when unclosed. */
 function skipGroup(tokens: readonly Token[], open: number): number {
@@ -158,6 +175,7 @@ function classifyExplain(tokens: readonly Token[], start: number, keyword: strin
 function classifyTransactionCharacteristics(tokens: readonly Token[], start: number, keyword: string): StatementClassification {
   // Comma-separated: ISOLATION LEVEL …, READ ONLY, READ WRITE, WITH CONSISTENT SNAPSHOT.
   let index = start;
+  let serializable = false;
   while (index < tokens.length) {
     const token = tokens[index];
     if (isWord(token, 'READ') && isWord(tokens[index + 1], 'WRITE')) {
@@ -167,7 +185,10 @@ function classifyTransactionCharacteristics(tokens: readonly Token[], start: num
     else if (isWord(token, 'WITH') && isWord(tokens[index + 1], 'CONSISTENT') && isWord(tokens[index + 2], 'SNAPSHOT')) index += 3;
     else if (isWord(token, 'ISOLATION') && isWord(tokens[index + 1], 'LEVEL')) {
       index += 2;
-      if (isWord(tokens[index], 'SERIALIZABLE')) index += 1;
+      if (isWord(tokens[index], 'SERIALIZABLE')) {
+        serializable = true;
+        index += 1;
+      }
       else if (isWord(tokens[index], 'REPEATABLE') && isWord(tokens[index + 1], 'READ')) index += 2;
       else if (isWord(tokens[index], 'READ') && (isWord(tokens[index + 1], 'COMMITTED') || isWord(tokens[index + 1], 'UNCOMMITTED'))) index += 2;
       else return refuse('unknown', keyword, 'an isolation level the classifier does not know');
@@ -177,6 +198,7 @@ function classifyTransactionCharacteristics(tokens: readonly Token[], start: num
       index += 1;
     }
   }
+  if (serializable) return refuse('lock', keyword, 'SERIALIZABLE isolation turns plain reads into share locks the primary may wait on');
   return keyword === 'SET'
     ? allow('session', keyword, 'transaction characteristics that keep read-only')
     : allow('transaction', keyword, 'starts a transaction in the session\'s read-only mode');
@@ -218,12 +240,22 @@ function classifyAssignment(group: readonly Token[]): StatementClassification | 
     const on = only !== undefined && (only.type === 'word' || only.type === 'string') && TRUE_VALUES.has(only.value.toUpperCase());
     return on ? undefined : refuse('escape', 'SET', `setting ${name.toLowerCase()} to anything but 1 turns read-only off`);
   }
+  const literal = value.length === 1 && isLiteralValue(value[0]) ? value[0]!.value.toUpperCase() : undefined;
   if (name === 'SQL_MODE') {
-    const modes = value.map((token) => token.value.toUpperCase()).join(',');
-    const changing = GRAMMAR_CHANGING_SQL_MODES.find((mode) => modes.includes(mode));
-    if (changing !== undefined) return refuse('unknown', 'SET', `sql_mode ${changing} changes the grammar this classifier reads`);
-    return undefined;
+    // A literal the classifier cannot follow is refused here; any other value is read back from
+    // the server once set, and a mode it cannot follow ends the connection.
+    const reading = literal === undefined ? undefined : readSqlMode(literal);
+    return reading !== undefined && 'refused' in reading ? refuse('unknown', 'SET', reading.refused) : undefined;
   }
+  if (CLIENT_CHARSET_VARIABLES.has(name)) {
+    return literal?.startsWith('UTF8MB4')
+      ? undefined
+      : refuse('escape', 'SET', `${name.toLowerCase()} is pinned to utf8mb4: the server would read the bytes of later statements otherwise than the classifier`);
+  }
+  if (ISOLATION_VARIABLES.has(name)) {
+    return literal === 'SERIALIZABLE' ? refuse('lock', 'SET', 'SERIALIZABLE isolation turns plain reads into share locks the primary may wait on') : undefined;
+  }
+  if (TIME_BOUND_VARIABLES.has(name)) return refuse('escape', 'SET', `${name.toLowerCase()} is set by the guard: it bounds how long a mirror statement or transaction may hold the server`);
   if (SESSION_VARIABLES.has(name)) return undefined;
   return refuse('unknown', 'SET', `session variable ${name.toLowerCase()} is not on the allow-list`);
 }
@@ -232,8 +264,16 @@ function classifySet(tokens: readonly Token[], start: number): StatementClassifi
   const next = tokens[start + 1];
   const after = tokens[start + 2];
   if (isWord(next, 'NAMES') || isWord(next, 'CHARSET') || (isWord(next, 'CHARACTER') && isWord(after, 'SET'))) {
-    const plain = tokens.slice(start + 1).every((token) => token.type === 'word' || token.type === 'string' || isPunctuation(token, '='));
-    return plain ? allow('session', 'SET', 'sets the connection character set') : refuse('unknown', 'SET', 'a character-set statement the classifier does not know');
+    // SET NAMES utf8mb4 [COLLATE utf8mb4_…] | SET CHARACTER SET utf8mb4: the only character set the
+    // classifier reads statements in (see CLIENT_CHARSET_VARIABLES).
+    const value = tokens.slice(start + (isWord(next, 'CHARACTER') ? 3 : 2));
+    const collation = value.length === 3 && isWord(value[1], 'COLLATE') ? value[2] : undefined;
+    const utf8mb4 =
+      isLiteralValue(value[0], 'UTF8MB4') &&
+      (value.length === 1 || (isWord(next, 'NAMES') && collation !== undefined && isLiteralValue(collation) && collation.value.toUpperCase().startsWith('UTF8MB4_')));
+    return utf8mb4
+      ? allow('session', 'SET', 'sets the connection character set to utf8mb4')
+      : refuse('escape', 'SET', 'the connection character set is pinned to utf8mb4: the server would read the bytes of later statements otherwise than the classifier');
   }
   if (isWord(next, 'PASSWORD')) return refuse('side-effect', 'SET', 'SET PASSWORD changes an account');
   if (isWord(next, 'ROLE') || (isWord(next, 'DEFAULT') && isWord(after, 'ROLE'))) return refuse('side-effect', 'SET', 'SET ROLE changes the privileges in force');
@@ -342,8 +382,8 @@ function classifyTokens(tokens: readonly Token[]): StatementClassification {
   }
 }
 
-function classifyText(sql: string, backslashEscapes: boolean): { result: StatementClassification; backslashInString: boolean } {
-  const lexed = lexSql(sql, { backslashEscapes });
+function classifyText(sql: string, lexing: LexOptions): { result: StatementClassification; backslashInString: boolean } {
+  const lexed = lexSql(sql, lexing);
   const firstWord = lexed.tokens.find((token) => token.type === 'word')?.value ?? '';
   if (lexed.failure !== undefined) {
     const failure: LexFailure = lexed.failure;
@@ -357,6 +397,29 @@ function classifyText(sql: string, backslashEscapes: boolean): { result: Stateme
   return { result: classifyTokens(end === -1 ? tokens : tokens.slice(0, end)), backslashInString: lexed.backslashInString };
 }
 
+const SERVER_DEFAULT: LexOptions = { backslashEscapes: true, ansiQuotes: false };
+// The other readings a session of unknown sql_mode could give a statement, and the mode that gives each.
+const OTHER_READINGS: ReadonlyArray<readonly [LexOptions, string]> = [
+  [{ backslashEscapes: false, ansiQuotes: false }, 'NO_BACKSLASH_ESCAPES'],
+  [{ backslashEscapes: true, ansiQuotes: true }, 'ANSI_QUOTES'],
+  [{ backslashEscapes: false, ansiQuotes: true }, 'ANSI_QUOTES and NO_BACKSLASH_ESCAPES'],
+];
+
+/**
+ * Classifies a MySQL or MariaDB statement as the server lexes it under `lexing` (a session whose
+ * sql_mode is known), or, with `undefined`, under every reading a session could give it.
+ */
+export function classifyMysqlStatement(sql: string, lexing: LexOptions | undefined): StatementClassification {
+  if (lexing !== undefined) return classifyText(sql, lexing).result;
+  const usual = classifyText(sql, SERVER_DEFAULT);
+  if (!usual.result.allowed || (!usual.backslashInString && !sql.includes('"'))) return usual.result;
+  for (const [reading, mode] of OTHER_READINGS) {
+    const other = classifyText(sql, reading).result;
+    if (!other.allowed) return { ...other, reason: `${other.reason} (read as the server does under ${mode})` };
+  }
+  return usual.result;
+}
+
 /**
  * Classifies one MySQL or MariaDB statement (or SQLite SQL, with `dialect: 'sqlite'`), failing closed: only statements it can prove are
  * reads, read-only transaction control, or harmless session settings are allowed. Locking reads,
@@ -366,10 +429,8 @@ function classifyText(sql: string, backslashEscapes: boolean): { result: Stateme
  */
 export function classifyStatement(sql: string, options: ClassifyOptions = {}): StatementClassification {
   if (options.dialect === 'sqlite') return classifySqlite(sql);
-  const usual = classifyText(sql, true);
-  if (!usual.result.allowed || !usual.backslashInString) return usual.result;
-  // A backslash in a literal reads differently under NO_BACKSLASH_ESCAPES (which a session may set):
-  // allow only what is harmless read either way.
-  const literal = classifyText(sql, false).result;
-  return literal.allowed ? usual.result : { ...literal, reason: `${literal.reason} (read as the server does under NO_BACKSLASH_ESCAPES)` };
+  if (options.sqlMode === undefined) return classifyMysqlStatement(sql, undefined);
+  const reading = readSqlMode(options.sqlMode);
+  if ('refused' in reading) return refuse('unknown', '', reading.refused);
+  return classifyMysqlStatement(sql, reading.lexing);
 }

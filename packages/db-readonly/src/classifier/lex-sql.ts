@@ -33,6 +33,8 @@ export interface LexResult {
 export interface LexOptions {
   /** Whether a backslash escapes in quoted strings (the server default; off under NO_BACKSLASH_ESCAPES). */
   readonly backslashEscapes: boolean;
+  /** Whether `"` quotes identifiers, as back-quotes do, rather than strings (the ANSI_QUOTES sql_mode). */
+  readonly ansiQuotes?: boolean;
 }
 
 // Character codes, named.
@@ -47,6 +49,7 @@ const CLOSE_PAREN = 41;
 const STAR = 42;
 const MINUS = 45;
 const DOT = 46;
+const PLUS = 43;
 const SLASH = 47;
 const SEMICOLON = 59;
 const DIGIT_0 = 48;
@@ -89,6 +92,34 @@ const fail = (tokens: Token[], backslashInString: boolean, kind: LexFailure['kin
   backslashInString,
 });
 
+/**
+ * The index of the quote that closes the literal opened at `open`, or -1. A doubled quote stays
+ * inside; in a string (not a quoted name) a backslash escapes the next character unless the server
+ * runs with NO_BACKSLASH_ESCAPES. `backslash`: a string held one, so its reading depends on that mode.
+ */
+function closingQuote(sql: string, open: number, identifier: boolean, backslashEscapes: boolean): { end: number; backslash: boolean } {
+  const quote = sql.charCodeAt(open);
+  const escapes = backslashEscapes && !identifier;
+  let backslash = false;
+  let cursor = open + 1;
+  while (cursor < sql.length) {
+    const inner = sql.charCodeAt(cursor);
+    if (inner === BACKSLASH && !identifier) {
+      backslash = true;
+      if (escapes) {
+        cursor += 2;
+        continue;
+      }
+    } else if (inner === quote) {
+      if (sql.charCodeAt(cursor + 1) !== quote) return { end: cursor, backslash };
+      cursor += 2;
+      continue;
+    }
+    cursor += 1;
+  }
+  return { end: -1, backslash };
+}
+
 export function lexSql(sql: string, options: LexOptions): LexResult {
   const tokens: Token[] = [];
   let depth = 0;
@@ -120,6 +151,10 @@ export function lexSql(sql: string, options: LexOptions): LexResult {
       if (third === BANG || (third === UPPER_M && sql.charCodeAt(index + 3) === BANG)) {
         return fail(tokens, backslashInString, 'escape', 'an executable comment (/*! … */ or /*M! … */) runs hidden SQL');
       }
+      if (third === PLUS) {
+        // MySQL reads optimizer hints there, MAX_EXECUTION_TIME and SET_VAR among them.
+        return fail(tokens, backslashInString, 'escape', 'an optimizer hint comment (/*+ … */) can change session settings such as the statement time bound');
+      }
       const end = sql.indexOf('*/', index + 2);
       if (end === -1) return fail(tokens, backslashInString, 'unknown', 'an unterminated /* comment');
       index = end + 2;
@@ -127,46 +162,28 @@ export function lexSql(sql: string, options: LexOptions): LexResult {
     }
 
     if (code === SINGLE_QUOTE || code === DOUBLE_QUOTE || code === BACKTICK) {
-      // Doubled quotes stay inside; a backslash escapes the next character in strings (not in
-      // back-quoted identifiers) unless the server runs with NO_BACKSLASH_ESCAPES.
-      const quote = code;
-      const escapes = options.backslashEscapes && quote !== BACKTICK;
-      let cursor = index + 1;
-      let closed = false;
-      while (cursor < length) {
-        const inner = sql.charCodeAt(cursor);
-        if (inner === BACKSLASH && quote !== BACKTICK) {
-          backslashInString = true;
-          if (escapes) {
-            cursor += 2;
-            continue;
-          }
-        } else if (inner === quote) {
-          if (sql.charCodeAt(cursor + 1) === quote) {
-            cursor += 2;
-            continue;
-          }
-          closed = true;
-          break;
-        }
-        cursor += 1;
-      }
-      if (!closed) return fail(tokens, backslashInString, 'unknown', `an unterminated ${String.fromCharCode(quote)}-quoted literal`);
+      // Under ANSI_QUOTES a double quote quotes an identifier.
+      const identifier = code === BACKTICK || (code === DOUBLE_QUOTE && options.ansiQuotes === true);
+      const close = closingQuote(sql, index, identifier, options.backslashEscapes);
+      backslashInString ||= close.backslash;
+      if (close.end === -1) return fail(tokens, backslashInString, 'unknown', `an unterminated ${String.fromCharCode(code)}-quoted literal`);
       // The raw text between the quotes: enough to recognise names and values.
-      tokens.push({ type: quote === BACKTICK ? 'quoted-identifier' : 'string', value: sql.slice(index + 1, cursor), depth });
-      index = cursor + 1;
+      tokens.push({ type: identifier ? 'quoted-identifier' : 'string', value: sql.slice(index + 1, close.end), depth });
+      index = close.end + 1;
       continue;
     }
 
     if (code === AT) {
-      // @user_var, @'quoted', @@scope.system_var: kept as one token, quotes included.
+      // @user_var, @'quoted', @@scope.system_var: kept as one token, quotes included. The server
+      // reads @'…' and @"…" as it reads a string (backslash escapes included), @`…` as a name.
       let cursor = index + 1;
       if (sql.charCodeAt(cursor) === AT) cursor += 1;
       const first = sql.charCodeAt(cursor);
       if (first === SINGLE_QUOTE || first === DOUBLE_QUOTE || first === BACKTICK) {
-        const end = sql.indexOf(String.fromCharCode(first), cursor + 1);
-        if (end === -1) return fail(tokens, backslashInString, 'unknown', 'an unterminated quoted variable name');
-        cursor = end + 1;
+        const close = closingQuote(sql, cursor, first === BACKTICK, options.backslashEscapes);
+        backslashInString ||= close.backslash;
+        if (close.end === -1) return fail(tokens, backslashInString, 'unknown', 'an unterminated quoted variable name');
+        cursor = close.end + 1;
       } else {
         while (cursor < length && (isWordChar(sql.charCodeAt(cursor)) || sql.charCodeAt(cursor) === DOT)) cursor += 1;
       }

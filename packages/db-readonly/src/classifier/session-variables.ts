@@ -5,10 +5,7 @@
 export const SESSION_VARIABLES: ReadonlySet<string> = new Set([
   'AUTOCOMMIT',
   'BIG_TABLES',
-  'CHARACTER_SET_CLIENT',
-  'CHARACTER_SET_CONNECTION',
   'CHARACTER_SET_RESULTS',
-  'COLLATION_CONNECTION',
   'CTE_MAX_RECURSION_DEPTH',
   'DEFAULT_WEEK_FORMAT',
   'DIV_PRECISION_INCREMENT',
@@ -21,24 +18,17 @@ export const SESSION_VARIABLES: ReadonlySet<string> = new Set([
   'LC_MESSAGES',
   'LC_TIME_NAMES',
   'LOCK_WAIT_TIMEOUT',
-  'MAX_EXECUTION_TIME',
   'MAX_HEAP_TABLE_SIZE',
   'MAX_RECURSIVE_ITERATIONS',
-  'MAX_STATEMENT_TIME',
   'NET_READ_TIMEOUT',
   'NET_WRITE_TIMEOUT',
   'OPTIMIZER_SWITCH',
   'PROFILING',
   'READ_BUFFER_SIZE',
   'READ_RND_BUFFER_SIZE',
-  'SESSION_TRACK_SCHEMA',
-  'SESSION_TRACK_STATE_CHANGE',
-  'SESSION_TRACK_SYSTEM_VARIABLES',
-  'SESSION_TRACK_TRANSACTION_INFO',
   'SORT_BUFFER_SIZE',
   'SQL_AUTO_IS_NULL',
   'SQL_BIG_SELECTS',
-  'SQL_MODE',
   'SQL_NOTES',
   'SQL_QUOTE_SHOW_CREATE',
   'SQL_SAFE_UPDATES',
@@ -46,8 +36,6 @@ export const SESSION_VARIABLES: ReadonlySet<string> = new Set([
   'SQL_WARNINGS',
   'TIME_ZONE',
   'TMP_TABLE_SIZE',
-  'TRANSACTION_ISOLATION',
-  'TX_ISOLATION',
   'UNIQUE_CHECKS',
   'WAIT_TIMEOUT',
 ]);
@@ -55,5 +43,11 @@ export const SESSION_VARIABLES: ReadonlySet<string> = new Set([
 /** The variables that hold the session's read-only switch; they may only be set on. */
 export const READ_ONLY_VARIABLES: ReadonlySet<string> = new Set(['TRANSACTION_READ_ONLY', 'TX_READ_ONLY']);
 
-/** sql_mode values that change the grammar far enough that this classifier would not read statements as the server does. */
-export const GRAMMAR_CHANGING_SQL_MODES: readonly string[] = ['ORACLE', 'MSSQL', 'DB2', 'POSTGRESQL', 'MAXDB'];
+/** The variables that set how the server decodes statement bytes: the guard pins them to utf8mb4. */
+export const CLIENT_CHARSET_VARIABLES: ReadonlySet<string> = new Set(['CHARACTER_SET_CLIENT', 'CHARACTER_SET_CONNECTION', 'COLLATION_CONNECTION']);
+
+/** The variables that hold the session's isolation level; SERIALIZABLE turns plain reads into share locks. */
+export const ISOLATION_VARIABLES: ReadonlySet<string> = new Set(['TRANSACTION_ISOLATION', 'TX_ISOLATION']);
+
+/** The variables that bound a statement's or an idle transaction's time, which the guard sets itself. */
+export const TIME_BOUND_VARIABLES: ReadonlySet<string> = new Set(['MAX_STATEMENT_TIME', 'MAX_EXECUTION_TIME', 'IDLE_TRANSACTION_TIMEOUT']);

@@ -1,8 +1,11 @@
-import { MirrorGuardError } from '@mirrorguard/core';
+import { bindRequestContext, MirrorGuardError } from '@mirrorguard/core';
+import type { LexOptions } from '../classifier/lex-sql.ts';
 import type { StatementPolicy } from '../policy/statement-policy.ts';
 import { AccountCheck } from '../server/account-check.ts';
 import { SHOW_GRANTS } from '../server/account-privileges.ts';
-import { confirmsReadOnly, SET_READ_ONLY, VERIFY_READ_ONLY } from '../server/read-only-session.ts';
+import { SET_READ_ONLY } from '../server/read-only-session.ts';
+import { boundStatements, judgeSession, READ_SESSION_STATE } from '../server/session-state.ts';
+import type { CharsetPin } from './charset-pin.ts';
 import { clearUnsafeFlags } from './client-flags.ts';
 import { answerWithError, answerWithResult, failDetached } from './local-answer.ts';
 import type { Mysql2Command, Mysql2Connection } from './mysql2-shapes.ts';
@@ -11,44 +14,78 @@ import type { Mysql2Command, Mysql2Connection } from './mysql2-shapes.ts';
 // the classifier when it was prepared; the handshake is queued before the guard is installed.
 const COMMANDS_WITHOUT_SQL = new Set(['Execute', 'CloseStatement', 'Ping', 'Quit', 'ResetConnection', 'ChangeUser', 'ClientHandshake']);
 
+/** What screening decided for one command. */
+interface Screened {
+  /** Answered locally (refused or simulated): it must not reach the server. */
+  readonly local: boolean;
+  /** It may change the session's state (a SET): the state is read back before anything else is sent. */
+  readonly changesSession: boolean;
+}
+
+const PASSED: Screened = { local: false, changesSession: false };
+
 interface Queued {
   readonly command: Mysql2Command;
-  /** The read-only check: nothing queued after it is sent until it confirms. */
+  /** A read-back of the session: nothing queued after it is sent until it is judged. */
   readonly barrier: boolean;
+  /** An app command not screened yet: screened when its turn comes, in the session state then in force, in its caller's request context. */
+  screen: (() => Screened) | undefined;
   /**
    * Answered locally: handed to mysql2 on a later tick, as a server reply would come, so that
    * listeners attached after query() returns (pool.query's release on 'end') see it finish.
    */
   deferred: boolean;
+  changesSession: boolean;
+}
+
+interface Internal {
+  readonly barrier: boolean;
+  /** Sent at once, ahead of the app's waiting commands (a read-back's follow-up). */
+  readonly direct: boolean;
 }
 
 const GUARDS = new WeakMap<Mysql2Connection, ConnectionGuard>();
 
+/** What a guard enforces besides the statement policy. */
+export interface ConnectionRules {
+  readonly policy: StatementPolicy;
+  readonly charset: CharsetPin;
+}
+
 /**
- * Guards one mysql2 connection: every command passes the statement policy at the moment it is
- * queued (synchronously, in the caller's request context), and the session is made read-only
- * before the app's first statement, again after every reset and change of user. Until the server
- * confirms read-only, the app's commands wait in order; a connection that cannot be confirmed is
- * destroyed and its commands fail.
+ * Guards one mysql2 connection. The session is made read-only, pinned to utf8mb4 and bounded in
+ * time before the app's first statement, and read back (`READ_SESSION_STATE`) until the server
+ * confirms all of it; again after every reset and change of user. Every app command passes the
+ * statement policy, lexed as the session's sql_mode reads it; after every SET the session is read
+ * back again, and the app's next commands wait, unscreened, until it is judged: a mode the
+ * classifier can follow is followed, any other drift destroys the connection.
  */
 export class ConnectionGuard {
   readonly #connection: Mysql2Connection;
   readonly #policy: StatementPolicy;
+  readonly #rules: ConnectionRules;
   #account: AccountCheck;
   readonly #send: (command: Mysql2Command) => Mysql2Command;
   readonly #queue: Queued[] = [];
   #awaitingConfirmation = false;
+  #confirmedOnce = false;
   #failure: Error | undefined;
   #waiters: Array<(failure?: Error) => void> = [];
-  #nextIsInternal: { barrier: boolean } | undefined;
+  #nextIsInternal: Internal | undefined;
   #tickScheduled = false;
+  /** How the session lexes statements; unknown (every reading must be harmless) until first read back. */
+  #lexing: LexOptions | undefined;
 
-  private constructor(connection: Mysql2Connection, policy: StatementPolicy, account: AccountCheck) {
+  private constructor(connection: Mysql2Connection, rules: ConnectionRules, account: AccountCheck) {
     this.#connection = connection;
-    this.#policy = policy;
+    this.#policy = rules.policy;
+    this.#rules = rules;
     this.#account = account;
     this.#send = connection.addCommand.bind(connection);
     clearUnsafeFlags(connection.config);
+    rules.charset.pin(connection.config);
+    // Set from the config when the connection was made, before the pin.
+    (connection as { clientEncoding?: string }).clientEncoding = 'utf8';
     connection.addCommand = (command) => this.#intercept(command);
     this.#wrapSessionResets();
     this.#routeSimulatedExecutes();
@@ -56,59 +93,86 @@ export class ConnectionGuard {
   }
 
   /** The guard of `connection`, installed on first use. */
-  static of(connection: Mysql2Connection, policy: StatementPolicy, account: AccountCheck): ConnectionGuard {
+  static of(connection: Mysql2Connection, rules: ConnectionRules, account: AccountCheck): ConnectionGuard {
     let guard = GUARDS.get(connection);
     if (guard === undefined) {
-      guard = new ConnectionGuard(connection, policy, account);
+      guard = new ConnectionGuard(connection, rules, account);
       GUARDS.set(connection, guard);
     }
     return guard;
   }
 
+  /** Whether a guard is installed on `connection`. */
+  static guards(connection: object): boolean {
+    return GUARDS.has(connection as Mysql2Connection);
+  }
+
   /** Calls back once the session is confirmed read-only, or with the reason it cannot be. */
   whenReadOnly(callback: (failure?: Error) => void): void {
     if (this.#failure !== undefined) process.nextTick(callback, this.#failure);
-    else if (!this.#awaitingConfirmation) callback();
+    // Once confirmed, the app's commands queue behind any later read-back: handing the connection out is safe.
+    else if (this.#confirmedOnce) callback();
     else this.#waiters.push(callback);
   }
 
   #intercept(command: Mysql2Command): Mysql2Command {
     const internal = this.#nextIsInternal;
     this.#nextIsInternal = undefined;
-    const answeredLocally = internal === undefined && this.#screen(command);
     if (this.#failure !== undefined) {
       failDetached(command, this.#failure);
       return command;
     }
-    // The common case: nothing waiting, nothing to defer.
-    if (!answeredLocally && !this.#awaitingConfirmation && this.#queue.length === 0) {
-      if (internal?.barrier) this.#awaitingConfirmation = true;
+    if (internal?.direct) {
+      if (internal.barrier) this.#awaitingConfirmation = true;
       return this.#send(command);
     }
-    this.#queue.push({ command, barrier: internal?.barrier ?? false, deferred: answeredLocally });
+    // The common case: nothing waiting, so the command is screened now, in the session state in force.
+    if (!this.#awaitingConfirmation && this.#queue.length === 0) {
+      const screened = internal === undefined ? this.#screen(command) : PASSED;
+      if (!screened.local) {
+        if (internal?.barrier) this.#awaitingConfirmation = true;
+        this.#send(command);
+        if (screened.changesSession) this.#readBack();
+        return command;
+      }
+      this.#queue.push({ command, barrier: false, screen: undefined, deferred: true, changesSession: false });
+      this.#pump();
+      return command;
+    }
+    const screen = internal === undefined ? bindRequestContext(() => this.#screen(command)) : undefined;
+    this.#queue.push({ command, barrier: internal?.barrier ?? false, screen, deferred: false, changesSession: false });
     this.#pump();
     return command;
   }
 
-  /** Classifies, journals, and answers locally what must not reach the server; true when it did. */
-  #screen(command: Mysql2Command): boolean {
+  /** Classifies, journals, and answers locally what must not reach the server. */
+  #screen(command: Mysql2Command): Screened {
     const type = command.constructor.name;
     const sql = type === 'Query' ? command.sql : type === 'Prepare' ? command.query : undefined;
     if (sql === undefined) {
-      if (COMMANDS_WITHOUT_SQL.has(type)) return false;
-      const error = new MirrorGuardError('MG_ERR_DB_COMMAND_REFUSED', `the ${type} protocol command is not allowed on a read-only connection`);
-      this.#policy.options.journal.record({ dependency: 'db', action: 'blocked', operation: `(${type} command)`, reason: error.message });
-      answerWithError(command, error);
-      return true;
+      if (type === 'ChangeUser' && !this.#rules.charset.allows((command as { charsetNumber?: unknown }).charsetNumber)) {
+        return this.#refuseCommand(command, '(ChangeUser command)', 'changeUser() with a character set other than utf8mb4: a guarded connection speaks utf8mb4');
+      }
+      if (COMMANDS_WITHOUT_SQL.has(type)) return PASSED;
+      return this.#refuseCommand(command, `(${type} command)`, `the ${type} protocol command is not allowed on a read-only connection`);
     }
     // A prepared statement's later executions cannot be answered locally, so a Prepare never simulates.
+    const lexing = this.#lexing;
     const decision =
       type === 'Query'
-        ? this.#policy.decide(this.#asIntercepted(command, sql), { canSimulate: true })
-        : this.#policy.decide(sql, { canSimulate: false });
+        ? this.#policy.decide(this.#asIntercepted(command, sql), { canSimulate: true, lexing })
+        : this.#policy.decide(sql, { canSimulate: false, prepared: true, lexing });
     if (decision.outcome === 'reject') answerWithError(command, decision.error);
     else if (decision.outcome === 'simulate') answerWithResult(command, decision.result);
-    return decision.outcome !== 'pass';
+    else return decision.verdict.kind === 'session' ? { local: false, changesSession: true } : PASSED;
+    return { local: true, changesSession: false };
+  }
+
+  #refuseCommand(command: Mysql2Command, operation: string, reason: string): Screened {
+    const error = new MirrorGuardError('MG_ERR_DB_COMMAND_REFUSED', reason);
+    this.#policy.options.journal.record({ dependency: 'db', action: 'blocked', operation, reason });
+    answerWithError(command, error);
+    return { local: true, changesSession: false };
   }
 
   /** The query with its template and values, when mysql2 filled it in the default way (no custom format, no named placeholders). */
@@ -122,6 +186,12 @@ export class ConnectionGuard {
   #pump(): void {
     while (!this.#awaitingConfirmation && this.#queue.length > 0) {
       const next = this.#queue[0]!;
+      if (next.screen !== undefined) {
+        const screened = next.screen();
+        next.screen = undefined;
+        next.deferred = screened.local;
+        next.changesSession = screened.changesSession;
+      }
       if (next.deferred) {
         if (!this.#tickScheduled) {
           this.#tickScheduled = true;
@@ -136,34 +206,69 @@ export class ConnectionGuard {
       this.#queue.shift();
       if (next.barrier) this.#awaitingConfirmation = true;
       this.#send(next.command);
+      if (next.changesSession) this.#readBack();
     }
   }
 
-  #internal(sql: string, barrier: boolean, callback: (error: unknown, rows: unknown) => void): void {
-    this.#nextIsInternal = { barrier };
+  #internal(sql: string, internal: Internal, callback: (error: unknown, rows: unknown) => void): void {
+    this.#nextIsInternal = internal;
     this.#connection.query({ sql, rowsAsArray: true, typeCast: true, nestTables: false }, callback);
+  }
+
+  /** After a SET: the session is read back before anything else is sent, and judged. */
+  #readBack(): void {
+    this.#internal(READ_SESSION_STATE, { barrier: true, direct: true }, (error, rows) => {
+      if (error !== null) return this.#fail(`the session could not be read back: ${(error as Error).message}`, error);
+      const judgement = judgeSession(rows, this.#policy.options);
+      if (judgement.verdict !== 'safe') {
+        const reason = judgement.verdict === 'unsafe' ? judgement.reason : judgement.reasons.join('; ');
+        return this.#fail(`the session changed behind the guard: ${reason}`, undefined, 'MG_ERR_DB_SESSION_UNSAFE');
+      }
+      this.#lexing = judgement.lexing;
+      this.#awaitingConfirmation = false;
+      this.#pump();
+    });
   }
 
   #makeReadOnly(): void {
     const account = this.#account;
     if (account.needed) {
-      this.#internal(SHOW_GRANTS, false, (error, rows) => {
+      this.#internal(SHOW_GRANTS, { barrier: false, direct: false }, (error, rows) => {
         if (error === null) account.record(rows);
       });
     }
-    this.#internal(SET_READ_ONLY, false, () => {});
-    this.#internal(VERIFY_READ_ONLY, true, (error, rows) => {
-      if (error !== null) return this.#fail(`the server did not confirm read-only: ${(error as Error).message}`, error);
-      if (!confirmsReadOnly(rows)) return this.#fail(`the server reports the session is not read-only (${JSON.stringify(rows)})`);
-      const refused = account.failure();
-      if (refused !== undefined) return this.#fail(refused.message, undefined, refused);
-      this.#awaitingConfirmation = false;
-      for (const waiter of this.#waiters.splice(0)) waiter();
-      this.#pump();
-    });
+    this.#internal(SET_READ_ONLY, { barrier: false, direct: false }, () => {});
+    // One of these fails on each server kind (MariaDB or MySQL); the read-back judges the outcome.
+    for (const bound of boundStatements(this.#policy.options)) this.#internal(bound, { barrier: false, direct: false }, () => {});
+    this.#internal(READ_SESSION_STATE, { barrier: true, direct: false }, (error, rows) => this.#judgeFresh(error, rows, true));
   }
 
-  #fail(message: string, cause?: unknown, error: Error = new MirrorGuardError('MG_ERR_DB_NOT_READ_ONLY', `connection destroyed: ${message}`, { cause })): void {
+  /** Judges a fresh (new, reset or re-authenticated) session; what drifted from the pins is fixed once, then must hold. */
+  #judgeFresh(error: unknown, rows: unknown, mayFix: boolean): void {
+    if (error !== null) return this.#fail(`the server did not confirm read-only: ${(error as Error).message}`, error);
+    const judgement = judgeSession(rows, this.#policy.options);
+    if (judgement.verdict === 'fixable' && mayFix) {
+      this.#policy.options.journal.record({ dependency: 'db', action: 'warned', operation: judgement.fixes.join('; '), reason: `pinned on a new session: ${judgement.reasons.join('; ')}` });
+      for (const fix of judgement.fixes) this.#internal(fix, { barrier: false, direct: true }, () => {});
+      this.#internal(READ_SESSION_STATE, { barrier: true, direct: true }, (again, rowsAgain) => this.#judgeFresh(again, rowsAgain, false));
+      return;
+    }
+    if (judgement.verdict === 'unsafe') return this.#fail(judgement.reason, undefined, judgement.reason.includes('not read-only') ? 'MG_ERR_DB_NOT_READ_ONLY' : 'MG_ERR_DB_SESSION_UNSAFE');
+    if (judgement.verdict === 'fixable') return this.#fail(`the session could not be pinned: ${judgement.reasons.join('; ')}`, undefined, 'MG_ERR_DB_SESSION_UNSAFE');
+    const refused = this.#account.failure();
+    if (refused !== undefined) return this.#failWith(refused);
+    this.#lexing = judgement.lexing;
+    this.#confirmedOnce = true;
+    this.#awaitingConfirmation = false;
+    for (const waiter of this.#waiters.splice(0)) waiter();
+    this.#pump();
+  }
+
+  #fail(message: string, cause?: unknown, code = 'MG_ERR_DB_NOT_READ_ONLY'): void {
+    this.#failWith(new MirrorGuardError(code, `connection destroyed: ${message}`, { cause }));
+  }
+
+  #failWith(error: Error): void {
     this.#failure = error;
     for (const { command } of this.#queue.splice(0)) failDetached(command, error);
     for (const waiter of this.#waiters.splice(0)) waiter(error);
@@ -180,7 +285,7 @@ export class ConnectionGuard {
     connection.execute = (...args: unknown[]) => {
       const first = args[0];
       const sql = typeof first === 'string' ? first : (first as { sql?: unknown } | undefined)?.sql;
-      if (typeof sql === 'string' && this.#policy.simulates(this.#policy.classify(sql, true))) {
+      if (typeof sql === 'string' && this.#policy.simulates(this.#policy.classify(sql, true, this.#lexing))) {
         return connection.query(...(args as [object, never]));
       }
       return execute.apply(connection, args);

@@ -32,6 +32,8 @@ export interface Mysql2Connection extends EventEmitter {
 
 export interface Mysql2Pool extends EventEmitter {
   config: { connectionConfig: Mysql2Config };
+  /** Every connection the pool made (a double-ended queue); each is pushed right after it is constructed. */
+  _allConnections: { push(...connections: unknown[]): unknown; toArray?(): unknown[] };
   getConnection(callback: (error: unknown, connection?: Mysql2Connection) => void): unknown;
 }
 

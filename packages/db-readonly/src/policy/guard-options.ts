@@ -19,6 +19,16 @@ export interface GuardMysql2Options {
   readonly requireReadOnlyAccount?: boolean;
   /** The first insert id a simulated INSERT answers with; each simulated insert takes the next. 2,000,000,000 by default. */
   readonly firstSimulatedInsertId?: number;
+  /**
+   * How long one mirror statement may run on the server, in ms (MariaDB `max_statement_time`,
+   * MySQL `max_execution_time`, which bounds SELECTs only). 10,000 by default; 0 leaves the server's setting.
+   */
+  readonly maxStatementTimeMs?: number;
+  /**
+   * How long a mirror transaction may sit idle before the server ends the connection, in ms, rounded
+   * up to whole seconds (MariaDB `idle_transaction_timeout`; MySQL has none). 10,000 by default; 0 leaves the server's setting.
+   */
+  readonly maxIdleTransactionMs?: number;
 }
 
 export interface ResolvedGuardOptions {
@@ -27,6 +37,14 @@ export interface ResolvedGuardOptions {
   readonly journal: Journal;
   readonly requireReadOnlyAccount: boolean;
   readonly firstSimulatedInsertId: number;
+  readonly maxStatementTimeMs: number;
+  readonly maxIdleTransactionMs: number;
+}
+
+function nonNegativeMs(name: string, value: number | undefined, fallback: number): number {
+  const ms = value ?? fallback;
+  if (!Number.isFinite(ms) || ms < 0) throw new TypeError(`${name} must be a non-negative number of milliseconds, got ${ms}`);
+  return ms;
 }
 
 export function resolveGuardOptions(options: GuardMysql2Options = {}): ResolvedGuardOptions {
@@ -40,5 +58,7 @@ export function resolveGuardOptions(options: GuardMysql2Options = {}): ResolvedG
     journal: options.journal ?? createJournal({ profile: 'mirror' }),
     requireReadOnlyAccount: options.requireReadOnlyAccount ?? false,
     firstSimulatedInsertId: first,
+    maxStatementTimeMs: nonNegativeMs('maxStatementTimeMs', options.maxStatementTimeMs, 10_000),
+    maxIdleTransactionMs: nonNegativeMs('maxIdleTransactionMs', options.maxIdleTransactionMs, 10_000),
   };
 }

@@ -1,4 +1,4 @@
-import { lexSql } from '../classifier/lex-sql.ts';
+import { lexSql, type LexOptions } from '../classifier/lex-sql.ts';
 
 // mysql2's query() fills each `?` with an escaped literal. When every value is "plain", the filled-in
 // statement reads exactly like its template with literals in place of the placeholders, so the
@@ -35,12 +35,14 @@ export function hasPlainValues(values: unknown): boolean {
  * inside a string, a comment or a quoted name, which would change how the statement reads. `??`
  * (identifier placeholders) never qualifies: an identifier can name a function.
  */
-export function hasOnlyRealPlaceholders(template: string): boolean {
+export function hasOnlyRealPlaceholders(template: string, lexing: LexOptions | undefined): boolean {
   if (template.includes('??')) return false;
   let marks = 0;
   for (let index = template.indexOf('?'); index !== -1; index = template.indexOf('?', index + 1)) marks += 1;
   if (marks === 0) return true;
-  const lexed = lexSql(template, { backslashEscapes: true });
+  // A session of unknown sql_mode may read `"` either way: only the server default is followed here.
+  if (lexing === undefined && template.includes('"')) return false;
+  const lexed = lexSql(template, lexing ?? { backslashEscapes: true });
   if (lexed.failure !== undefined || lexed.backslashInString) return false;
   let placeholders = 0;
   for (const token of lexed.tokens) if (token.type === 'punctuation' && token.value === '?') placeholders += 1;

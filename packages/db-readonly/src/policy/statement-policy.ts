@@ -1,4 +1,5 @@
-import { classifyStatement, type StatementClassification } from '../classifier/classify-statement.ts';
+import { classifyMysqlStatement, classifyStatement, type StatementClassification } from '../classifier/classify-statement.ts';
+import type { LexOptions } from '../classifier/lex-sql.ts';
 import { ReadOnlyViolationError } from '../errors/read-only-violation-error.ts';
 import type { ResolvedGuardOptions } from './guard-options.ts';
 import { hasOnlyRealPlaceholders, hasPlainValues } from './query-template.ts';
@@ -15,11 +16,10 @@ export interface SimulatedResult {
 }
 
 export type Decision =
-  | { readonly outcome: 'pass' }
+  | { readonly outcome: 'pass'; readonly verdict: StatementClassification }
   | { readonly outcome: 'reject'; readonly error: ReadOnlyViolationError }
   | { readonly outcome: 'simulate'; readonly result: SimulatedResult };
 
-const PASS: Decision = { outcome: 'pass' };
 const SERVER_STATUS_AUTOCOMMIT = 2;
 const CACHE_LIMIT = 1_000;
 
@@ -53,29 +53,44 @@ export interface DecideOptions {
   readonly operation?: string;
   /** How many insert ids a simulated INSERT takes (the rows of a multi-row INSERT); 1 by default. */
   readonly insertedRows?: number;
+  /** A statement prepared on the server: only reads and transaction control may be, since its executions are not read back. */
+  readonly prepared?: boolean;
+  /** How the session lexes statements (from its sql_mode); undefined when unknown. */
+  readonly lexing?: LexOptions | undefined;
 }
 
 /**
  * Classifies each statement, applies the policy and journals what it refused or simulated. One per
  * guarded module; templates (prepared statements) are cached, formatted query text is not.
  */
+/** The cache slot of a session's lexing: 0 for a session of unknown sql_mode, 1–4 for the four known readings. */
+const lexingSlot = (lexing: LexOptions | undefined): number =>
+  lexing === undefined ? 0 : 1 + (lexing.backslashEscapes ? 0 : 1) + (lexing.ansiQuotes === true ? 2 : 0);
+
 export class StatementPolicy {
   readonly options: ResolvedGuardOptions;
   #nextInsertId: number;
-  readonly #templates = new Map<string, StatementClassification>();
-  readonly #queryTemplates = new Map<string, TemplateVerdict>();
+  // One cache per lexing slot: the same text reads differently under another sql_mode.
+  readonly #templates = Array.from({ length: 5 }, () => new Map<string, StatementClassification>());
+  readonly #queryTemplates = Array.from({ length: 5 }, () => new Map<string, TemplateVerdict>());
 
   constructor(options: ResolvedGuardOptions) {
     this.options = options;
     this.#nextInsertId = options.firstSimulatedInsertId;
   }
 
-  classify(sql: string, cacheable: boolean): StatementClassification {
-    if (!cacheable) return classifyStatement(sql, { dialect: this.options.dialect });
-    let verdict = this.#templates.get(sql);
+  #classifyText(sql: string, lexing: LexOptions | undefined): StatementClassification {
+    return this.options.dialect === 'sqlite' ? classifyStatement(sql, { dialect: 'sqlite' }) : classifyMysqlStatement(sql, lexing);
+  }
+
+  /** The verdict for `sql` as a session lexing it with `lexing` (undefined: sql_mode unknown) reads it. */
+  classify(sql: string, cacheable: boolean, lexing?: LexOptions): StatementClassification {
+    if (!cacheable) return this.#classifyText(sql, lexing);
+    const templates = this.#templates[lexingSlot(lexing)]!;
+    let verdict = templates.get(sql);
     if (verdict === undefined) {
-      verdict = classifyStatement(sql, { dialect: this.options.dialect });
-      remember(this.#templates, sql, verdict);
+      verdict = this.#classifyText(sql, lexing);
+      remember(templates, sql, verdict);
     }
     return verdict;
   }
@@ -85,18 +100,19 @@ export class StatementPolicy {
    * text to be sent (plain values, real placeholders, a kind no literal can change), else from the
    * text itself.
    */
-  classifyQuery(query: InterceptedQuery): StatementClassification {
+  classifyQuery(query: InterceptedQuery, lexing?: LexOptions): StatementClassification {
     const { template } = query;
     if (typeof template === 'string' && hasPlainValues(query.values)) {
-      let cached = this.#queryTemplates.get(template);
+      const templates = this.#queryTemplates[lexingSlot(lexing)]!;
+      let cached = templates.get(template);
       if (cached === undefined) {
-        const verdict = classifyStatement(template, { dialect: this.options.dialect });
-        cached = { verdict, holdsForPlainValues: VALUE_INDEPENDENT_KINDS.has(verdict.kind) && hasOnlyRealPlaceholders(template) };
-        remember(this.#queryTemplates, template, cached);
+        const verdict = this.#classifyText(template, lexing);
+        cached = { verdict, holdsForPlainValues: VALUE_INDEPENDENT_KINDS.has(verdict.kind) && hasOnlyRealPlaceholders(template, lexing) };
+        remember(templates, template, cached);
       }
       if (cached.holdsForPlainValues) return cached.verdict;
     }
-    return classifyStatement(query.sql, { dialect: this.options.dialect });
+    return this.#classifyText(query.sql, lexing);
   }
 
   /** Whether the policy would simulate this statement rather than refuse or pass it. */
@@ -109,10 +125,13 @@ export class StatementPolicy {
    * synchronously: a prepared statement's text (cached), or a query as intercepted. `canSimulate:
    * false` where no local answer can stand in (a prepared statement).
    */
-  decide(statement: string | InterceptedQuery, { canSimulate, operation, insertedRows = 1 }: DecideOptions): Decision {
+  decide(statement: string | InterceptedQuery, { canSimulate, operation, insertedRows = 1, lexing, prepared = false }: DecideOptions): Decision {
     const sql = operation ?? (typeof statement === 'string' ? statement : statement.sql);
-    const verdict = typeof statement === 'string' ? this.classify(statement, true) : this.classifyQuery(statement);
-    if (verdict.allowed) return PASS;
+    let verdict = typeof statement === 'string' ? this.classify(statement, true, lexing) : this.classifyQuery(statement, lexing);
+    if (verdict.allowed && prepared && verdict.kind === 'session') {
+      verdict = { ...verdict, allowed: false, kind: 'unknown', reason: 'a session setting cannot be prepared: the guard reads the session back after each SET it sends as a query' };
+    }
+    if (verdict.allowed) return { outcome: 'pass', verdict };
     if (canSimulate && this.simulates(verdict)) {
       const insert = verdict.keyword === 'INSERT' || verdict.keyword === 'REPLACE';
       const insertId = insert ? this.#nextInsertId : 0;

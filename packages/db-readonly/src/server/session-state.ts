@@ -1,0 +1,86 @@
+import type { LexOptions } from '../classifier/lex-sql.ts';
+import { readSqlMode } from '../classifier/sql-mode.ts';
+
+/**
+ * The session state the guard pins or follows, read back in one statement on every server: MySQL 8
+ * lacks tx_* and max_statement_time, MariaDB lacks max_execution_time; absent rows are skipped.
+ */
+export const READ_SESSION_STATE: string =
+  "SHOW SESSION VARIABLES WHERE Variable_name IN ('transaction_read_only', 'tx_read_only', 'sql_mode', 'character_set_client', " +
+  "'character_set_connection', 'transaction_isolation', 'tx_isolation', 'max_statement_time', 'max_execution_time', 'idle_transaction_timeout')";
+
+/** How long a mirror statement, and an idle transaction, may hold the server. 0 leaves the server's setting. */
+export interface SessionBounds {
+  readonly maxStatementTimeMs: number;
+  readonly maxIdleTransactionMs: number;
+}
+
+/**
+ * Statements that set the bounds, one per server kind; the one the server does not know fails,
+ * harmlessly, and the read-back judges the outcome.
+ */
+export function boundStatements(bounds: SessionBounds): string[] {
+  const statements: string[] = [];
+  const mariadb: string[] = [];
+  if (bounds.maxStatementTimeMs > 0) {
+    mariadb.push(`SESSION max_statement_time = ${bounds.maxStatementTimeMs / 1000}`);
+    statements.push(`SET SESSION max_execution_time = ${Math.ceil(bounds.maxStatementTimeMs)}`);
+  }
+  if (bounds.maxIdleTransactionMs > 0) mariadb.push(`SESSION idle_transaction_timeout = ${Math.ceil(bounds.maxIdleTransactionMs / 1000)}`);
+  if (mariadb.length > 0) statements.unshift(`SET ${mariadb.join(', ')}`);
+  return statements;
+}
+
+export type SessionJudgement =
+  /** The session is as pinned; statements are lexed with `lexing`. */
+  | { readonly verdict: 'safe'; readonly lexing: LexOptions; readonly sqlMode: string }
+  /** Statements that would pin what drifted (only on a fresh session), and why they are needed. */
+  | { readonly verdict: 'fixable'; readonly fixes: readonly string[]; readonly reasons: readonly string[] }
+  | { readonly verdict: 'unsafe'; readonly reason: string };
+
+const isOn = (value: string): boolean => value.toUpperCase() === 'ON' || value === '1';
+
+/** Judges the rows of READ_SESSION_STATE (as arrays of name and value) against the pins. */
+export function judgeSession(rows: unknown, bounds: SessionBounds): SessionJudgement {
+  const variables = new Map<string, string>();
+  if (Array.isArray(rows)) for (const row of rows) if (Array.isArray(row)) variables.set(String(row[0]).toLowerCase(), String(row[1]));
+  const readOnly = ['transaction_read_only', 'tx_read_only'].filter((name) => variables.has(name));
+  if (readOnly.length === 0 || !readOnly.every((name) => isOn(variables.get(name)!))) {
+    return { verdict: 'unsafe', reason: `the server reports the session is not read-only (${JSON.stringify(rows)})` };
+  }
+  const sqlMode = variables.get('sql_mode');
+  if (sqlMode === undefined) return { verdict: 'unsafe', reason: 'the server did not report sql_mode' };
+  const reading = readSqlMode(sqlMode);
+  if ('refused' in reading) return { verdict: 'unsafe', reason: `${reading.refused}; the guard cannot read statements as this session would` };
+
+  const fixes: string[] = [];
+  const reasons: string[] = [];
+  for (const name of ['character_set_client', 'character_set_connection']) {
+    const value = variables.get(name);
+    if (value?.toLowerCase() !== 'utf8mb4') {
+      reasons.push(`${name} is ${value ?? 'not reported'}, not utf8mb4`);
+      if (!fixes.includes('SET NAMES utf8mb4')) fixes.push('SET NAMES utf8mb4');
+    }
+  }
+  const isolation = variables.get('transaction_isolation') ?? variables.get('tx_isolation');
+  if (isolation?.toUpperCase() === 'SERIALIZABLE') {
+    reasons.push('the isolation level is SERIALIZABLE, which turns plain reads into share locks');
+    fixes.push('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+  }
+  const statementTime = variables.get('max_statement_time');
+  const executionTime = variables.get('max_execution_time');
+  if (bounds.maxStatementTimeMs > 0) {
+    const inForce = statementTime !== undefined ? Number(statementTime) * 1000 : executionTime !== undefined ? Number(executionTime) : undefined;
+    if (inForce === undefined || Math.abs(inForce - bounds.maxStatementTimeMs) > 1) {
+      reasons.push(`the statement time bound is ${inForce ?? 'not reported'} ms, not ${bounds.maxStatementTimeMs} ms`);
+      fixes.push(...boundStatements({ ...bounds, maxIdleTransactionMs: 0 }));
+    }
+  }
+  const idle = variables.get('idle_transaction_timeout');
+  if (bounds.maxIdleTransactionMs > 0 && idle !== undefined && Number(idle) !== Math.ceil(bounds.maxIdleTransactionMs / 1000)) {
+    reasons.push(`idle_transaction_timeout is ${idle} s, not ${Math.ceil(bounds.maxIdleTransactionMs / 1000)} s`);
+    fixes.push(...boundStatements({ maxStatementTimeMs: 0, maxIdleTransactionMs: bounds.maxIdleTransactionMs }));
+  }
+  if (fixes.length > 0) return { verdict: 'fixable', fixes, reasons };
+  return { verdict: 'safe', lexing: reading.lexing, sqlMode };
+}
