@@ -3,13 +3,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KeyState, keyId } from '../../packages/redis-shadow/src/shadow/key-state.ts';
 import { Materializer, originReader, shadowWriter } from '../../packages/redis-shadow/src/shadow/materialize-key.ts';
 import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
-import { REDIS_URL } from '../support/servers.ts';
 
-// The origin is the real Redis (its database 9, flushed before each test); the shadow is a
-// redis-server of the test's own. MONITOR on the origin records every command it receives.
+// Origin and shadow are redis-servers of the test's own (the origin's database 9, flushed before
+// each test): MONITOR on the origin records every command it receives and nothing of other tests.
 const ORIGIN_DB = 9;
 
 describe('materializing keys into a real shadow Redis', () => {
+  let originServer: ThrowawayRedis;
   let shadowServer: ThrowawayRedis;
   let origin: Redis;
   let shadow: Redis;
@@ -18,11 +18,11 @@ describe('materializing keys into a real shadow Redis', () => {
   const seen: string[][] = [];
 
   beforeAll(async () => {
-    shadowServer = await startRedisServer();
-    origin = new Redis(REDIS_URL, { db: ORIGIN_DB });
-    admin = new Redis(REDIS_URL, { db: ORIGIN_DB });
+    [originServer, shadowServer] = await Promise.all([startRedisServer(), startRedisServer()]);
+    origin = new Redis(originServer.url, { db: ORIGIN_DB });
+    admin = new Redis(originServer.url, { db: ORIGIN_DB });
     shadow = new Redis(shadowServer.url);
-    monitor = await new Redis(REDIS_URL).monitor();
+    monitor = await new Redis(originServer.url).monitor();
     monitor.on('monitor', (_time: string, args: string[], _source: string, database: string) => {
       if (Number(database) === ORIGIN_DB) seen.push(args);
     });
@@ -31,7 +31,7 @@ describe('materializing keys into a real shadow Redis', () => {
   afterAll(async () => {
     monitor.disconnect();
     for (const client of [origin, shadow, admin]) client.disconnect();
-    await shadowServer.kill();
+    await Promise.all([originServer.kill(), shadowServer.kill()]);
   });
 
   beforeEach(async () => {
