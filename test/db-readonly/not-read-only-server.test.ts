@@ -11,6 +11,7 @@ const MYSQL_SESSION = [
   ['character_set_connection', 'utf8mb4'],
   ['transaction_isolation', 'REPEATABLE-READ'],
   ['max_execution_time', '10000'],
+  ['session_track_state_change', 'ON'],
 ];
 
 // A MySQL server that is not MariaDB: it accepts everything, and answers the read-only check with
@@ -114,6 +115,7 @@ describe('a server that does not confirm read-only', () => {
     expect(honest.received).toEqual([
       'SHOW GRANTS FOR CURRENT_USER()',
       'SET SESSION TRANSACTION READ ONLY',
+      'SET SESSION session_track_state_change = ON',
       'SET SESSION max_statement_time = 10, SESSION idle_transaction_timeout = 10',
       'SET SESSION max_execution_time = 10000',
       expect.stringMatching(/^SHOW SESSION VARIABLES/),

@@ -5,13 +5,17 @@ const CLIENT_MULTI_STATEMENTS = 0x10000;
 /** Client capabilities a read-only connection never announces: several statements per query, LOAD DATA LOCAL. */
 export const UNSAFE_CLIENT_FLAGS: number = CLIENT_LOCAL_FILES | CLIENT_MULTI_STATEMENTS;
 
-const UNSAFE_FLAG_NAMES = new Set(['MULTI_STATEMENTS', 'LOCAL_FILES']);
+// CLIENT_SESSION_TRACK: the server flags every reply whose statement changed session state.
+const CLIENT_SESSION_TRACK = 0x800000;
+
+// Flags a caller may not set (the unsafe two) or clear (session tracking, which the guard relies on).
+const UNSAFE_FLAG_NAMES = new Set(['MULTI_STATEMENTS', 'LOCAL_FILES', 'SESSION_TRACK']);
 const UNSAFE_URI_PARAMETERS = ['multipleStatements', 'flags', 'infileStreamFactory'];
 
 function safeFlags(flags: unknown): string[] {
   const list = typeof flags === 'string' ? flags.split(',') : Array.isArray(flags) ? flags.map(String) : [];
   const kept = list.map((flag) => flag.trim()).filter((flag) => flag !== '' && !UNSAFE_FLAG_NAMES.has(flag.replace(/^-/, '').toUpperCase()));
-  return [...kept, '-MULTI_STATEMENTS', '-LOCAL_FILES'];
+  return [...kept, '-MULTI_STATEMENTS', '-LOCAL_FILES', 'SESSION_TRACK'];
 }
 
 /**
@@ -31,7 +35,7 @@ export function withoutUnsafeOptions(options: unknown): Record<string, unknown> 
   return copy;
 }
 
-/** Clears the unsafe capability bits of a parsed config, in case anything set them after all. */
+/** Clears the unsafe capability bits of a parsed config, in case anything set them after all, and asks for session tracking. */
 export function clearUnsafeFlags(config: Mysql2Config): void {
-  config.clientFlags &= ~UNSAFE_CLIENT_FLAGS;
+  config.clientFlags = (config.clientFlags & ~UNSAFE_CLIENT_FLAGS) | CLIENT_SESSION_TRACK;
 }

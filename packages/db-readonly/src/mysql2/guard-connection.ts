@@ -4,10 +4,11 @@ import type { StatementPolicy } from '../policy/statement-policy.ts';
 import { AccountCheck } from '../server/account-check.ts';
 import { SHOW_GRANTS } from '../server/account-privileges.ts';
 import { SET_READ_ONLY } from '../server/read-only-session.ts';
-import { boundStatements, judgeSession, READ_SESSION_STATE } from '../server/session-state.ts';
+import { boundStatements, judgeSession, READ_SESSION_STATE, TRACK_SESSION_CHANGES } from '../server/session-state.ts';
 import type { CharsetPin } from './charset-pin.ts';
 import { clearUnsafeFlags } from './client-flags.ts';
 import { answerWithError, answerWithResult, failDetached } from './local-answer.ts';
+import { watchSessionChanges } from './session-change-watch.ts';
 import type { Mysql2Command, Mysql2Connection } from './mysql2-shapes.ts';
 
 // Commands without SQL text that a read-only client may send. Execute runs a statement that passed
@@ -67,7 +68,12 @@ export class ConnectionGuard {
   #account: AccountCheck;
   readonly #send: (command: Mysql2Command) => Mysql2Command;
   readonly #queue: Queued[] = [];
-  #awaitingConfirmation = false;
+  /** Read-backs sent and not yet judged: while any is, the app's commands wait in this guard's queue. */
+  #barriers = 0;
+  /** Commands already followed by a read-back of their own (the app's SETs, the guard's own statements). */
+  readonly #followed = new WeakSet<object>();
+  /** Commands taken out of mysql2's queue until a read-back the server's session tracking asked for is judged. */
+  readonly #held: Mysql2Command[] = [];
   #confirmedOnce = false;
   #failure: Error | undefined;
   #waiters: Array<(failure?: Error) => void> = [];
@@ -87,6 +93,7 @@ export class ConnectionGuard {
     // Set from the config when the connection was made, before the pin.
     (connection as { clientEncoding?: string }).clientEncoding = 'utf8';
     connection.addCommand = (command) => this.#intercept(command);
+    watchSessionChanges(connection, (command) => this.#sessionChanged(command));
     this.#wrapSessionResets();
     this.#routeSimulatedExecutes();
     this.#makeReadOnly();
@@ -122,15 +129,16 @@ export class ConnectionGuard {
       failDetached(command, this.#failure);
       return command;
     }
+    if (internal !== undefined) this.#followed.add(command);
     if (internal?.direct) {
-      if (internal.barrier) this.#awaitingConfirmation = true;
+      if (internal.barrier) this.#barriers += 1;
       return this.#send(command);
     }
     // The common case: nothing waiting, so the command is screened now, in the session state in force.
-    if (!this.#awaitingConfirmation && this.#queue.length === 0) {
+    if (this.#barriers === 0 && this.#queue.length === 0) {
       const screened = internal === undefined ? this.#screen(command) : PASSED;
       if (!screened.local) {
-        if (internal?.barrier) this.#awaitingConfirmation = true;
+        if (internal?.barrier) this.#barriers += 1;
         this.#send(command);
         if (screened.changesSession) this.#readBack();
         return command;
@@ -164,7 +172,11 @@ export class ConnectionGuard {
         : this.#policy.decide(sql, { canSimulate: false, prepared: true, lexing });
     if (decision.outcome === 'reject') answerWithError(command, decision.error);
     else if (decision.outcome === 'simulate') answerWithResult(command, decision.result);
-    else return decision.verdict.kind === 'session' ? { local: false, changesSession: true } : PASSED;
+    else if (decision.verdict.kind !== 'session') return PASSED;
+    else {
+      this.#followed.add(command);
+      return { local: false, changesSession: true };
+    }
     return { local: true, changesSession: false };
   }
 
@@ -184,7 +196,7 @@ export class ConnectionGuard {
   }
 
   #pump(): void {
-    while (!this.#awaitingConfirmation && this.#queue.length > 0) {
+    while (this.#barriers === 0 && this.#queue.length > 0) {
       const next = this.#queue[0]!;
       if (next.screen !== undefined) {
         const screened = next.screen();
@@ -204,20 +216,21 @@ export class ConnectionGuard {
         return;
       }
       this.#queue.shift();
-      if (next.barrier) this.#awaitingConfirmation = true;
+      if (next.barrier) this.#barriers += 1;
       this.#send(next.command);
       if (next.changesSession) this.#readBack();
     }
   }
 
-  #internal(sql: string, internal: Internal, callback: (error: unknown, rows: unknown) => void): void {
+  #internal(sql: string, internal: Internal, callback: (error: unknown, rows: unknown) => void): Mysql2Command {
     this.#nextIsInternal = internal;
-    this.#connection.query({ sql, rowsAsArray: true, typeCast: true, nestTables: false }, callback);
+    return this.#connection.query({ sql, rowsAsArray: true, typeCast: true, nestTables: false }, callback);
   }
 
   /** After a SET: the session is read back before anything else is sent, and judged. */
-  #readBack(): void {
-    this.#internal(READ_SESSION_STATE, { barrier: true, direct: true }, (error, rows) => {
+  #readBack(): Mysql2Command {
+    return this.#internal(READ_SESSION_STATE, { barrier: true, direct: true }, (error, rows) => {
+      this.#barriers -= 1;
       if (error !== null) return this.#fail(`the session could not be read back: ${(error as Error).message}`, error);
       const judgement = judgeSession(rows, this.#policy.options);
       if (judgement.verdict !== 'safe') {
@@ -225,9 +238,21 @@ export class ConnectionGuard {
         return this.#fail(`the session changed behind the guard: ${reason}`, undefined, 'MG_ERR_DB_SESSION_UNSAFE');
       }
       this.#lexing = judgement.lexing;
-      this.#awaitingConfirmation = false;
+      for (const held of this.#held.splice(0)) this.#send(held);
       this.#pump();
     });
+  }
+
+  /**
+   * The server flagged a statement's reply as having changed the session (a stored function that
+   * set the isolation level, say). Commands already in mysql2's queue are held back, the read-back
+   * goes next, and they follow only once it is judged safe: none runs in a state the guard has not seen.
+   */
+  #sessionChanged(command: unknown): void {
+    if (this.#failure !== undefined || this.#followed.has(command as object)) return;
+    const commands = (this.#connection as unknown as { _commands: { length: number; shift(): Mysql2Command | undefined } })._commands;
+    while (commands.length > 0) this.#held.push(commands.shift()!);
+    this.#readBack();
   }
 
   #makeReadOnly(): void {
@@ -238,6 +263,7 @@ export class ConnectionGuard {
       });
     }
     this.#internal(SET_READ_ONLY, { barrier: false, direct: false }, () => {});
+    this.#internal(TRACK_SESSION_CHANGES, { barrier: false, direct: false }, () => {});
     // One of these fails on each server kind (MariaDB or MySQL); the read-back judges the outcome.
     for (const bound of boundStatements(this.#policy.options)) this.#internal(bound, { barrier: false, direct: false }, () => {});
     this.#internal(READ_SESSION_STATE, { barrier: true, direct: false }, (error, rows) => this.#judgeFresh(error, rows, true));
@@ -245,6 +271,7 @@ export class ConnectionGuard {
 
   /** Judges a fresh (new, reset or re-authenticated) session; what drifted from the pins is fixed once, then must hold. */
   #judgeFresh(error: unknown, rows: unknown, mayFix: boolean): void {
+    this.#barriers -= 1;
     if (error !== null) return this.#fail(`the server did not confirm read-only: ${(error as Error).message}`, error);
     const judgement = judgeSession(rows, this.#policy.options);
     if (judgement.verdict === 'fixable' && mayFix) {
@@ -259,7 +286,6 @@ export class ConnectionGuard {
     if (refused !== undefined) return this.#failWith(refused);
     this.#lexing = judgement.lexing;
     this.#confirmedOnce = true;
-    this.#awaitingConfirmation = false;
     for (const waiter of this.#waiters.splice(0)) waiter();
     this.#pump();
   }
@@ -270,6 +296,7 @@ export class ConnectionGuard {
 
   #failWith(error: Error): void {
     this.#failure = error;
+    for (const command of this.#held.splice(0)) failDetached(command, error);
     for (const { command } of this.#queue.splice(0)) failDetached(command, error);
     for (const waiter of this.#waiters.splice(0)) waiter(error);
     this.#connection.destroy();

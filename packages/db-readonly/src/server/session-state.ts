@@ -7,7 +7,10 @@ import { readSqlMode } from '../classifier/sql-mode.ts';
  */
 export const READ_SESSION_STATE: string =
   "SHOW SESSION VARIABLES WHERE Variable_name IN ('transaction_read_only', 'tx_read_only', 'sql_mode', 'character_set_client', " +
-  "'character_set_connection', 'transaction_isolation', 'tx_isolation', 'max_statement_time', 'max_execution_time', 'idle_transaction_timeout')";
+  "'character_set_connection', 'transaction_isolation', 'tx_isolation', 'max_statement_time', 'max_execution_time', 'idle_transaction_timeout', 'session_track_state_change')";
+
+/** Makes the server flag every reply whose statement changed the session's state (see watchSessionChanges). */
+export const TRACK_SESSION_CHANGES = 'SET SESSION session_track_state_change = ON';
 
 /** How long a mirror statement, and an idle transaction, may hold the server. 0 leaves the server's setting. */
 export interface SessionBounds {
@@ -55,6 +58,12 @@ export function judgeSession(rows: unknown, bounds: SessionBounds): SessionJudge
 
   const fixes: string[] = [];
   const reasons: string[] = [];
+  const tracking = variables.get('session_track_state_change');
+  if (tracking === undefined) return { verdict: 'unsafe', reason: 'the server cannot report session state changes (session_track_state_change: MySQL 5.7 or MariaDB 10.2 and later)' };
+  if (!isOn(tracking)) {
+    reasons.push('session_track_state_change is off');
+    fixes.push(TRACK_SESSION_CHANGES);
+  }
   for (const name of ['character_set_client', 'character_set_connection']) {
     const value = variables.get(name);
     if (value?.toLowerCase() !== 'utf8mb4') {

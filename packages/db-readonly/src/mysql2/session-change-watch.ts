@@ -1,0 +1,57 @@
+import type { Mysql2Connection } from './mysql2-shapes.ts';
+
+// SERVER_SESSION_STATE_CHANGED: with session_track_state_change on, the server sets it in the status
+// of the OK or EOF packet that ends any statement that changed session state, a stored function
+// called from a SELECT included.
+const SESSION_STATE_CHANGED = 0x4000;
+const OK = 0x00;
+const EOF = 0xfe;
+
+interface Packet {
+  readonly buffer: Buffer;
+  readonly offset: number;
+  length(): number;
+}
+
+interface CommandState {
+  next?: { readonly name?: string } | null;
+}
+
+/** The index after a length-encoded integer at `at`. */
+function skipLengthEncoded(buffer: Buffer, at: number): number {
+  const first = buffer[at]!;
+  if (first < 0xfb) return at + 1;
+  if (first === 0xfc) return at + 3;
+  if (first === 0xfd) return at + 4;
+  return at + 9;
+}
+
+/** The status flags of an OK packet that answers a statement, or of an EOF packet; undefined for any other packet. */
+function statusOf(packet: Packet, command: CommandState | null | undefined): number | undefined {
+  const { buffer, offset } = packet;
+  const marker = buffer[offset];
+  // mysql2's own test for an EOF: a row starting with 0xfe is at least 9 bytes longer.
+  if (marker === EOF && packet.length() < 13) return buffer.readUInt16LE(offset + 3);
+  // An OK packet is the first packet of a Query's or Execute's response (the result-set header).
+  if (marker === OK && command?.next?.name === 'resultsetHeader') {
+    const at = skipLengthEncoded(buffer, skipLengthEncoded(buffer, offset + 1));
+    return at + 2 <= offset + packet.length() ? buffer.readUInt16LE(at) : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Calls `onChange(command)` for every statement whose reply says the server changed the session's
+ * state, before mysql2 handles that reply (and so before it starts the next queued command).
+ */
+export function watchSessionChanges(connection: Mysql2Connection, onChange: (command: unknown) => void): void {
+  const internals = connection as Mysql2Connection & { handlePacket(packet?: Packet): void; _command?: CommandState | null };
+  const handlePacket = internals.handlePacket;
+  internals.handlePacket = function watchedHandlePacket(this: typeof internals, packet?: Packet) {
+    if (packet !== undefined && packet !== null && this._command) {
+      const status = statusOf(packet, this._command);
+      if (status !== undefined && (status & SESSION_STATE_CHANGED) !== 0) onChange(this._command);
+    }
+    return handlePacket.call(this, packet);
+  };
+}
