@@ -172,7 +172,7 @@ export class ConnectionGuard {
         : this.#policy.decide(sql, { canSimulate: false, prepared: true, lexing });
     if (decision.outcome === 'reject') answerWithError(command, decision.error);
     else if (decision.outcome === 'simulate') answerWithResult(command, decision.result);
-    else if (decision.verdict.kind !== 'session') return PASSED;
+    else if (!decision.changesSession) return PASSED;
     else {
       this.#followed.add(command);
       return { local: false, changesSession: true };

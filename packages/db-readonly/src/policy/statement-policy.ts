@@ -16,10 +16,13 @@ export interface SimulatedResult {
 }
 
 export type Decision =
-  | { readonly outcome: 'pass'; readonly verdict: StatementClassification }
+  /** `changesSession`: a session setting (a SET), after which the guard reads the session back. */
+  | { readonly outcome: 'pass'; readonly changesSession: boolean }
   | { readonly outcome: 'reject'; readonly error: ReadOnlyViolationError }
   | { readonly outcome: 'simulate'; readonly result: SimulatedResult };
 
+const PASS: Decision = { outcome: 'pass', changesSession: false };
+const PASS_SESSION: Decision = { outcome: 'pass', changesSession: true };
 const SERVER_STATUS_AUTOCOMMIT = 2;
 const CACHE_LIMIT = 1_000;
 
@@ -131,7 +134,7 @@ export class StatementPolicy {
     if (verdict.allowed && prepared && verdict.kind === 'session') {
       verdict = { ...verdict, allowed: false, kind: 'unknown', reason: 'a session setting cannot be prepared: the guard reads the session back after each SET it sends as a query' };
     }
-    if (verdict.allowed) return { outcome: 'pass', verdict };
+    if (verdict.allowed) return verdict.kind === 'session' ? PASS_SESSION : PASS;
     if (canSimulate && this.simulates(verdict)) {
       const insert = verdict.keyword === 'INSERT' || verdict.keyword === 'REPLACE';
       const insertId = insert ? this.#nextInsertId : 0;
