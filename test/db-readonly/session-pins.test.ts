@@ -237,7 +237,7 @@ describe('session pins against MariaDB', () => {
       const pool = mysql.createPool({ uri: url(), connectionLimit: 1 });
       pool.on('connection', (connection) => {
         // Refused: a listener cannot make the pool's sessions SERIALIZABLE either.
-        connection.query('SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE', () => undefined);
+        connection.query('SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE').catch(() => undefined);
       });
       const mirror = await pool.getConnection();
       await mirror.query('START TRANSACTION');
