@@ -46,6 +46,7 @@ interface Internal {
 }
 
 const GUARDS = new WeakMap<Mysql2Connection, ConnectionGuard>();
+const HELD_TIMERS = new WeakMap<Mysql2Command, ReturnType<typeof setTimeout>>();
 
 /** What a guard enforces besides the statement policy. */
 export interface ConnectionRules {
@@ -96,7 +97,8 @@ export class ConnectionGuard {
     watchSessionChanges(connection, (command) => this.#sessionChanged(command));
     this.#wrapSessionResets();
     this.#routeSimulatedExecutes();
-    this.#makeReadOnly();
+    this.#returnHeldOnFatalError();
+    this.#makeReadOnlyWhenConnected();
   }
 
   /** The guard of `connection`, installed on first use. */
@@ -148,7 +150,9 @@ export class ConnectionGuard {
       return command;
     }
     const screen = internal === undefined ? bindRequestContext(() => this.#screen(command)) : undefined;
-    this.#queue.push({ command, barrier: internal?.barrier ?? false, screen, deferred: false, changesSession: false });
+    const entry: Queued = { command, barrier: internal?.barrier ?? false, screen, deferred: false, changesSession: false };
+    this.#queue.push(entry);
+    if (internal === undefined) this.#startTimeoutWhileHeld(entry);
     this.#pump();
     return command;
   }
@@ -216,15 +220,36 @@ export class ConnectionGuard {
         return;
       }
       this.#queue.shift();
+      clearTimeout(HELD_TIMERS.get(next.command));
       if (next.barrier) this.#barriers += 1;
       this.#send(next.command);
       if (next.changesSession) this.#readBack();
     }
   }
 
+  /**
+   * mysql2 starts a query's own `timeout` when it sends the query; one this guard holds (behind a
+   * read-back) is timed from when the app queued it, and times out as mysql2 would time it out.
+   */
+  #startTimeoutWhileHeld(entry: Queued): void {
+    const command = entry.command as Mysql2Command & { timeout?: number; _handleTimeoutError?: () => void };
+    if (!(typeof command.timeout === 'number' && command.timeout > 0) || typeof command._handleTimeoutError !== 'function') return;
+    const timer = setTimeout(() => {
+      const at = this.#queue.indexOf(entry);
+      if (at === -1) return;
+      this.#queue.splice(at, 1);
+      command._handleTimeoutError!();
+      // As a timed-out query does once its turn would have come: a pool releases its connection on 'end'.
+      command.emit('end');
+    }, command.timeout);
+    HELD_TIMERS.set(command, timer);
+  }
+
   #internal(sql: string, internal: Internal, callback: (error: unknown, rows: unknown) => void): Mysql2Command {
     this.#nextIsInternal = internal;
-    return this.#connection.query({ sql, rowsAsArray: true, typeCast: true, nestTables: false }, callback);
+    // Bounded like a handshake: a server that stops answering the guard's own statements fails them.
+    const timeout = (this.#connection.config as { connectTimeout?: number }).connectTimeout || 10_000;
+    return this.#connection.query({ sql, rowsAsArray: true, typeCast: true, nestTables: false, timeout }, callback);
   }
 
   /** After a SET: the session is read back before anything else is sent, and judged. */
@@ -255,18 +280,58 @@ export class ConnectionGuard {
     this.#readBack();
   }
 
-  #makeReadOnly(): void {
+  /**
+   * Queues the statements that make a fresh session read-only and pinned, and the read-back that
+   * judges them. `direct`: sent at once (on a new connection, once its handshake is done); else they
+   * take their place in this guard's queue, behind what the app sent before (a reset, a change of user).
+   */
+  #makeReadOnly(direct: boolean): void {
     const account = this.#account;
+    const internal: Internal = { barrier: false, direct };
     if (account.needed) {
-      this.#internal(SHOW_GRANTS, { barrier: false, direct: false }, (error, rows) => {
+      this.#internal(SHOW_GRANTS, internal, (error, rows) => {
         if (error === null) account.record(rows);
       });
     }
-    this.#internal(SET_READ_ONLY, { barrier: false, direct: false }, () => {});
-    this.#internal(TRACK_SESSION_CHANGES, { barrier: false, direct: false }, () => {});
+    this.#internal(SET_READ_ONLY, internal, () => {});
+    this.#internal(TRACK_SESSION_CHANGES, internal, () => {});
     // One of these fails on each server kind (MariaDB or MySQL); the read-back judges the outcome.
-    for (const bound of boundStatements(this.#policy.options)) this.#internal(bound, { barrier: false, direct: false }, () => {});
-    this.#internal(READ_SESSION_STATE, { barrier: true, direct: false }, (error, rows) => this.#judgeFresh(error, rows, true));
+    for (const bound of boundStatements(this.#policy.options)) this.#internal(bound, internal, () => {});
+    this.#internal(READ_SESSION_STATE, { barrier: true, direct }, (error, rows) => this.#judgeFresh(error, rows, true));
+  }
+
+  /**
+   * A new connection is made read-only once its handshake is done. Until then nothing of the guard's
+   * is queued in mysql2, which routes a failed handshake's error by what is queued there: the app
+   * and the pool must see it exactly as without the guard.
+   */
+  #makeReadOnlyWhenConnected(): void {
+    const connection = this.#connection as Mysql2Connection & { _handshakePacket?: unknown };
+    if (connection._handshakePacket !== undefined && connection._handshakePacket !== null) return this.#makeReadOnly(false);
+    this.#barriers += 1;
+    connection.once('connect', () => {
+      this.#barriers -= 1;
+      if (this.#failure === undefined) this.#makeReadOnly(true);
+    });
+  }
+
+  /**
+   * A fatal error (the server gone, a handshake that failed) reaches every command as mysql2 would
+   * deliver it: the commands this guard holds go back into mysql2's queue, in order, first.
+   */
+  #returnHeldOnFatalError(): void {
+    const connection = this.#connection as unknown as { _notifyError(error: Error): void; _commands: { push(command: Mysql2Command): void } };
+    const notifyError = connection._notifyError;
+    connection._notifyError = (error: Error) => {
+      const waiting = [...this.#held.splice(0), ...this.#queue.splice(0).map((entry) => entry.command)];
+      for (const command of waiting) {
+        clearTimeout(HELD_TIMERS.get(command));
+        connection._commands.push(command);
+      }
+      if (this.#failure === undefined && (error as { fatal?: boolean }).fatal) this.#failure = error;
+      for (const waiter of this.#waiters.splice(0)) waiter(error);
+      return notifyError.call(connection, error);
+    };
   }
 
   /** Judges a fresh (new, reset or re-authenticated) session; what drifted from the pins is fixed once, then must hold. */
@@ -295,11 +360,16 @@ export class ConnectionGuard {
   }
 
   #failWith(error: Error): void {
+    if (this.#failure !== undefined) return;
     this.#failure = error;
     for (const command of this.#held.splice(0)) failDetached(command, error);
-    for (const { command } of this.#queue.splice(0)) failDetached(command, error);
+    for (const { command } of this.#queue.splice(0)) {
+      clearTimeout(HELD_TIMERS.get(command));
+      failDetached(command, error);
+    }
     for (const waiter of this.#waiters.splice(0)) waiter(error);
-    this.#connection.destroy();
+    // Not from inside mysql2's own error handling, which is still delivering this error.
+    process.nextTick(() => this.#connection.destroy());
   }
 
   // execute() prepares before it runs, and a prepared write cannot be simulated. Under the simulate
@@ -327,7 +397,7 @@ export class ConnectionGuard {
     if (typeof reset === 'function') {
       connection.reset = (...args: unknown[]) => {
         const result = reset.apply(connection, args as [never]);
-        this.#makeReadOnly();
+        this.#makeReadOnly(false);
         return result;
       };
     }
@@ -335,7 +405,7 @@ export class ConnectionGuard {
     connection.changeUser = (...args: unknown[]) => {
       const result = changeUser.apply(connection, args);
       this.#account = new AccountCheck(this.#policy.options);
-      this.#makeReadOnly();
+      this.#makeReadOnly(false);
       return result;
     };
   }
