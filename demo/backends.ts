@@ -28,7 +28,14 @@ export interface Backends {
 
 export interface StateSnapshot {
   /** `checksum` covers the rows of every table, the schema, the auto-increment counters and the list of databases (files for SQLite). */
-  readonly database: { readonly checksum: string; readonly tables: number; readonly orders: number; readonly autoIncrement: string };
+  readonly database: {
+    readonly checksum: string;
+    readonly tables: number;
+    readonly orders: number;
+    readonly autoIncrement: string;
+    /** What the checksum covers beyond the demo's tables: the server's databases (the SQLite files), named, so that a failed check can say which came or went. */
+    readonly databases: readonly string[];
+  };
   /** `checksum` covers every key of the demo's app (by type, value and whether it expires); embedded, every key of every database. */
   readonly redis: { readonly checksum: string; readonly keys: number; readonly recordings: number };
 }
@@ -77,7 +84,7 @@ async function mariadbAt(url: string): Promise<DatabaseBackend> {
     },
     async snapshot() {
       const connection = await createConnection({ uri: demoUrl });
-      const [databases] = await connection.query('SHOW DATABASES');
+      const [databases] = (await connection.query('SHOW DATABASES')) as unknown as [Array<{ Database: string }>];
       const [tables] = (await connection.query('SELECT TABLE_NAME AS name, AUTO_INCREMENT AS next FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME', [DATABASE])) as unknown as [Array<{ name: string; next: number | null }>];
       const [columns] = await connection.query('SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME, ORDINAL_POSITION', [DATABASE]);
       const contents: unknown[] = [];
@@ -94,6 +101,7 @@ async function mariadbAt(url: string): Promise<DatabaseBackend> {
         tables: tables.length,
         orders,
         autoIncrement: tables.map((table) => `${table.name}=${table.next}`).join(' '),
+        databases: databases.map((row) => row.Database),
       };
     },
   };
@@ -131,6 +139,7 @@ function sqliteIn(directory: string): DatabaseBackend {
         tables: schema.filter((entry) => entry.type === 'table' && entry.name !== 'sqlite_sequence').length,
         orders,
         autoIncrement: sequences.map((sequence) => `${sequence.name}=${sequence.seq + 1}`).join(' '),
+        databases: files,
       };
     },
   };

@@ -74,6 +74,16 @@ const count = <T>(items: readonly T[], key: (item: T) => string): Record<string,
 };
 
 
+/**
+ * The databases (SQLite: files) one snapshot has and the other lacks, as `+name` / `-name`: on a
+ * shared server, another client's database that came or went between two snapshots changes the
+ * checksum as a mirror's would, and the failed check says which one it was.
+ */
+function databasesChanged(from: StateSnapshot['database'], to: StateSnapshot['database']): string {
+  const changes = [...to.databases.filter((name) => !from.databases.includes(name)).map((name) => `+${name}`), ...from.databases.filter((name) => !to.databases.includes(name)).map((name) => `-${name}`)];
+  return changes.length === 0 ? '' : `; databases ${changes.join(' ')}`;
+}
+
 export function buildReport(input: {
   readonly backends: DemoReport['backends'];
   readonly kinds: readonly string[];
@@ -119,12 +129,12 @@ export function buildReport(input: {
     {
       name: 'both runs started from the same state',
       ok: same(mirrored.before, baseline.before),
-      detail: `database ${mirrored.before.database.checksum.slice(0, 16)}, redis ${mirrored.before.redis.checksum.slice(0, 16)} before each workload`,
+      detail: `database ${mirrored.before.database.checksum.slice(0, 16)}, redis ${mirrored.before.redis.checksum.slice(0, 16)} before each workload${databasesChanged(mirrored.before.database, baseline.before.database)}`,
     },
     {
       name: 'database: the mirrors changed nothing',
       ok: mirrored.after.database.checksum === baseline.after.database.checksum,
-      detail: `after the run with mirrors ${mirrored.after.database.checksum.slice(0, 16)}, after the primary alone ${baseline.after.database.checksum.slice(0, 16)} (rows of ${mirrored.after.database.tables} tables, schema, counters ${mirrored.after.database.autoIncrement}, databases)`,
+      detail: `after the run with mirrors ${mirrored.after.database.checksum.slice(0, 16)}, after the primary alone ${baseline.after.database.checksum.slice(0, 16)} (rows of ${mirrored.after.database.tables} tables, schema, counters ${mirrored.after.database.autoIncrement}, databases)${databasesChanged(mirrored.after.database, baseline.after.database)}`,
     },
     {
       name: 'redis: the mirrors changed nothing',

@@ -1,6 +1,17 @@
 import { Agent, request } from 'undici';
 
-/** The demo's catalogue. Plenty of stock, so that no answer hangs on which of two services counted first. */
+/**
+ * The demo's catalogue. A mirror copies a stock counter from the shared Redis on its first write to
+ * it (copy-on-write), at whatever moment that is: the primary, serving the same request or the next
+ * one, may be between its reservation (DECRBY) and its release (INCRBY) of that counter. So no
+ * answer may hang on the counter's exact value. The products that sell have far more stock than any
+ * workload orders (`workload` checks it): their counters stay positive whatever was reserved when.
+ * Orders that fail for want of stock go to a product that is sold out (stock 0) and that nothing
+ * else is ordered of: its counter is never above 0, so every reservation of it fails, on the
+ * primary and on a mirror alike, whenever the mirror copied it. (An order of 1,000,000 chairs, say,
+ * would drive the chair's counter below zero for a moment; a mirror that copied it then would refuse
+ * every later chair order the primary accepts.)
+ */
 export const PRODUCTS: ReadonlyArray<{ readonly name: string; readonly price: number; readonly stock: number }> = [
   { name: 'lamp', price: 12, stock: 100_000 },
   { name: 'chair', price: 45, stock: 100_000 },
@@ -11,7 +22,12 @@ export const PRODUCTS: ReadonlyArray<{ readonly name: string; readonly price: nu
   // Charges over 1,000 are declined by the payments service.
   { name: 'desk', price: 1500, stock: 100_000 },
   { name: 'monitor', price: 320, stock: 100_000 },
+  // Sold out: the product the out-of-stock orders ask for.
+  { name: 'poster', price: 15, stock: 0 },
 ];
+
+/** The sold-out product's id (ids count from 1 in the catalogue's order). */
+const SOLD_OUT = PRODUCTS.findIndex((product) => product.stock === 0) + 1;
 
 export interface DemoRequest {
   readonly kind: 'product (cache hit)' | 'product (cache miss, unknown)' | 'order (paid)' | 'order (declined)' | 'order (out of stock)' | 'order (unknown product)' | 'order (malformed)';
@@ -48,11 +64,38 @@ export function workload(count: number, seed = 7): DemoRequest[] {
     else if (draw < 0.55) requests.push({ kind: 'product (cache miss, unknown)', method: 'GET', path: `/products/${pick(900, 999)}` });
     else if (draw < 0.84) requests.push({ kind: 'order (paid)', method: 'POST', path: '/orders', body: order(pick(1, 6), pick(1, 3)) });
     else if (draw < 0.91) requests.push({ kind: 'order (declined)', method: 'POST', path: '/orders', body: next() < 0.5 ? order(7, 1) : order(8, 4) });
-    else if (draw < 0.95) requests.push({ kind: 'order (out of stock)', method: 'POST', path: '/orders', body: order(pick(1, 6), 1_000_000) });
+    else if (draw < 0.95) requests.push({ kind: 'order (out of stock)', method: 'POST', path: '/orders', body: order(SOLD_OUT, pick(1, 3)) });
     else if (draw < 0.98) requests.push({ kind: 'order (unknown product)', method: 'POST', path: '/orders', body: order(pick(900, 999), 1) });
     else requests.push({ kind: 'order (malformed)', method: 'POST', path: '/orders', body: '{"productId": 1, "quantity":' });
   }
+  assertTimingFree(requests);
   return requests;
+}
+
+/**
+ * Throws unless every order's answer is the same whatever the primary had reserved when a mirror
+ * copied the counter (see PRODUCTS). A product some order may get must have stock for all its
+ * orders twice over: the mirror's copy may lack what the primary reserved (at most all of them),
+ * and the mirror then reserves its own (at most all of them again). A product some order is
+ * refused must be sold out, and ordered for nothing else.
+ */
+function assertTimingFree(requests: readonly DemoRequest[]): void {
+  const ordered = new Map<number, { quantity: number; kinds: Set<DemoRequest['kind']> }>();
+  for (const { kind, body } of requests) {
+    if (kind === 'order (malformed)' || kind === 'order (unknown product)' || body === undefined) continue;
+    const { productId, quantity } = JSON.parse(body) as { productId: number; quantity: number };
+    const entry = ordered.get(productId) ?? { quantity: 0, kinds: new Set() };
+    entry.quantity += quantity;
+    entry.kinds.add(kind);
+    ordered.set(productId, entry);
+  }
+  for (const [productId, { quantity, kinds }] of ordered) {
+    const { name, stock } = PRODUCTS[productId - 1]!;
+    const refused = kinds.has('order (out of stock)');
+    if (refused ? stock !== 0 || kinds.size !== 1 : 2 * quantity > stock) {
+      throw new Error(`the workload's answers would depend on timing: ${name} (stock ${stock}) ordered ${quantity} in all, as ${[...kinds].join(', ')}`);
+    }
+  }
 }
 
 /** Sends the requests one after the other (a client waits for each answer); returns each status. */
