@@ -275,6 +275,30 @@ describe('session pins against MariaDB', () => {
     });
   });
 
+  it('ends a transaction kept busy longer than maxTransactionMs, so the primary gets its metadata lock', async () => {
+    const { mysql, sink } = setup({ maxTransactionMs: 500 });
+    const connection = await mysql.createConnection({ uri: url() });
+    connection.on('error', () => undefined);
+    await connection.query('START TRANSACTION');
+    await connection.query('SELECT balance FROM accounts');
+    // The primary's DDL waits for the mirror's transaction, which keeps reading (never idle).
+    const primary = await mysql2Promise.createConnection({ uri: url() });
+    await primary.query('SET SESSION lock_wait_timeout = 20');
+    const alter = primary.query('ALTER TABLE accounts COMMENT = ?', ['busy']);
+    let ended: { code?: string } | undefined;
+    while (ended === undefined) {
+      ended = await connection.query('SELECT balance FROM accounts').then(
+        () => undefined,
+        (error: { code?: string }) => error,
+      );
+    }
+    await alter;
+    await primary.query("ALTER TABLE accounts COMMENT = ''");
+    await primary.end();
+    expect(ended.code).toBe('MG_ERR_DB_TRANSACTION_TOO_LONG');
+    expect(sink.events().some((event) => event.action === 'blocked' && event.operation === '(transaction)')).toBe(true);
+  });
+
   describe('every path to a connection', () => {
     it('guards connections before pool listeners see them', async () => {
       const { callbackMysql } = setup();

@@ -7,6 +7,10 @@ export type DbErrorCode =
   | 'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION'
   /** A connection could not be made read-only, or the server did not confirm it; it was destroyed. */
   | 'MG_ERR_DB_NOT_READ_ONLY'
+  /** The session's state cannot be pinned or followed (character set, sql_mode, isolation, time bounds); the connection was destroyed. */
+  | 'MG_ERR_DB_SESSION_UNSAFE'
+  /** A mirror transaction stayed open longer than `maxTransactionMs`; its connection was ended. */
+  | 'MG_ERR_DB_TRANSACTION_TOO_LONG'
   /** `requireReadOnlyAccount` is set and the account can write. */
   | 'MG_ERR_DB_ACCOUNT_CAN_WRITE'
   /** A protocol command the guard does not know (binlog dump, replica registration, …). */

@@ -8,7 +8,7 @@ import { boundStatements, judgeSession, READ_SESSION_STATE, TRACK_SESSION_CHANGE
 import type { CharsetPin } from './charset-pin.ts';
 import { clearUnsafeFlags } from './client-flags.ts';
 import { answerWithError, answerWithResult, failDetached } from './local-answer.ts';
-import { watchSessionChanges } from './session-change-watch.ts';
+import { IN_TRANSACTION, SESSION_STATE_CHANGED, watchReplyStatus } from './reply-status-watch.ts';
 import type { Mysql2Command, Mysql2Connection } from './mysql2-shapes.ts';
 
 // Commands without SQL text that a read-only client may send. Execute runs a statement that passed
@@ -80,6 +80,8 @@ export class ConnectionGuard {
   #waiters: Array<(failure?: Error) => void> = [];
   #nextIsInternal: Internal | undefined;
   #tickScheduled = false;
+  /** Ends a transaction that outlives maxTransactionMs; set while the server reports one open. */
+  #transactionTimer: ReturnType<typeof setTimeout> | undefined;
   /** How the session lexes statements; unknown (every reading must be harmless) until first read back. */
   #lexing: LexOptions | undefined;
 
@@ -94,7 +96,10 @@ export class ConnectionGuard {
     // Set from the config when the connection was made, before the pin.
     (connection as { clientEncoding?: string }).clientEncoding = 'utf8';
     connection.addCommand = (command) => this.#intercept(command);
-    watchSessionChanges(connection, (command) => this.#sessionChanged(command));
+    watchReplyStatus(connection, (status, command) => {
+      if ((status & SESSION_STATE_CHANGED) !== 0) this.#sessionChanged(command);
+      this.#boundTransaction((status & IN_TRANSACTION) !== 0);
+    });
     this.#wrapSessionResets();
     this.#routeSimulatedExecutes();
     this.#returnHeldOnFatalError();
@@ -285,6 +290,27 @@ export class ConnectionGuard {
    * judges them. `direct`: sent at once (on a new connection, once its handshake is done); else they
    * take their place in this guard's queue, behind what the app sent before (a reset, a change of user).
    */
+  /**
+   * A transaction holds metadata locks the primary's DDL waits on, however busy it keeps its
+   * connection: one the server reports open longer than maxTransactionMs ends with its connection
+   * (the server rolls it back and releases its locks).
+   */
+  #boundTransaction(open: boolean): void {
+    const limit = this.#policy.options.maxTransactionMs;
+    if (!open || limit === 0) {
+      clearTimeout(this.#transactionTimer);
+      this.#transactionTimer = undefined;
+      return;
+    }
+    if (this.#transactionTimer !== undefined) return;
+    this.#transactionTimer = setTimeout(() => {
+      const reason = `a mirror transaction was open longer than maxTransactionMs (${limit} ms)`;
+      this.#policy.options.journal.record({ dependency: 'db', action: 'blocked', operation: '(transaction)', reason });
+      this.#failWith(new MirrorGuardError('MG_ERR_DB_TRANSACTION_TOO_LONG', `connection destroyed: ${reason}`));
+    }, limit);
+    this.#transactionTimer.unref();
+  }
+
   #makeReadOnly(direct: boolean): void {
     const account = this.#account;
     const internal: Internal = { barrier: false, direct };
@@ -362,14 +388,22 @@ export class ConnectionGuard {
   #failWith(error: Error): void {
     if (this.#failure !== undefined) return;
     this.#failure = error;
+    clearTimeout(this.#transactionTimer);
     for (const command of this.#held.splice(0)) failDetached(command, error);
     for (const { command } of this.#queue.splice(0)) {
       clearTimeout(HELD_TIMERS.get(command));
       failDetached(command, error);
     }
     for (const waiter of this.#waiters.splice(0)) waiter(error);
-    // Not from inside mysql2's own error handling, which is still delivering this error.
-    process.nextTick(() => this.#connection.destroy());
+    // Not from inside mysql2's own error handling, which may still be delivering an error. mysql2's
+    // fatal-error path hands this error to the command in flight and everything queued, closes the
+    // connection and takes it out of its pool, as a lost connection would.
+    process.nextTick(() => {
+      const connection = this.#connection as Mysql2Connection & { _fatalError?: unknown; _handleFatalError?: (error: Error) => void };
+      if (connection._fatalError) return;
+      if (typeof connection._handleFatalError === 'function') connection._handleFatalError(error);
+      else connection.destroy();
+    });
   }
 
   // execute() prepares before it runs, and a prepared write cannot be simulated. Under the simulate

@@ -29,6 +29,12 @@ export interface GuardMysql2Options {
    * up to whole seconds (MariaDB `idle_transaction_timeout`; MySQL has none). 10,000 by default; 0 leaves the server's setting.
    */
   readonly maxIdleTransactionMs?: number;
+  /**
+   * How long a mirror transaction may stay open, busy or not, in ms: the server reports each open
+   * transaction, and one open longer ends with its connection (`MG_ERR_DB_TRANSACTION_TOO_LONG`).
+   * 30,000 by default; 0 for no bound.
+   */
+  readonly maxTransactionMs?: number;
 }
 
 export interface ResolvedGuardOptions {
@@ -39,6 +45,7 @@ export interface ResolvedGuardOptions {
   readonly firstSimulatedInsertId: number;
   readonly maxStatementTimeMs: number;
   readonly maxIdleTransactionMs: number;
+  readonly maxTransactionMs: number;
 }
 
 function nonNegativeMs(name: string, value: number | undefined, fallback: number): number {
@@ -60,5 +67,6 @@ export function resolveGuardOptions(options: GuardMysql2Options = {}): ResolvedG
     firstSimulatedInsertId: first,
     maxStatementTimeMs: nonNegativeMs('maxStatementTimeMs', options.maxStatementTimeMs, 10_000),
     maxIdleTransactionMs: nonNegativeMs('maxIdleTransactionMs', options.maxIdleTransactionMs, 10_000),
+    maxTransactionMs: nonNegativeMs('maxTransactionMs', options.maxTransactionMs, 30_000),
   };
 }

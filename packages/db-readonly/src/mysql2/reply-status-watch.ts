@@ -40,17 +40,22 @@ function statusOf(packet: Packet, command: CommandState | null | undefined): num
   return undefined;
 }
 
+/** SERVER_STATUS_IN_TRANS: a transaction is open after this statement. */
+export const IN_TRANSACTION = 0x0001;
+export { SESSION_STATE_CHANGED };
+
 /**
- * Calls `onChange(command)` for every statement whose reply says the server changed the session's
- * state, before mysql2 handles that reply (and so before it starts the next queued command).
+ * Calls `onStatus(status, command)` with the server status of every reply that carries one (the OK
+ * or EOF that ends a statement), before mysql2 handles that reply (and so before it starts the next
+ * queued command): whether the statement changed the session's state, whether a transaction is open.
  */
-export function watchSessionChanges(connection: Mysql2Connection, onChange: (command: unknown) => void): void {
+export function watchReplyStatus(connection: Mysql2Connection, onStatus: (status: number, command: unknown) => void): void {
   const internals = connection as Mysql2Connection & { handlePacket(packet?: Packet): void; _command?: CommandState | null };
   const handlePacket = internals.handlePacket;
   internals.handlePacket = function watchedHandlePacket(this: typeof internals, packet?: Packet) {
     if (packet !== undefined && packet !== null && this._command) {
       const status = statusOf(packet, this._command);
-      if (status !== undefined && (status & SESSION_STATE_CHANGED) !== 0) onChange(this._command);
+      if (status !== undefined) onStatus(status, this._command);
     }
     return handlePacket.call(this, packet);
   };
