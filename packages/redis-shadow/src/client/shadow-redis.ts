@@ -11,6 +11,8 @@ import { ShadowSession, type DatabaseShadow, type ShadowTarget } from './shadow-
 import { createMemoryEngine } from '../memory/families.ts';
 import { whenReady } from './when-ready.ts';
 import { describe } from './describe-command.ts';
+import type { UnsandboxedShadow } from './shadow-user-check.ts';
+import { originRefusal } from '../routing/origin-allow-list.ts';
 
 type PipelineStream = Parameters<Redis['sendCommand']>[1];
 
@@ -22,6 +24,12 @@ export interface ShadowRedisOptions {
   readonly shadow: string | RedisOptions;
   /** Where shadowed writes and refusals are journaled; a `mirror` journal with no sinks by default. */
   readonly journal?: Journal;
+  /**
+   * A real shadow whose ACL user could reach beyond it (MIGRATE, REPLICAOF, CONFIG SET, … — from a
+   * script too): `'refuse'` (the default) fails every write with MG_ERR_REDIS_SHADOW_NOT_SANDBOXED;
+   * `'warn'` journals a `warned` event, emits a process warning and goes on.
+   */
+  readonly unsandboxedShadow?: UnsandboxedShadow;
 }
 
 // How duplicate() hands its session to the new client, without a public option for it.
@@ -80,10 +88,12 @@ function rewriteForShadow(command: Command, route: Route): void {
 }
 
 const isUnsupported = (error: unknown): error is MirrorGuardError => error instanceof MirrorGuardError && error.code === 'MG_ERR_REDIS_UNSUPPORTED';
-const isShadowOrigin = (error: unknown): error is MirrorGuardError => error instanceof MirrorGuardError && error.code === 'MG_ERR_REDIS_SHADOW_IS_ORIGIN';
+/** The shadow checks' refusals (the origin's own server; a user not confined to the shadow): no failure of the shadow, their own error says why. */
+const isShadowOrigin = (error: unknown): error is MirrorGuardError =>
+  error instanceof MirrorGuardError && (error.code === 'MG_ERR_REDIS_SHADOW_IS_ORIGIN' || error.code === 'MG_ERR_REDIS_SHADOW_NOT_SANDBOXED');
 
 /** The shadow named in the options; refuses the origin's own server and database. */
-function shadowTarget(shadow: string | RedisOptions, originOptions: RedisOptions, abandon: () => void): ShadowTarget {
+function shadowTarget({ shadow, unsandboxedShadow }: ShadowRedisOptions, originOptions: RedisOptions, abandon: () => void): ShadowTarget {
   if (shadow === 'memory') return { kind: 'memory', engine: createMemoryEngine() };
   const options: RedisOptions = { ...asOptions(shadow), enableAutoPipelining: false, maxRetriesPerRequest: 1, lazyConnect: false };
   delete options.keyPrefix;
@@ -92,7 +102,7 @@ function shadowTarget(shadow: string | RedisOptions, originOptions: RedisOptions
     abandon();
     throw new MirrorGuardError('MG_ERR_REDIS_SHADOW_IS_ORIGIN', `the shadow is the origin's own server (${server(options)}); a mirror's writes would reach the origin through it`);
   }
-  return { kind: 'redis', options };
+  return { kind: 'redis', options, ...(unsandboxedShadow !== undefined && { unsandboxed: unsandboxedShadow }) };
 }
 
 /**
@@ -129,7 +139,7 @@ export class ShadowRedis extends Redis {
     let session = given;
     if (session === undefined) {
       const journal = options.journal ?? createJournal({ profile: 'mirror' });
-      session = new ShadowSession(originOptions, shadowTarget(options.shadow, originOptions, () => super.disconnect()), journal);
+      session = new ShadowSession(originOptions, shadowTarget(options, originOptions, () => super.disconnect()), journal);
     }
     session.retain();
     this.#session = session;
@@ -238,8 +248,18 @@ export class ShadowRedis extends Redis {
   }
 
   #sendToOrigin(command: Command, stream: PipelineStream): unknown {
+    // The origin's gate, whatever the routing decided: only commands known to be harmless reads.
+    if (!this.#session.mayReachOrigin(command.name, command.args)) return this.#refuseForOrigin(command, stream);
     (command as RoutedCommand)[SENT_TO_ORIGIN] = true;
     return super.sendCommand(command, stream);
+  }
+
+  #refuseForOrigin(command: Command, stream: PipelineStream): unknown {
+    this.#countInPipeline(stream);
+    const reason = originRefusal([command.name, ...command.args]);
+    this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: describe([command.name, ...command.args]), reason });
+    command.reject(new MirrorGuardError('MG_ERR_REDIS_REFUSED', `mirrorguard refused ${String(command.name).toUpperCase()}: ${reason}`));
+    return command.promise;
   }
 
   /**
@@ -296,6 +316,9 @@ export class ShadowRedis extends Redis {
         if (route.target === 'sort-over-both') routes[index] = SORT_OVER_BOTH_IN_TRANSACTION;
       });
     }
+    // All or nothing: a transaction the origin's gate would cut in half is refused whole.
+    const outsideGate = toOrigin ? body.find(({ command }) => !this.#session.mayReachOrigin(command.name, command.args)) : undefined;
+    if (outsideGate !== undefined) routes.push({ target: 'refuse', code: 'MG_ERR_REDIS_REFUSED', reason: originRefusal(outsideGate.argv) });
     const refused = routes.find((route): route is Extract<Route, { target: 'refuse' }> => route.target === 'refuse');
     if (refused === undefined && toOrigin) {
       for (const { command } of queued) this.#sendToOrigin(command, stream);

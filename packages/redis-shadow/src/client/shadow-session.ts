@@ -4,16 +4,19 @@ import { bundledCommandTable, loadCommandTable, type CommandTable } from '../com
 import type { MemoryEngine } from '../memory/memory-engine.ts';
 import { DATABASES } from '../memory/memory-engine.ts';
 import { MemoryRedis } from '../memory/memory-redis.ts';
-import { READS_THAT_WRITE } from '../routing/allowed-commands.ts';
+import { isHarmlessRead, mayReachOrigin } from '../routing/origin-allow-list.ts';
 import type { KeyToOwn } from '../routing/route-command.ts';
 import { memoryWriter, originValueReader } from '../shadow/copy-by-value.ts';
 import { KeyState } from '../shadow/key-state.ts';
 import { Materializer, originReader, shadowWriter } from '../shadow/materialize-key.ts';
 import { warnIfOriginUserCanWrite } from './origin-user-check.ts';
+import { assertShadowSandboxed, type UnsandboxedShadow } from './shadow-user-check.ts';
 import { whenReady } from './when-ready.ts';
 
 /** Where the writes land: a real Redis, or an in-process memory engine. */
-export type ShadowTarget = { readonly kind: 'redis'; readonly options: RedisOptions } | { readonly kind: 'memory'; readonly engine: MemoryEngine };
+export type ShadowTarget =
+  | { readonly kind: 'redis'; readonly options: RedisOptions; readonly unsandboxed?: UnsandboxedShadow }
+  | { readonly kind: 'memory'; readonly engine: MemoryEngine };
 
 /** One database of the origin, as the mirror sees it: which keys the shadow owns, and the copier that makes it own them. */
 export interface DatabaseShadow {
@@ -78,10 +81,11 @@ export class ShadowSession {
   }
 
   /**
-   * Resolves once origin and shadow are known to be two servers (their INFO run_id differ); rejects
-   * with MG_ERR_REDIS_SHADOW_IS_ORIGIN when they are one (under a name or behind a proxy the options
-   * did not reveal), for good. A check that could not be made (a server down) is made again by the
-   * next caller. Nothing is sent to a real shadow before it resolves.
+   * Resolves once origin and shadow are known to be two servers (their INFO run_id differ) and the
+   * shadow's user is known to be confined to the shadow (ACL DRYRUN: see shadow-user-check.ts);
+   * rejects with MG_ERR_REDIS_SHADOW_IS_ORIGIN or MG_ERR_REDIS_SHADOW_NOT_SANDBOXED, for good. A
+   * check that could not be made (a server down) is made again by the next caller. Nothing is sent
+   * to a real shadow before it resolves.
    */
   shadowChecked(): Promise<void> {
     this.#shadowCheck ??= this.#checkShadowIsNotOrigin().then(
@@ -106,6 +110,7 @@ export class ShadowSession {
       if (originId !== '' && originId === shadowId) {
         throw new MirrorGuardError('MG_ERR_REDIS_SHADOW_IS_ORIGIN', `the shadow is the origin's own server (the same run_id ${originId}, under another name); nothing is sent to it`);
       }
+      await assertShadowSandboxed(probe, this.shadow.unsandboxed ?? 'refuse', this.journal);
     } finally {
       probe.disconnect();
     }
@@ -122,18 +127,25 @@ export class ShadowSession {
   }
 
   /**
-   * Whether a command of this name is a plain read — flagged readonly, no subcommands, nothing it
-   * rewrites (PFCOUNT) — so that while the shadow owns nothing it goes to the origin with no further
-   * look. Answers are cached per name; only names the table knows are cached.
+   * Whether a command of this name is a plain read — no subcommands, on the origin's allow-list of
+   * harmless reads (not a script, nothing it rewrites) — so that while the shadow owns nothing it
+   * goes to the origin with no further look. Answers are cached per name; only names the table
+   * knows are cached.
    */
   isPlainRead(name: string): boolean {
     const cached = this.#plainReads.get(name);
     if (cached !== undefined) return cached;
     const spec = this.#table.get(name);
     if (spec === undefined) return false;
-    const plain = spec.subcommands.size === 0 && spec.flags.has('readonly') && !spec.flags.has('write') && !spec.flags.has('admin') && !READS_THAT_WRITE.has(spec.name);
+    const plain = spec.subcommands.size === 0 && isHarmlessRead(spec);
     this.#plainReads.set(name, plain);
     return plain;
+  }
+
+  /** Whether `argv` (command name first) is on the origin's allow-list (see mayReachOrigin). */
+  mayReachOrigin(name: unknown, args: readonly unknown[]): boolean {
+    if (typeof name === 'string' && this.isPlainRead(name)) return true;
+    return mayReachOrigin(this.#table.resolve([name, ...args]));
   }
 
   /** The shadow's database index for the origin's database `db`. */
