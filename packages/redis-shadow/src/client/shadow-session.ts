@@ -42,6 +42,8 @@ export class ShadowSession {
   #table: CommandTable = bundledCommandTable();
   /** Command names (as ioredis sends them) known to be plain reads: see isPlainRead. */
   readonly #plainReads = new Map<string, boolean>();
+  /** Command names (as ioredis sends them) the origin's gate has judged: see mayReachOrigin. */
+  readonly #originAllowed = new Map<string, boolean>();
   /** Settles once the origin's table is in use, or the snapshot stays (the origin did not answer COMMAND). */
   readonly originTable: Promise<void>;
   /** Settles once the origin user's write permission has been checked (and a warning journaled if it can write). */
@@ -124,6 +126,7 @@ export class ShadowSession {
   set table(table: CommandTable) {
     this.#table = table;
     this.#plainReads.clear();
+    this.#originAllowed.clear();
   }
 
   /**
@@ -142,10 +145,18 @@ export class ShadowSession {
     return plain;
   }
 
-  /** Whether `argv` (command name first) is on the origin's allow-list (see mayReachOrigin). */
+  /**
+   * Whether `name args…` is on the origin's allow-list (see mayReachOrigin): the origin's gate,
+   * decided apart from routing (and from isPlainRead), cached per name for commands without
+   * subcommands.
+   */
   mayReachOrigin(name: unknown, args: readonly unknown[]): boolean {
-    if (typeof name === 'string' && this.isPlainRead(name)) return true;
-    return mayReachOrigin(this.#table.resolve([name, ...args]));
+    const cached = typeof name === 'string' ? this.#originAllowed.get(name) : undefined;
+    if (cached !== undefined) return cached;
+    const spec = this.#table.resolve([name, ...args]);
+    const allowed = mayReachOrigin(spec);
+    if (typeof name === 'string' && spec !== undefined && spec.subcommands.size === 0 && this.#table.get(name) === spec) this.#originAllowed.set(name, allowed);
+    return allowed;
   }
 
   /** The shadow's database index for the origin's database `db`. */
