@@ -4,7 +4,7 @@ import { classifyCommand } from '../commands/classify-command.ts';
 import { mergedKeyspaceRead } from '../routing/keyspace-reads.ts';
 import { sortOverBoth } from '../routing/sort-over-both.ts';
 import { KEYSPACE_READS } from '../routing/allowed-commands.ts';
-import { routeCommand, type Route } from '../routing/route-command.ts';
+import { routeCommand, type KeyToOwn, type Route } from '../routing/route-command.ts';
 import { keyId } from '../shadow/key-state.ts';
 import { otherDatabase, routeToOtherDatabase } from '../routing/route-databases.ts';
 import { ShadowSession, type DatabaseShadow, type ShadowTarget } from './shadow-session.ts';
@@ -337,7 +337,8 @@ export class ShadowRedis extends Redis {
       if (String(command.name).toLowerCase() === 'select') command.args[0] = String(this.#session.shadowDb(this.#db));
     });
     for (const { argv } of body) this.#hideOriginOnFlush(String(argv[0]).toLowerCase());
-    const keys = routes.flatMap((route) => (route.target === 'shadow' ? route.keys : []));
+    // A read the origin would have answered alone runs on the shadow with the rest: its keys are copied first.
+    const keys = routes.flatMap((route, index) => (route.target === 'shadow' ? route.keys : route.target === 'origin' ? this.#keysOfRead(body[index]!.argv) : []));
     const askOrigin = routes.flatMap((route) => (route.target === 'shadow' ? (route.askOrigin ?? []) : []));
     const write = routes.some((route) => route.target === 'suppress' || (route.target === 'shadow' && route.write));
     // Each write of the transaction is one effect, as each is one on the primary.
@@ -345,6 +346,11 @@ export class ShadowRedis extends Redis {
     const effect = write ? { operations: writes.map(({ argv }) => describe(argv)), reason: 'transaction applied to the shadow' } : undefined;
     this.#watching = false;
     this.#toShadow(queued.map(({ command }) => command), { target: 'shadow', keys, write, ...(askOrigin.length > 0 && { askOrigin }) }, effect);
+  }
+
+  /** The keys a read names, to copy before it runs on the shadow (none for a connection command). */
+  #keysOfRead(argv: readonly unknown[]): KeyToOwn[] {
+    return (classifyCommand(this.#session.table, argv).keys ?? []).map((ref) => ({ key: argv[ref.index] as Buffer | string }));
   }
 
   #route(argv: readonly unknown[]): Route {
