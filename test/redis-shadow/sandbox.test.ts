@@ -5,6 +5,7 @@ import { createJournal, memorySink } from '@mirrorguard/core';
 import { loadCommandTable, type CommandSpec, type CommandTable } from '../../packages/redis-shadow/src/commands/command-table.ts';
 import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
 import { commandsOutsideSandbox } from '../../packages/redis-shadow/src/client/shadow-user-check.ts';
+import { ORIGIN_USER_ACL } from '../../packages/redis-shadow/src/client/origin-user-check.ts';
 import { ShadowSession } from '../../packages/redis-shadow/src/client/shadow-session.ts';
 import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
 import { commandStats, fingerprint, grown, monitorServer, scriptsCached, strangers, type ServerFingerprint } from '../support/redis-oracles.ts';
@@ -314,5 +315,41 @@ describe('the shadow\'s user is checked at start-up (ACL DRYRUN)', () => {
     }
     expect(sink.events().filter((event) => event.action === 'warned' && /the shadow's user "default" can run \d+ commands/.test(event.reason ?? ''))).toHaveLength(1);
     expect(warnings.map((warning) => (warning as Error & { code?: string }).code)).toContain('MG_ERR_REDIS_SHADOW_NOT_SANDBOXED');
+  });
+});
+
+describe('the origin\'s user is checked at start-up (ACL DRYRUN), and warned about', () => {
+  let servers: Servers;
+  beforeAll(async () => {
+    servers = await startServers();
+    await servers.originAdmin.call('ACL', 'SETUSER', ...ORIGIN_USER_ACL.replace(/^ACL SETUSER mirror on >CHANGE-ME /, 'mirror on >mirror-pw ').split(' '));
+  }, 60_000);
+  afterAll(() => stopServers(servers));
+
+  it('the README\'s origin user: no warning, reads and copy-on-write work; the default user: one warning naming what it could run', async () => {
+    const quiet = memorySink();
+    const restricted = new ShadowRedis({ host: HOST, port: servers.origin.port, username: 'mirror', password: 'mirror-pw', connectionName: 'mirror' }, {
+      shadow: servers.shadow.shadowUrl,
+      journal: createJournal({ profile: 'mirror', sinks: [quiet] }),
+    });
+    const loud = memorySink();
+    const powerful = new ShadowRedis({ host: HOST, port: servers.origin.port, connectionName: 'mirror' }, { shadow: servers.shadow.shadowUrl, journal: createJournal({ profile: 'mirror', sinks: [loud] }) });
+    try {
+      expect(await restricted.get('sweep:key')).toBe('origin value');
+      expect(await restricted.append('sweep:key', '!')).toBe(13);
+      expect(await restricted.eval_ro("return redis.call('GET', KEYS[1])", 1, 'sweep:key')).toBe('origin value!');
+      await Promise.all([restricted.originUserChecked, powerful.originUserChecked]);
+      expect(quiet.events().filter((event) => event.action === 'warned')).toEqual([]);
+      expect(loud.events().filter((event) => event.action === 'warned')).toMatchObject([
+        { reason: expect.stringMatching(/the origin user "default" can write and can run [1-9]\d* commands off the origin's allow-list \([A-Z_ ]+, .*\); give the mirror an ACL user limited to reads: ACL SETUSER mirror on/) },
+      ]);
+    } finally {
+      await Promise.all([restricted.close(), powerful.close()]);
+    }
+    // The user itself, asked by the server: none of what the origin must not run.
+    for (const argv of [['SET', 'k', 'v'], ['EVAL_RO', 'return 1', '0'], ['SCRIPT', 'LOAD', 'return 1'], ['SLOWLOG', 'RESET'], ['MEMORY', 'PURGE'], ['CLIENT', 'KILL', 'ID', '1'], ['CONFIG', 'SET', 'x', 'y'], ['PUBLISH', 'c', 'm'], ['PFCOUNT', 'k']]) {
+      expect(String(await servers.originAdmin.call('ACL', 'DRYRUN', 'mirror', ...argv)), argv.join(' ')).toMatch(/no permissions to run/);
+    }
+    expect(await servers.originAdmin.get('sweep:key')).toBe('origin value');
   });
 });

@@ -157,6 +157,11 @@ export class ShadowRedis extends Redis {
     return this.#session.table.source;
   }
 
+  /** Settles once the origin's user has been asked what it could run (a `warned` event is journaled if too much). */
+  get originUserChecked(): Promise<void> {
+    return this.#session.userChecked;
+  }
+
   override sendCommand(command: Command, stream?: PipelineStream): unknown {
     // A command ioredis re-sends from its offline queue (or after a reconnect) keeps its first route:
     // routed again, a read queued before a write could land after it.

@@ -78,7 +78,10 @@ export class ShadowSession {
       },
       () => undefined,
     );
-    this.userChecked = warnIfOriginUserCanWrite(first.origin, journal);
+    this.userChecked = warnIfOriginUserCanWrite(first.origin, journal, async () => {
+      await this.originTable;
+      return this.table;
+    });
     void this.shadowChecked().catch(() => undefined);
   }
 

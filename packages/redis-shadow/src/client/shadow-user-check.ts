@@ -28,10 +28,14 @@ interface Caller {
  * KILL, SHUTDOWN, SLOWLOG RESET, … — also from inside a script, which runs with its caller's ACL.
  */
 export function commandsOutsideSandbox(table: CommandTable): string[][] {
+  return dryRunProbes(table, (spec) => (spec.categories.has('admin') || spec.categories.has('dangerous')) && !SANDBOX_ALLOWANCES.has(spec.name));
+}
+
+/** `[name, sub?, …filler]` for each command (subcommands in place of their containers) `select` picks: as many words as its arity asks. */
+export function dryRunProbes(table: CommandTable, select: (spec: CommandSpec) => boolean): string[][] {
   const probes: string[][] = [];
   const consider = (spec: CommandSpec): void => {
-    if (!spec.categories.has('admin') && !spec.categories.has('dangerous')) return;
-    if (SANDBOX_ALLOWANCES.has(spec.name)) return;
+    if (!select(spec)) return;
     const words = spec.name.split('|');
     const length = Math.max(Math.abs(spec.arity), words.length);
     probes.push([...words, ...Array.from({ length: length - words.length }, () => 'x')]);
@@ -43,6 +47,12 @@ export function commandsOutsideSandbox(table: CommandTable): string[][] {
   }
   return probes;
 }
+
+/** Whether a dry run's reply lets the user run the command: only a denial of the command itself does not (a denied key or channel leaves others). */
+export const dryRunAllows = (reply: unknown): boolean => !/no permissions to run the '/.test(String(reply));
+
+/** `MIGRATE`, `CLUSTER MEET`: a probe's command as the error and the journal name it. */
+export const probeName = (argv: readonly string[]): string => (argv[1] !== undefined && argv[1] !== 'x' ? `${argv[0]} ${argv[1]}` : argv[0]!).toUpperCase();
 
 /**
  * Asks the shadow, with ACL DRYRUN (which executes nothing), whether this connection's user can run
@@ -60,9 +70,9 @@ export async function assertShadowSandboxed(shadow: Caller, mode: UnsandboxedSha
     user = String(await shadow.call('ACL', 'WHOAMI'));
     const probes = commandsOutsideSandbox(await loadCommandTable(shadow));
     const replies = await Promise.all(probes.map((argv) => shadow.call('ACL', 'DRYRUN', user, ...argv)));
-    const allowed = probes.filter((_, index) => !/no permissions to run the '/.test(String(replies[index])));
+    const allowed = probes.filter((_, index) => dryRunAllows(replies[index]));
     if (allowed.length === 0) return;
-    const names = allowed.map((argv) => (argv[1] !== undefined && argv[1] !== 'x' ? `${argv[0]} ${argv[1]}` : argv[0]!).toUpperCase());
+    const names = allowed.map(probeName);
     problem = `the shadow's user "${user}" can run ${names.length} commands that reach other servers or change a server's role or configuration, also from inside a script: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''}`;
   } catch (error) {
     // A server that answered but would not say (no ACL DRYRUN, no permission to ask): fail closed.
