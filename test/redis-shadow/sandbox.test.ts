@@ -4,9 +4,11 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createJournal, memorySink } from '@mirrorguard/core';
 import { loadCommandTable, type CommandSpec, type CommandTable } from '../../packages/redis-shadow/src/commands/command-table.ts';
 import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
-import { commandsOutsideSandbox } from '../../packages/redis-shadow/src/client/shadow-user-check.ts';
+import { commandsOutsideSandbox, dryRunProbes } from '../../packages/redis-shadow/src/client/shadow-user-check.ts';
 import { ORIGIN_USER_ACL } from '../../packages/redis-shadow/src/client/origin-user-check.ts';
 import { ShadowSession } from '../../packages/redis-shadow/src/client/shadow-session.ts';
+import { createMemoryEngine } from '../../packages/redis-shadow/src/memory/families.ts';
+import { MemoryRedis } from '../../packages/redis-shadow/src/memory/memory-redis.ts';
 import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
 import { commandStats, fingerprint, grown, monitorServer, scriptsCached, strangers, type ServerFingerprint } from '../support/redis-oracles.ts';
 
@@ -351,5 +353,20 @@ describe('the origin\'s user is checked at start-up (ACL DRYRUN), and warned abo
       expect(String(await servers.originAdmin.call('ACL', 'DRYRUN', 'mirror', ...argv)), argv.join(' ')).toMatch(/no permissions to run/);
     }
     expect(await servers.originAdmin.get('sweep:key')).toBe('origin value');
+  });
+});
+
+describe('the memory engine is its own sandbox', () => {
+  it('runs no script, function, or @admin/@dangerous command of the bundled table but the sandbox allowances: every other one fails MG_ERR_REDIS_UNSUPPORTED', async () => {
+    const engine = createMemoryEngine();
+    const redis = new MemoryRedis({ engine });
+    const escapes = commandsOutsideSandbox(engine.table);
+    const scripts = ['eval', 'eval_ro', 'evalsha', 'evalsha_ro', 'fcall', 'fcall_ro', 'script|load', 'function|load'];
+    expect(escapes.length).toBeGreaterThan(60);
+    for (const argv of [...escapes, ...dryRunProbes(engine.table, (spec) => scripts.includes(spec.name))]) {
+      expect(engine.supports(argv[0]!.toLowerCase()) && engine.table.get(argv[0]!)!.subcommands.size === 0, argv.join(' ')).toBe(false);
+      await expect(redis.call(argv[0]!, ...argv.slice(1)), argv.join(' ')).rejects.toMatchObject({ code: 'MG_ERR_REDIS_UNSUPPORTED' });
+    }
+    redis.disconnect();
   });
 });
