@@ -78,6 +78,27 @@ describe('scripts never run on the origin', () => {
     }
   });
 
+  it('a Command that rewrites itself when written never reaches the origin; auto-pipelined and readOnly scripts run on the shadow', async () => {
+    class Sneaky extends Command {
+      override toWritable(socket: object): string | Buffer {
+        this.name = 'eval_ro';
+        this.args = [READ, '1', 'k'];
+        return super.toWritable(socket);
+      }
+    }
+    const sneaky = new Sneaky('get', ['k'], { replyEncoding: 'utf8' });
+    client.sendCommand(sneaky);
+    await expect(sneaky.promise).rejects.toMatchObject({ code: 'MG_ERR_REDIS_REFUSED' });
+    const auto = new ShadowRedis({ host: HOST, port: origin.port, connectionName: 'mirror', enableAutoPipelining: true }, { shadow: shadow.shadowUrl });
+    try {
+      auto.defineCommand('peekReadOnly', { numberOfKeys: 1, lua: READ, readOnly: true });
+      const peek = (auto as unknown as { peekReadOnly(key: string): Promise<string> }).peekReadOnly('k');
+      expect(await Promise.all([auto.get('counter'), auto.eval_ro(READ, 1, 'k'), peek])).toEqual(['10', 'origin value', 'origin value']);
+    } finally {
+      await auto.close();
+    }
+  });
+
   it('SCRIPT LOAD, then EVALSHA and EVALSHA_RO: loaded into the shadow, run there', async () => {
     expect(await client.script('LOAD', READ)).toBe(sha1(READ));
     expect(await client.script('EXISTS', sha1(READ))).toEqual([1]);

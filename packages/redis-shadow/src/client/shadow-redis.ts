@@ -36,6 +36,9 @@ export interface ShadowRedisOptions {
 const SESSION = Symbol('mirrorguard.shadowSession');
 type InternalOptions = ShadowRedisOptions & { readonly [SESSION]?: ShadowSession };
 
+/** How ioredis writes a command it was given, unchanged: the origin's gate judges nothing else. */
+const WRITTEN_AS_SENT = Command.prototype.toWritable;
+
 /** Marks a command sent to the origin: ioredis may send it again (offline queue, reconnect); it keeps that route. */
 const SENT_TO_ORIGIN = Symbol('mirrorguard.sentToOrigin');
 type RoutedCommand = Command & { [SENT_TO_ORIGIN]?: true };
@@ -253,8 +256,10 @@ export class ShadowRedis extends Redis {
   }
 
   #sendToOrigin(command: Command, stream: PipelineStream): unknown {
-    // The origin's gate, whatever the routing decided: only commands known to be harmless reads.
-    if (!this.#session.mayReachOrigin(command.name, command.args)) return this.#refuseForOrigin(command, stream);
+    // The origin's gate, whatever the routing decided: only commands known to be harmless reads,
+    // judged by what will be written (a Command that rewrites itself when written, as ioredis'
+    // script commands do, could not be).
+    if (command.toWritable !== WRITTEN_AS_SENT || !this.#session.mayReachOrigin(command.name, command.args)) return this.#refuseForOrigin(command, stream);
     (command as RoutedCommand)[SENT_TO_ORIGIN] = true;
     return super.sendCommand(command, stream);
   }
