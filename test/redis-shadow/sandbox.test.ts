@@ -4,13 +4,13 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createJournal, memorySink } from '@mirrorguard/core';
 import { loadCommandTable, type CommandSpec, type CommandTable } from '../../packages/redis-shadow/src/commands/command-table.ts';
 import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
-import { commandsOutsideSandbox, dryRunProbes } from '../../packages/redis-shadow/src/client/shadow-user-check.ts';
+import { commandsOutsideSandbox, dryRunProbes, SANDBOX_ALLOWANCES } from '../../packages/redis-shadow/src/client/shadow-user-check.ts';
 import { ORIGIN_USER_ACL } from '../../packages/redis-shadow/src/client/origin-user-check.ts';
 import { ShadowSession } from '../../packages/redis-shadow/src/client/shadow-session.ts';
 import { createMemoryEngine } from '../../packages/redis-shadow/src/memory/families.ts';
 import { MemoryRedis } from '../../packages/redis-shadow/src/memory/memory-redis.ts';
 import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
-import { commandStats, fingerprint, grown, monitorServer, scriptsCached, strangers, type ServerFingerprint } from '../support/redis-oracles.ts';
+import { commandStats, executedStats, fingerprint, grown, monitorServer, scriptsCached, strangers, type ServerFingerprint } from '../support/redis-oracles.ts';
 
 // Issue 12, sections 7 and 8, generatively: every command of the origin's own COMMAND table (each
 // subcommand too) is sent through ShadowRedis — as the app would send it, and from inside every
@@ -136,8 +136,17 @@ async function originOracles(servers: Servers): Promise<{ check(shas: readonly s
 
 async function shadowOracles(servers: Servers): Promise<{ check(): Promise<void> }> {
   const before = await fingerprint(servers.shadowAdmin);
+  const executedBefore = await executedStats(servers.shadowAdmin);
   return {
     async check() {
+      // Executed on the shadow (a NOPERM refusal is not), read before the oracles' own admin commands:
+      // no @admin or @dangerous command but the sandbox allowances, from the app or from a script.
+      const executed = grown(executedBefore, await executedStats(servers.shadowAdmin));
+      expect(executed.filter((name) => {
+        const [command, sub] = name.split('|');
+        const spec = sub === undefined ? servers.table.get(command!) : servers.table.get(command!)?.subcommands.get(sub);
+        return spec === undefined || ((spec.categories.has('admin') || spec.categories.has('dangerous')) && !SANDBOX_ALLOWANCES.has(name));
+      })).toEqual([]);
       const after = await fingerprint(servers.shadowAdmin);
       expect({ config: after.config, role: after.role, acl: after.acl, replicas: after.replicas }).toEqual({ config: before.config, role: before.role, acl: before.acl, replicas: before.replicas });
       expect(after.slowlogLength).toBeGreaterThanOrEqual(before.slowlogLength);

@@ -15,6 +15,16 @@ export async function commandStats(admin: Redis): Promise<Map<string, number>> {
   return stats;
 }
 
+/** Every command the server has executed (refused ones, by ACL or arity, not counted), by `name` or `container|sub`. */
+export async function executedStats(admin: Redis): Promise<Map<string, number>> {
+  const stats = new Map<string, number>();
+  for (const line of String(await admin.call('INFO', 'commandstats')).split('\r\n')) {
+    const match = /^cmdstat_([^:]+):calls=(\d+),/.exec(line);
+    if (match !== null) stats.set(match[1]!, Number(match[2]));
+  }
+  return stats;
+}
+
 /** The commands whose count grew between two commandstats readings. */
 export function grown(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): string[] {
   return [...after].filter(([name, count]) => count > (before.get(name) ?? 0)).map(([name]) => name).sort();
