@@ -35,9 +35,10 @@ function harmlessOnOrigin(table: CommandTable, name: string): boolean {
   const spec = sub === undefined ? table.get(command!) : table.get(command!)?.subcommands.get(sub);
   if (spec === undefined) return false;
   if (spec.flags.has('readonly') && !spec.flags.has('write') && !spec.flags.has('admin') && !spec.categories.has('scripting') && name !== 'pfcount') return true;
-  // The handshake, connection and transaction commands; ACL WHOAMI and ACL DRYRUN (executes nothing) are the guard's own check of its user.
+  // The handshake, connection and transaction commands; ACL WHOAMI and ACL DRYRUN (executes nothing) are the guard's own check of
+  // its user, FUNCTION DUMP its copy of the origin's function libraries into the shadow.
   return ['auth', 'hello', 'select', 'ping', 'echo', 'info', 'time', 'lastsave', 'command', 'command|count', 'command|docs', 'command|getkeys', 'command|getkeysandflags', 'command|info', 'command|list',
-    'client|setname', 'client|getname', 'client|id', 'client|info', 'readonly', 'readwrite', 'multi', 'exec', 'discard', 'quit', 'acl|whoami', 'acl|dryrun'].includes(name);
+    'client|setname', 'client|getname', 'client|id', 'client|info', 'readonly', 'readwrite', 'multi', 'exec', 'discard', 'quit', 'acl|whoami', 'acl|dryrun', 'function|dump'].includes(name);
 }
 
 /** Every command the table describes, subcommands in place of their containers. */

@@ -52,9 +52,10 @@ describe('scripts never run on the origin', () => {
     await client.close();
     await monitor.caughtUp(originAdmin);
     monitor.stop();
-    const scripting = grown(statsBefore, await commandStats(originAdmin)).filter((name) => /^(eval|evalsha|fcall|script|function)/.test(name));
+    // FUNCTION DUMP is the guard's own read of the origin's libraries, copied into the shadow.
+    const scripting = grown(statsBefore, await commandStats(originAdmin)).filter((name) => /^(eval|evalsha|fcall|script|function)/.test(name) && name !== 'function|dump');
     expect(scripting).toEqual([]);
-    expect(monitor.received.filter(({ args, source }) => source.startsWith('lua') || /^(eval|evalsha|fcall|script|function)/i.test(args[0] ?? ''))).toEqual([]);
+    expect(monitor.received.filter(({ args, source }) => source.startsWith('lua') || (/^(eval|evalsha|fcall|script|function)/i.test(args[0] ?? '') && !/^dump$/i.test(args[1] ?? '')))).toEqual([]);
     expect(await originAdmin.call('SCRIPT', 'EXISTS', sha1(READ))).toEqual([0]);
     expect(await originAdmin.call('FUNCTION', 'LIST')).toEqual([]);
     expect(await originAdmin.mget('k', 'counter')).toEqual(['origin value', '10']);
@@ -168,5 +169,32 @@ describe('scripts never run on the origin', () => {
     expect(await client.eval_ro(undeclared, 0, 'k')).toBeNull();
     await client.set('k', 'mirror value');
     expect(await client.eval_ro(undeclared, 0, 'k')).toBe('mirror value');
+  });
+});
+
+describe('function libraries the primary loaded into the origin', () => {
+  it('are copied into the shadow when the session starts, so FCALL and FCALL_RO answer as on the primary — on the shadow', async () => {
+    const [origin, shadow] = await Promise.all([startRedisServer(), startRedisServer()]);
+    const originAdmin = new Redis(origin.url);
+    const shadowAdmin = new Redis(shadow.url);
+    try {
+      await originAdmin.call('FUNCTION', 'LOAD', LIBRARY);
+      await originAdmin.mset('k', 'origin value', 'counter', '10');
+      const statsBefore = await commandStats(originAdmin);
+      const mirror = new ShadowRedis({ host: HOST, port: origin.port }, { shadow: shadow.shadowUrl });
+      try {
+        expect(await mirror.fcall_ro('peek', 1, 'k')).toBe('origin value');
+        expect(await mirror.fcall('bump', 1, 'counter')).toBe(11);
+      } finally {
+        await mirror.close();
+      }
+      expect(grown(statsBefore, await commandStats(originAdmin)).filter((name) => /^(fcall|function)/.test(name))).toEqual(['function|dump']);
+      expect(await originAdmin.get('counter')).toBe('10');
+      expect(await shadowAdmin.call('FUNCTION', 'LIST')).toHaveLength(1);
+    } finally {
+      originAdmin.disconnect();
+      shadowAdmin.disconnect();
+      await Promise.all([origin.kill(), shadow.kill()]);
+    }
   });
 });

@@ -11,10 +11,10 @@ interface Caller {
 
 /** The user to give the mirror on the origin (the README explains each part). */
 export const ORIGIN_USER_ACL =
-  'ACL SETUSER mirror on >CHANGE-ME resetkeys %R~* resetchannels -@all +@read +@connection +@transaction -@admin -@dangerous -pfcount +keys +sort_ro +info +acl|whoami +acl|dryrun';
+  'ACL SETUSER mirror on >CHANGE-ME resetkeys %R~* resetchannels -@all +@read +@connection +@transaction -@admin -@dangerous -pfcount +keys +sort_ro +info +acl|whoami +acl|dryrun +function|dump';
 
-/** The guard's own check of its user: ACL WHOAMI and ACL DRYRUN execute nothing. */
-const OWN_CHECK: ReadonlySet<string> = new Set(['acl|whoami', 'acl|dryrun']);
+/** The guard's own reads of the origin off the allow-list: its check of the user (ACL WHOAMI, ACL DRYRUN), the copy of function libraries (FUNCTION DUMP); none executes anything. */
+const OWN_CHECK: ReadonlySet<string> = new Set(['acl|whoami', 'acl|dryrun', 'function|dump']);
 
 /**
  * What the origin's user should not be able to run: every command off the origin's allow-list

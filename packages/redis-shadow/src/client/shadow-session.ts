@@ -9,6 +9,7 @@ import type { KeyToOwn } from '../routing/route-command.ts';
 import { memoryWriter, originValueReader } from '../shadow/copy-by-value.ts';
 import { KeyState } from '../shadow/key-state.ts';
 import { Materializer, originReader, shadowWriter } from '../shadow/materialize-key.ts';
+import { copyFunctions } from '../shadow/copy-functions.ts';
 import { warnIfOriginUserCanWrite } from './origin-user-check.ts';
 import { assertShadowSandboxed, type UnsandboxedShadow } from './shadow-user-check.ts';
 import { whenReady } from './when-ready.ts';
@@ -116,6 +117,7 @@ export class ShadowSession {
         throw new MirrorGuardError('MG_ERR_REDIS_SHADOW_IS_ORIGIN', `the shadow is the origin's own server (the same run_id ${originId}, under another name); nothing is sent to it`);
       }
       await assertShadowSandboxed(probe, this.shadow.unsandboxed ?? 'refuse', this.journal);
+      await copyFunctions(this.database(this.#originDb).origin, probe);
     } finally {
       probe.disconnect();
     }
