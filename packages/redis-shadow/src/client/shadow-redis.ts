@@ -348,8 +348,10 @@ export class ShadowRedis extends Redis {
     });
     for (const { argv } of body) this.#hideOriginOnFlush(String(argv[0]).toLowerCase());
     // A read the origin would have answered alone runs on the shadow with the rest: its keys are copied first.
-    const keys = routes.flatMap((route, index) => (route.target === 'shadow' ? route.keys : route.target === 'origin' ? this.#keysOfRead(body[index]!.argv) : []));
-    const askOrigin = routes.flatMap((route) => (route.target === 'shadow' ? (route.askOrigin ?? []) : []));
+    const keys = routes.flatMap((route, index) => (route.target === 'shadow' ? route.keys : route.target === 'origin' ? (this.#keysOfRead(body[index]!.argv) ?? []) : []));
+    const askOrigin = routes.flatMap((route, index) =>
+      route.target === 'shadow' ? (route.askOrigin ?? []) : route.target === 'origin' && this.#keysOfRead(body[index]!.argv) === undefined ? [body[index]!.argv] : [],
+    );
     const write = routes.some((route) => route.target === 'suppress' || (route.target === 'shadow' && route.write));
     // Each write of the transaction is one effect, as each is one on the primary.
     const writes = body.filter((_, index) => routes[index]!.target === 'suppress' || (routes[index]!.target === 'shadow' && (routes[index] as { write: boolean }).write));
@@ -358,9 +360,9 @@ export class ShadowRedis extends Redis {
     this.#toShadow(queued.map(({ command }) => command), { target: 'shadow', keys, write, ...(askOrigin.length > 0 && { askOrigin }) }, effect);
   }
 
-  /** The keys a read names, to copy before it runs on the shadow (none for a connection command). */
-  #keysOfRead(argv: readonly unknown[]): KeyToOwn[] {
-    return (classifyCommand(this.#session.table, argv).keys ?? []).map((ref) => ({ key: argv[ref.index] as Buffer | string }));
+  /** The keys a read names, to copy before it runs on the shadow (none for a connection command); undefined when the origin must name them. */
+  #keysOfRead(argv: readonly unknown[]): KeyToOwn[] | undefined {
+    return classifyCommand(this.#session.table, argv).keys?.map((ref) => ({ key: argv[ref.index] as Buffer | string }));
   }
 
   #route(argv: readonly unknown[]): Route {
