@@ -43,7 +43,7 @@ export async function warnIfOriginUserCanWrite(origin: Caller, journal: Journal,
     const write = String(await origin.call('ACL', 'DRYRUN', user, 'SET', 'mirrorguard:acl-probe', 'x')) === 'OK';
     const probes = dryRunProbes(await table(), beyondAllowList);
     const replies = await Promise.all(probes.map((argv) => origin.call('ACL', 'DRYRUN', user, ...argv)));
-    const beyond = probes.filter((_, index) => dryRunAllows(replies[index])).map(probeName);
+    const beyond = probes.filter((_, index) => dryRunAllows(replies[index])).map(probeName).sort();
     if (!write && beyond.length === 0) return;
     verdict = `the origin user "${user}" ${write ? 'can write' : 'cannot write'} and can run ${beyond.length} commands off the origin's allow-list (${beyond.slice(0, 8).join(', ')}${beyond.length > 8 ? ', …' : ''})`;
   } catch (error) {

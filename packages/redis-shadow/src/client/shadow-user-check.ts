@@ -72,7 +72,7 @@ export async function assertShadowSandboxed(shadow: Caller, mode: UnsandboxedSha
     const replies = await Promise.all(probes.map((argv) => shadow.call('ACL', 'DRYRUN', user, ...argv)));
     const allowed = probes.filter((_, index) => dryRunAllows(replies[index]));
     if (allowed.length === 0) return;
-    const names = allowed.map(probeName);
+    const names = allowed.map(probeName).sort();
     problem = `the shadow's user "${user}" can run ${names.length} commands that reach other servers or change a server's role or configuration, also from inside a script: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''}`;
   } catch (error) {
     // A server that answered but would not say (no ACL DRYRUN, no permission to ask): fail closed.
