@@ -28,7 +28,7 @@ export async function redisGetBench({ rounds = 8, seconds = 2 } = {}): Promise<R
   await seed.flushdb();
   await seed.mset(Object.fromEntries(Array.from({ length: KEYS }, (_, n) => [`bench:${n}`, `value ${n}`])));
   const raw = new Redis(origin);
-  const shadow = new ShadowRedis(origin, { shadow: shadowServer.url });
+  const shadow = new ShadowRedis(origin, { shadow: shadowServer.shadowUrl });
   const results = { raw: [] as number[], shadow: [] as number[] };
   try {
     await drive(raw, 1);

@@ -36,7 +36,7 @@ export async function ownedWritesBench({ rounds = 8, seconds = 2 } = {}): Promis
   const seed = new Redis(origin);
   await seed.flushdb();
   const direct = new Redis(shadowServer.url);
-  const client = new ShadowRedis(origin, { shadow: shadowServer.url });
+  const client = new ShadowRedis(origin, { shadow: shadowServer.shadowUrl });
   const results = { direct: [] as number[], shadow: [] as number[] };
   const firstWriteMs: Record<string, number> = {};
   let ownedWriteMs = 0;

@@ -25,7 +25,7 @@ describe('@mirrorguard/redis-shadow on ioredis 6', () => {
       import { ShadowRedis } from '@mirrorguard/redis-shadow';
       import { createRequire } from 'node:module';
       const version = createRequire(import.meta.url)('ioredis/package.json').version;
-      const origin = ${JSON.stringify(`${REDIS_URL}/7`)}, shadowUrl = ${JSON.stringify(shadowServer.url)};
+      const origin = ${JSON.stringify(`${REDIS_URL}/7`)}, shadowUrl = ${JSON.stringify(shadowServer.shadowUrl)};
       const admin = new Redis(origin); await admin.flushdb(); await admin.set('c', '10'); await admin.hset('h', { a: '1' });
       const shadowAdmin = new Redis(shadowUrl); await shadowAdmin.flushdb();
       const c = new ShadowRedis(origin, { shadow: shadowUrl });

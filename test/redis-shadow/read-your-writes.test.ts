@@ -58,7 +58,7 @@ async function seed(redis: Redis): Promise<void> {
 
 describe.each(['redis', 'memory'] as const)('read-your-writes with a %s shadow: the mirror answers like the primary, family by family', (shadowKind) => {
   let shadowServer: ThrowawayRedis;
-  const shadow = (): string => (shadowKind === 'memory' ? 'memory' : shadowServer.url);
+  const shadow = (): string => (shadowKind === 'memory' ? 'memory' : shadowServer.shadowUrl);
   let origin: Redis;
   let reference: Redis;
 

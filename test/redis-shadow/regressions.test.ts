@@ -37,7 +37,7 @@ describe('redis-shadow regressions', () => {
   });
 
   it('copies a key before a conditional write: SETNX on a key the origin holds answers 0', async () => {
-    const client = new ShadowRedis(originUrl, { shadow: shadowServer.url });
+    const client = new ShadowRedis(originUrl, { shadow: shadowServer.shadowUrl });
     try {
       expect(await client.setnx('lock', 'mirror')).toBe(0);
       expect(await client.get('lock')).toBe('held-by-primary');
@@ -51,7 +51,7 @@ describe('redis-shadow regressions', () => {
   });
 
   it('maps SELECT of the current database inside a pipelined transaction, and a refused transaction hides nothing', async () => {
-    const client = new ShadowRedis(originUrl, { shadow: shadowServer.url });
+    const client = new ShadowRedis(originUrl, { shadow: shadowServer.shadowUrl });
     try {
       expect(await client.multi().select(ORIGIN_DB).incr('counter').exec()).toEqual([[null, 'OK'], [null, 11]]);
       expect(await client.get('counter')).toBe('11');

@@ -34,7 +34,7 @@ describe('the shadow dies during a workload', () => {
     const before = await admin.mget(Array.from({ length: 50 }, (_, n) => `k:${n}`));
     const shadow = await startRedisServer();
     const sink = memorySink({ limit: 100_000 });
-    const client = new ShadowRedis(originUrl, { shadow: { host: '127.0.0.1', port: shadow.port, retryStrategy: () => null }, journal: createJournal({ profile: 'mirror', sinks: [sink] }) });
+    const client = new ShadowRedis(originUrl, { shadow: { host: '127.0.0.1', port: shadow.port, ...shadow.shadowUser, retryStrategy: () => null }, journal: createJournal({ profile: 'mirror', sinks: [sink] }) });
     client.on('error', () => undefined);
     const outcomes: string[] = [];
     let killed = false;

@@ -1,5 +1,6 @@
 export { ShadowRedis } from './client/shadow-redis.ts';
 export type { ShadowRedisOptions } from './client/shadow-redis.ts';
+export type { UnsandboxedShadow } from './client/shadow-user-check.ts';
 export { RecordingRedis } from './client/recording-redis.ts';
 export type { RecordingRedisOptions } from './client/recording-redis.ts';
 export { MemoryRedis } from './memory/memory-redis.ts';

@@ -4,13 +4,15 @@ import { classifyCommand } from '../commands/classify-command.ts';
 import { mergedKeyspaceRead } from '../routing/keyspace-reads.ts';
 import { sortOverBoth } from '../routing/sort-over-both.ts';
 import { KEYSPACE_READS } from '../routing/allowed-commands.ts';
-import { routeCommand, type Route } from '../routing/route-command.ts';
+import { routeCommand, type KeyToOwn, type Route } from '../routing/route-command.ts';
 import { keyId } from '../shadow/key-state.ts';
 import { otherDatabase, routeToOtherDatabase } from '../routing/route-databases.ts';
 import { ShadowSession, type DatabaseShadow, type ShadowTarget } from './shadow-session.ts';
 import { createMemoryEngine } from '../memory/families.ts';
 import { whenReady } from './when-ready.ts';
 import { describe } from './describe-command.ts';
+import type { UnsandboxedShadow } from './shadow-user-check.ts';
+import { originRefusal } from '../routing/origin-allow-list.ts';
 
 type PipelineStream = Parameters<Redis['sendCommand']>[1];
 
@@ -22,11 +24,20 @@ export interface ShadowRedisOptions {
   readonly shadow: string | RedisOptions;
   /** Where shadowed writes and refusals are journaled; a `mirror` journal with no sinks by default. */
   readonly journal?: Journal;
+  /**
+   * A real shadow whose ACL user could reach beyond it (MIGRATE, REPLICAOF, CONFIG SET, … — from a
+   * script too): `'refuse'` (the default) fails every write with MG_ERR_REDIS_SHADOW_NOT_SANDBOXED;
+   * `'warn'` journals a `warned` event, emits a process warning and goes on.
+   */
+  readonly unsandboxedShadow?: UnsandboxedShadow;
 }
 
 // How duplicate() hands its session to the new client, without a public option for it.
 const SESSION = Symbol('mirrorguard.shadowSession');
 type InternalOptions = ShadowRedisOptions & { readonly [SESSION]?: ShadowSession };
+
+/** How ioredis writes a command it was given, unchanged: the origin's gate judges nothing else. */
+const WRITTEN_AS_SENT = Command.prototype.toWritable;
 
 /** Marks a command sent to the origin: ioredis may send it again (offline queue, reconnect); it keeps that route. */
 const SENT_TO_ORIGIN = Symbol('mirrorguard.sentToOrigin');
@@ -80,10 +91,12 @@ function rewriteForShadow(command: Command, route: Route): void {
 }
 
 const isUnsupported = (error: unknown): error is MirrorGuardError => error instanceof MirrorGuardError && error.code === 'MG_ERR_REDIS_UNSUPPORTED';
-const isShadowOrigin = (error: unknown): error is MirrorGuardError => error instanceof MirrorGuardError && error.code === 'MG_ERR_REDIS_SHADOW_IS_ORIGIN';
+/** The shadow checks' refusals (the origin's own server; a user not confined to the shadow): no failure of the shadow, their own error says why. */
+const isShadowOrigin = (error: unknown): error is MirrorGuardError =>
+  error instanceof MirrorGuardError && (error.code === 'MG_ERR_REDIS_SHADOW_IS_ORIGIN' || error.code === 'MG_ERR_REDIS_SHADOW_NOT_SANDBOXED');
 
 /** The shadow named in the options; refuses the origin's own server and database. */
-function shadowTarget(shadow: string | RedisOptions, originOptions: RedisOptions, abandon: () => void): ShadowTarget {
+function shadowTarget({ shadow, unsandboxedShadow }: ShadowRedisOptions, originOptions: RedisOptions, abandon: () => void): ShadowTarget {
   if (shadow === 'memory') return { kind: 'memory', engine: createMemoryEngine() };
   const options: RedisOptions = { ...asOptions(shadow), enableAutoPipelining: false, maxRetriesPerRequest: 1, lazyConnect: false };
   delete options.keyPrefix;
@@ -92,7 +105,7 @@ function shadowTarget(shadow: string | RedisOptions, originOptions: RedisOptions
     abandon();
     throw new MirrorGuardError('MG_ERR_REDIS_SHADOW_IS_ORIGIN', `the shadow is the origin's own server (${server(options)}); a mirror's writes would reach the origin through it`);
   }
-  return { kind: 'redis', options };
+  return { kind: 'redis', options, ...(unsandboxedShadow !== undefined && { unsandboxed: unsandboxedShadow }) };
 }
 
 /**
@@ -129,7 +142,7 @@ export class ShadowRedis extends Redis {
     let session = given;
     if (session === undefined) {
       const journal = options.journal ?? createJournal({ profile: 'mirror' });
-      session = new ShadowSession(originOptions, shadowTarget(options.shadow, originOptions, () => super.disconnect()), journal);
+      session = new ShadowSession(originOptions, shadowTarget(options, originOptions, () => super.disconnect()), journal);
     }
     session.retain();
     this.#session = session;
@@ -145,6 +158,11 @@ export class ShadowRedis extends Redis {
   /** Where the command metadata comes from: `origin` once its COMMAND reply is read, else the bundled snapshot. */
   get commandSource(): string {
     return this.#session.table.source;
+  }
+
+  /** Settles once the origin's user has been asked what it could run (a `warned` event is journaled if too much). */
+  get originUserChecked(): Promise<void> {
+    return this.#session.userChecked;
   }
 
   override sendCommand(command: Command, stream?: PipelineStream): unknown {
@@ -238,8 +256,20 @@ export class ShadowRedis extends Redis {
   }
 
   #sendToOrigin(command: Command, stream: PipelineStream): unknown {
+    // The origin's gate, whatever the routing decided: only commands known to be harmless reads,
+    // judged by what will be written (a Command that rewrites itself when written, as ioredis'
+    // script commands do, could not be).
+    if (command.toWritable !== WRITTEN_AS_SENT || !this.#session.mayReachOrigin(command.name, command.args)) return this.#refuseForOrigin(command, stream);
     (command as RoutedCommand)[SENT_TO_ORIGIN] = true;
     return super.sendCommand(command, stream);
+  }
+
+  #refuseForOrigin(command: Command, stream: PipelineStream): unknown {
+    this.#countInPipeline(stream);
+    const reason = originRefusal([command.name, ...command.args]);
+    this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: describe([command.name, ...command.args]), reason });
+    command.reject(new MirrorGuardError('MG_ERR_REDIS_REFUSED', `mirrorguard refused ${String(command.name).toUpperCase()}: ${reason}`));
+    return command.promise;
   }
 
   /**
@@ -296,6 +326,9 @@ export class ShadowRedis extends Redis {
         if (route.target === 'sort-over-both') routes[index] = SORT_OVER_BOTH_IN_TRANSACTION;
       });
     }
+    // All or nothing: a transaction the origin's gate would cut in half is refused whole.
+    const outsideGate = toOrigin ? body.find(({ command }) => !this.#session.mayReachOrigin(command.name, command.args)) : undefined;
+    if (outsideGate !== undefined) routes.push({ target: 'refuse', code: 'MG_ERR_REDIS_REFUSED', reason: originRefusal(outsideGate.argv) });
     const refused = routes.find((route): route is Extract<Route, { target: 'refuse' }> => route.target === 'refuse');
     if (refused === undefined && toOrigin) {
       for (const { command } of queued) this.#sendToOrigin(command, stream);
@@ -314,14 +347,22 @@ export class ShadowRedis extends Redis {
       if (String(command.name).toLowerCase() === 'select') command.args[0] = String(this.#session.shadowDb(this.#db));
     });
     for (const { argv } of body) this.#hideOriginOnFlush(String(argv[0]).toLowerCase());
-    const keys = routes.flatMap((route) => (route.target === 'shadow' ? route.keys : []));
-    const askOrigin = routes.flatMap((route) => (route.target === 'shadow' ? (route.askOrigin ?? []) : []));
+    // A read the origin would have answered alone runs on the shadow with the rest: its keys are copied first.
+    const keys = routes.flatMap((route, index) => (route.target === 'shadow' ? route.keys : route.target === 'origin' ? (this.#keysOfRead(body[index]!.argv) ?? []) : []));
+    const askOrigin = routes.flatMap((route, index) =>
+      route.target === 'shadow' ? (route.askOrigin ?? []) : route.target === 'origin' && this.#keysOfRead(body[index]!.argv) === undefined ? [body[index]!.argv] : [],
+    );
     const write = routes.some((route) => route.target === 'suppress' || (route.target === 'shadow' && route.write));
     // Each write of the transaction is one effect, as each is one on the primary.
     const writes = body.filter((_, index) => routes[index]!.target === 'suppress' || (routes[index]!.target === 'shadow' && (routes[index] as { write: boolean }).write));
     const effect = write ? { operations: writes.map(({ argv }) => describe(argv)), reason: 'transaction applied to the shadow' } : undefined;
     this.#watching = false;
     this.#toShadow(queued.map(({ command }) => command), { target: 'shadow', keys, write, ...(askOrigin.length > 0 && { askOrigin }) }, effect);
+  }
+
+  /** The keys a read names, to copy before it runs on the shadow (none for a connection command); undefined when the origin must name them. */
+  #keysOfRead(argv: readonly unknown[]): KeyToOwn[] | undefined {
+    return classifyCommand(this.#session.table, argv).keys?.map((ref) => ({ key: argv[ref.index] as Buffer | string }));
   }
 
   #route(argv: readonly unknown[]): Route {

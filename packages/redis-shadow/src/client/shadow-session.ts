@@ -4,16 +4,20 @@ import { bundledCommandTable, loadCommandTable, type CommandTable } from '../com
 import type { MemoryEngine } from '../memory/memory-engine.ts';
 import { DATABASES } from '../memory/memory-engine.ts';
 import { MemoryRedis } from '../memory/memory-redis.ts';
-import { READS_THAT_WRITE } from '../routing/allowed-commands.ts';
+import { isHarmlessRead, mayReachOrigin } from '../routing/origin-allow-list.ts';
 import type { KeyToOwn } from '../routing/route-command.ts';
 import { memoryWriter, originValueReader } from '../shadow/copy-by-value.ts';
 import { KeyState } from '../shadow/key-state.ts';
 import { Materializer, originReader, shadowWriter } from '../shadow/materialize-key.ts';
+import { copyFunctions } from '../shadow/copy-functions.ts';
 import { warnIfOriginUserCanWrite } from './origin-user-check.ts';
+import { assertShadowSandboxed, type UnsandboxedShadow } from './shadow-user-check.ts';
 import { whenReady } from './when-ready.ts';
 
 /** Where the writes land: a real Redis, or an in-process memory engine. */
-export type ShadowTarget = { readonly kind: 'redis'; readonly options: RedisOptions } | { readonly kind: 'memory'; readonly engine: MemoryEngine };
+export type ShadowTarget =
+  | { readonly kind: 'redis'; readonly options: RedisOptions; readonly unsandboxed?: UnsandboxedShadow }
+  | { readonly kind: 'memory'; readonly engine: MemoryEngine };
 
 /** One database of the origin, as the mirror sees it: which keys the shadow owns, and the copier that makes it own them. */
 export interface DatabaseShadow {
@@ -39,6 +43,8 @@ export class ShadowSession {
   #table: CommandTable = bundledCommandTable();
   /** Command names (as ioredis sends them) known to be plain reads: see isPlainRead. */
   readonly #plainReads = new Map<string, boolean>();
+  /** Command names (as ioredis sends them) the origin's gate has judged: see mayReachOrigin. */
+  readonly #originAllowed = new Map<string, boolean>();
   /** Settles once the origin's table is in use, or the snapshot stays (the origin did not answer COMMAND). */
   readonly originTable: Promise<void>;
   /** Settles once the origin user's write permission has been checked (and a warning journaled if it can write). */
@@ -73,15 +79,19 @@ export class ShadowSession {
       },
       () => undefined,
     );
-    this.userChecked = warnIfOriginUserCanWrite(first.origin, journal);
+    this.userChecked = warnIfOriginUserCanWrite(first.origin, journal, async () => {
+      await this.originTable;
+      return this.table;
+    });
     void this.shadowChecked().catch(() => undefined);
   }
 
   /**
-   * Resolves once origin and shadow are known to be two servers (their INFO run_id differ); rejects
-   * with MG_ERR_REDIS_SHADOW_IS_ORIGIN when they are one (under a name or behind a proxy the options
-   * did not reveal), for good. A check that could not be made (a server down) is made again by the
-   * next caller. Nothing is sent to a real shadow before it resolves.
+   * Resolves once origin and shadow are known to be two servers (their INFO run_id differ) and the
+   * shadow's user is known to be confined to the shadow (ACL DRYRUN: see shadow-user-check.ts);
+   * rejects with MG_ERR_REDIS_SHADOW_IS_ORIGIN or MG_ERR_REDIS_SHADOW_NOT_SANDBOXED, for good. A
+   * check that could not be made (a server down) is made again by the next caller. Nothing is sent
+   * to a real shadow before it resolves.
    */
   shadowChecked(): Promise<void> {
     this.#shadowCheck ??= this.#checkShadowIsNotOrigin().then(
@@ -106,6 +116,8 @@ export class ShadowSession {
       if (originId !== '' && originId === shadowId) {
         throw new MirrorGuardError('MG_ERR_REDIS_SHADOW_IS_ORIGIN', `the shadow is the origin's own server (the same run_id ${originId}, under another name); nothing is sent to it`);
       }
+      await assertShadowSandboxed(probe, this.shadow.unsandboxed ?? 'refuse', this.journal);
+      await copyFunctions(this.database(this.#originDb).origin, probe);
     } finally {
       probe.disconnect();
     }
@@ -119,21 +131,37 @@ export class ShadowSession {
   set table(table: CommandTable) {
     this.#table = table;
     this.#plainReads.clear();
+    this.#originAllowed.clear();
   }
 
   /**
-   * Whether a command of this name is a plain read — flagged readonly, no subcommands, nothing it
-   * rewrites (PFCOUNT) — so that while the shadow owns nothing it goes to the origin with no further
-   * look. Answers are cached per name; only names the table knows are cached.
+   * Whether a command of this name is a plain read — no subcommands, on the origin's allow-list of
+   * harmless reads (not a script, nothing it rewrites) — so that while the shadow owns nothing it
+   * goes to the origin with no further look. Answers are cached per name; only names the table
+   * knows are cached.
    */
   isPlainRead(name: string): boolean {
     const cached = this.#plainReads.get(name);
     if (cached !== undefined) return cached;
     const spec = this.#table.get(name);
     if (spec === undefined) return false;
-    const plain = spec.subcommands.size === 0 && spec.flags.has('readonly') && !spec.flags.has('write') && !spec.flags.has('admin') && !READS_THAT_WRITE.has(spec.name);
+    const plain = spec.subcommands.size === 0 && isHarmlessRead(spec);
     this.#plainReads.set(name, plain);
     return plain;
+  }
+
+  /**
+   * Whether `name args…` is on the origin's allow-list (see mayReachOrigin): the origin's gate,
+   * decided apart from routing (and from isPlainRead), cached per name for commands without
+   * subcommands.
+   */
+  mayReachOrigin(name: unknown, args: readonly unknown[]): boolean {
+    const cached = typeof name === 'string' ? this.#originAllowed.get(name) : undefined;
+    if (cached !== undefined) return cached;
+    const spec = this.#table.resolve([name, ...args]);
+    const allowed = mayReachOrigin(spec);
+    if (typeof name === 'string' && spec !== undefined && spec.subcommands.size === 0 && this.#table.get(name) === spec) this.#originAllowed.set(name, allowed);
+    return allowed;
   }
 
   /** The shadow's database index for the origin's database `db`. */

@@ -6,5 +6,11 @@ export type ShadowErrorCode =
   | 'MG_ERR_REDIS_UNSUPPORTED'
   /** The shadow is the origin's own server and database. */
   | 'MG_ERR_REDIS_SHADOW_IS_ORIGIN'
+  /**
+   * The shadow's ACL user can run commands that reach other servers or change a server's role or
+   * configuration (MIGRATE, REPLICAOF, CONFIG SET, …), also from inside a script; or the shadow
+   * would not say (ACL DRYRUN refused). Nothing is sent to the shadow.
+   */
+  | 'MG_ERR_REDIS_SHADOW_NOT_SANDBOXED'
   /** The shadow failed (down, or refused a RESTORE); the write did not happen anywhere. */
   | 'MG_ERR_REDIS_SHADOW_FAILED';

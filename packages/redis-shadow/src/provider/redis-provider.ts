@@ -9,6 +9,8 @@ export interface RedisProviderOptions {
   readonly origin: string | RedisOptions;
   /** Mirror only: where the writes land, a real Redis (URL or options) or `'memory'`. Default `'memory'`. */
   readonly shadow?: string | RedisOptions;
+  /** Mirror only: a real shadow whose ACL user could reach beyond it — `'refuse'` (default) or `'warn'` (see ShadowRedisOptions). */
+  readonly unsandboxedShadow?: 'refuse' | 'warn';
   /** Test only: fills each new memory client's engine before the app gets it (fixtures). */
   readonly seed?: (redis: Redis) => void | Promise<void>;
 }
@@ -25,7 +27,7 @@ export function redisProvider(options: RedisProviderOptions): Provider<Redis> {
   return defineProvider<Redis>({
     live: plain,
     record: ({ journal }) => new RecordingRedis(options.origin, { journal }),
-    mirror: ({ journal }) => new ShadowRedis(options.origin, { shadow: options.shadow ?? 'memory', journal }),
+    mirror: ({ journal }) => new ShadowRedis(options.origin, { shadow: options.shadow ?? 'memory', journal, ...(options.unsandboxedShadow !== undefined && { unsandboxedShadow: options.unsandboxedShadow }) }),
     test: async () => {
       const keyPrefix = typeof options.origin === 'string' ? undefined : options.origin.keyPrefix;
       const redis = new MemoryRedis(keyPrefix === undefined ? {} : { keyPrefix });

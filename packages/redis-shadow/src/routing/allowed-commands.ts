@@ -34,13 +34,15 @@ export const ALLOWED_NEITHER: ReadonlySet<string> = new Set([
   'unsubscribe',
 ]);
 
-/** Never sent anywhere: they would reach beyond the shadow, or wipe scripts and functions shared with the origin. */
+/**
+ * Never sent anywhere: they would reach beyond the shadow, or are script and function
+ * administration (flush, delete, restore) no mirror request needs.
+ */
 export const REFUSED_ALWAYS: ReadonlyMap<string, string> = new Map([
   ['migrate', 'MIGRATE moves keys to another server'],
   ['script|flush', 'SCRIPT FLUSH empties the script cache'],
   ['function|flush', 'FUNCTION FLUSH deletes every function'],
   ['function|delete', 'FUNCTION DELETE deletes a library'],
-  ['function|load', 'FUNCTION LOAD changes the server\'s functions'],
   ['function|restore', 'FUNCTION RESTORE changes the server\'s functions'],
   ['swapdb', 'SWAPDB swaps whole databases'],
 ]);
@@ -57,5 +59,12 @@ export const KEYSPACE_READS: ReadonlySet<string> = new Set(['scan', 'keys', 'dbs
 /** Transaction control: ShadowRedis routes a transaction as a whole, never command by command. */
 export const TRANSACTION_COMMANDS: ReadonlySet<string> = new Set(['multi', 'exec', 'discard', 'watch', 'unwatch']);
 
-/** Scripts and functions that may write: their declared keys are copied, and they run on the shadow. The _RO variants are reads. */
+/**
+ * Scripts and functions that may write: their declared keys are copied, and they run on the shadow.
+ * The _RO variants are flagged reads, but not `@read`: off the origin's allow-list, they run on the
+ * shadow too (see origin-allow-list.ts). No script ever runs on the origin.
+ */
 export const SCRIPTS_THAT_MAY_WRITE: ReadonlySet<string> = new Set(['eval', 'evalsha', 'fcall']);
+
+/** The shadow's own script cache and function libraries: where the mirror's scripts run. FUNCTION LOAD, flagged a write, goes there as every write does. */
+export const SHADOW_SCRIPT_CACHE: ReadonlySet<string> = new Set(['script|load', 'script|exists', 'function|list']);

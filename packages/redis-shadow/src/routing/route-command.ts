@@ -1,7 +1,8 @@
 import type { CommandClassification } from '../commands/classify-command.ts';
 import { keyId, type KeyState } from '../shadow/key-state.ts';
 import { routeSort } from './route-sort.ts';
-import { ALLOWED_NEITHER, KEYSPACE_READS, READS_THAT_WRITE, REFUSED_ALWAYS, SCRIPTS_THAT_MAY_WRITE, SUPPRESSED, TRANSACTION_COMMANDS } from './allowed-commands.ts';
+import { ALLOWED_NEITHER, KEYSPACE_READS, READS_THAT_WRITE, REFUSED_ALWAYS, SCRIPTS_THAT_MAY_WRITE, SHADOW_SCRIPT_CACHE, SUPPRESSED, TRANSACTION_COMMANDS } from './allowed-commands.ts';
+import { isHarmlessRead } from './origin-allow-list.ts';
 
 /**
  * A key the shadow must own (its origin value copied first) before the command runs there. Every
@@ -44,9 +45,13 @@ const TO_ORIGIN: Route = Object.freeze({ target: 'origin' });
 
 /** Decides where one command goes, from its classification and what the shadow owns. Pure. */
 export function routeCommand(classification: CommandClassification, argv: readonly unknown[], state: KeyState): Route {
-  const { kind, name } = classification;
+  const { kind, name, spec } = classification;
+  // Only reads on the origin's allow-list ever go there; every other read (EVAL_RO, EVALSHA_RO,
+  // FCALL_RO: code that can cache scripts, call admin commands, hold the server BUSY) runs on the
+  // shadow over its declared keys, copied first.
+  const harmless = kind === 'read' && spec !== undefined && isHarmlessRead(spec);
   // The common case of a mirror, decided first: a read while the shadow owns nothing goes to the origin.
-  if (kind === 'read' && state.isEmpty() && !READS_THAT_WRITE.has(name)) return TO_ORIGIN;
+  if (harmless && state.isEmpty()) return TO_ORIGIN;
   if (kind === 'unknown') return { target: 'refuse', code: 'MG_ERR_REDIS_REFUSED', reason: `${name.toUpperCase()} is not a command the origin knows` };
   const never = REFUSED_ALWAYS.get(name);
   if (never !== undefined) return { target: 'refuse', code: 'MG_ERR_REDIS_REFUSED', reason: never };
@@ -56,6 +61,9 @@ export function routeCommand(classification: CommandClassification, argv: readon
     // MULTI, EXEC, DISCARD and UNWATCH carry no keys; WATCH's keys are copied so the shadow can watch them.
     return { target: 'shadow', write: false, keys: (classification.keys ?? []).map((ref) => ({ key: argv[ref.index] as Buffer | string })) };
   }
+  // SCRIPT LOAD/EXISTS and FUNCTION LIST see the shadow's own scripts and libraries (ioredis loads
+  // the scripts of a pipeline with SCRIPT LOAD before their EVALSHA): they run where the scripts run.
+  if (SHADOW_SCRIPT_CACHE.has(name)) return { target: 'shadow', write: false, keys: [] };
   const script = SCRIPTS_THAT_MAY_WRITE.has(name);
   if (kind === 'neither' && !script) {
     return ALLOWED_NEITHER.has(name)
@@ -66,12 +74,12 @@ export function routeCommand(classification: CommandClassification, argv: readon
   if (name === 'sort' || name === 'sort_ro') return routeSort(name, argv, state, (key) => state.routesToShadow(keyId(key as Buffer | string)));
   const write = kind === 'write' || script || READS_THAT_WRITE.has(name);
   // The common case of a mirror: a read while the shadow owns nothing goes to the origin, keys unread.
-  if (!write && state.isEmpty()) return TO_ORIGIN;
+  if (!write && harmless && state.isEmpty()) return TO_ORIGIN;
   const keys = classification.keys;
   // Unknown or INCOMPLETE key specs (module commands, …): the origin names the keys; the command
   // runs on the shadow once they are owned, and every read waits for it meanwhile.
   if (keys === undefined) return { target: 'shadow', write, keys: [], askOrigin: [argv] };
-  if (!write && !keys.some((ref) => state.routesToShadow(keyId(argv[ref.index] as Buffer | string)))) return TO_ORIGIN;
+  if (!write && harmless && !keys.some((ref) => state.routesToShadow(keyId(argv[ref.index] as Buffer | string)))) return TO_ORIGIN;
   return {
     target: 'shadow',
     write,

@@ -1,0 +1,88 @@
+import { MirrorGuardError, type Journal } from '@mirrorguard/core';
+import { ReplyError } from 'ioredis';
+import { loadCommandTable, type CommandSpec, type CommandTable } from '../commands/command-table.ts';
+
+/** What to do when the shadow's user could reach beyond the shadow: refuse every write (the default), or warn and go on. */
+export type UnsandboxedShadow = 'refuse' | 'warn';
+
+/**
+ * The `@admin` and `@dangerous` commands a shadow user may keep: they touch nothing but the shadow,
+ * and the mirror sends them (KEYS, SORT, FLUSHDB, FLUSHALL from the app; RESTORE to copy keys; INFO
+ * to tell the shadow from the origin; ACL DRYRUN for this check).
+ */
+export const SANDBOX_ALLOWANCES: ReadonlySet<string> = new Set(['keys', 'sort', 'sort_ro', 'flushdb', 'flushall', 'restore', 'restore-asking', 'info', 'acl|dryrun']);
+
+/** The user to give the mirror on a real shadow (the README explains each part). */
+export const SHADOW_USER_ACL =
+  'ACL SETUSER mirror-shadow on >CHANGE-ME ~* &* +@all -@admin -@dangerous +keys +sort +sort_ro +flushdb +flushall +restore +info +acl|dryrun';
+
+/** The parts of an ioredis client the check uses. */
+interface Caller {
+  call(command: string, ...args: string[]): Promise<unknown>;
+}
+
+/**
+ * Every command the shadow's user must not be able to run, as `[name, sub?, …filler]` a dry run
+ * accepts: each `@admin` or `@dangerous` command (or subcommand) of the shadow's own COMMAND table,
+ * but the allowances. MIGRATE, REPLICAOF, CLUSTER MEET, FAILOVER, CONFIG SET, DEBUG, MODULE, CLIENT
+ * KILL, SHUTDOWN, SLOWLOG RESET, … — also from inside a script, which runs with its caller's ACL.
+ */
+export function commandsOutsideSandbox(table: CommandTable): string[][] {
+  return dryRunProbes(table, (spec) => (spec.categories.has('admin') || spec.categories.has('dangerous')) && !SANDBOX_ALLOWANCES.has(spec.name));
+}
+
+/** `[name, sub?, …filler]` for each command (subcommands in place of their containers) `select` picks: as many words as its arity asks. */
+export function dryRunProbes(table: CommandTable, select: (spec: CommandSpec) => boolean): string[][] {
+  const probes: string[][] = [];
+  const consider = (spec: CommandSpec): void => {
+    if (!select(spec)) return;
+    const words = spec.name.split('|');
+    const length = Math.max(Math.abs(spec.arity), words.length);
+    probes.push([...words, ...Array.from({ length: length - words.length }, () => 'x')]);
+  };
+  for (const name of table.names()) {
+    const spec = table.get(name)!;
+    if (spec.subcommands.size === 0) consider(spec);
+    else for (const sub of spec.subcommands.values()) consider(sub);
+  }
+  return probes;
+}
+
+/** Whether a dry run's reply lets the user run the command: only a denial of the command itself does not (a denied key or channel leaves others). */
+export const dryRunAllows = (reply: unknown): boolean => !/no permissions to run the '/.test(String(reply));
+
+/** `MIGRATE`, `CLUSTER MEET`: a probe's command as the error and the journal name it. */
+export const probeName = (argv: readonly string[]): string => (argv[1] !== undefined && argv[1] !== 'x' ? `${argv[0]} ${argv[1]}` : argv[0]!).toUpperCase();
+
+/**
+ * Asks the shadow, with ACL DRYRUN (which executes nothing), whether this connection's user can run
+ * any command outside the sandbox. A denial of the command itself is the only safe answer: a user
+ * refused only a key or a channel of the dry run can still run the command on others.
+ *
+ * Resolves when it cannot; otherwise refuses (MG_ERR_REDIS_SHADOW_NOT_SANDBOXED, for good) or, with
+ * `mode: 'warn'`, journals a `warned` event and emits a process warning. A shadow that could not be
+ * asked (down) rejects with its connection error, and the check is made again later.
+ */
+export async function assertShadowSandboxed(shadow: Caller, mode: UnsandboxedShadow, journal: Journal): Promise<void> {
+  let user = 'default';
+  let problem: string;
+  try {
+    user = String(await shadow.call('ACL', 'WHOAMI'));
+    const probes = commandsOutsideSandbox(await loadCommandTable(shadow));
+    const replies = await Promise.all(probes.map((argv) => shadow.call('ACL', 'DRYRUN', user, ...argv)));
+    const allowed = probes.filter((_, index) => dryRunAllows(replies[index]));
+    if (allowed.length === 0) return;
+    const names = allowed.map(probeName).sort();
+    problem = `the shadow's user "${user}" can run ${names.length} commands that reach other servers or change a server's role or configuration, also from inside a script: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''}`;
+  } catch (error) {
+    // A server that answered but would not say (no ACL DRYRUN, no permission to ask): fail closed.
+    if (!(error instanceof ReplyError) && !(error instanceof TypeError)) throw error;
+    problem = `whether the shadow's user "${user}" can reach beyond the shadow could not be checked (${(error as Error).message.split('\n')[0]})`;
+  }
+  const advice = `give the mirror a restricted user on the shadow: ${SHADOW_USER_ACL} (see the README)`;
+  if (mode === 'refuse') {
+    throw new MirrorGuardError('MG_ERR_REDIS_SHADOW_NOT_SANDBOXED', `${problem}; nothing is sent to the shadow. ${advice}, or pass unsandboxedShadow: 'warn' to run anyway`);
+  }
+  journal.record({ dependency: 'redis', action: 'warned', operation: `ACL DRYRUN ${user} …`, reason: `${problem}; ${advice}` });
+  process.emitWarning(`mirrorguard: ${problem}; ${advice}`, { code: 'MG_ERR_REDIS_SHADOW_NOT_SANDBOXED' });
+}
