@@ -244,11 +244,11 @@ describe('TypeORM side doors in the mirror profile', () => {
       const redisBefore = await oracle.state();
       const mirror = await mirrorOf(route, { ...base, cache: cache() });
       await cachedReads(mirror.db);
+      await mirror.close();
+      expect(await oracle.state(), 'the private Redis').toEqual(redisBefore);
       expect(mirror.db.queryResultCache).toBeUndefined();
       expect(mirror.db.options.cache).toBe(false);
       expect(blocked(mirror.sink)).toEqual([`TypeORM option cache: ${kind}`]);
-      await mirror.close();
-      expect(await oracle.state()).toEqual(redisBefore);
     });
 
     it('a custom provider: never called, so its client never connects', async () => {
@@ -256,11 +256,11 @@ describe('TypeORM side doors in the mirror profile', () => {
       const redisBefore = await oracle.state();
       const mirror = await mirrorOf(route, { ...base, cache: { provider: providerCache(redis.url, calls), alwaysEnabled: true } });
       await cachedReads(mirror.db);
+      await mirror.close();
+      expect(await oracle.state(), 'the private Redis').toEqual(redisBefore);
       expect(calls).toEqual([]);
       expect(mirror.db.queryResultCache).toBeUndefined();
       expect(blocked(mirror.sink)).toEqual(['TypeORM option cache: provider']);
-      await mirror.close();
-      expect(await oracle.state()).toEqual(redisBefore);
     });
   });
 
@@ -270,10 +270,10 @@ describe('TypeORM side doors in the mirror profile', () => {
     mirror.db.setOptions({ cache: { type: 'ioredis', options: { host: '127.0.0.1', port: redis.port }, alwaysEnabled: true } });
     await mirror.db.queryResultCache?.connect();
     await cachedReads(mirror.db);
+    await mirror.close();
+    expect(await oracle.state(), 'the private Redis').toEqual(redisBefore);
     expect(mirror.db.queryResultCache).toBeUndefined();
     expect(blocked(mirror.sink)).toEqual(['TypeORM option cache: ioredis']);
-    await mirror.close();
-    expect(await oracle.state()).toEqual(redisBefore);
   });
 
   describe.each(ROUTES)('start-up writes, through %s', (route) => {
