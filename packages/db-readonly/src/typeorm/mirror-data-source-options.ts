@@ -172,6 +172,35 @@ export function mirrorOptionChanges(
   return changed;
 }
 
+// The options TypeORM reads again after construction (setOptions, each transaction, re-initialize).
+const WATCHED_OPTIONS = ['cache', 'isolationLevel', 'synchronize', 'migrationsRun', 'dropSchema'] as const;
+
+/**
+ * Makes the mirror's rules stick to the options object itself: TypeORM's `setOptions` assigns
+ * into the very object the DataSource was built from, so each watched option becomes an accessor
+ * whose setter applies the same rules (a start-up write stays off, SERIALIZABLE is pinned) and
+ * refuses a result cache before TypeORM would build it. A copy of the object (`{ ...options }`)
+ * keeps the values, not the accessors.
+ */
+function holdMirrorOptions(options: Record<string, unknown>, type: GuardedType, journal: Journal): DataSourceOptions {
+  for (const name of WATCHED_OPTIONS) {
+    let value = options[name];
+    Object.defineProperty(options, name, {
+      enumerable: true,
+      configurable: false,
+      get: () => value,
+      set: (next: unknown) => {
+        const changes = mirrorOptionChanges({ [name]: next }, type, journal);
+        if (name === 'cache' && cacheKind(next) !== undefined) {
+          throw refused(`the mirror keeps every TypeORM query-result cache off: setOptions({ cache }) would open a client of its own or write a cache table`);
+        }
+        value = name in changes ? changes[name] : next;
+      },
+    });
+  }
+  return options as unknown as DataSourceOptions;
+}
+
 /** The SQLite part: read-only on the guarded node:sqlite driver, WAL left as the primary set it. */
 function sqliteMirrorOptions(options: DataSourceOptions & { type: 'better-sqlite3' }, settings: MirrorDataSourceSettings, changed: Record<string, unknown>): DataSourceOptions {
   const file = options.database;
@@ -192,7 +221,7 @@ function sqliteMirrorOptions(options: DataSourceOptions & { type: 'better-sqlite
     ...(settings.guard?.policy !== undefined && { policy: settings.guard.policy }),
     ...(settings.guard?.firstSimulatedInsertId !== undefined && { firstSimulatedInsertId: settings.guard.firstSimulatedInsertId }),
   });
-  return { ...options, ...changed, enableWAL: false, readonly: true, driver } as DataSourceOptions;
+  return holdMirrorOptions({ ...options, ...changed, enableWAL: false, readonly: true, driver }, 'better-sqlite3', settings.journal);
 }
 
 /**
@@ -202,7 +231,8 @@ function sqliteMirrorOptions(options: DataSourceOptions & { type: 'better-sqlite
  * (and, for SQLite, `enableWAL`); every query-result cache (database, redis, ioredis,
  * ioredis/cluster, a custom provider) is turned off; a SERIALIZABLE `isolationLevel` is pinned to
  * REPEATABLE READ; each change is journaled. Unknown options, and other DataSource types, are
- * refused with `MG_ERR_DB_OPTION_REFUSED`.
+ * refused with `MG_ERR_DB_OPTION_REFUSED`. The rules hold for `setOptions` at run time too, as
+ * long as the DataSource is built from the returned object itself.
  */
 export function mirrorDataSourceOptions(options: DataSourceOptions, settings: MirrorDataSourceSettings): DataSourceOptions {
   if (options.type !== 'mysql' && options.type !== 'mariadb' && options.type !== 'better-sqlite3') {
@@ -213,5 +243,5 @@ export function mirrorDataSourceOptions(options: DataSourceOptions, settings: Mi
   const mysql2 = settings.mysql2 ?? (options.driver as object | undefined);
   if (mysql2 === undefined) throw new TypeError(`mirrorDataSourceOptions needs the mysql2 module (settings.mysql2 or the driver option) for a ${options.type} DataSource`);
   const driver = guardMysql2(mysql2, { ...settings.guard, journal: settings.journal, dialect: options.type === 'mariadb' ? 'mariadb' : 'mysql' });
-  return { ...options, ...changed, driver } as DataSourceOptions;
+  return holdMirrorOptions({ ...options, ...changed, driver }, options.type, settings.journal);
 }
