@@ -2,6 +2,13 @@
 // through `typeormProvider` and through `mirrorDataSourceOptions`. Oracles are the servers': a
 // private redis-server as every Redis cache's target (connections, INFO commandstats, MONITOR,
 // DBSIZE) and, on MariaDB, information_schema and table checksums of a database of this file's own.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import mysql2 from 'mysql2';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { Redis } from 'ioredis';
@@ -118,6 +125,54 @@ class RedisOracle {
   }
 }
 
+/**
+ * A one-node Redis Cluster of this file's own (all 16384 slots on one private redis-server), the
+ * target of the `ioredis/cluster` cache: against it, TypeORM's Cluster client would really write.
+ */
+async function startClusterRedis(): Promise<ThrowawayRedis> {
+  const free = createServer();
+  await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+  const { port } = free.address() as { port: number };
+  await new Promise((resolve) => free.close(resolve));
+  const dir = mkdtempSync(join(tmpdir(), 'mirrorguard-doors-cluster-'));
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
+    { stdio: 'ignore' },
+  );
+  const kill = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const url = `redis://127.0.0.1:${port}`;
+  const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  probe.on('error', () => undefined);
+  try {
+    // Polls, bounded: until the server listens, then until the cluster has taken its slots.
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        if (probe.status !== 'ready') await probe.connect();
+        if (attempt === 0 || !/cluster_slots_assigned:16384/.test(await probe.cluster('INFO'))) await probe.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383').catch(() => undefined);
+        if (/cluster_state:ok/.test(await probe.cluster('INFO'))) break;
+      } catch (error) {
+        if (attempt > 200) throw error;
+        probe.disconnect();
+      }
+      if (attempt > 200) throw new Error(`the cluster redis-server on port ${port} did not become ready`);
+      await sleep(25);
+    }
+  } catch (error) {
+    await kill();
+    throw error;
+  } finally {
+    probe.disconnect();
+  }
+  return { url, port, kill };
+}
+
 interface Mirror {
   readonly db: DataSource;
   readonly sink: MemorySink;
@@ -199,6 +254,8 @@ describe('TypeORM side doors in the mirror profile', () => {
   let admin: Connection;
   let redis: ThrowawayRedis;
   let oracle: RedisOracle;
+  let clusterRedis: ThrowawayRedis;
+  let clusterOracle: RedisOracle;
   let before: unknown;
   let open: Mirror[] = [];
 
@@ -207,10 +264,14 @@ describe('TypeORM side doors in the mirror profile', () => {
     admin = await createConnection({ uri: databaseUrl() });
     redis = await startRedisServer();
     oracle = await RedisOracle.open(redis.url);
+    clusterRedis = await startClusterRedis();
+    clusterOracle = await RedisOracle.open(clusterRedis.url);
   });
   afterAll(async () => {
     oracle?.close();
+    clusterOracle?.close();
     await redis?.kill();
+    await clusterRedis?.kill();
     await admin?.query(`DROP DATABASE IF EXISTS ${DATABASE}`);
     await admin?.end();
   });
@@ -239,16 +300,18 @@ describe('TypeORM side doors in the mirror profile', () => {
       ['database, alwaysEnabled', () => ({ type: 'database', tableName: 'doors_query_cache', alwaysEnabled: true }), 'database'],
       ['ioredis', () => ({ type: 'ioredis', options: { host: '127.0.0.1', port: Number(redisUrl().port) } }), 'ioredis'],
       ['ioredis, alwaysEnabled', () => ({ type: 'ioredis', port: Number(redisUrl().port), alwaysEnabled: true, duration: 60_000 }) as never, 'ioredis'],
-      ['ioredis/cluster', () => ({ type: 'ioredis/cluster', options: { startupNodes: [{ host: '127.0.0.1', port: Number(redisUrl().port) }] } }), 'ioredis/cluster'],
+      ['ioredis/cluster', () => ({ type: 'ioredis/cluster', options: { startupNodes: [{ host: '127.0.0.1', port: clusterRedis.port }] } }), 'ioredis/cluster'],
       ['redis (node-redis)', () => ({ type: 'redis', options: { url: redis.url } }), 'redis'],
     ];
 
     it.each(caches)('%s: off, journaled; cached reads work and write nowhere', async (_name, cache, kind) => {
       const redisBefore = await oracle.state();
+      const clusterBefore = await clusterOracle.state();
       const mirror = await mirrorOf(route, { ...base, cache: cache() });
       await cachedReads(mirror.db);
       await mirror.close();
       expect(await oracle.state(), 'the private Redis').toEqual(redisBefore);
+      expect(await clusterOracle.state(), 'the private Redis Cluster').toEqual(clusterBefore);
       expect(mirror.db.queryResultCache).toBeUndefined();
       expect(mirror.db.options.cache).toBe(false);
       expect(blocked(mirror.sink)).toEqual([`TypeORM option cache: ${kind}`]);
