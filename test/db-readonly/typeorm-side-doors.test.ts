@@ -137,7 +137,9 @@ async function startClusterRedis(): Promise<ThrowawayRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'mirrorguard-doors-cluster-'));
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf',
+      // Else CLUSTER SLOTS names the node with an empty address, and a Cluster client never connects.
+      '--cluster-announce-ip', '127.0.0.1'],
     { stdio: 'ignore' },
   );
   const kill = async (): Promise<void> => {
