@@ -4,7 +4,7 @@
 // DBSIZE) and, on MariaDB, information_schema and table checksums of a database of this file's own.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +15,11 @@ import { Redis } from 'ioredis';
 import { DataSource, EntitySchema, QueryFailedError, type DataSourceOptions, type MigrationInterface } from 'typeorm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createGuards, createJournal, memorySink, type MemorySink } from '@mirrorguard/core';
-import { mirrorDataSourceOptions, typeormProvider } from '@mirrorguard/db-readonly';
+import { mirrorDataSourceOptions, NodeSqliteDatabase, typeormProvider } from '@mirrorguard/db-readonly';
 import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
 import { MYSQL_URL } from '../support/servers.ts';
+import { SQLITE_SCHEMA } from './sqlite-corpus.ts';
+import { ItemSchema, PurchaseSchema } from './sqlite-entities.ts';
 import { OrderSchema, ProductSchema, type Product } from './typeorm-entities.ts';
 
 const DATABASE = 'mirrorguard_typeorm_doors';
@@ -468,6 +470,28 @@ describe('TypeORM side doors in the mirror profile', () => {
       const mirror = await mirrorOf(route, { ...base, cacheWarmer: false, autoLoadEntities: true, retryAttempts: 1 } as DataSourceOptions, { allowOptions: ['cacheWarmer'] });
       expect(await mirror.db.getRepository<Product>('Product').count()).toBe(3);
     });
+  });
+
+  it.each(ROUTES)('SQLite: every cache off and unknown options refused there too (%s)', async (route) => {
+    const folder = mkdtempSync(join(tmpdir(), 'mirrorguard-doors-sqlite-'));
+    try {
+      const file = join(folder, 'shop.sqlite');
+      new NodeSqliteDatabase(file).exec(SQLITE_SCHEMA).close();
+      const bytes = readFileSync(file);
+      const sqlite: DataSourceOptions = { type: 'better-sqlite3', database: file, entities: [ItemSchema, PurchaseSchema], synchronize: true };
+      await expect(openMirror(route, { ...sqlite, cacheWarmer: true } as DataSourceOptions).then(() => undefined, (error: Error) => (route === 'typeormProvider' ? error.cause : error))).resolves.toMatchObject({
+        code: 'MG_ERR_DB_OPTION_REFUSED',
+      });
+      const redisBefore = await oracle.state();
+      const mirror = await mirrorOf(route, { ...sqlite, cache: { type: 'ioredis', options: { host: '127.0.0.1', port: redis.port }, alwaysEnabled: true } });
+      expect(await mirror.db.getRepository(ItemSchema).find({ cache: true })).toHaveLength(3);
+      await mirror.close();
+      expect(await oracle.state(), 'the private Redis').toEqual(redisBefore);
+      expect(blocked(mirror.sink)).toEqual(['TypeORM option synchronize: true', 'TypeORM option cache: ioredis']);
+      expect(readFileSync(file).equals(bytes), 'the SQLite file is unchanged').toBe(true);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
   });
 
   it.each(ROUTES)('extra, flags and multipleStatements reach only the guarded driver (%s)', async (route) => {
