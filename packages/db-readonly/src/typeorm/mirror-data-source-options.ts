@@ -144,7 +144,8 @@ export function mirrorOptionChanges(
   allowOptions: readonly string[] = [],
 ): Record<string, unknown> {
   const known = KNOWN_OPTIONS[type];
-  const unknown = Object.keys(options).filter((name) => !known.has(name) && !allowOptions.includes(name));
+  // An option set to undefined is as good as absent: TypeORM reads nothing from it.
+  const unknown = Object.keys(options).filter((name) => options[name] !== undefined && !known.has(name) && !allowOptions.includes(name));
   if (unknown.length > 0) {
     throw refused(
       `the mirror does not know the TypeORM option${unknown.length > 1 ? 's' : ''} ${unknown.map((name) => `"${name}"`).join(', ')}, ` +

@@ -1,10 +1,9 @@
-import { defineProvider, type Provider, type ProviderContext } from '@mirrorguard/core';
+import { defineProvider, MirrorGuardError, type Journal, type Provider, type ProviderContext } from '@mirrorguard/core';
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import type { GuardMysql2Options } from '../policy/guard-options.ts';
 import { recordMysql2 } from '../mysql2/record-mysql2.ts';
 import { NodeSqliteDatabase } from '../sqlite/node-sqlite-database.ts';
 import { recordNodeSqlite } from '../sqlite/record-node-sqlite.ts';
-import { MirrorGuardError, type Journal } from '@mirrorguard/core';
 import { mirrorDataSourceOptions, mirrorOptionChanges } from './mirror-data-source-options.ts';
 
 export interface TypeOrmProviderOptions {
