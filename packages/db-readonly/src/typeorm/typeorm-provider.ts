@@ -1,10 +1,10 @@
-import { defineProvider, type Provider, type ProviderContext } from '@mirrorguard/core';
+import { defineProvider, MirrorGuardError, type Journal, type Provider, type ProviderContext } from '@mirrorguard/core';
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import type { GuardMysql2Options } from '../policy/guard-options.ts';
 import { recordMysql2 } from '../mysql2/record-mysql2.ts';
 import { NodeSqliteDatabase } from '../sqlite/node-sqlite-database.ts';
 import { recordNodeSqlite } from '../sqlite/record-node-sqlite.ts';
-import { mirrorDataSourceOptions } from './mirror-data-source-options.ts';
+import { mirrorDataSourceOptions, mirrorOptionChanges } from './mirror-data-source-options.ts';
 
 export interface TypeOrmProviderOptions {
   /**
@@ -14,8 +14,10 @@ export interface TypeOrmProviderOptions {
   readonly dataSource: DataSourceOptions;
   /** Mirror only: policy, simulated insert ids (and for MySQL the account requirement). The journal is the guards'. */
   readonly guard?: Omit<GuardMysql2Options, 'journal' | 'dialect'>;
-  /** The mysql2 module; `mysql2` is imported when omitted. Unused for SQLite. */
+  /** The mysql2 module; the DataSource's `driver` option, else `import('mysql2')`, when omitted. Unused for SQLite. */
   readonly mysql2?: object;
+  /** Mirror only: unknown DataSource options you have checked are harmless (see `mirrorDataSourceOptions`). */
+  readonly allowOptions?: readonly string[];
 }
 
 async function loadMysql2(given: object | undefined): Promise<object> {
@@ -27,6 +29,29 @@ async function loadMysql2(given: object | undefined): Promise<object> {
 async function initialize(options: DataSourceOptions): Promise<DataSource> {
   const { DataSource } = await import('typeorm');
   return new DataSource(options).initialize();
+}
+
+/**
+ * The mirror's DataSource, checked before it connects: TypeORM must drive the guarded module it
+ * was given (not one it loaded itself, from another path), and `setOptions` at run time goes
+ * through the mirror's rules, so a cache, a start-up write or SERIALIZABLE cannot come back later.
+ */
+async function initializeMirror(options: DataSourceOptions, journal: Journal, allowOptions: readonly string[] | undefined): Promise<DataSource> {
+  const { DataSource } = await import('typeorm');
+  const dataSource = new DataSource(options);
+  const driver = dataSource.driver as unknown as { mysql?: unknown; sqlite?: unknown };
+  const used = options.type === 'better-sqlite3' ? driver.sqlite : driver.mysql;
+  if (used !== (options as { driver?: unknown }).driver) {
+    throw new MirrorGuardError('MG_ERR_DB_OPTION_REFUSED', `TypeORM did not take the guarded driver from the driver option (its ${options.type} driver uses another module): the mirror will not connect`);
+  }
+  const setOptions = dataSource.setOptions.bind(dataSource);
+  const type = options.type as 'mysql' | 'mariadb' | 'better-sqlite3';
+  dataSource.setOptions = (next) => {
+    if ('driver' in next || 'type' in next) throw new MirrorGuardError('MG_ERR_DB_OPTION_REFUSED', 'a mirror DataSource keeps its type and its guarded driver: setOptions cannot change them');
+    const changes = mirrorOptionChanges(next as Record<string, unknown>, type, journal, allowOptions);
+    return setOptions({ ...next, ...changes } as Partial<DataSourceOptions>);
+  };
+  return dataSource.initialize();
 }
 
 /**
@@ -42,13 +67,17 @@ async function initialize(options: DataSourceOptions): Promise<DataSource> {
  */
 export function typeormProvider(options: TypeOrmProviderOptions): Provider<DataSource> {
   const dataSource = options.dataSource;
+  const ownDriver = (dataSource as { driver?: object }).driver;
   const mirror = async ({ journal }: ProviderContext): Promise<DataSource> =>
-    initialize(
+    initializeMirror(
       mirrorDataSourceOptions(dataSource, {
         journal,
-        ...(dataSource.type !== 'better-sqlite3' && { mysql2: await loadMysql2(options.mysql2) }),
+        ...(dataSource.type !== 'better-sqlite3' && { mysql2: await loadMysql2(options.mysql2 ?? ownDriver) }),
         ...(options.guard && { guard: options.guard }),
+        ...(options.allowOptions && { allowOptions: options.allowOptions }),
       }),
+      journal,
+      options.allowOptions,
     );
   const close = async (instance: DataSource): Promise<void> => {
     if (instance.isInitialized) await instance.destroy();
@@ -69,7 +98,7 @@ export function typeormProvider(options: TypeOrmProviderOptions): Provider<DataS
   return defineProvider<DataSource>({
     live: plain,
     record: async ({ journal }: ProviderContext) =>
-      initialize({ ...dataSource, driver: recordMysql2(await loadMysql2(options.mysql2), { journal, dialect: dataSource.type === 'mariadb' ? 'mariadb' : 'mysql' }) } as DataSourceOptions),
+      initialize({ ...dataSource, driver: recordMysql2(await loadMysql2(options.mysql2 ?? ownDriver), { journal, dialect: dataSource.type === 'mariadb' ? 'mariadb' : 'mysql' }) } as DataSourceOptions),
     test: plain,
     mirror,
     close,
