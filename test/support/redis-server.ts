@@ -1,6 +1,9 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 
@@ -9,6 +12,23 @@ export interface ThrowawayRedis {
   readonly port: number;
   /** Kills the server (SIGKILL: for fault tests too). */
   kill(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open, nothing is answered. */
+  pause(): void;
+  /** Lets a paused server run again (SIGCONT). */
+  resume(): void;
+  /** Starts the server again on the same port (after kill); with `persist`, with the data it had written. */
+  restart(): Promise<void>;
+  /** Drops every client connection (CLIENT KILL TYPE normal), from a connection of its own. */
+  dropClients(): Promise<number>;
+}
+
+export interface RedisServerOptions {
+  /**
+   * Keep every write in an append-only file synced on each write, in a directory of its own: a
+   * server killed (SIGKILL) and restarted has exactly what it had acknowledged, so a fault test can
+   * compare its data before and after.
+   */
+  readonly persist?: boolean;
 }
 
 async function freePort(): Promise<number> {
@@ -19,13 +39,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts a redis-server of its own on a free loopback port, keeping nothing on disk; for shadows and fault tests. */
-export async function startRedisServer(): Promise<ThrowawayRedis> {
-  const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', '/tmp'], {
-    stdio: 'ignore',
-  });
-  const url = `redis://127.0.0.1:${port}`;
+async function waitUntilServing(url: string, port: number): Promise<void> {
   const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
   // Refused connections are expected until the server listens.
   probe.on('error', () => undefined);
@@ -34,20 +48,69 @@ export async function startRedisServer(): Promise<ThrowawayRedis> {
       await probe.connect();
       await probe.ping();
       probe.disconnect();
-      break;
+      return;
     } catch (error) {
-      if (attempt > 100) throw new Error(`redis-server on port ${port} did not start: ${(error as Error).message}`);
+      if (attempt > 200) throw new Error(`redis-server on port ${port} did not start: ${(error as Error).message}`);
       probe.disconnect();
-      await sleep(50);
+      await sleep(25);
     }
   }
+}
+
+/** Servers a failed test left running, stopped (and their files removed) when the test process exits. */
+const cleanups: Array<() => void> = [];
+process.once('exit', () => {
+  for (const cleanup of cleanups) cleanup();
+});
+
+/** Starts a redis-server of its own on a free loopback port, keeping nothing on disk; for shadows and fault tests. */
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<ThrowawayRedis> {
+  const port = await freePort();
+  // A directory of its own: a dump.rdb another process left in a shared one would be loaded at start.
+  const dir = mkdtempSync(join(tmpdir(), 'mg-redis-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir];
+  args.push(...(options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always', '--appenddirname', 'aof'] : ['--appendonly', 'no']));
+  const url = `redis://127.0.0.1:${port}`;
+  let child: ChildProcess;
+  const start = async (): Promise<void> => {
+    child = spawn('redis-server', args, { stdio: 'ignore' });
+    // A server left running by a failed test is stopped with the test process.
+    child.unref();
+    await waitUntilServing(url, port);
+  };
+  await start();
+  const running = (): boolean => child.exitCode === null && child.signalCode === null;
+  cleanups.push(() => {
+    if (running()) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
   return {
     url,
     port,
     async kill() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (!running()) return;
+      child.kill('SIGCONT');
       child.kill('SIGKILL');
       await once(child, 'exit');
+    },
+    pause() {
+      child.kill('SIGSTOP');
+    },
+    resume() {
+      child.kill('SIGCONT');
+    },
+    async restart() {
+      if (running()) throw new Error(`redis-server on port ${port} is still running`);
+      await start();
+    },
+    async dropClients() {
+      const admin = new Redis(url, { retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      admin.on('error', () => undefined);
+      try {
+        return Number(await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes'));
+      } finally {
+        admin.disconnect();
+      }
     },
   };
 }
