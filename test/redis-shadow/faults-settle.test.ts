@@ -24,6 +24,7 @@ const OPTION_SETS: Record<string, RedisOptions> = {
   'maxRetriesPerRequest 1': { maxRetriesPerRequest: 1 },
   'commandTimeout 500': { commandTimeout: 500 },
   'no offline queue': { enableOfflineQueue: false },
+  'no reconnect': { retryStrategy: () => null },
 };
 const SIDES: Side[] = ['origin', 'shadow', 'origin, memory shadow'];
 const FAULTS: Fault[] = ['down', 'pause', 'kill', 'drop'];
@@ -221,7 +222,7 @@ async function runGroup(side: Side, fault: Fault, optionsName: string): Promise<
   const reports: CellReport[] = [];
   for (const call of calls) {
     const [shadow, rawOutcome] = await Promise.all([call.shadow, call.raw]);
-    const retryDelay = (options.retryStrategy ?? defaultDelay)(Math.max(1, ((raw as unknown as { retryAttempts?: number }).retryAttempts ?? 0) + 1)) as number;
+    const retryDelay = Number((options.retryStrategy ?? defaultDelay)(Math.max(1, ((raw as unknown as { retryAttempts?: number }).retryAttempts ?? 0) + 1)) ?? 0);
     // One commandTimeout or one retry delay, plus the mirror's own round trips (tripled, and at least
     // a few round trips: a loaded machine varies from one moment to the next).
     const margin = Math.max(options.commandTimeout ?? 0, retryDelay) + Math.max(150, 3 * (overhead.get(call.op) ?? 0));

@@ -35,11 +35,13 @@ export const isSettled = (command: Command): boolean => SETTLED.has(command);
  * the call: it fails (`fail`, with ioredis' error marked with its side) when one of them gives up on
  * its queued commands (retries per request used up, closed for good), and — the app's
  * `enableOfflineQueue: false` — at once when one of them is down, or as soon as it goes down while
- * the call waits. The command timeout (`commandTimeout`) is the command's own timer, set when the
+ * the call waits. A connection still being made for the first time is waited for only once the app's
+ * own connection is ready (`appReady`): before that a plain client fails the call at once too, and
+ * after it the app may rightly expect the mirror's connections to be up as well. The command timeout (`commandTimeout`) is the command's own timer, set when the
  * call is made. Returns `disarm`, called once the command is handed to a connection that bounds it
  * itself, or has settled.
  */
-export function boundCall(connections: readonly WaitedOn[], offlineQueue: boolean, fail: (error: Error) => void): () => void {
+export function boundCall(connections: readonly WaitedOn[], offlineQueue: { enabled: boolean; appReady: boolean }, fail: (error: Error) => void): () => void {
   const listeners: Array<[WaitedOn, string | symbol, (...args: unknown[]) => void]> = [];
   let armed = true;
   const disarm = (): void => {
@@ -53,10 +55,9 @@ export function boundCall(connections: readonly WaitedOn[], offlineQueue: boolea
     fail(connection.side === undefined ? error : markSide(error, connection.side));
   };
   for (const connection of connections) {
-    if (!offlineQueue && connection.status !== 'ready') {
-      // A connection being made for the first time is waited for; one that was lost fails the call, as ioredis' would.
+    if (!offlineQueue.enabled && connection.status !== 'ready') {
       const lost = connection.status === 'reconnecting' || connection.status === 'close' || connection.status === 'end' || ((connection as { retryAttempts?: number }).retryAttempts ?? 0) > 0;
-      if (lost) {
+      if (lost || !offlineQueue.appReady) {
         give(connection, new Error(OFFLINE_QUEUE_DISABLED));
         return disarm;
       }
@@ -64,7 +65,7 @@ export function boundCall(connections: readonly WaitedOn[], offlineQueue: boolea
     const onGaveUp = (error: unknown): void => give(connection, error as Error);
     connection.on(GAVE_UP, onGaveUp);
     listeners.push([connection, GAVE_UP, onGaveUp]);
-    if (!offlineQueue) {
+    if (!offlineQueue.enabled) {
       const onClose = (): void => give(connection, new Error(OFFLINE_QUEUE_DISABLED));
       connection.on('close', onClose);
       listeners.push([connection, 'close', onClose]);

@@ -410,7 +410,7 @@ export class ShadowRedis extends Redis {
    */
   #boundCall(database: DatabaseShadow, fail: (error: Error) => void): () => void {
     const shadow = this.#shadow instanceof SideConnection ? [this.#shadow] : [];
-    return boundCall([...database.connections, ...shadow], this.options.enableOfflineQueue !== false, fail);
+    return boundCall([...database.connections, ...shadow], { enabled: this.options.enableOfflineQueue !== false, appReady: this.status === 'ready' }, fail);
   }
 
   /**
