@@ -180,4 +180,26 @@ describe('faults at the worst moment', () => {
     ours.forEach((outcome, index) => expect(outcome.ms).toBeLessThanOrEqual(theirs[index]!.ms + 150));
     expect(Math.abs(events.recording - events.raw)).toBeLessThanOrEqual(1);
   });
+
+  it('a SELECT made while the shadow is down still moves the shadow connection: writes land in the right database', async () => {
+    const origin = await server();
+    const shadow = await server(true);
+    const seed = new Redis({ port: origin.port, db: 1 });
+    await seed.set('counter', '10');
+    seed.disconnect();
+    const redis = client(new ShadowRedis({ ...options, port: origin.port }, { shadow: shadow.url }));
+    await redis.set('warm', '1');
+    await shadow.kill();
+    // The origin answers the SELECT; the shadow's SELECT cannot be sent, and fails.
+    expect(await redis.select(1)).toBe('OK');
+    expect((await settle(redis.incr('counter'))).code).toBe('MG_ERR_REDIS_SHADOW_FAILED');
+    await shadow.restart();
+    let value: unknown;
+    for (let attempt = 0; attempt < 50 && value === undefined; attempt += 1) value = (await settle(redis.incr('counter'))).value;
+    expect(value).toBe(11);
+    expect(await redis.get('counter')).toBe('11');
+    const check = new Redis({ port: shadow.port, db: 1 });
+    expect(await check.get('counter')).toBe('11');
+    check.disconnect();
+  });
 });

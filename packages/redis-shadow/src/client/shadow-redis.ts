@@ -393,6 +393,7 @@ export class ShadowRedis extends Redis {
         if (isSettled(command)) return;
         await this.#session.shadowChecked();
         await Promise.all([whenReady(this.#shadow), whenReady(database.origin)]);
+        this.#selectShadow(database.shadowDb);
         const reply = await mergedKeyspaceRead(name, argv, database.origin, this.#shadow, database.state);
         if (!isSettled(command)) command.resolve(reply);
       } catch (cause) {
@@ -402,6 +403,20 @@ export class ShadowRedis extends Redis {
         this.#pendingLinks -= 1;
       }
     });
+  }
+
+  /**
+   * Puts this client's shadow connection on database `db` before commands go out on it, if it is on
+   * another: a SELECT made while the shadow was down failed unsent, and ioredis reconnects to the
+   * database the connection was on (writes would land in the wrong database, their keys copied into
+   * the right one). ioredis keeps the connection's database in `condition.select`.
+   */
+  #selectShadow(db: number): void {
+    const condition = (this.#shadow as unknown as { condition?: { select?: number } }).condition;
+    if (!(this.#shadow instanceof SideConnection) || condition === undefined || (condition.select ?? 0) === db) return;
+    const select = new Command('select', [db]);
+    select.promise.catch(() => undefined);
+    this.#shadow.sendCommand(select);
   }
 
   /**
@@ -443,6 +458,7 @@ export class ShadowRedis extends Redis {
         if (isSettled(command)) return;
         await this.#session.shadowChecked();
         await Promise.all([whenReady(this.#shadow), whenReady(database.origin)]);
+        this.#selectShadow(database.shadowDb);
         const sides = { origin: database.origin, shadow: this.#shadow, state: database.state };
         const reply = await sortOverBoth(route.name, argv, sides, async (key) => {
           await database.materializer.ensureOwned(key);
@@ -470,6 +486,7 @@ export class ShadowRedis extends Redis {
     // The common case once keys are owned: nothing queued, nothing to copy, the shadow ready.
     if (this.#pendingLinks === 0 && askOrigin === undefined && this.#session.shadowVerified && this.#shadow.status === 'ready' && keys.every(({ id, database }) => database.state.isOwned(id))) {
       if (effect !== undefined) this.#journal('shadowed', effect);
+      this.#selectShadow(current.shadowDb);
       for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command, effect));
       return;
     }
@@ -501,6 +518,7 @@ export class ShadowRedis extends Redis {
         disarm();
         // Journaled here, as it goes out (the request's context carries over to this continuation).
         if (effect !== undefined) this.#journal('shadowed', effect);
+        this.#selectShadow(current.shadowDb);
         for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command, effect));
       } catch (cause) {
         fail(cause);
