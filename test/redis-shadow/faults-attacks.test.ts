@@ -74,8 +74,7 @@ describe('faults at the worst moment', () => {
     await redis.set('warm', '1');
     const dumped = await dumps(origin.url);
     // The shadow stops; the copy reads the origin (DUMP answered), its RESTORE waits on the frozen shadow.
-    shadow.pause();
-    twin.pause();
+    await Promise.all([shadow.pause(), twin.pause()]);
     const write = settle(redis.append('k', '+mirror'));
     const baseline = settle(raw.append('k', '+mirror'));
     while ((await dumps(origin.url)) === dumped);
@@ -106,7 +105,7 @@ describe('faults at the worst moment', () => {
     const before = await digest(origin.url);
     const redis = client(new ShadowRedis({ ...options, port: origin.port }, { shadow: shadow.url }));
     await redis.mset({ a: '2', b: '2' });
-    shadow.pause();
+    await shadow.pause();
     const transaction = settle(redis.multi().incr('a').incr('b').exec());
     const manual = redis.multi({ pipeline: false });
     const manualSteps = [settle(manual), settle(redis.incr('a')), settle(redis.incr('b')), settle(redis.exec())];
@@ -201,5 +200,31 @@ describe('faults at the worst moment', () => {
     const check = new Redis({ port: shadow.port, db: 1 });
     expect(await check.get('counter')).toBe('11');
     check.disconnect();
+  });
+
+  it('pipelines of origin reads and shadow writes settle while the origin drops its connections under them', async () => {
+    const origin = await server();
+    const shadow = await server();
+    const seed = new Redis(origin.url);
+    await seed.mset({ r: 'origin', w: '0' });
+    seed.disconnect();
+    const before = await digest(origin.url);
+    for (const target of ['memory', shadow.url]) {
+      const redis = client(new ShadowRedis({ port: origin.port }, { shadow: target }));
+      await redis.set('warm', '1');
+      const outcomes: Array<Promise<{ code?: string | undefined; value?: unknown }>> = [];
+      for (let round = 0; round < 10; round += 1) {
+        // Sent as the server drops every client: some commands are on the wire, some are resent after the reconnect.
+        outcomes.push(settle(redis.pipeline().get('r').incr('w').get('r').set(`k:${round}`, 'v').get('w').exec()));
+        await origin.dropClients();
+      }
+      for (const outcome of await Promise.all(outcomes)) {
+        expect(outcome.code).toBeUndefined();
+        const replies = outcome.value as Array<[Error | null, unknown]>;
+        expect(replies.map(([, value]) => value).filter((value) => value === 'origin')).toHaveLength(2);
+      }
+      redis.disconnect();
+    }
+    expect(await digest(origin.url)).toBe(before);
   });
 });

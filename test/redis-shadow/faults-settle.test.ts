@@ -204,7 +204,7 @@ async function runGroup(side: Side, fault: Fault, optionsName: string): Promise<
   }
 
   // The fault first, as the clients still see their connections up; then every call on both, at once.
-  if (fault === 'pause') for (const server of [faulty, twin]) server.pause();
+  if (fault === 'pause') await Promise.all([faulty.pause(), twin.pause()]);
   // Killed or dropped: both clients have seen their connection close (a race of the two otherwise).
   const closed = fault === 'kill' || fault === 'drop' ? Promise.all([once(side === 'shadow' ? raw : shadowRedis, 'close'), once(raw, 'close')]) : undefined;
   if (fault === 'kill') await Promise.all([faulty.kill(), twin.kill()]);

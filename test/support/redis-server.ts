@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +12,8 @@ export interface ThrowawayRedis {
   readonly port: number;
   /** Kills the server (SIGKILL: for fault tests too). */
   kill(): Promise<void>;
-  /** Freezes the server (SIGSTOP): connections stay open, nothing is answered. */
-  pause(): void;
+  /** Freezes the server (SIGSTOP): connections stay open, nothing is answered. Resolves once it is stopped. */
+  pause(): Promise<void>;
   /** Lets a paused server run again (SIGCONT). */
   resume(): void;
   /** Starts the server again on the same port (after kill); with `persist`, with the data it had written. */
@@ -93,8 +93,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       child.kill('SIGKILL');
       await once(child, 'exit');
     },
-    pause() {
+    async pause() {
       child.kill('SIGSTOP');
+      // The signal is taken when the process is next scheduled: until then it may still answer.
+      while (!/^\d+ \(.*\) T/.test(readFileSync(`/proc/${child.pid}/stat`, 'utf8'))) await new Promise((resolve) => setImmediate(resolve));
     },
     resume() {
       child.kill('SIGCONT');

@@ -34,6 +34,9 @@ type InternalOptions = ShadowRedisOptions & { readonly [SESSION]?: ShadowSession
 const SENT_TO_ORIGIN = Symbol('mirrorguard.sentToOrigin');
 type RoutedCommand = Command & { [SENT_TO_ORIGIN]?: true };
 
+/** How many commands of a pipeline (its write stream) have gone to the origin. */
+const ORIGIN_SHARE = new WeakMap<object, number>();
+
 /** The server a connection reaches, databases aside; every spelling of this machine is one. */
 function server(options: RedisOptions): string {
   if (options.path) return `socket ${options.path}`;
@@ -254,6 +257,14 @@ export class ShadowRedis extends Redis {
 
   #sendToOrigin(command: Command, stream: PipelineStream): unknown {
     (command as RoutedCommand)[SENT_TO_ORIGIN] = true;
+    // ioredis resends a pipeline's commands after a reconnect only if those on the connection are
+    // numbered 0, 1, 2, … (else it takes them for a pipeline half answered, and aborts them): the
+    // origin's share of a pipeline is numbered on its own, as the commands answered elsewhere never reach it.
+    if ((stream as { isPipeline?: boolean } | undefined)?.isPipeline) {
+      const index = ORIGIN_SHARE.get(stream as object) ?? 0;
+      ORIGIN_SHARE.set(stream as object, index + 1);
+      (command as Command & { pipelineIndex?: number }).pipelineIndex = index;
+    }
     return super.sendCommand(command, stream);
   }
 
