@@ -89,7 +89,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     port,
     async kill() {
       if (!running()) return;
-      child.kill('SIGCONT');
+      // SIGKILL ends a stopped process too (a SIGCONT first would let it answer what it holds).
       child.kill('SIGKILL');
       await once(child, 'exit');
     },

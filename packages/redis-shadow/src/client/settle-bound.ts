@@ -3,6 +3,8 @@ import { GAVE_UP, markSide, type Side } from './side-connection.ts';
 
 /** ioredis' own message for a command sent while its connection is down and the offline queue is off. */
 export const OFFLINE_QUEUE_DISABLED = "Stream isn't writeable and enableOfflineQueue options is false";
+/** ioredis' own message for a command on a connection closed for good. */
+const CONNECTION_CLOSED = 'Connection is closed.';
 
 /** A connection an app's call may wait on. */
 export interface WaitedOn {
@@ -33,7 +35,8 @@ export const isSettled = (command: Command): boolean => SETTLED.has(command);
  * Bounds an app's call that waits on connections of the mirror's own (copies, the shadow) the way
  * ioredis bounds a command queued on the app's own connection, measured from when the app made
  * the call: it fails (`fail`, with ioredis' error marked with its side) when one of them gives up on
- * its queued commands (retries per request used up, closed for good), and — the app's
+ * its queued commands (retries per request used up, closed for good), at once when one of them is
+ * closed for good already, and — the app's
  * `enableOfflineQueue: false` — at once when one of them is down, or as soon as it goes down while
  * the call waits. A connection still being made for the first time is waited for only once the app's
  * own connection is ready (`appReady`): before that a plain client fails the call at once too, and
@@ -55,6 +58,11 @@ export function boundCall(connections: readonly WaitedOn[], offlineQueue: { enab
     fail(connection.side === undefined ? error : markSide(error, connection.side));
   };
   for (const connection of connections) {
+    // Closed for good: ioredis fails a command on such a connection at once.
+    if (connection.status === 'end') {
+      give(connection, new Error(CONNECTION_CLOSED));
+      return disarm;
+    }
     if (!offlineQueue.enabled && connection.status !== 'ready') {
       const lost = connection.status === 'reconnecting' || connection.status === 'close' || connection.status === 'end' || ((connection as { retryAttempts?: number }).retryAttempts ?? 0) > 0;
       if (lost || !offlineQueue.appReady) {
