@@ -279,6 +279,7 @@ describe('ShadowRedis against a real origin and a real shadow', () => {
     await monitorCaughtUp();
     received.length = 0;
     expect(await client.sort_ro('origin:list', 'BY', 'w_*')).toEqual(['y', 'x']);
+    await monitorCaughtUp();
     expect(received.some((args) => args[0]?.toLowerCase() === 'sort_ro')).toBe(true);
     // SORT is flagged a write, so even with nothing owned it is evaluated here, reading the origin.
     expect(await client.sort('origin:list', 'BY', 'w_*', 'GET', 'n_*')).toEqual(['why', 'ex']);
