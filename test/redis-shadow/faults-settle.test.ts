@@ -293,7 +293,11 @@ describe('faults settle', () => {
   });
 
   it('every call settles no later than raw ioredis, with a stable error, nothing written half-way', async () => {
-    const groups = SIDES.flatMap((side) => FAULTS.flatMap((fault) => Object.keys(OPTION_SETS).map((name) => ({ side, fault, name }))));
+    // MG_FAULT_ONLY="origin kill, no reconnect" runs one group (repeated MG_FAULT_REPEAT times): for looking into one.
+    const only = process.env.MG_FAULT_ONLY;
+    const groups = SIDES.flatMap((side) => FAULTS.flatMap((fault) => Object.keys(OPTION_SETS).map((name) => ({ side, fault, name }))))
+      .filter(({ side, fault, name }) => only === undefined || `${side} ${fault}, ${name}` === only)
+      .flatMap((group) => Array.from({ length: only === undefined ? 1 : Number(process.env.MG_FAULT_REPEAT ?? 1) }, () => group));
     // The groups that wait out ioredis' default retry cycle (some 10 s, mostly idle) all at once;
     // beside them the others, a few at a time, so that the machine is not loaded by this test itself.
     const slow = (group: (typeof groups)[number]): boolean => (group.name === 'defaults' || group.name === 'no offline queue') && (group.fault === 'down' || group.fault === 'kill');

@@ -31,26 +31,36 @@ export interface RedisServerOptions {
   readonly persist?: boolean;
 }
 
+/** Ports of servers started here: never handed out again, as a killed server is restarted on its own port. */
+const taken = new Set<number>();
+
 async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+  for (;;) {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    // A killed server's port is free until its restart: another server there would take its clients.
+    if (taken.has(port)) continue;
+    taken.add(port);
+    return port;
+  }
 }
 
-async function waitUntilServing(url: string, port: number): Promise<void> {
+/** Waits until the server answers on `port`, and checks it is the process started (not another one on that port). */
+async function waitUntilServing(url: string, port: number, pid: number | undefined): Promise<void> {
   const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
   // Refused connections are expected until the server listens.
   probe.on('error', () => undefined);
   for (let attempt = 0; ; attempt += 1) {
     try {
       await probe.connect();
-      await probe.ping();
+      const serving = Number(/process_id:(\d+)/.exec(String(await probe.info('server')))?.[1]);
       probe.disconnect();
+      if (serving !== pid) throw new Error(`port ${port} is served by process ${serving}, not by the redis-server started (${pid})`);
       return;
     } catch (error) {
-      if (attempt > 200) throw new Error(`redis-server on port ${port} did not start: ${(error as Error).message}`);
+      if ((error as Error).message.includes('is served by process') || attempt > 200) throw new Error(`redis-server on port ${port} did not start: ${(error as Error).message}`);
       probe.disconnect();
       await sleep(25);
     }
@@ -76,7 +86,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     child = spawn('redis-server', args, { stdio: 'ignore' });
     // A server left running by a failed test is stopped with the test process.
     child.unref();
-    await waitUntilServing(url, port);
+    await waitUntilServing(url, port, child.pid);
   };
   await start();
   const running = (): boolean => child.exitCode === null && child.signalCode === null;
