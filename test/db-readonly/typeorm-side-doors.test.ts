@@ -131,7 +131,7 @@ class RedisOracle {
  * A one-node Redis Cluster of this file's own (all 16384 slots on one private redis-server), the
  * target of the `ioredis/cluster` cache: against it, TypeORM's Cluster client would really write.
  */
-async function startClusterRedis(): Promise<ThrowawayRedis> {
+async function startClusterRedis(): Promise<Pick<ThrowawayRedis, 'url' | 'port' | 'kill'>> {
   const free = createServer();
   await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
   const { port } = free.address() as { port: number };
@@ -258,7 +258,7 @@ describe('TypeORM side doors in the mirror profile', () => {
   let admin: Connection;
   let redis: ThrowawayRedis;
   let oracle: RedisOracle;
-  let clusterRedis: ThrowawayRedis;
+  let clusterRedis: Pick<ThrowawayRedis, 'url' | 'port' | 'kill'>;
   let clusterOracle: RedisOracle;
   let before: unknown;
   let open: Mirror[] = [];

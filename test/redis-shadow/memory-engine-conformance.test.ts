@@ -1,12 +1,12 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryRedis } from '../../packages/redis-shadow/src/memory/memory-redis.ts';
-import { REDIS_URL } from '../support/servers.ts';
+import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
 import { CASES_BY_FAMILY } from './memory-cases/all-cases.ts';
 
-// The memory engine must answer exactly as Redis does: each case runs on a flushed database of the
-// real Redis (14, with 6 as the other database MOVE and COPY … DB reach) and on a memory engine,
-// and every reply, errors included, must be the same.
+// The memory engine must answer exactly as Redis does: each case runs on a flushed database of a
+// redis-server of the test's own (14, with 6 as the other database MOVE and COPY … DB reach) and on
+// a memory engine, and every reply, errors included, must be the same.
 const DB = 14;
 const OTHER_DB = 6;
 
@@ -14,18 +14,19 @@ const outcome = (reply: Promise<unknown>): Promise<unknown> => reply.catch((erro
 const sorted = (reply: unknown): unknown => (Array.isArray(reply) ? [...reply].map(String).sort() : reply);
 
 describe.each(Object.entries(CASES_BY_FAMILY))('the memory engine answers %s as Redis does', (_family, cases) => {
+  let server: ThrowawayRedis;
   let real: Redis;
   let other: Redis;
 
-  beforeAll(() => {
-    real = new Redis(`${REDIS_URL}/${DB}`);
-    other = new Redis(`${REDIS_URL}/${OTHER_DB}`);
+  beforeAll(async () => {
+    server = await startRedisServer();
+    real = new Redis(`${server.url}/${DB}`);
+    other = new Redis(`${server.url}/${OTHER_DB}`);
   });
   afterAll(async () => {
-    await real.flushdb();
-    await other.flushdb();
     real.disconnect();
     other.disconnect();
+    await server.kill();
   });
 
   it.each([...cases].map((testCase) => [testCase.name, testCase] as const))('%s', async (_name, testCase) => {

@@ -81,7 +81,7 @@ interface Servers {
 async function startServers(): Promise<Servers> {
   // Every command goes to the SLOWLOG (a SLOWLOG RESET would shorten it); DEBUG SLEEP makes a LATENCY event (a LATENCY RESET would clear it).
   const observed = ['--slowlog-log-slower-than', '0', '--slowlog-max-len', '1000000', '--latency-monitor-threshold', '1', '--enable-debug-command', 'yes'];
-  const [origin, shadow] = await Promise.all([startRedisServer(observed), startRedisServer(observed)]);
+  const [origin, shadow] = await Promise.all([startRedisServer({ args: observed }), startRedisServer({ args: observed })]);
   const originAdmin = new Redis(origin.url, { connectionName: 'oracle' });
   const shadowAdmin = new Redis(shadow.url, { connectionName: 'oracle' });
   for (const admin of [originAdmin, shadowAdmin]) await admin.call('DEBUG', 'SLEEP', '0.01');

@@ -24,7 +24,7 @@ describe('scripts never run on the origin', () => {
 
   beforeAll(async () => {
     // A script past 100 ms makes the shadow answer BUSY, so that SCRIPT KILL can stop it.
-    [origin, shadow] = await Promise.all([startRedisServer(), startRedisServer(['--busy-reply-threshold', '100'])]);
+    [origin, shadow] = await Promise.all([startRedisServer(), startRedisServer({ args: ['--busy-reply-threshold', '100'] })]);
     originAdmin = new Redis(origin.url, { connectionName: 'oracle' });
     shadowAdmin = new Redis(shadow.url, { connectionName: 'oracle' });
   });

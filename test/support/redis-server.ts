@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { SHADOW_USER_ACL } from '../../packages/redis-shadow/src/client/shadow-user-check.ts';
@@ -17,78 +17,130 @@ export interface ThrowawayRedis {
   readonly shadowUser: { readonly username: string; readonly password: string };
   /** Kills the server (SIGKILL: for fault tests too). */
   kill(): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open, nothing is answered. Resolves once it is stopped. */
+  pause(): Promise<void>;
+  /** Lets a paused server run again (SIGCONT). */
+  resume(): void;
+  /** Starts the server again on the same port (after kill); with `persist`, with the data it had written. */
+  restart(): Promise<void>;
+  /** Drops every client connection (CLIENT KILL TYPE normal), from a connection of its own. */
+  dropClients(): Promise<number>;
 }
+
+export interface RedisServerOptions {
+  /** More configuration (`['--busy-reply-threshold', '100']`, `['--enable-debug-command', 'yes']`, …). */
+  readonly args?: readonly string[];
+  /**
+   * Keep every write in an append-only file synced on each write, in a directory of its own: a
+   * server killed (SIGKILL) and restarted has exactly what it had acknowledged, so a fault test can
+   * compare its data before and after.
+   */
+  readonly persist?: boolean;
+}
+
+/** Ports of servers started here: never handed out again, as a killed server is restarted on its own port. */
+const taken = new Set<number>();
 
 async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** The README's shadow user (shadow-user-check.ts), with the test's password. */
-const SHADOW_USER = { username: 'mirror-shadow', password: 'shadow-pw' };
-const SHADOW_ACL = SHADOW_USER_ACL.replace(/^ACL SETUSER mirror-shadow on >CHANGE-ME /, '').split(' ');
-
-/**
- * Starts a redis-server of its own on a free loopback port, keeping nothing on disk; for shadows,
- * private origins and fault tests. It has the README's confined shadow user (`shadowUrl`).
- * `args` are more configuration (`['--user', …]`, `['--enable-debug-command', 'yes']`, …).
- */
-export async function startRedisServer(args: readonly string[] = []): Promise<ThrowawayRedis> {
-  // The port is free when chosen, but another process may take it before the server binds it.
-  for (let attempt = 0; ; attempt += 1) {
-    const server = await tryStartRedisServer(args);
-    if (server !== undefined) return server;
-    if (attempt > 5) throw new Error('redis-server lost its port to another process, again and again');
+  for (;;) {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    // A killed server's port is free until its restart: another server there would take its clients.
+    if (taken.has(port)) continue;
+    taken.add(port);
+    return port;
   }
 }
 
-/** A server of its own, or undefined when the port it was given answers as another process. */
-async function tryStartRedisServer(args: readonly string[]): Promise<ThrowawayRedis | undefined> {
-  const port = await freePort();
-  const user = ['--user', SHADOW_USER.username, 'on', `>${SHADOW_USER.password}`, ...SHADOW_ACL];
-  // A directory of its own: a SAVE (or a dump left by another server) in a shared one would load into the next server started there.
-  const dir = await mkdtemp(join(tmpdir(), 'mirrorguard-redis-'));
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...user, ...args], {
-    stdio: 'ignore',
-  });
-  const url = `redis://127.0.0.1:${port}`;
+/** Waits until the server answers on `port`, and checks it is the process started (not another one on that port). */
+async function waitUntilServing(url: string, port: number, pid: number | undefined): Promise<void> {
   const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
   // Refused connections are expected until the server listens.
   probe.on('error', () => undefined);
   for (let attempt = 0; ; attempt += 1) {
     try {
       await probe.connect();
-      const processId = Number(/process_id:(\d+)/.exec(String(await probe.call('INFO', 'server')))?.[1]);
+      const serving = Number(/process_id:(\d+)/.exec(String(await probe.info('server')))?.[1]);
       probe.disconnect();
-      if (processId !== child.pid) {
-        if (child.exitCode === null && child.signalCode === null) {
-          child.kill('SIGKILL');
-          await once(child, 'exit');
-        }
-        await rm(dir, { recursive: true, force: true });
-        return undefined;
-      }
-      break;
+      if (serving !== pid) throw new Error(`port ${port} is served by process ${serving}, not by the redis-server started (${pid})`);
+      return;
     } catch (error) {
-      if (attempt > 100) throw new Error(`redis-server on port ${port} did not start: ${(error as Error).message}`);
+      if ((error as Error).message.includes('is served by process') || attempt > 200) throw new Error(`redis-server on port ${port} did not start: ${(error as Error).message}`);
       probe.disconnect();
-      await sleep(50);
+      await sleep(25);
     }
   }
+}
+
+/** Servers a failed test left running, stopped (and their files removed) when the test process exits. */
+const cleanups: Array<() => void> = [];
+process.once('exit', () => {
+  for (const cleanup of cleanups) cleanup();
+});
+
+/** The README's shadow user (shadow-user-check.ts), with the test's password. */
+const SHADOW_USER = { username: 'mirror-shadow', password: 'shadow-pw' };
+const SHADOW_ACL = SHADOW_USER_ACL.replace(/^ACL SETUSER mirror-shadow on >CHANGE-ME /, '').split(' ');
+
+/**
+ * Starts a redis-server of its own on a free loopback port, keeping nothing on disk (unless
+ * `persist`); for shadows, private origins and fault tests. It has the README's confined shadow
+ * user (`shadowUrl`).
+ */
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<ThrowawayRedis> {
+  const port = await freePort();
+  // A directory of its own: a dump.rdb another process left in a shared one would be loaded at start.
+  const dir = mkdtempSync(join(tmpdir(), 'mg-redis-'));
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir];
+  args.push(...(options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always', '--appenddirname', 'aof'] : ['--appendonly', 'no']));
+  args.push('--user', SHADOW_USER.username, 'on', `>${SHADOW_USER.password}`, ...SHADOW_ACL, ...(options.args ?? []));
+  const url = `redis://127.0.0.1:${port}`;
+  let child: ChildProcess;
+  const start = async (): Promise<void> => {
+    child = spawn('redis-server', args, { stdio: 'ignore' });
+    // A server left running by a failed test is stopped with the test process.
+    child.unref();
+    await waitUntilServing(url, port, child.pid);
+  };
+  await start();
+  const running = (): boolean => child.exitCode === null && child.signalCode === null;
+  cleanups.push(() => {
+    if (running()) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
   return {
     url,
     port,
     shadowUrl: `redis://${SHADOW_USER.username}:${SHADOW_USER.password}@127.0.0.1:${port}`,
     shadowUser: SHADOW_USER,
     async kill() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await once(child, 'exit');
+      if (!running()) return;
+      // SIGKILL ends a stopped process too (a SIGCONT first would let it answer what it holds).
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    },
+    async pause() {
+      child.kill('SIGSTOP');
+      // The signal is taken when the process is next scheduled: until then it may still answer.
+      while (!/^\d+ \(.*\) T/.test(readFileSync(`/proc/${child.pid}/stat`, 'utf8'))) await new Promise((resolve) => setImmediate(resolve));
+    },
+    resume() {
+      child.kill('SIGCONT');
+    },
+    async restart() {
+      if (running()) throw new Error(`redis-server on port ${port} is still running`);
+      await start();
+    },
+    async dropClients() {
+      const admin = new Redis(url, { retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      admin.on('error', () => undefined);
+      try {
+        return Number(await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes'));
+      } finally {
+        admin.disconnect();
       }
-      await rm(dir, { recursive: true, force: true });
     },
   };
 }

@@ -10,6 +10,8 @@ import { otherDatabase, routeToOtherDatabase } from '../routing/route-databases.
 import { ShadowSession, type DatabaseShadow, type ShadowTarget } from './shadow-session.ts';
 import { createMemoryEngine } from '../memory/families.ts';
 import { whenReady } from './when-ready.ts';
+import { appBounds, failedSide, SideConnection } from './side-connection.ts';
+import { boundCall, isSettled, trackSettled } from './settle-bound.ts';
 import { describe } from './describe-command.ts';
 import type { UnsandboxedShadow } from './shadow-user-check.ts';
 import { originRefusal } from '../routing/origin-allow-list.ts';
@@ -42,6 +44,9 @@ const WRITTEN_AS_SENT = Command.prototype.toWritable;
 /** Marks a command sent to the origin: ioredis may send it again (offline queue, reconnect); it keeps that route. */
 const SENT_TO_ORIGIN = Symbol('mirrorguard.sentToOrigin');
 type RoutedCommand = Command & { [SENT_TO_ORIGIN]?: true };
+
+/** How many commands of a pipeline (its write stream) have gone to the origin. */
+const ORIGIN_SHARE = new WeakMap<object, number>();
 
 /** The server a connection reaches, databases aside; every spelling of this machine is one. */
 function server(options: RedisOptions): string {
@@ -98,7 +103,11 @@ const isShadowOrigin = (error: unknown): error is MirrorGuardError =>
 /** The shadow named in the options; refuses the origin's own server and database. */
 function shadowTarget({ shadow, unsandboxedShadow }: ShadowRedisOptions, originOptions: RedisOptions, abandon: () => void): ShadowTarget {
   if (shadow === 'memory') return { kind: 'memory', engine: createMemoryEngine() };
-  const options: RedisOptions = { ...asOptions(shadow), enableAutoPipelining: false, maxRetriesPerRequest: 1, lazyConnect: false };
+  // The app's timeouts and retries bound the shadow's connections too (unless the shadow's options set
+  // their own); a write fails after one retry on a shadow that went away, or sooner if the app asks.
+  const appRetries = originOptions.maxRetriesPerRequest;
+  const maxRetriesPerRequest = typeof appRetries === 'number' && appRetries >= 0 && appRetries < 1 ? appRetries : 1;
+  const options: RedisOptions = { ...appBounds(originOptions), ...asOptions(shadow), enableAutoPipelining: false, maxRetriesPerRequest, lazyConnect: false };
   delete options.keyPrefix;
   // Another database of the origin's server is no shadow: SELECT, MOVE and FLUSHALL reach across databases.
   if (server(options) === server(originOptions)) {
@@ -128,6 +137,8 @@ export class ShadowRedis extends Redis {
   #pipelined: Array<{ command: Command; argv: unknown[] }> | undefined;
   /** Inside MULTI sent on its own (`multi({ pipeline: false })`): every command goes to the shadow until EXEC or DISCARD. */
   #manualTransaction = false;
+  /** Pipelines counting a command answered elsewhere once the origin's socket exists (see #countInPipeline). */
+  #countOnConnect: Array<() => void> = [];
   /** WATCH was sent: the transaction that follows runs on the shadow, where the keys are watched. */
   #watching = false;
   /** The origin database this client has selected (its shadow connection has selected the matching one). */
@@ -149,10 +160,10 @@ export class ShadowRedis extends Redis {
     this.#db = originOptions.db ?? 0;
     this.#current = session.database(this.#db);
     this.#shadow = session.openShadow(this.#db);
-    // The app hears of its side connections' errors as it hears of the origin's: through this client.
+    // The app hears of its shadow connection's errors as it hears of the origin's: through this
+    // client, once per error (the shared connections' errors are not repeated).
     const report = (error: Error): void => (this as unknown as { silentEmit(event: string, error: Error): void }).silentEmit('error', error);
     this.#shadow.on('error', report);
-    if (given === undefined) session.reportError = report;
   }
 
   /** Where the command metadata comes from: `origin` once its COMMAND reply is read, else the bundled snapshot. */
@@ -178,12 +189,19 @@ export class ShadowRedis extends Redis {
           // A database beyond the shadow's was refused when first sent; the origin answers this one.
         }
       }
-      return super.sendCommand(command, stream);
+      // A pipeline's command is sent again on its own: the pipeline counts a resend as complete only
+      // once all its commands are written again, and those answered by the shadow are not (it would
+      // hold this one forever, never flushed to the new connection).
+      return super.sendCommand(command, (stream as { isPipeline?: boolean } | undefined)?.isPipeline ? undefined : stream);
     }
     // The common case of a mirror, with no further look: a plain read while the shadow owns nothing.
     if (this.#current.state.isEmpty() && this.#pipelined === undefined && !this.#manualTransaction && this.#session.isPlainRead(command.name)) {
       return this.#sendToOrigin(command, stream);
     }
+    // The call is bounded from now, as ioredis bounds a command from when it is sent: its
+    // commandTimeout runs whether it goes to the origin, waits for a copy, or goes to the shadow.
+    trackSettled(command);
+    if (typeof this.options.commandTimeout === 'number') command.setTimeout(this.options.commandTimeout);
     const argv = [command.name, ...command.args];
     const name = String(command.name).toLowerCase();
     const inTransaction = (command as Command & { inTransaction?: boolean }).inTransaction === true;
@@ -261,6 +279,14 @@ export class ShadowRedis extends Redis {
     // script commands do, could not be).
     if (command.toWritable !== WRITTEN_AS_SENT || !this.#session.mayReachOrigin(command.name, command.args)) return this.#refuseForOrigin(command, stream);
     (command as RoutedCommand)[SENT_TO_ORIGIN] = true;
+    // ioredis resends a pipeline's commands after a reconnect only if those on the connection are
+    // numbered 0, 1, 2, … (else it takes them for a pipeline half answered, and aborts them): the
+    // origin's share of a pipeline is numbered on its own, as the commands answered elsewhere never reach it.
+    if ((stream as { isPipeline?: boolean } | undefined)?.isPipeline) {
+      const index = ORIGIN_SHARE.get(stream as object) ?? 0;
+      ORIGIN_SHARE.set(stream as object, index + 1);
+      (command as Command & { pipelineIndex?: number }).pipelineIndex = index;
+    }
     return super.sendCommand(command, stream);
   }
 
@@ -282,7 +308,11 @@ export class ShadowRedis extends Redis {
     if (!pipeline?.isPipeline) return;
     const origin = pipeline.destination?.redis ?? this;
     if ((origin as { stream?: unknown }).stream) pipeline.write('');
-    else origin.once('connect', () => pipeline.write(''));
+    else if (origin === this) {
+      // One listener for all the pipelines waiting (an origin that stays down would pile up listeners).
+      if (this.#countOnConnect.length === 0) this.once('connect', () => this.#countOnConnect.splice(0).forEach((write) => write()));
+      this.#countOnConnect.push(() => pipeline.write(''));
+    } else origin.once('connect', () => pipeline.write(''));
   }
 
   /**
@@ -405,18 +435,61 @@ export class ShadowRedis extends Redis {
 
   /** Behind the pending shadow commands, so the request sees its own writes: both sides, merged. */
   #mergeKeyspaceRead(command: Command, name: string, argv: readonly unknown[], database: DatabaseShadow): void {
+    const fail = (cause: unknown): void => {
+      if (!isSettled(command)) command.reject(this.#failure(cause, `${name.toUpperCase()} over origin and shadow`));
+    };
+    const disarm = this.#boundCall(database, fail);
     this.#pendingLinks += 1;
     this.#shadowTail = this.#shadowTail.then(async () => {
       try {
+        if (isSettled(command)) return;
         await this.#session.shadowChecked();
         await Promise.all([whenReady(this.#shadow), whenReady(database.origin)]);
-        command.resolve(await mergedKeyspaceRead(name, argv, database.origin, this.#shadow, database.state));
+        this.#selectShadow(database.shadowDb);
+        const reply = await mergedKeyspaceRead(name, argv, database.origin, this.#shadow, database.state);
+        if (!isSettled(command)) command.resolve(reply);
       } catch (cause) {
-        command.reject(isShadowOrigin(cause) ? cause : new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `${name.toUpperCase()} over origin and shadow failed: ${(cause as Error).message}`, { cause }));
+        fail(cause);
       } finally {
+        disarm();
         this.#pendingLinks -= 1;
       }
     });
+  }
+
+  /**
+   * Puts this client's shadow connection on database `db` before commands go out on it, if it is on
+   * another: a SELECT made while the shadow was down failed unsent, and ioredis reconnects to the
+   * database the connection was on (writes would land in the wrong database, their keys copied into
+   * the right one). ioredis keeps the connection's database in `condition.select`.
+   */
+  #selectShadow(db: number): void {
+    const condition = (this.#shadow as unknown as { condition?: { select?: number } }).condition;
+    if (!(this.#shadow instanceof SideConnection) || condition === undefined || (condition.select ?? 0) === db) return;
+    const select = new Command('select', [db]);
+    select.promise.catch(() => undefined);
+    this.#shadow.sendCommand(select);
+  }
+
+  /**
+   * Bounds an app's call that waits on this database's copies and this client's shadow connection
+   * as ioredis bounds a command on the app's own connection (see boundCall); `fail` gets the error.
+   */
+  #boundCall(database: DatabaseShadow, fail: (error: Error) => void): () => void {
+    const shadow = this.#shadow instanceof SideConnection ? [this.#shadow] : [];
+    return boundCall([...database.connections, ...shadow], { enabled: this.options.enableOfflineQueue !== false, appReady: this.status === 'ready' }, fail);
+  }
+
+  /**
+   * The error an app's call gets when the mirror's own work for it failed: the origin's connection
+   * failures as ioredis gives them (a plain client on that origin would get the same), the memory
+   * engine's refusals and the shadow-is-origin check as they are, anything else of the shadow's
+   * (down, RESTORE refused, …) as MG_ERR_REDIS_SHADOW_FAILED with the cause.
+   */
+  #failure(cause: unknown, what: string): Error {
+    if (isUnsupported(cause) || isShadowOrigin(cause)) return cause;
+    if (failedSide(cause) === 'origin') return cause as Error;
+    return new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow could not take ${what}: ${(cause as Error).message}`, { cause });
   }
 
   /** SORT with patterns over origin and shadow, behind the pending shadow commands; STORE lands in the shadow. */
@@ -425,21 +498,29 @@ export class ShadowRedis extends Redis {
     // Reads of the destination wait for the result, as behind any write.
     const destination = route.store === undefined ? undefined : keyId(route.store);
     if (destination !== undefined) database.state.claim(destination);
+    const fail = (cause: unknown): void => {
+      if (isSettled(command)) return;
+      if (cause instanceof ReplyError) command.reject(cause as Error);
+      else command.reject(this.#failure(cause, `${route.name.toUpperCase()} over origin and shadow`));
+    };
+    const disarm = this.#boundCall(database, fail);
     this.#pendingLinks += 1;
     this.#shadowTail = this.#shadowTail.then(async () => {
       try {
+        if (isSettled(command)) return;
         await this.#session.shadowChecked();
         await Promise.all([whenReady(this.#shadow), whenReady(database.origin)]);
+        this.#selectShadow(database.shadowDb);
         const sides = { origin: database.origin, shadow: this.#shadow, state: database.state };
         const reply = await sortOverBoth(route.name, argv, sides, async (key) => {
           await database.materializer.ensureOwned(key);
           if (effect !== undefined) this.#journal('shadowed', effect);
         });
-        command.resolve(reply);
+        if (!isSettled(command)) command.resolve(reply);
       } catch (cause) {
-        if (cause instanceof ReplyError || isUnsupported(cause) || isShadowOrigin(cause)) command.reject(cause as Error);
-        else command.reject(new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `${route.name.toUpperCase()} over origin and shadow failed: ${(cause as Error).message}`, { cause }));
+        fail(cause);
       } finally {
+        disarm();
         if (destination !== undefined) database.state.release(destination);
         this.#pendingLinks -= 1;
       }
@@ -457,28 +538,44 @@ export class ShadowRedis extends Redis {
     // The common case once keys are owned: nothing queued, nothing to copy, the shadow ready.
     if (this.#pendingLinks === 0 && askOrigin === undefined && this.#session.shadowVerified && this.#shadow.status === 'ready' && keys.every(({ id, database }) => database.state.isOwned(id))) {
       if (effect !== undefined) this.#journal('shadowed', effect);
+      this.#selectShadow(current.shadowDb);
       for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command, effect));
       return;
     }
     if (route.write) for (const { id, database } of keys) database.state.claim(id);
     if (askOrigin !== undefined) current.state.claimUnnamed();
+    const name = commands.map((command) => String(command.name).toUpperCase()).join(' … ');
+    let failed = false;
+    // Fails every command not yet answered, once: none of them goes out after that (a transaction is sent whole or not at all).
+    const fail = (cause: unknown): void => {
+      if (failed) return;
+      failed = true;
+      const error = this.#failure(cause, name);
+      if (effect !== undefined) this.#journal('blocked', { ...effect, reason: error.message });
+      for (const command of commands) if (!isSettled(command)) command.reject(error);
+    };
+    const disarm = this.#boundCall(current, fail);
     this.#pendingLinks += 1;
     this.#shadowTail = this.#shadowTail.then(async () => {
       try {
+        // Failed while it waited (its commandTimeout, a connection that gave up): nothing is copied for it.
+        if (failed || commands.some(isSettled)) return fail(new Error('Command timed out'));
         await this.#session.shadowChecked();
         const named = askOrigin === undefined ? [] : (await Promise.all(askOrigin.map((argv) => this.#session.keysFromOrigin(argv)))).flat();
-        for (const { key, database } of [...keys, ...named.map((key) => ({ ...key, database: current }))]) await database.materializer.ensureOwned(key);
+        // Copied side by side (each key's copy is one at a time anyway): a transaction's keys cost one round trip, not one each.
+        await Promise.all([...keys, ...named.map((key) => ({ ...key, database: current }))].map(({ key, database }) => database.materializer.ensureOwned(key)));
         await whenReady(this.#shadow);
+        if (failed || commands.some(isSettled)) return fail(new Error('Command timed out'));
+        // From here the shadow connection bounds the commands itself.
+        disarm();
         // Journaled here, as it goes out (the request's context carries over to this continuation).
         if (effect !== undefined) this.#journal('shadowed', effect);
+        this.#selectShadow(current.shadowDb);
         for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command, effect));
       } catch (cause) {
-        const name = commands.map((command) => String(command.name).toUpperCase()).join(' … ');
-        // A key the memory engine cannot hold, or a shadow that is the origin, is no failure of the shadow: its own error says why.
-        const error = isUnsupported(cause) || isShadowOrigin(cause) ? cause : new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow could not take ${name}: ${(cause as Error).message}`, { cause });
-        if (effect !== undefined) this.#journal('blocked', { ...effect, reason: error.message });
-        for (const command of commands) command.reject(error);
+        fail(cause);
       } finally {
+        disarm();
         if (route.write) for (const { id, database } of keys) database.state.release(id);
         if (askOrigin !== undefined) current.state.releaseUnnamed();
         this.#pendingLinks -= 1;

@@ -12,6 +12,7 @@ import { Materializer, originReader, shadowWriter } from '../shadow/materialize-
 import { copyFunctions } from '../shadow/copy-functions.ts';
 import { warnIfOriginUserCanWrite } from './origin-user-check.ts';
 import { assertShadowSandboxed, type UnsandboxedShadow } from './shadow-user-check.ts';
+import { SideConnection } from './side-connection.ts';
 import { whenReady } from './when-ready.ts';
 
 /** Where the writes land: a real Redis, or an in-process memory engine. */
@@ -27,6 +28,8 @@ export interface DatabaseShadow {
   readonly origin: Redis;
   /** The shadow's database index for it. */
   readonly shadowDb: number;
+  /** The connections a copy into this database waits on (origin reader, shadow writer): they bound the app's calls that wait on it. */
+  readonly connections: readonly SideConnection[];
 }
 
 /**
@@ -54,8 +57,6 @@ export class ShadowSession {
   #shadowCheck: Promise<void> | undefined;
   readonly journal: Journal;
   readonly shadow: ShadowTarget;
-  /** Where the shared connections' errors go (the first client's `error` event). */
-  reportError: (error: Error) => void = () => undefined;
   readonly #originOptions: RedisOptions;
   readonly #originDb: number;
   readonly #databases = new Map<number, DatabaseShadow>();
@@ -179,14 +180,15 @@ export class ShadowSession {
     let database = this.#databases.get(db);
     if (database !== undefined) return database;
     const shadowDb = this.shadowDb(db);
-    const origin = this.#connect(new Redis({ ...this.#originOptions, db }));
+    const origin = this.#connect(new SideConnection({ ...this.#originOptions, db }, 'origin'));
+    const writer = this.shadow.kind === 'redis' ? this.#connect(new SideConnection({ ...this.shadow.options, db: shadowDb }, 'shadow')) : undefined;
     const state = new KeyState();
     if (this.#allHidden) state.hideOrigin();
     const materializer =
       this.shadow.kind === 'redis'
-        ? new Materializer(originReader(origin), shadowWriter(this.#connect(new Redis({ ...this.shadow.options, db: shadowDb }))), state)
+        ? new Materializer(originReader(origin), shadowWriter(writer!), state)
         : new Materializer(originValueReader(origin), memoryWriter(this.shadow.engine, shadowDb), state);
-    database = { state, materializer, origin, shadowDb };
+    database = { state, materializer, origin, shadowDb, connections: writer === undefined ? [origin] : [origin, writer] };
     this.#databases.set(db, database);
     return database;
   }
@@ -197,8 +199,13 @@ export class ShadowSession {
     for (const { state } of this.#databases.values()) state.hideOrigin();
   }
 
-  #connect(connection: Redis): Redis {
-    connection.on('error', (error: Error) => this.reportError(error));
+  /**
+   * The shared connections' errors are not the app's events: the app hears of the origin through its
+   * own connection and of the shadow through its client's shadow connection, once each, as a plain
+   * client would. Their failures reach the calls that wait on them.
+   */
+  #connect(connection: SideConnection): SideConnection {
+    connection.on('error', () => undefined);
     this.#connections.push(connection);
     return connection;
   }
@@ -214,7 +221,7 @@ export class ShadowSession {
   /** A client's own connection to the shadow, on the shadow's database for the origin's `db`. */
   openShadow(db: number): Redis {
     const shadowDb = this.shadowDb(db);
-    return this.shadow.kind === 'redis' ? new Redis({ ...this.shadow.options, db: shadowDb }) : new MemoryRedis({ engine: this.shadow.engine, db: shadowDb });
+    return this.shadow.kind === 'redis' ? new SideConnection({ ...this.shadow.options, db: shadowDb }, 'shadow') : new MemoryRedis({ engine: this.shadow.engine, db: shadowDb });
   }
 
   retain(): void {

@@ -1,25 +1,35 @@
+import { GAVE_UP, markSide, type Side } from './side-connection.ts';
+
 /** The parts of an ioredis client readiness needs. */
 export interface Connectable {
   readonly status: string;
-  once(event: string, listener: (...args: unknown[]) => void): unknown;
-  off(event: string, listener: (...args: unknown[]) => void): unknown;
+  once(event: string | symbol, listener: (...args: unknown[]) => void): unknown;
+  off(event: string | symbol, listener: (...args: unknown[]) => void): unknown;
   connect?(): Promise<void>;
+  readonly side?: Side;
 }
+
+/** ioredis' own message for a command on a connection that has ended. */
+const CONNECTION_CLOSED = 'Connection is closed.';
 
 /**
  * Resolves when the connection is ready: ioredis writes commands before its own handshake (SELECT,
  * the INFO ready check) has run, and a MULTI sent then would take the handshake into the
- * transaction. Rejects when the connection has ended for good. A lazy connection is connected.
- * Every listener is removed when it settles, and nothing is left unhandled.
+ * transaction. Rejects when a command queued on the connection now would fail: the connection
+ * ended for good, or (a SideConnection) gave up on its queued commands — with ioredis' own error,
+ * marked with the connection's side. A lazy connection is connected. Every listener is removed
+ * when it settles, and nothing is left unhandled.
  */
 export function whenReady(client: Connectable): Promise<void> {
+  const failed = (error: Error): Error => (client.side === undefined ? error : markSide(error, client.side));
   if (client.status === 'ready') return Promise.resolve();
-  if (client.status === 'end') return Promise.reject(new Error('the connection has ended'));
+  if (client.status === 'end') return Promise.reject(failed(new Error(CONNECTION_CLOSED)));
   if (client.status === 'wait') client.connect?.().catch(() => undefined);
   return new Promise<void>((resolve, reject) => {
     const settle = (): void => {
       client.off('ready', onReady);
       client.off('end', onEnd);
+      client.off(GAVE_UP, onGaveUp);
     };
     const onReady = (): void => {
       settle();
@@ -27,9 +37,14 @@ export function whenReady(client: Connectable): Promise<void> {
     };
     const onEnd = (): void => {
       settle();
-      reject(new Error('the connection ended before it was ready'));
+      reject(failed(new Error(CONNECTION_CLOSED)));
+    };
+    const onGaveUp = (error: unknown): void => {
+      settle();
+      reject(failed(error as Error));
     };
     client.once('ready', onReady);
     client.once('end', onEnd);
+    client.once(GAVE_UP, onGaveUp);
   });
 }
