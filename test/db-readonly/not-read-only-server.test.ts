@@ -20,6 +20,7 @@ const MYSQL_SESSION = [
 // The parts of mysql2's server side the fake uses (its typings describe them only loosely).
 interface ServerConnection {
   sequenceId: number;
+  stream: { destroy(): void };
   on(event: string, listener: (...args: never[]) => void): void;
   serverHandshake(options: object): void;
   writeOk(): void;
@@ -38,7 +39,9 @@ function fakeServer(readOnly: 'ON' | 'OFF') {
   const received: string[] = [];
   const server = (mysql2.createServer as unknown as () => FakeMysqlServer)();
   let id = 0;
+  const connections: ServerConnection[] = [];
   server.on('connection', (connection) => {
+    connections.push(connection);
     // A client hanging up (the guard destroys what it cannot confirm) is the expected end here.
     connection.on('error', () => undefined);
     connection.serverHandshake({
@@ -72,7 +75,12 @@ function fakeServer(readOnly: 'ON' | 'OFF') {
   return {
     received,
     listen: () => new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve(server._server.address().port))),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    // A half-closed client socket would keep close() waiting: the server's side is ended here.
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const connection of connections) connection.stream.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
