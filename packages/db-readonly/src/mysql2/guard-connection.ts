@@ -398,10 +398,12 @@ export class ConnectionGuard {
     // Not from inside mysql2's own error handling, which may still be delivering an error. mysql2's
     // fatal-error path hands this error to the command in flight and everything queued, closes the
     // connection and takes it out of its pool, as a lost connection would.
+    // With nothing in flight there is no one to tell (mysql2 would emit it as an 'error' event): the
+    // connection is just closed.
     process.nextTick(() => {
-      const connection = this.#connection as Mysql2Connection & { _fatalError?: unknown; _handleFatalError?: (error: Error) => void };
+      const connection = this.#connection as Mysql2Connection & { _fatalError?: unknown; _command?: unknown; _handleFatalError?: (error: Error) => void };
       if (connection._fatalError) return;
-      if (typeof connection._handleFatalError === 'function') connection._handleFatalError(error);
+      if (connection._command && typeof connection._handleFatalError === 'function') connection._handleFatalError(error);
       else connection.destroy();
     });
   }
