@@ -93,6 +93,8 @@ describe('guardMysql2 against MariaDB', () => {
     it('never announces multiple statements or LOCAL INFILE, whatever was asked', () => {
       const asked = mysql.createConnection({ uri: `${leakUrl()}?multipleStatements=true`, multipleStatements: true, flags: ['MULTI_STATEMENTS', 'LOCAL_FILES'] });
       expect((asked.config as unknown as { clientFlags: number }).clientFlags & (0x10000 | 0x80)).toBe(0);
+      // Destroyed mid-handshake, mysql2 emits "write after end" on the connection, guarded or not.
+      asked.on('error', () => undefined);
       asked.destroy();
     });
   });
