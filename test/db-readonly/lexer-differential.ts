@@ -52,6 +52,8 @@ const BODY_BITS = (quote: string): readonly string[] => [
   '\0', '\u00a0', '\u2028', '\u0085', '\uff07', '\uff02', '\u{1f600}', 'é', '#', '-- ', '/*', '*/', '/*!', '\n', ';', "'", '"', '`', '\\\\' + quote,
 ];
 const COMMENT_OPENERS = ['#', '-- ', '--', '--\t', '--\x01', '--\x0b', '--\x0c', '--\r', '--\n', '--\x7f', '--\0', '--\u00a0', '--\u3000', '/*', '/* ', '/*!', '/*!99999 ', '/*!00000 ', '/*!50000', '/*M!', '/*M!100000 ', '/*m!', '/*+ ', '/*!*/', '/**/', '/*/'];
+// Two dashes and what follows them: a comment only before whitespace or a control character.
+const DASHES = ['--', '-- ', '--\t', '--\x01', '--\x0b', '--\x1f', '--\x7f', '--\0', '--\r', '--\u00a0', '--\u3000', '--\u2028', '--\u0085', '--\u{1f600}', '---', '--#'];
 const LINE_ENDS = ['\n', '\r', '\r\n', '\u2028', '\u0085', '\x0b', '\x0c', '*/', ' */', '\0'];
 
 const lockName = (random: Rng): string => pick(random, LOCK_NAMES);
@@ -124,7 +126,7 @@ function statementPayload(random: Rng, files: string): string {
 
 // A literal that one reading closes and another does not: weighted toward the bodies that make
 // readings differ (a trailing backslash, doubled quotes), then anything from BODY_BITS.
-const HIDING_BODIES = (quote: string): readonly string[] => ['\\', '\\', '\\', 'a\\', '\\\\', quote + quote, '\\' + quote + quote, '\\\\\\', ''];
+const HIDING_BODIES = (quote: string): readonly string[] => ['\\', '\\', '\\', 'a\\', '\\\\', quote + quote, '\\' + quote, '\\' + quote + quote, '\\\\\\', ''];
 const HIDING_PREFIXES = ['', '', '', '@', '@', '@', '@@', 'N', '_latin1', '_binary', 'X', '@@session.'];
 
 function literal(random: Rng, quote: string): string {
@@ -167,7 +169,17 @@ export function generateStatement(random: Rng, files: string): string {
   const filler = pick(random, ['', '', '1,', '1 AS a,', "'x',", '@a,', '@@version,', 'NULL,']);
   const sep = (): string => pick(random, [' ', ' ', ', ', '', '\n', '\t', '/**/', '\u00a0']);
   let sql: string;
-  switch (Math.floor(random() * 6)) {
+  switch (Math.floor(random() * 7)) {
+    case 6: {
+      // A comment-like run in the middle of a statement, the effect on its line or the next: one
+      // reading ends it earlier than another. ${TABLE} has columns named by characters the lexer
+      // could take for whitespace (U+00A0, U+3000), so "--\u00a0" can be two minus signs and a name.
+      const effect = `, ${expressionPayload(random)}`;
+      const sameLine = chance(random, 0.5);
+      const opener = chance(random, 0.5) ? pick(random, DASHES) : pick(random, COMMENT_OPENERS);
+      sql = `SELECT ${filler}1 ${opener}${pick(random, ['', '', '', ' x', "'", '"', '`', '*/', '\\'])}${sameLine ? effect : ''}${pick(random, LINE_ENDS)}${sameLine ? '' : effect}${pick(random, ['', ` FROM ${TABLE}`, ` FROM ${TABLE}`, ' FROM products'])}`;
+      break;
+    }
     case 0:
       // SELECT … <opener> , <effect> <closer>: the effect is inside a literal in one reading only.
       sql = `SELECT ${filler} ${literal(random, quote)}${sep()}, ${expressionPayload(random)}${sep()}${closer(random, quote)}`;
@@ -252,7 +264,7 @@ export async function createDifferentialSchema(server: ThrowawayMariadb): Promis
       INSERT INTO orders (product_id, quantity) VALUES (1, 2), (2, 1), (1, 1);
       CREATE VIEW product_names AS SELECT id, name FROM products;
       CREATE SEQUENCE order_numbers NOCACHE;
-      CREATE TABLE ${TABLE} (id INT PRIMARY KEY AUTO_INCREMENT, v INT NOT NULL) ENGINE=InnoDB;
+      CREATE TABLE ${TABLE} (id INT PRIMARY KEY AUTO_INCREMENT, v INT NOT NULL, \`\u00a0\` INT NOT NULL DEFAULT 0, \`\u3000\` INT NOT NULL DEFAULT 0) ENGINE=InnoDB;
       INSERT INTO ${TABLE} (v) VALUES (1), (2), (3);
       CREATE SEQUENCE ${SEQUENCE} NOCACHE;
     `);
