@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +27,9 @@ async function freePort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
+
+// Debian puts mariadbd in /usr/sbin, which is not on every user's PATH.
+const MARIADBD = existsSync('/usr/sbin/mariadbd') ? '/usr/sbin/mariadbd' : 'mariadbd';
 
 async function run(command: string, args: readonly string[]): Promise<void> {
   const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -69,7 +72,7 @@ export async function startMariadbServer(): Promise<ThrowawayMariadb> {
     ]);
     const port = await freePort();
     child = spawn(
-      'mariadbd',
+      MARIADBD,
       [
         '--no-defaults',
         ...user,
@@ -89,8 +92,11 @@ export async function startMariadbServer(): Promise<ThrowawayMariadb> {
       ],
       { stdio: 'ignore' },
     );
+    let spawnError: Error | undefined;
+    child.on('error', (error) => (spawnError = error));
     // Refused connections are expected until the server listens; a bounded number of attempts.
     for (let attempt = 0; ; attempt += 1) {
+      if (spawnError !== undefined) throw new Error(`mariadbd did not start (${spawnError.message}); scripts/ensure-services.sh installs it`);
       if (child.exitCode !== null) throw new Error(`mariadbd exited with ${child.exitCode}; see ${join(dir, 'error.log')}`);
       try {
         const probe = await createConnection({ host: '127.0.0.1', port, user: 'root', connectTimeout: 1000 });
