@@ -49,7 +49,7 @@ const QUOTE_PREFIXES = ['', '', '', '', '@', '@', '@@', 'N', 'n', 'X', 'x', 'B',
 // characters outside ASCII (no-break space, line separator, full-width quotes, an emoji).
 const BODY_BITS = (quote: string): readonly string[] => [
   '\\', '\\', '\\\\', '\\\\\\', quote + quote, '\\' + quote, '\\' + quote + quote, 'a', ' ', '',
-  '\0', '\u00a0', '\u2028', '\u0085', '\uff07', '\uff02', '\u{1f600}', 'é', '#', '-- ', '/*', '*/', '/*!', '\n', ';', "'", '"', '`', '\\\\' + quote,
+  '\0', '\u00a0', '\u2028', '\u0085', '\uff07', '\uff02', '\u{1f600}', '\ud800', 'é', '#', '-- ', '/*', '*/', '/*!', '\n', ';', "'", '"', '`', '\\\\' + quote,
 ];
 const COMMENT_OPENERS = ['#', '-- ', '--', '--\t', '--\x01', '--\x0b', '--\x0c', '--\r', '--\n', '--\x7f', '--\0', '--\u00a0', '--\u3000', '/*', '/* ', '/*!', '/*!99999 ', '/*!00000 ', '/*!50000', '/*M!', '/*M!100000 ', '/*m!', '/*+ ', '/*!*/', '/**/', '/*/'];
 // Two dashes and what follows them: a comment only before whitespace or a control character.
@@ -235,6 +235,13 @@ export function seedStatements(files: string): string[] {
     `select 1 into outfile '${files}/seed'`,
     `select nextval(${SEQUENCE})`,
     `select * from ${TABLE} for update`,
+    // main/parser.test: comments nested in executable comments, ODBC braces, locking reads after UNION.
+    'select 7 as expected, /*!01000 1 + /* 8 + */ 2 + */ 4 as result',
+    'select 4 as expected, /*!99998 1 + /*!01000 8 + */ 2 + */ 4 as result',
+    'SELECT * FROM { OJ products LEFT JOIN orders ON TRUE }',
+    'SELECT 1 UNION SELECT 1 FROM DUAL FOR UPDATE INTO @var',
+    'SELECT 1 UNION SELECT 1 FROM DUAL INTO @var',
+    `SELECT GET_LOCK ('${LOCK_NAMES[1]}', 0)`,
   ];
   // The corpus's stored procedure and stored function write by design (closed by the server's
   // read-only session, which this test leaves off): not a lexer question.
