@@ -54,12 +54,20 @@ export async function startMariadbServer(): Promise<ThrowawayMariadb> {
   // As root, mariadbd needs --user=root; otherwise it runs as whoever started it.
   const user = process.getuid?.() === 0 ? ['--user=root'] : [];
   let child: ChildProcess | undefined;
+  // Should the process end before kill() has finished (a torn-down test worker), the server and its
+  // directory go with it.
+  const cleanUp = (): void => {
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', cleanUp);
   const kill = async (): Promise<void> => {
     if (child !== undefined && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
       await once(child, 'exit');
     }
     rmSync(dir, { recursive: true, force: true });
+    process.off('exit', cleanUp);
   };
   try {
     await run('mariadb-install-db', [
