@@ -67,6 +67,14 @@ SQL
   log "MariaDB answers on $host:$port, database $database"
 }
 
+# The lexer differential test starts a private MariaDB of its own (test/support/mariadb-server.ts),
+# even when MYSQL_URL points at a server elsewhere: it needs the server's binaries here.
+ensure_mariadb_binaries() {
+  if ! command -v mariadb-install-db >/dev/null || ! { command -v mariadbd >/dev/null || [[ -x /usr/sbin/mariadbd ]]; }; then
+    apt_install mariadb-server
+  fi
+}
+
 ensure_redis() {
   read -r host port _ _ _ <<<"$(parse_url "$REDIS_URL" 6379)"
   if ! answers "$host" "$port"; then
@@ -82,4 +90,5 @@ ensure_redis() {
 }
 
 ensure_mariadb
+ensure_mariadb_binaries
 ensure_redis

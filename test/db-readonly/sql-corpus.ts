@@ -86,13 +86,11 @@ export const SESSION: readonly CorpusEntry[] = [
   { sql: 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED', kind: 'session', note: 'TypeORM isolation level' },
   { sql: 'SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY', kind: 'session' },
   { sql: 'SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci', kind: 'session' },
-  { sql: 'SET CHARACTER SET utf8mb4', kind: 'session' },
   { sql: "SET time_zone = '+00:00'", kind: 'session' },
   { sql: "SET SESSION sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_DATE'", kind: 'session' },
   { sql: 'SET @@session.group_concat_max_len = 100000, @row := 0', kind: 'session' },
   { sql: 'SET autocommit = 1', kind: 'session' },
   { sql: 'SET SESSION tx_read_only = ON', kind: 'session', note: 'turning read-only on is fine' },
-  { sql: 'SET @x = (SELECT COUNT(*) FROM products)', kind: 'session' },
   { sql: 'USE `mirrorguard_leak`', kind: 'session' },
 ];
 
@@ -137,6 +135,10 @@ export const LOCKS: readonly CorpusEntry[] = [
   { sql: `SELECT \`GET_LOCK\`('${LEAK_LOCK}', 0)`, kind: 'lock', note: 'a quoted name' },
   { sql: `SELECT RELEASE_LOCK('${LEAK_LOCK}')`, kind: 'lock' },
   { sql: 'SELECT RELEASE_ALL_LOCKS()', kind: 'lock' },
+  { sql: 'SET @x = (SELECT COUNT(*) FROM products)', kind: 'lock', note: 'MariaDB reads a subquery in SET with shared row locks, even read-only (lexer differential test)' },
+  { sql: "SET @v = 1, tx_isolation = 'SERIALIZABLE' ''", kind: 'lock', note: 'adjacent literals make one value (lexer differential test)' },
+  { sql: 'SET SESSION tx_isolation = 3', kind: 'lock', note: '3 is SERIALIZABLE' },
+  { sql: `SELECT 1 AS a, @"\\", GET_LOCK('${LEAK_LOCK}', 0) AS "#"`, kind: 'lock', readInDefaultMode: true, note: 'under ANSI_QUOTES @"…" is a quoted name, with no backslash escape (lexer differential test)' },
   { sql: `SET @l = GET_LOCK('${LEAK_LOCK}', 0)`, kind: 'lock', note: 'a lock inside SET' },
   { sql: 'LOCK TABLES products WRITE', kind: 'lock' },
   { sql: 'UNLOCK TABLES', kind: 'lock' },
@@ -144,6 +146,7 @@ export const LOCKS: readonly CorpusEntry[] = [
 
 export const ESCAPES: readonly CorpusEntry[] = [
   { sql: 'SET SESSION TRANSACTION READ WRITE', kind: 'escape' },
+  { sql: 'SET CHARACTER SET utf8mb4', kind: 'escape', note: "sets character_set_connection to the database's character set (lexer differential test)" },
   { sql: 'SET TRANSACTION READ WRITE', kind: 'escape' },
   { sql: 'SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE, READ WRITE', kind: 'escape' },
   { sql: 'SET transaction_read_only = 0', kind: 'escape' },

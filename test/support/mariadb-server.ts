@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,9 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+// Debian puts mariadbd in /usr/sbin, which is not on every user's PATH.
+const MARIADBD = existsSync('/usr/sbin/mariadbd') ? '/usr/sbin/mariadbd' : 'mariadbd';
+
 async function run(command: string, args: readonly string[]): Promise<void> {
   const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -51,12 +54,20 @@ export async function startMariadbServer(): Promise<ThrowawayMariadb> {
   // As root, mariadbd needs --user=root; otherwise it runs as whoever started it.
   const user = process.getuid?.() === 0 ? ['--user=root'] : [];
   let child: ChildProcess | undefined;
+  // Should the process end before kill() has finished (a torn-down test worker), the server and its
+  // directory go with it.
+  const cleanUp = (): void => {
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', cleanUp);
   const kill = async (): Promise<void> => {
     if (child !== undefined && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGKILL');
       await once(child, 'exit');
     }
     rmSync(dir, { recursive: true, force: true });
+    process.off('exit', cleanUp);
   };
   try {
     await run('mariadb-install-db', [
@@ -69,7 +80,7 @@ export async function startMariadbServer(): Promise<ThrowawayMariadb> {
     ]);
     const port = await freePort();
     child = spawn(
-      'mariadbd',
+      MARIADBD,
       [
         '--no-defaults',
         ...user,
@@ -89,8 +100,11 @@ export async function startMariadbServer(): Promise<ThrowawayMariadb> {
       ],
       { stdio: 'ignore' },
     );
+    let spawnError: Error | undefined;
+    child.on('error', (error) => (spawnError = error));
     // Refused connections are expected until the server listens; a bounded number of attempts.
     for (let attempt = 0; ; attempt += 1) {
+      if (spawnError !== undefined) throw new Error(`mariadbd did not start (${spawnError.message}); scripts/ensure-services.sh installs it`);
       if (child.exitCode !== null) throw new Error(`mariadbd exited with ${child.exitCode}; see ${join(dir, 'error.log')}`);
       try {
         const probe = await createConnection({ host: '127.0.0.1', port, user: 'root', connectTimeout: 1000 });

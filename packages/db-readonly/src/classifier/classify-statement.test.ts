@@ -34,6 +34,20 @@ describe('classifyStatement: details', () => {
     expect(classifyStatement("SELECT 'C:\\\\temp'")).toMatchObject({ allowed: true, kind: 'read' });
   });
 
+  it('reads @"…" as a quoted name under ANSI_QUOTES, where a backslash escapes nothing', () => {
+    // Found by the lexer differential test: the server read GET_LOCK here, the classifier a name.
+    const sql = 'SELECT @"\\", @@"\\", GET_LOCK(\'x\', 0) AS "#"';
+    expect(classifyStatement(sql, { sqlMode: 'ANSI_QUOTES' })).toMatchObject({ allowed: false, kind: 'lock' });
+    expect(classifyStatement(sql, { sqlMode: '' })).toMatchObject({ allowed: true });
+  });
+
+  it('refuses isolation levels not named outright, and subqueries in SET', () => {
+    expect(classifyStatement("SET tx_isolation = 'SERIAL' 'IZABLE'", { sqlMode: '' })).toMatchObject({ kind: 'lock' });
+    expect(classifyStatement('SET tx_isolation = DEFAULT', { sqlMode: '' })).toMatchObject({ kind: 'lock' });
+    expect(classifyStatement("SET tx_isolation = 'READ-COMMITTED'", { sqlMode: '' })).toMatchObject({ allowed: true });
+    expect(classifyStatement('SET @n = (TABLE products LIMIT 1)', { sqlMode: '' })).toMatchObject({ kind: 'lock' });
+  });
+
   it('ends # and -- comments at a line feed only, as the server does', () => {
     expect(classifyStatement('SELECT 1 # comment\rDELETE FROM orders')).toMatchObject({ allowed: true });
     expect(classifyStatement('SELECT 1 # comment\nFOR UPDATE')).toMatchObject({ kind: 'lock' });

@@ -207,6 +207,7 @@ function classifyTransactionCharacteristics(tokens: readonly Token[], start: num
 const GLOBAL_SCOPES = new Set(['GLOBAL', 'PERSIST', 'PERSIST_ONLY']);
 const SESSION_SCOPES = new Set(['SESSION', 'LOCAL']);
 const TRUE_VALUES = new Set(['1', 'ON', 'TRUE']);
+const NON_LOCKING_ISOLATION = new Set(['READ-UNCOMMITTED', 'READ-COMMITTED', 'REPEATABLE-READ']);
 
 /** One `target = value` of a SET statement. */
 function classifyAssignment(group: readonly Token[]): StatementClassification | undefined {
@@ -253,7 +254,11 @@ function classifyAssignment(group: readonly Token[]): StatementClassification | 
       : refuse('escape', 'SET', `${name.toLowerCase()} is pinned to utf8mb4: the server would read the bytes of later statements otherwise than the classifier`);
   }
   if (ISOLATION_VARIABLES.has(name)) {
-    return literal === 'SERIALIZABLE' ? refuse('lock', 'SET', 'SERIALIZABLE isolation turns plain reads into share locks the primary may wait on') : undefined;
+    // Only a level named outright: adjacent literals ('SERIAL' 'IZABLE'), numbers (3), DEFAULT and
+    // expressions can all mean SERIALIZABLE.
+    return literal !== undefined && NON_LOCKING_ISOLATION.has(literal)
+      ? undefined
+      : refuse('lock', 'SET', 'SERIALIZABLE isolation (or a level not named outright) turns plain reads into share locks the primary may wait on');
   }
   if (TIME_BOUND_VARIABLES.has(name)) return refuse('escape', 'SET', `${name.toLowerCase()} is set by the guard: it bounds how long a mirror statement or transaction may hold the server`);
   if (SESSION_VARIABLES.has(name)) return undefined;
@@ -263,14 +268,19 @@ function classifyAssignment(group: readonly Token[]): StatementClassification | 
 function classifySet(tokens: readonly Token[], start: number): StatementClassification {
   const next = tokens[start + 1];
   const after = tokens[start + 2];
-  if (isWord(next, 'NAMES') || isWord(next, 'CHARSET') || (isWord(next, 'CHARACTER') && isWord(after, 'SET'))) {
-    // SET NAMES utf8mb4 [COLLATE utf8mb4_…] | SET CHARACTER SET utf8mb4: the only character set the
-    // classifier reads statements in (see CLIENT_CHARSET_VARIABLES).
-    const value = tokens.slice(start + (isWord(next, 'CHARACTER') ? 3 : 2));
+  if (isWord(next, 'CHARSET') || (isWord(next, 'CHARACTER') && isWord(after, 'SET'))) {
+    // Whatever it names, SET CHARACTER SET sets character_set_connection to the default database's
+    // character set, which the classifier cannot know (found by the lexer differential test).
+    return refuse('escape', 'SET', 'SET CHARACTER SET sets the connection character set to the database\'s, and the guard pins it to utf8mb4');
+  }
+  if (isWord(next, 'NAMES')) {
+    // SET NAMES utf8mb4 [COLLATE utf8mb4_…]: the only character set the classifier reads statements
+    // in (see CLIENT_CHARSET_VARIABLES).
+    const value = tokens.slice(start + 2);
     const collation = value.length === 3 && isWord(value[1], 'COLLATE') ? value[2] : undefined;
     const utf8mb4 =
       isLiteralValue(value[0], 'UTF8MB4') &&
-      (value.length === 1 || (isWord(next, 'NAMES') && collation !== undefined && isLiteralValue(collation) && collation.value.toUpperCase().startsWith('UTF8MB4_')));
+      (value.length === 1 || (collation !== undefined && isLiteralValue(collation) && collation.value.toUpperCase().startsWith('UTF8MB4_')));
     return utf8mb4
       ? allow('session', 'SET', 'sets the connection character set to utf8mb4')
       : refuse('escape', 'SET', 'the connection character set is pinned to utf8mb4: the server would read the bytes of later statements otherwise than the classifier');
@@ -285,6 +295,12 @@ function classifySet(tokens: readonly Token[], start: number): StatementClassifi
   if (isWord(next, 'TRANSACTION')) return classifyTransactionCharacteristics(tokens, start + 2, 'SET');
   if (next !== undefined && isWord(next) && SESSION_SCOPES.has(next.value) && isWord(after, 'TRANSACTION')) {
     return classifyTransactionCharacteristics(tokens, start + 3, 'SET');
+  }
+
+  // MariaDB reads a subquery in SET with shared row locks, even in a read-only transaction, and
+  // holds them to the transaction's end (found by the lexer differential test).
+  if (tokens.slice(start + 1).some((token) => token.type === 'word' && READ_STARTS.has(token.value))) {
+    return refuse('lock', 'SET', 'a subquery in SET takes shared row locks the primary may wait on');
   }
 
   // SET a = 1, @b := 2, SESSION c = 3: split at top-level commas.

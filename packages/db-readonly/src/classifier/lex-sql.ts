@@ -175,12 +175,14 @@ export function lexSql(sql: string, options: LexOptions): LexResult {
 
     if (code === AT) {
       // @user_var, @'quoted', @@scope.system_var: kept as one token, quotes included. The server
-      // reads @'…' and @"…" as it reads a string (backslash escapes included), @`…` as a name.
+      // lexes the quoted part as the token it would be on its own: @'…' a string (backslash escapes
+      // included), @`…` a name, and @"…" a string or, under ANSI_QUOTES, a name (no escapes).
       let cursor = index + 1;
       if (sql.charCodeAt(cursor) === AT) cursor += 1;
       const first = sql.charCodeAt(cursor);
       if (first === SINGLE_QUOTE || first === DOUBLE_QUOTE || first === BACKTICK) {
-        const close = closingQuote(sql, cursor, first === BACKTICK, options.backslashEscapes);
+        const name = first === BACKTICK || (first === DOUBLE_QUOTE && options.ansiQuotes === true);
+        const close = closingQuote(sql, cursor, name, options.backslashEscapes);
         backslashInString ||= close.backslash;
         if (close.end === -1) return fail(tokens, backslashInString, 'unknown', 'an unterminated quoted variable name');
         cursor = close.end + 1;
