@@ -69,6 +69,8 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
       CREATE TABLE accounts (id INT PRIMARY KEY, balance INT NOT NULL) ENGINE=InnoDB;
       CREATE TABLE notes (id INT PRIMARY KEY) ENGINE=MyISAM;
       INSERT INTO notes VALUES (1);
+      CREATE TABLE big (id INT PRIMARY KEY, pad VARCHAR(255) NOT NULL) ENGINE=InnoDB;
+      INSERT INTO big SELECT seq, REPEAT('x', 200) FROM seq_1_to_100000;
       CREATE SEQUENCE order_numbers;
       CREATE FUNCTION sneaky_write() RETURNS INT MODIFIES SQL DATA BEGIN UPDATE accounts SET balance = 0; RETURN 1; END;
       CREATE FUNCTION serialize_then_fail() RETURNS INT NOT DETERMINISTIC BEGIN
@@ -95,6 +97,11 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
   });
 
   afterAll(async () => {
+    // Sessions this file opened that the server has not noticed are gone (a mirror blocked writing
+    // an unread result): ended, so that the database can be dropped.
+    const [left] = await admin.query<RowDataPacket[]>('SELECT ID, STATE, INFO FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()', [DATABASE]);
+    for (const { ID } of left) await admin.query(`KILL ${Number(ID)}`).catch(() => undefined);
+    await admin.query('SET SESSION lock_wait_timeout = 30');
     await admin.query(`DROP DATABASE IF EXISTS ${DATABASE}`);
     await admin.end();
   });
@@ -362,6 +369,34 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
       }
     }, 30_000);
 
+    // max_statement_time sets the kill flag, but a thread blocked writing a result the client does
+    // not read ("Writing to net") stays until net_write_timeout (60 s by default; the app may SET it,
+    // it is on the allow-list): a result stream nobody drains keeps its statement's metadata lock.
+    it.fails('HOLE: a result stream that is not read outlives max_statement_time and holds its metadata lock', async () => {
+      const connection = await guardedPromise({ maxStatementTimeMs: 1000 }).createConnection({ uri: url() });
+      const primary = await mysql2Promise.createConnection({ uri: url() });
+      try {
+        await primary.query('SET SESSION lock_wait_timeout = 2');
+        await connection.query('SET SESSION net_write_timeout = 3600');
+        const core = (connection as unknown as { connection: mysql2.Connection }).connection;
+        const stream = core.query('SELECT * FROM big').stream({ highWaterMark: 1 });
+        stream.on('error', () => undefined);
+        await sleep(2500); // over twice the statement bound; nothing reads the stream
+        const waited = await primary.query('LOCK TABLES big WRITE').then(
+          () => false,
+          (error: { code?: string }) => error.code === 'ER_LOCK_WAIT_TIMEOUT',
+        );
+        await primary.query('UNLOCK TABLES');
+        expect(waited).toBe(false);
+      } finally {
+        // Even a destroyed client leaves the server thread blocked in its write: end it here.
+        const threadId = (connection as unknown as { connection: { threadId: number } }).connection.threadId;
+        connection.destroy();
+        await primary.query(`KILL ${Number(threadId)}`).catch(() => undefined);
+        await primary.end();
+      }
+    }, 20_000);
+
     // #screen decides by command.constructor.name: a Query whose `constructor` says Ping is in
     // COMMANDS_WITHOUT_SQL and goes to the server unread.
     it.fails('HOLE: a Query that calls itself a Ping is sent unscreened', async () => {
@@ -379,6 +414,34 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
         connection.destroy();
       }
     });
+  });
+
+  describe('holes: what a SELECT-only account does not close', () => {
+    // The README closes the stored-function hole with a SELECT-only account ("cannot call stored
+    // functions at all"; requireReadOnlyAccount refuses any other). A view runs with its DEFINER's
+    // rights: SELECT on the view is all the mirror needs to run GET_LOCK (or a definer's stored
+    // function) inside it. Neither the classifier (`SELECT * FROM v`) nor the account check sees it.
+    it.fails('HOLE: a view that calls GET_LOCK takes a named lock for a SELECT-only mirror account', async () => {
+      const server = await startMariadbServer();
+      try {
+        const root = await mysql2Promise.createConnection({ host: server.host, port: server.port, user: server.user, multipleStatements: true });
+        await root.query(`
+          CREATE DATABASE shop;
+          CREATE VIEW shop.lock_view AS SELECT GET_LOCK('${LOCK}', 0) AS locked;
+          CREATE USER 'mirror'@'127.0.0.1' IDENTIFIED BY 'mirror-pw';
+          GRANT SELECT, SHOW VIEW ON shop.* TO 'mirror'@'127.0.0.1';
+        `);
+        const mysql = guardedPromise({ requireReadOnlyAccount: true });
+        const connection = await mysql.createConnection({ host: server.host, port: server.port, user: 'mirror', password: 'mirror-pw', database: 'shop' });
+        await connection.query('SELECT * FROM lock_view').catch(() => undefined);
+        const [[row]] = await root.query<RowDataPacket[]>('SELECT IS_USED_LOCK(?) AS holder', [LOCK]);
+        connection.destroy();
+        await root.end();
+        expect(row!.holder).toBeNull();
+      } finally {
+        await server.kill();
+      }
+    }, 120_000);
   });
 
   describe('stopped', () => {
@@ -417,8 +480,11 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
           `SELECT 1 --\x7f, GET_LOCK('${LOCK}', 0)`,
           `SELECT 1 --\x01, GET_LOCK('${LOCK}', 0)`,
           `SELECT 1 --\t, GET_LOCK('${LOCK}', 0)`,
+          // A NUL ends a # comment for the server (sql_lex.cc) but not for the classifier: the server
+          // then reads the NUL as a token and refuses the statement, so nothing after it runs.
+          `SELECT 1 #\0 , GET_LOCK('${LOCK}', 0)`,
         ]) {
-          await connection.query(sql);
+          await connection.query(sql).catch(() => undefined);
         }
         expect(await lockHolder()).toBeNull();
       } finally {
@@ -463,6 +529,19 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
         expect(await checksum()).toEqual(pristine);
         const [[state]] = await connection.query<RowDataPacket[]>('SELECT @@tx_read_only AS ro, @@max_statement_time AS bound');
         expect(state).toMatchObject({ ro: 1, bound: 10 });
+      } finally {
+        connection.destroy();
+      }
+    });
+
+    it('the @"…" gap cannot turn read-only off: the read-back after the SET ends the connection', async () => {
+      const connection = await guardedPromise().createConnection({ uri: url() });
+      try {
+        await connection.query("SET SESSION sql_mode = 'ANSI_QUOTES'");
+        await connection.query('SET @"\\" = 1, tx_read_only = 0 #" = 1').catch(() => undefined);
+        const error = await connection.query('SELECT sneaky_write()').then(() => undefined, (caught: { code?: string }) => caught.code);
+        expect(error).toBe('MG_ERR_DB_SESSION_UNSAFE');
+        expect(await checksum()).toEqual(pristine);
       } finally {
         connection.destroy();
       }
