@@ -442,6 +442,34 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
         await server.kill();
       }
     }, 120_000);
+
+    // MariaDB 10.11 grants to PUBLIC apply to every account, but SHOW GRANTS FOR CURRENT_USER()
+    // (account-privileges.ts, SHOW_GRANTS) does not list them: requireReadOnlyAccount accepts an
+    // account that can EXECUTE, and a stored function takes a named lock (or writes, outside read-only).
+    it.fails('HOLE: privileges granted TO PUBLIC pass requireReadOnlyAccount', async () => {
+      const server = await startMariadbServer();
+      try {
+        const root = await mysql2Promise.createConnection({ host: server.host, port: server.port, user: server.user, multipleStatements: true });
+        await root.query(`
+          CREATE DATABASE shop;
+          CREATE FUNCTION shop.take_lock() RETURNS INT NOT DETERMINISTIC NO SQL RETURN GET_LOCK('${LOCK}', 0);
+          CREATE USER 'mirror'@'127.0.0.1' IDENTIFIED BY 'mirror-pw';
+          GRANT SELECT ON shop.* TO 'mirror'@'127.0.0.1';
+          GRANT EXECUTE ON shop.* TO PUBLIC;
+        `);
+        const mysql = guardedPromise({ requireReadOnlyAccount: true });
+        const connection = await mysql
+          .createConnection({ host: server.host, port: server.port, user: 'mirror', password: 'mirror-pw', database: 'shop' })
+          .catch(() => undefined);
+        await connection?.query('SELECT take_lock()').catch(() => undefined);
+        const [[row]] = await root.query<RowDataPacket[]>('SELECT IS_USED_LOCK(?) AS holder', [LOCK]);
+        connection?.destroy();
+        await root.end();
+        expect(row!.holder).toBeNull();
+      } finally {
+        await server.kill();
+      }
+    }, 120_000);
   });
 
   describe('stopped', () => {
