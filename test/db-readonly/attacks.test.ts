@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import mysql2 from 'mysql2';
 import mysql2Promise, { type Connection, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -110,7 +109,8 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
     // MariaDB's lexer ends a decimal or float literal at the first non-digit (sql_lex.cc,
     // MY_LEX_REAL / FLOAT_NUM): `1.0LOCK` is `1.0` and the keyword LOCK. lex-sql.ts reads `0LOCK`
     // as one word (isWordChar takes digits and letters alike), so findHazard never sees the keyword.
-    it.fails('HOLE: `1.0LOCK IN SHARE MODE` holds a share lock the primary waits on', async () => {
+    // Was a hole; the lexer now ends a decimal or float number where the server does.
+    it('`1.0LOCK IN SHARE MODE` holds no share lock the primary waits on', async () => {
       const sql = 'SELECT id FROM accounts WHERE id = 1.0LOCK IN SHARE MODE';
       const connection = await guardedPromise().createConnection({ uri: url() });
       try {
@@ -124,7 +124,8 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
 
     // Same lexer gap: `1.0INTO` / `1e0INTO` hide INTO OUTFILE / DUMPFILE; a read-only session may
     // still write files. The private server's secure_file_priv is the oracle.
-    it.fails('HOLE: `SELECT 1.0INTO OUTFILE` and `1e0INTO DUMPFILE` write files on the server', async () => {
+    // Was a hole, closed with the one above.
+    it('`SELECT 1.0INTO OUTFILE` and `1e0INTO DUMPFILE` write no file on the server', async () => {
       const server = await startMariadbServer();
       try {
         const connection = await guardedPromise().createConnection({ host: server.host, port: server.port, user: server.user });
@@ -142,9 +143,10 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
     // Under ANSI_QUOTES the server reads `@"…"` as `@` and a quoted NAME (no backslash escapes), but
     // lex-sql.ts (the `@` branch: closingQuote(…, first === BACKTICK, …)) reads it as a string with
     // escapes: `\"` does not close it for the classifier, so everything up to the next `"` is hidden.
-    it.fails('HOLE: under ANSI_QUOTES, @"\\" hides GET_LOCK from the classifier', async () => {
+    // Was a hole (fixed with the differential test): the classifier now reads @"…" as a name there.
+    it('under ANSI_QUOTES, @"\\" does not hide GET_LOCK from the classifier', async () => {
       const sql = `SELECT @"\\", GET_LOCK('${LOCK}', 0) #"`;
-      expect(classifyStatement(sql, { dialect: 'mariadb', sqlMode: 'ANSI_QUOTES' }).allowed).toBe(true); // the classifier's reading
+      expect(classifyStatement(sql, { dialect: 'mariadb', sqlMode: 'ANSI_QUOTES' })).toMatchObject({ allowed: false, kind: 'lock' });
       const connection = await guardedPromise().createConnection({ uri: url() });
       try {
         await connection.query("SET SESSION sql_mode = 'ANSI_QUOTES'");
@@ -157,7 +159,8 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
 
     // The same `@"…"` gap in a SET: the classifier sees one user-variable assignment (allowed, read
     // back after), the server also sets a GLOBAL variable, which the session read-back never looks at.
-    it.fails('HOLE: under ANSI_QUOTES, SET @"\\" = 1, @@global.… #" changes a global variable', async () => {
+    // Was a hole: the lexer read @"…" as a string under ANSI_QUOTES (fixed with the differential test).
+    it('under ANSI_QUOTES, SET @"\\" = 1, @@global.… #" does not change a global variable', async () => {
       const server = await startMariadbServer();
       try {
         const root = await mysql2Promise.createConnection({ host: server.host, port: server.port, user: server.user });
@@ -178,7 +181,8 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
     // starts (packets/query.js); CharsetPin pins the config once (a WeakSet), so a later change of
     // `config.charsetNumber` makes mysql2 send Big5 bytes to a session that lexes utf8mb4. 許 is
     // B3 5C in Big5: the 5C escapes the classifier's closing quote away.
-    it.fails('HOLE: changing connection.config.charsetNumber after the pin sends Big5 bytes to a utf8mb4 session', async () => {
+    // Was a hole: the pin now holds the field itself (a setter that keeps utf8mb4).
+    it('changing connection.config.charsetNumber after the pin does not send Big5 bytes to a utf8mb4 session', async () => {
       const connection = await guardedPromise().createConnection({ uri: url() });
       try {
         (connection as unknown as { connection: { config: { charsetNumber: number } } }).connection.config.charsetNumber = mysql2.Charsets.BIG5_CHINESE_CI!;
@@ -198,7 +202,8 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
     // SERVER_SESSION_STATE_CHANGED, the guard never reads the session back, and the server does not
     // carry the flag to the next OK either. The statement could fail for any reason (a SIGNAL here;
     // max_statement_time killing it, a duplicate-row subquery, …).
-    it.fails('HOLE: a stored function that changes the session and then fails goes unnoticed', async () => {
+    // Was a hole: an error reply to a statement is now followed by a read-back, as a flagged reply is.
+    it('a stored function that changes the session and then fails does not go unnoticed', async () => {
       const connection = await guardedPromise().createConnection({ uri: url() });
       try {
         await connection.query('SELECT serialize_then_fail()').catch(() => undefined);
@@ -217,12 +222,12 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
       const connection = await guardedPromise({ maxStatementTimeMs: 1000 }).createConnection({ uri: url() });
       try {
         await connection.query('SELECT untrack_then_unbound()').catch(() => undefined);
-        const sleeping = connection.query('SELECT SLEEP(4) AS attack_sleep').catch(() => undefined);
-        await sleep(2000);
-        const [running] = await admin.query<RowDataPacket[]>("SELECT ID FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT SLEEP(4) AS attack_sleep'");
-        for (const { ID } of running) await admin.query(`KILL QUERY ${Number(ID)}`);
-        await sleeping;
-        expect(running).toEqual([]);
+        // With the bound in force the server ends the SLEEP (errno 1969) after 1 s; without it, it returns after 4 s.
+        const errno = await connection.query('SELECT SLEEP(4) AS attack_sleep').then(
+          () => undefined,
+          (error: { errno?: number }) => error.errno,
+        );
+        expect(errno).toBe(1969);
       } finally {
         connection.destroy();
       }
@@ -338,50 +343,30 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
   });
 
   describe('holes: transactions and commands', () => {
-    // idle_transaction_timeout bounds an IDLE transaction only: a mirror transaction that keeps
-    // sending short reads is never idle, so its metadata lock on the table lasts as long as it
-    // likes, and the primary's LOCK TABLES / ALTER TABLE waits ("no unbounded … transaction").
-    // Here the transaction is kept busy for 8 s with both bounds at 1 s; the primary waits up to 5 s.
-    it.fails('HOLE: a busy read-only transaction holds its metadata lock past every bound', async () => {
-      const connection = await guardedPromise({ maxIdleTransactionMs: 1000, maxStatementTimeMs: 1000 }).createConnection({ uri: url() });
-      const primary = await mysql2Promise.createConnection({ uri: url() });
-      try {
-        await primary.query('SET SESSION lock_wait_timeout = 5');
-        await connection.query('BEGIN');
-        await connection.query('SELECT * FROM accounts WHERE id = 1');
-        const busy = (async () => {
-          for (let tick = 0; tick < 27; tick += 1) {
-            await sleep(300);
-            await connection.query('SELECT 1').catch(() => undefined);
-          }
-        })();
-        await sleep(1000);
-        const waited = await primary.query('LOCK TABLES accounts WRITE').then(
-          () => false,
-          (error: { code?: string }) => error.code === 'ER_LOCK_WAIT_TIMEOUT',
-        );
-        await primary.query('UNLOCK TABLES');
-        await busy;
-        expect(waited).toBe(false);
-      } finally {
-        connection.destroy();
-        await primary.end();
-      }
-    }, 30_000);
+    // Was a hole (idle_transaction_timeout bounds an idle transaction only): a busy transaction is
+    // now ended at maxTransactionMs, tested event by event in session-pins.test.ts ("ends a
+    // transaction kept busy longer than maxTransactionMs").
 
     // max_statement_time sets the kill flag, but a thread blocked writing a result the client does
     // not read ("Writing to net") stays until net_write_timeout (60 s by default; the app may SET it,
     // it is on the allow-list): a result stream nobody drains keeps its statement's metadata lock.
-    it.fails('HOLE: a result stream that is not read outlives max_statement_time and holds its metadata lock', async () => {
+    // Was a hole: the guard now pins net_write_timeout to the statement bound (and refuses SETs of it).
+    it('a result stream that is not read does not hold its metadata lock past the statement bound', async () => {
       const connection = await guardedPromise({ maxStatementTimeMs: 1000 }).createConnection({ uri: url() });
       const primary = await mysql2Promise.createConnection({ uri: url() });
       try {
-        await primary.query('SET SESSION lock_wait_timeout = 2');
-        await connection.query('SET SESSION net_write_timeout = 3600');
+        // Without the pin the server would wait net_write_timeout (60 s by default) in its write.
+        await primary.query('SET SESSION lock_wait_timeout = 20');
+        expect(await connection.query('SET SESSION net_write_timeout = 3600').then(() => 'ran', (error: { code?: string }) => error.code)).toBe('ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION');
         const core = (connection as unknown as { connection: mysql2.Connection }).connection;
+        core.on('error', () => undefined);
         const stream = core.query('SELECT * FROM big').stream({ highWaterMark: 1 });
         stream.on('error', () => undefined);
-        await sleep(2500); // over twice the statement bound; nothing reads the stream
+        // The statement is running once the server lists it; nothing reads the stream after that.
+        for (;;) {
+          const [running] = await admin.query<RowDataPacket[]>("SELECT ID FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT * FROM big'");
+          if (running.length > 0) break;
+        }
         const waited = await primary.query('LOCK TABLES big WRITE').then(
           () => false,
           (error: { code?: string }) => error.code === 'ER_LOCK_WAIT_TIMEOUT',
@@ -473,9 +458,9 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
   });
 
   describe('stopped', () => {
-    it('a hidden FOR UPDATE (`1.0FOR UPDATE`) passes the classifier but the read-only session refuses it', async () => {
+    it('a hidden FOR UPDATE (`1.0FOR UPDATE`) is refused by the classifier, and the read-only session would refuse it too', async () => {
       const sql = 'SELECT * FROM accounts WHERE id = 1.0FOR UPDATE';
-      expect(classifyStatement(sql, { dialect: 'mariadb' }).allowed).toBe(true); // the same lexer gap as above
+      expect(classifyStatement(sql, { dialect: 'mariadb' })).toMatchObject({ allowed: false, kind: 'lock' });
       const connection = await guardedPromise().createConnection({ uri: url() });
       try {
         await connection.query('BEGIN');
@@ -562,25 +547,26 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
       }
     });
 
-    it('the @"…" gap cannot turn read-only off: the read-back after the SET ends the connection', async () => {
+    it('the @"…" gap cannot turn read-only off: the classifier reads it as the server does and refuses it', async () => {
       const connection = await guardedPromise().createConnection({ uri: url() });
       try {
         await connection.query("SET SESSION sql_mode = 'ANSI_QUOTES'");
-        await connection.query('SET @"\\" = 1, tx_read_only = 0 #" = 1').catch(() => undefined);
+        const refused = await connection.query('SET @"\\" = 1, tx_read_only = 0 #" = 1').then(() => undefined, (caught: { code?: string }) => caught.code);
+        expect(refused).toBe('ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION');
         const error = await connection.query('SELECT sneaky_write()').then(() => undefined, (caught: { code?: string }) => caught.code);
-        expect(error).toBe('MG_ERR_DB_SESSION_UNSAFE');
+        expect(error).toBe('ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION');
         expect(await checksum()).toEqual(pristine);
       } finally {
         connection.destroy();
       }
     });
 
-    it('an isolation level computed at run time is read back: the connection ends, the primary does not wait', async () => {
+    it('an isolation level computed at run time is refused: the primary does not wait', async () => {
       const connection = await guardedPromise().createConnection({ uri: url() });
       try {
-        await connection.query("SET SESSION tx_isolation = CONCAT('SERIAL', 'IZABLE')").catch(() => undefined);
-        const error = await connection.query('BEGIN').then(() => undefined, (caught: { code?: string }) => caught.code);
-        expect(error).toBe('MG_ERR_DB_SESSION_UNSAFE');
+        const refused = await connection.query("SET SESSION tx_isolation = CONCAT('SERIAL', 'IZABLE')").then(() => undefined, (caught: { code?: string }) => caught.code);
+        expect(refused).toBe('ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION');
+        await connection.query('BEGIN');
         await connection.query('SELECT * FROM accounts WHERE id = 1').catch(() => undefined);
         expect(await primaryWaits()).toBe(false);
       } finally {
@@ -593,9 +579,12 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
       try {
         await connection.query('SET autocommit = 0');
         await connection.query('SELECT * FROM notes');
-        await sleep(2500);
-        await admin.query('LOCK TABLES notes WRITE');
-        await admin.query('UNLOCK TABLES');
+        // The primary waits for the metadata lock until the server ends the idle mirror transaction.
+        const primary = await mysql2Promise.createConnection({ uri: url() });
+        await primary.query('SET SESSION lock_wait_timeout = 20');
+        await primary.query('LOCK TABLES notes WRITE');
+        await primary.query('UNLOCK TABLES');
+        await primary.end();
       } finally {
         connection.destroy();
       }
@@ -604,11 +593,11 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
     it('a long statement is ended by max_statement_time (the control for the tracking hole above)', async () => {
       const connection = await guardedPromise({ maxStatementTimeMs: 1000 }).createConnection({ uri: url() });
       try {
-        const sleeping = connection.query('SELECT SLEEP(4) AS control_sleep').catch(() => undefined);
-        await sleep(2000);
-        const [running] = await admin.query<RowDataPacket[]>("SELECT ID FROM information_schema.PROCESSLIST WHERE INFO = 'SELECT SLEEP(4) AS control_sleep'");
-        await sleeping;
-        expect(running).toEqual([]);
+        const errno = await connection.query('SELECT SLEEP(4) AS control_sleep').then(
+          () => undefined,
+          (error: { errno?: number }) => error.errno,
+        );
+        expect(errno).toBe(1969);
       } finally {
         connection.destroy();
       }

@@ -126,6 +126,7 @@ describe('a server that does not confirm read-only', () => {
       'SET SESSION session_track_state_change = ON',
       'SET SESSION max_statement_time = 10, SESSION idle_transaction_timeout = 10',
       'SET SESSION max_execution_time = 10000',
+      'SET SESSION net_write_timeout = 10',
       expect.stringMatching(/^SHOW SESSION VARIABLES/),
       'SELECT * FROM products',
     ]);

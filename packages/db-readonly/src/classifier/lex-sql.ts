@@ -92,6 +92,42 @@ const fail = (tokens: Token[], backslashInString: boolean, kind: LexFailure['kin
   backslashInString,
 });
 
+const isDigit = (code: number): boolean => code >= DIGIT_0 && code <= DIGIT_9;
+
+/**
+ * Where a number the server reads as a decimal or a float ends (`12.5`, `.5`, `1e0`, `1.0e-3`), or
+ * -1 when the text at `start` is not one: digits followed by letters are a name (`123abc`), and an
+ * integer is lexed as a word. `before` is the character before `start`: after a name, `.5` is a
+ * qualified name's part, not a number.
+ */
+function endOfNumber(sql: string, start: number, before: number): number {
+  let cursor = start;
+  const leadingDot = sql.charCodeAt(cursor) === DOT;
+  if (leadingDot) {
+    if (!isDigit(sql.charCodeAt(cursor + 1)) || isWordChar(before) || before === BACKTICK || before === DOUBLE_QUOTE) return -1;
+  } else if (!isDigit(sql.charCodeAt(cursor))) {
+    return -1;
+  }
+  let decimal = leadingDot;
+  if (!leadingDot) while (isDigit(sql.charCodeAt(cursor))) cursor += 1;
+  if (sql.charCodeAt(cursor) === DOT) {
+    decimal = true;
+    cursor += 1;
+    while (isDigit(sql.charCodeAt(cursor))) cursor += 1;
+  }
+  const e = sql.charCodeAt(cursor);
+  if (e === 69 || e === 101) {
+    const sign = sql.charCodeAt(cursor + 1);
+    const digitAt = sign === PLUS || sign === MINUS ? cursor + 2 : cursor + 1;
+    if (isDigit(sql.charCodeAt(digitAt))) {
+      cursor = digitAt;
+      while (isDigit(sql.charCodeAt(cursor))) cursor += 1;
+      return cursor;
+    }
+  }
+  return decimal ? cursor : -1;
+}
+
 /**
  * The index of the quote that closes the literal opened at `open`, or -1. A doubled quote stays
  * inside; in a string (not a quoted name) a backslash escapes the next character unless the server
@@ -191,6 +227,14 @@ export function lexSql(sql: string, options: LexOptions): LexResult {
       }
       tokens.push({ type: 'variable', value: sql.slice(index, cursor).toUpperCase(), depth });
       index = cursor;
+      continue;
+    }
+
+    const numberEnd = endOfNumber(sql, index, index > 0 ? sql.charCodeAt(index - 1) : SPACE);
+    if (numberEnd !== -1) {
+      // A decimal or exponent number ends where its digits do: `1.0LOCK` is 1.0 and LOCK to the server.
+      tokens.push({ type: 'word', value: sql.slice(index, numberEnd).toUpperCase(), depth });
+      index = numberEnd;
       continue;
     }
 

@@ -21,7 +21,6 @@ export const SESSION_VARIABLES: ReadonlySet<string> = new Set([
   'MAX_HEAP_TABLE_SIZE',
   'MAX_RECURSIVE_ITERATIONS',
   'NET_READ_TIMEOUT',
-  'NET_WRITE_TIMEOUT',
   'OPTIMIZER_SWITCH',
   'PROFILING',
   'READ_BUFFER_SIZE',
@@ -50,4 +49,4 @@ export const CLIENT_CHARSET_VARIABLES: ReadonlySet<string> = new Set(['CHARACTER
 export const ISOLATION_VARIABLES: ReadonlySet<string> = new Set(['TRANSACTION_ISOLATION', 'TX_ISOLATION']);
 
 /** The variables that bound a statement's or an idle transaction's time, which the guard sets itself. */
-export const TIME_BOUND_VARIABLES: ReadonlySet<string> = new Set(['MAX_STATEMENT_TIME', 'MAX_EXECUTION_TIME', 'IDLE_TRANSACTION_TIMEOUT']);
+export const TIME_BOUND_VARIABLES: ReadonlySet<string> = new Set(['MAX_STATEMENT_TIME', 'MAX_EXECUTION_TIME', 'IDLE_TRANSACTION_TIMEOUT', 'NET_WRITE_TIMEOUT']);

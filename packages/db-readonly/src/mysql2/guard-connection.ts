@@ -96,10 +96,14 @@ export class ConnectionGuard {
     // Set from the config when the connection was made, before the pin.
     (connection as { clientEncoding?: string }).clientEncoding = 'utf8';
     connection.addCommand = (command) => this.#intercept(command);
-    watchReplyStatus(connection, (status, command) => {
-      if ((status & SESSION_STATE_CHANGED) !== 0) this.#sessionChanged(command);
-      this.#boundTransaction((status & IN_TRANSACTION) !== 0);
-    });
+    watchReplyStatus(
+      connection,
+      (status, command) => {
+        if ((status & SESSION_STATE_CHANGED) !== 0) this.#sessionChanged(command);
+        this.#boundTransaction((status & IN_TRANSACTION) !== 0);
+      },
+      (command) => this.#sessionChanged(command),
+    );
     this.#wrapSessionResets();
     this.#routeSimulatedExecutes();
     this.#returnHeldOnFatalError();

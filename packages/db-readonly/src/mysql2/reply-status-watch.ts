@@ -6,6 +6,8 @@ import type { Mysql2Connection } from './mysql2-shapes.ts';
 const SESSION_STATE_CHANGED = 0x4000;
 const OK = 0x00;
 const EOF = 0xfe;
+const ERR = 0xff;
+const STATEMENT_COMMANDS = new Set(['Query', 'Execute']);
 
 interface Packet {
   readonly buffer: Buffer;
@@ -49,13 +51,20 @@ export { SESSION_STATE_CHANGED };
  * or EOF that ends a statement), before mysql2 handles that reply (and so before it starts the next
  * queued command): whether the statement changed the session's state, whether a transaction is open.
  */
-export function watchReplyStatus(connection: Mysql2Connection, onStatus: (status: number, command: unknown) => void): void {
+export function watchReplyStatus(
+  connection: Mysql2Connection,
+  onStatus: (status: number, command: unknown) => void,
+  onError: (command: unknown) => void,
+): void {
   const internals = connection as Mysql2Connection & { handlePacket(packet?: Packet): void; _command?: CommandState | null };
   const handlePacket = internals.handlePacket;
   internals.handlePacket = function watchedHandlePacket(this: typeof internals, packet?: Packet) {
     if (packet !== undefined && packet !== null && this._command) {
       const status = statusOf(packet, this._command);
       if (status !== undefined) onStatus(status, this._command);
+      // An error reply carries no status: a statement that failed may have changed the session
+      // first (a stored function that set the isolation level, then failed).
+      else if (packet.buffer[packet.offset] === ERR && STATEMENT_COMMANDS.has((this._command as object).constructor.name)) onError(this._command);
     }
     return handlePacket.call(this, packet);
   };

@@ -7,7 +7,7 @@ import { readSqlMode } from '../classifier/sql-mode.ts';
  */
 export const READ_SESSION_STATE: string =
   "SHOW SESSION VARIABLES WHERE Variable_name IN ('transaction_read_only', 'tx_read_only', 'sql_mode', 'character_set_client', " +
-  "'character_set_connection', 'transaction_isolation', 'tx_isolation', 'max_statement_time', 'max_execution_time', 'idle_transaction_timeout', 'session_track_state_change')";
+  "'character_set_connection', 'transaction_isolation', 'tx_isolation', 'max_statement_time', 'max_execution_time', 'idle_transaction_timeout', 'session_track_state_change', 'net_write_timeout')";
 
 /** Makes the server flag every reply whose statement changed the session's state (see watchSessionChanges). */
 export const TRACK_SESSION_CHANGES = 'SET SESSION session_track_state_change = ON';
@@ -31,8 +31,14 @@ export function boundStatements(bounds: SessionBounds): string[] {
   }
   if (bounds.maxIdleTransactionMs > 0) mariadb.push(`SESSION idle_transaction_timeout = ${Math.ceil(bounds.maxIdleTransactionMs / 1000)}`);
   if (mariadb.length > 0) statements.unshift(`SET ${mariadb.join(', ')}`);
+  // A result the client does not read blocks the server in its write, past max_statement_time,
+  // holding the statement's locks: net_write_timeout ends that wait (both servers know it).
+  if (bounds.maxStatementTimeMs > 0) statements.push(`SET SESSION net_write_timeout = ${netWriteTimeout(bounds)}`);
   return statements;
 }
+
+/** Seconds a blocked write to the client may last: the statement time bound, whole seconds. */
+const netWriteTimeout = (bounds: SessionBounds): number => Math.max(1, Math.ceil(bounds.maxStatementTimeMs / 1000));
 
 export type SessionJudgement =
   /** The session is as pinned; statements are lexed with `lexing`. */
@@ -84,6 +90,11 @@ export function judgeSession(rows: unknown, bounds: SessionBounds): SessionJudge
       reasons.push(`the statement time bound is ${inForce ?? 'not reported'} ms, not ${bounds.maxStatementTimeMs} ms`);
       fixes.push(...boundStatements({ ...bounds, maxIdleTransactionMs: 0 }));
     }
+  }
+  const netWrite = variables.get('net_write_timeout');
+  if (bounds.maxStatementTimeMs > 0 && netWrite !== undefined && Number(netWrite) !== netWriteTimeout(bounds)) {
+    reasons.push(`net_write_timeout is ${netWrite} s, not ${netWriteTimeout(bounds)} s`);
+    fixes.push(`SET SESSION net_write_timeout = ${netWriteTimeout(bounds)}`);
   }
   const idle = variables.get('idle_transaction_timeout');
   if (bounds.maxIdleTransactionMs > 0 && idle !== undefined && Number(idle) !== Math.ceil(bounds.maxIdleTransactionMs / 1000)) {
