@@ -431,7 +431,8 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
     // MariaDB 10.11 grants to PUBLIC apply to every account, but SHOW GRANTS FOR CURRENT_USER()
     // (account-privileges.ts, SHOW_GRANTS) does not list them: requireReadOnlyAccount accepts an
     // account that can EXECUTE, and a stored function takes a named lock (or writes, outside read-only).
-    it.fails('HOLE: privileges granted TO PUBLIC pass requireReadOnlyAccount', async () => {
+    // Was a hole: the guard now reads SHOW GRANTS FOR PUBLIC beside the account's own grants.
+    it('privileges granted TO PUBLIC do not pass requireReadOnlyAccount', async () => {
       const server = await startMariadbServer();
       try {
         const root = await mysql2Promise.createConnection({ host: server.host, port: server.port, user: server.user, multipleStatements: true });

@@ -2,7 +2,7 @@ import { bindRequestContext, MirrorGuardError } from '@mirrorguard/core';
 import type { LexOptions } from '../classifier/lex-sql.ts';
 import type { StatementPolicy } from '../policy/statement-policy.ts';
 import { AccountCheck } from '../server/account-check.ts';
-import { SHOW_GRANTS } from '../server/account-privileges.ts';
+import { SHOW_GRANTS, SHOW_PUBLIC_GRANTS } from '../server/account-privileges.ts';
 import { SET_READ_ONLY } from '../server/read-only-session.ts';
 import { boundStatements, judgeSession, READ_SESSION_STATE, TRACK_SESSION_CHANGES } from '../server/session-state.ts';
 import type { CharsetPin } from './charset-pin.ts';
@@ -319,8 +319,13 @@ export class ConnectionGuard {
     const account = this.#account;
     const internal: Internal = { barrier: false, direct };
     if (account.needed) {
+      // The account's own grants and those to PUBLIC, which apply to it too; answered in this order.
+      let publicGrants: unknown[] = [];
+      this.#internal(SHOW_PUBLIC_GRANTS, internal, (error, rows) => {
+        if (error === null && Array.isArray(rows)) publicGrants = rows;
+      });
       this.#internal(SHOW_GRANTS, internal, (error, rows) => {
-        if (error === null) account.record(rows);
+        if (error === null && Array.isArray(rows)) account.record([...rows, ...publicGrants]);
       });
     }
     this.#internal(SET_READ_ONLY, internal, () => {});

@@ -1,6 +1,12 @@
 /** Reads the grants of the connected account; `SHOW GRANTS FOR CURRENT_USER()`. */
 export const SHOW_GRANTS = 'SHOW GRANTS FOR CURRENT_USER()';
 
+/**
+ * Reads what MariaDB (10.11 and later) grants every account `TO PUBLIC`, which SHOW_GRANTS does not
+ * list; other servers answer with an error, read as no grants.
+ */
+export const SHOW_PUBLIC_GRANTS = 'SHOW GRANTS FOR PUBLIC';
+
 // Privileges that cannot change data, the schema, the server or other sessions.
 const READ_ONLY_PRIVILEGES = new Set([
   'SELECT',
