@@ -230,7 +230,7 @@ export function lexSql(sql: string, options: LexOptions): LexResult {
       continue;
     }
 
-    const numberEnd = endOfNumber(sql, index, index > 0 ? sql.charCodeAt(index - 1) : SPACE);
+    const numberEnd = isDigit(code) || code === DOT ? endOfNumber(sql, index, index > 0 ? sql.charCodeAt(index - 1) : SPACE) : -1;
     if (numberEnd !== -1) {
       // A decimal or exponent number ends where its digits do: `1.0LOCK` is 1.0 and LOCK to the server.
       tokens.push({ type: 'word', value: sql.slice(index, numberEnd).toUpperCase(), depth });

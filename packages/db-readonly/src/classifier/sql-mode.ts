@@ -45,6 +45,18 @@ export type SqlModeReading = { readonly lexing: LexOptions } | { readonly refuse
  * modes, and every flag it does not know, are refused rather than guessed.
  */
 export function readSqlMode(sqlMode: string): SqlModeReading {
+  let reading = READINGS.get(sqlMode);
+  if (reading === undefined) {
+    reading = readFlags(sqlMode);
+    // A process sees a handful of modes; the cap keeps a stream of odd ones from growing it.
+    if (READINGS.size < 64) READINGS.set(sqlMode, reading);
+  }
+  return reading;
+}
+
+const READINGS = new Map<string, SqlModeReading>();
+
+function readFlags(sqlMode: string): SqlModeReading {
   const flags = sqlMode === '' ? [] : sqlMode.toUpperCase().split(',').map((flag) => flag.trim());
   const unknown = flags.find((flag) => !FOLLOWED_SQL_MODES.has(flag));
   if (unknown !== undefined) return { refused: `sql_mode ${unknown} changes the grammar or is not known to the classifier` };
