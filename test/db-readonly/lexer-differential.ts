@@ -5,6 +5,7 @@ import { lexSql } from '../../packages/db-readonly/src/classifier/lex-sql.ts';
 import { readSqlMode } from '../../packages/db-readonly/src/classifier/sql-mode.ts';
 import type { ThrowawayMariadb } from '../support/mariadb-server.ts';
 import { CORPUS } from './sql-corpus.ts';
+import { rng, type Rng } from '../support/seeded-random.ts';
 
 /**
  * Differential testing of the SQL classifier against a real MariaDB (issue 12, section 3). A seeded
@@ -24,19 +25,8 @@ export const TABLE = 'mglex_t';
 // ---------------------------------------------------------------------------------------------
 // The generator
 
-export type Rng = () => number;
-
-/** mulberry32: small, fast, and the same sequence on every machine for a seed. */
-export function rng(seed: number): Rng {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The generator's seeded random numbers, for the fuzz script too.
+export { rng };
 
 const pick = <T>(random: Rng, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 const chance = (random: Rng, p: number): boolean => random() < p;

@@ -3,6 +3,7 @@ import mysql2Promise, { type Connection, type RowDataPacket } from 'mysql2/promi
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJournal, memorySink } from '@mirrorguard/core';
 import { classifyStatement, guardMysql2 } from '@mirrorguard/db-readonly';
+import { rng } from '../support/seeded-random.ts';
 import { MYSQL_URL } from '../support/servers.ts';
 
 // Session state that changes how the server reads statements or how long a mirror holds it: the
@@ -39,23 +40,13 @@ async function sessionVariables(connection: { query: Connection['query'] }): Pro
   return rows[0] as Record<string, string>;
 }
 
-// A small seeded generator (mulberry32): the same strings every run.
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Characters whose bytes in some character set hold a quote or a backslash (ソ, 表, 能 in Shift-JIS;
 // 誠 in Big5; 縗 in GBK), characters outside single-byte sets, and the lexer's own punctuation.
 const ALPHABET = ["'", '"', '\\', '`', ';', '#', '-', '/', '*', '?', 'ソ', '表', '能', '誠', '縗', '¥', '₩', 'é', '€', '😀', 'a', ' ', '\n', '\0'];
 
 function generatedStrings(count: number, seed: number): string[] {
-  const next = random(seed);
+  const next = rng(seed);
   return Array.from({ length: count }, () => Array.from({ length: 1 + Math.floor(next() * 12) }, () => ALPHABET[Math.floor(next() * ALPHABET.length)]).join(''));
 }
 
