@@ -47,6 +47,9 @@ export class SideConnection extends Redis {
   constructor(options: RedisOptions, side: Side) {
     super({ ...options, enableOfflineQueue: true });
     this.side = side;
+    // Each call in flight listens for GAVE_UP until it settles (settle-bound.ts): as many listeners
+    // as calls in flight is the design, not a leak.
+    this.setMaxListeners(0);
     // flushQueue is private in ioredis' typings: it fails every queued command with one error.
     const self = this as unknown as { flushQueue(error: Error, options?: { offlineQueue?: boolean }): void };
     const flushQueue = self.flushQueue.bind(this);
