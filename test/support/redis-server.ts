@@ -118,6 +118,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     async kill() {
       if (!running()) return;
       // SIGKILL ends a stopped process too (a SIGCONT first would let it answer what it holds).
+      // Waiting for the exit keeps the process alive: the child is unref'd, and a script (the
+      // benchmarks) with nothing else left to do would end with this await unsettled.
+      child.ref();
       child.kill('SIGKILL');
       await once(child, 'exit');
     },
