@@ -120,11 +120,6 @@ export class ConnectionGuard {
     return guard;
   }
 
-  /** Whether a guard is installed on `connection`. */
-  static guards(connection: object): boolean {
-    return GUARDS.has(connection as Mysql2Connection);
-  }
-
   /** Calls back once the session is confirmed read-only, or with the reason it cannot be. */
   whenReadOnly(callback: (failure?: Error) => void): void {
     if (this.#failure !== undefined) process.nextTick(callback, this.#failure);
