@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createConnection } from 'mysql2/promise';
 import { MYSQL_URL, REDIS_URL } from '../support/servers.ts';
 import { assertNodeVersion } from './node-version.ts';
@@ -17,8 +20,12 @@ async function redisPing(url: string): Promise<string> {
 }
 
 // Integration tests never skip: a missing server fails the run here, with the fix in the message.
-export default async function checkServers(): Promise<void> {
+// Returns the teardown: the private servers' directories of this run (test/support/private-dir.ts)
+// are removed with it, whatever a test left behind.
+export default async function checkServers(): Promise<() => void> {
   assertNodeVersion();
+  const runDir = mkdtempSync(join(tmpdir(), 'mirrorguard-test-run-'));
+  process.env.MIRRORGUARD_TEST_TMP = runDir;
   const hint = 'start it with `npm run services` (npm test does this first), or point the URL at a running server';
   try {
     const connection = await createConnection(MYSQL_URL);
@@ -29,4 +36,5 @@ export default async function checkServers(): Promise<void> {
   }
   const pong = await redisPing(REDIS_URL).catch((error: unknown) => (error as Error).message);
   if (pong !== '+PONG') throw new Error(`Redis at ${REDIS_URL} did not answer PING (${pong}): ${hint}`);
+  return () => rmSync(runDir, { recursive: true, force: true });
 }

@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { privateDir } from './private-dir.ts';
 import { SHADOW_USER_ACL } from '../../packages/redis-shadow/src/client/shadow-user-check.ts';
 
 export interface ThrowawayRedis {
@@ -92,7 +91,7 @@ const SHADOW_ACL = SHADOW_USER_ACL.replace(/^ACL SETUSER mirror-shadow on >CHANG
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<ThrowawayRedis> {
   const port = await freePort();
   // A directory of its own: a dump.rdb another process left in a shared one would be loaded at start.
-  const dir = mkdtempSync(join(tmpdir(), 'mg-redis-'));
+  const dir = privateDir('mg-redis-');
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir];
   args.push(...(options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always', '--appenddirname', 'aof'] : ['--appendonly', 'no']));
   args.push('--user', SHADOW_USER.username, 'on', `>${SHADOW_USER.password}`, ...SHADOW_ACL, ...(options.args ?? []));
@@ -123,6 +122,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       child.ref();
       child.kill('SIGKILL');
       await once(child, 'exit');
+      // Nothing to keep for a restart unless the server persists its writes.
+      if (!options.persist) rmSync(dir, { recursive: true, force: true });
     },
     async pause() {
       child.kill('SIGSTOP');
@@ -134,6 +135,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     },
     async restart() {
       if (running()) throw new Error(`redis-server on port ${port} is still running`);
+      mkdirSync(dir, { recursive: true });
       await start();
     },
     async dropClients() {
