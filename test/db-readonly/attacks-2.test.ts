@@ -150,6 +150,25 @@ describe('attacks on the mysql2 guard, round 2, judged by the server', () => {
       }
     });
 
+    // guard-connection.ts #sessionChanged sends the commands it held (screened before, in the old
+    // sql_mode) once the read-back is judged safe, without screening them again. An Execute carries
+    // no SQL (COMMANDS_WITHOUT_SQL): a cached prepared SET sql_mode is executed at once, and the
+    // query pipelined behind it would be sent in the mode the SET made. Stopped one step earlier:
+    // a SET is never let through as a Prepare.
+    it('a prepared SET sql_mode (execute(), cached), a backslash trick pipelined behind it: no named lock', async () => {
+      const connection = guardedCallback().createConnection({ uri: url() });
+      const execute = (sql: string) => new Promise((resolve) => connection.execute(sql, (error) => resolve(error)));
+      try {
+        const on = "SET sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')";
+        await execute(on);
+        await execute("SET sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')");
+        await Promise.all([execute(on), run(connection, `SELECT '\\', GET_LOCK(${LOCK_HEX}, 0) #'`)]);
+        expect(await lockHolder()).toBe(null);
+      } finally {
+        connection.destroy();
+      }
+    });
+
     it('SET STATEMENT sql_mode=… FOR (MariaDB) cannot change how one statement is lexed: no named lock', async () => {
       const connection = await guardedPromise().createConnection({ uri: url() });
       try {

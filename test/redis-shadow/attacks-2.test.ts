@@ -72,6 +72,28 @@ describe('the shadow user check, judged by the origin', () => {
     expect(await originAdmin.exists('planted:selector')).toBe(0);
   });
 
+  // The check runs before anything is sent to a real shadow: a script that is the client's very
+  // first command, plants its own key and MIGRATEs it, on a shadow whose user is `default` (no ACL
+  // at all), sent before the check could have answered, and again on a duplicate().
+  it('a first-command EVAL that plants and MIGRATEs a key does not race the shadow check', async () => {
+    const script = `redis.call('SET', KEYS[1], 'planted'); ${MIGRATE_TO_ORIGIN}`;
+    const client = new ShadowRedis({ host: HOST, port: origin.port, connectionName: 'mirror' }, { shadow: shadow.url });
+    const copy = client.duplicate();
+    try {
+      const outcomes = await Promise.all([
+        client.eval(script, 1, 'planted:race', HOST, String(origin.port)).catch((error: { code?: string }) => error.code),
+        client.pipeline().eval(script, 1, 'planted:race-pipeline', HOST, String(origin.port)).exec().catch((error: { code?: string }) => error.code),
+        copy.eval(script, 1, 'planted:race-duplicate', HOST, String(origin.port)).catch((error: { code?: string }) => error.code),
+      ]);
+      expect(outcomes[0]).toBe('MG_ERR_REDIS_SHADOW_NOT_SANDBOXED');
+    } finally {
+      await copy.close();
+      await client.close();
+    }
+    expect(await originAdmin.exists('planted:race', 'planted:race-pipeline', 'planted:race-duplicate')).toBe(0);
+    expect(await shadowAdmin.exists('planted:race', 'planted:race-pipeline', 'planted:race-duplicate')).toBe(0);
+  });
+
   it('MIGRATE allowed outright is seen by the dry run: nothing is sent to the shadow, nothing reaches the origin', async () => {
     const client = await clientWithShadowRules('open-migrate', '+migrate');
     try {
