@@ -94,6 +94,24 @@ describe('the shadow user check, judged by the origin', () => {
     expect(await shadowAdmin.exists('planted:race', 'planted:race-pipeline', 'planted:race-duplicate')).toBe(0);
   });
 
+  // The app's AUTH / HELLO … AUTH: routed to the origin connection (a known hole there). Does it
+  // also re-authenticate the shadow connection as `default`, after the check, so that a script
+  // runs unconfined and MIGRATEs into the origin?
+  it('AUTH or HELLO AUTH as `default` does not lift the shadow user\'s confinement for a later script', async () => {
+    const script = `redis.call('SET', KEYS[1], 'planted'); ${MIGRATE_TO_ORIGIN}`;
+    const client = new ShadowRedis({ host: HOST, port: origin.port, connectionName: 'mirror' }, { shadow: shadow.shadowUrl });
+    try {
+      await client.set('warm', 'up');
+      await client.call('AUTH', 'default', 'anything').catch(() => undefined);
+      await client.eval(script, 1, 'planted:auth', HOST, String(origin.port)).catch(() => undefined);
+      await client.call('HELLO', '2', 'AUTH', 'default', 'anything').catch(() => undefined);
+      await client.eval(script, 1, 'planted:hello', HOST, String(origin.port)).catch(() => undefined);
+    } finally {
+      await client.close();
+    }
+    expect(await originAdmin.exists('planted:auth', 'planted:hello')).toBe(0);
+  });
+
   it('MIGRATE allowed outright is seen by the dry run: nothing is sent to the shadow, nothing reaches the origin', async () => {
     const client = await clientWithShadowRules('open-migrate', '+migrate');
     try {
