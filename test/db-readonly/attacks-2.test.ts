@@ -93,6 +93,34 @@ describe('attacks on the mysql2 guard, round 2, judged by the server', () => {
     await admin.end();
   });
 
+  describe('holes', () => {
+    // charset-pin.ts pin(): a config whose charsetNumber is already a non-configurable getter is
+    // taken as pinned ("A pool copies its pinned config's descriptors …") and left alone. A pool's
+    // `config.connectionConfig` is a plain property: replaced by one whose getter answers Big5 (1),
+    // each new connection's config copies that getter, the pin skips it, and mysql2 encodes every
+    // statement in Big5 while the read-back has set the session to utf8mb4. '許' is B3 5C in Big5:
+    // the 0x5C escapes the quote the classifier saw closing the string, and GET_LOCK runs.
+    // (App code replacing mysql2's objects: the tampering class of the README's known holes, but
+    // the pin claims the field "stays utf8mb4 for good".)
+    it.fails('HOLE: a replaced pool connectionConfig with its own charsetNumber getter sends Big5 bytes to a utf8mb4 session', async () => {
+      const pool = guardedCallback().createPool({ uri: url(), connectionLimit: 1 });
+      try {
+        const poolConfig = (pool as unknown as { config: { connectionConfig: object } }).config;
+        const pinned = poolConfig.connectionConfig;
+        const descriptors = Object.getOwnPropertyDescriptors(pinned);
+        descriptors.charsetNumber = { get: () => 1, set: () => undefined, enumerable: true, configurable: false };
+        poolConfig.connectionConfig = Object.create(Object.getPrototypeOf(pinned), descriptors);
+        await new Promise((resolve) => pool.query(`SELECT '\u8a31', ', GET_LOCK(${LOCK_HEX}, 0) #'`, resolve));
+        expect(await lockHolder()).toBe(null);
+      } finally {
+        await new Promise((resolve) => pool.end(resolve));
+        // The server frees the lock once it has seen the pool's connection go: wait for that
+        // (bounded), so that the next tests' oracle starts clean.
+        for (let poll = 0; poll < 500 && (await lockHolder()) !== null; poll += 1);
+      }
+    });
+  });
+
   describe('stopped', () => {
     // lex-sql.ts endOfNumber: hex and binary literals, a trailing `.`, a second exponent, a number
     // after a quote or a variable. Some the classifier lets through; the server cannot parse those.
