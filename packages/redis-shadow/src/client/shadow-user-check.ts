@@ -10,11 +10,11 @@ export type UnsandboxedShadow = 'refuse' | 'warn';
  * and the mirror sends them (KEYS, SORT, FLUSHDB, FLUSHALL from the app; RESTORE to copy keys; INFO
  * to tell the shadow from the origin; ACL DRYRUN for this check).
  */
-export const SANDBOX_ALLOWANCES: ReadonlySet<string> = new Set(['keys', 'sort', 'sort_ro', 'flushdb', 'flushall', 'restore', 'restore-asking', 'info', 'acl|dryrun']);
+export const SANDBOX_ALLOWANCES: ReadonlySet<string> = new Set(['keys', 'sort', 'sort_ro', 'flushdb', 'flushall', 'restore', 'restore-asking', 'info', 'acl|dryrun', 'acl|getuser']);
 
 /** The user to give the mirror on a real shadow (the README explains each part). */
 export const SHADOW_USER_ACL =
-  'ACL SETUSER mirror-shadow on >CHANGE-ME ~* &* +@all -@admin -@dangerous +keys +sort +sort_ro +flushdb +flushall +restore +info +acl|dryrun';
+  'ACL SETUSER mirror-shadow on >CHANGE-ME ~* &* +@all -@admin -@dangerous +keys +sort +sort_ro +flushdb +flushall +restore +info +acl|dryrun +acl|getuser';
 
 /** The parts of an ioredis client the check uses. */
 interface Caller {
@@ -48,6 +48,39 @@ export function dryRunProbes(table: CommandTable, select: (spec: CommandSpec) =>
   return probes;
 }
 
+/** The `commands` rules of an ACL GETUSER reply (the user's own and each selector's), as one list of tokens. */
+function commandRules(reply: unknown): string[] {
+  const rules: string[] = [];
+  const read = (fields: unknown): void => {
+    if (!Array.isArray(fields)) return;
+    for (let index = 0; index + 1 < fields.length; index += 2) {
+      if (String(fields[index]) === 'commands') rules.push(...String(fields[index + 1]).split(/\s+/));
+      if (String(fields[index]) === 'selectors' && Array.isArray(fields[index + 1])) for (const selector of fields[index + 1] as unknown[]) read(selector);
+    }
+  };
+  read(reply);
+  return rules;
+}
+
+/**
+ * The first-argument rules (`+migrate|127.0.0.1`) a user has for commands outside the sandbox: a dry
+ * run probes one argument and cannot see them, so any is refused. `+name|sub` of a command with
+ * subcommands names a subcommand, which the dry run covers.
+ */
+export function firstArgumentAllowances(reply: unknown, table: CommandTable): string[] {
+  const found: string[] = [];
+  for (const rule of commandRules(reply)) {
+    if (!rule.startsWith('+') || !rule.includes('|')) continue;
+    const name = rule.slice(1, rule.indexOf('|')).toLowerCase();
+    const spec = table.get(name);
+    // An unknown name: the server refused it when the rule was set, or it names a module's command; fail closed.
+    if (spec === undefined || (spec.subcommands.size === 0 && (spec.categories.has('admin') || spec.categories.has('dangerous')) && !SANDBOX_ALLOWANCES.has(spec.name))) {
+      found.push(rule.slice(1).toUpperCase());
+    }
+  }
+  return found;
+}
+
 /** Whether a dry run's reply lets the user run the command: only a denial of the command itself does not (a denied key or channel leaves others). */
 export const dryRunAllows = (reply: unknown): boolean => !/no permissions to run the '/.test(String(reply));
 
@@ -68,11 +101,14 @@ export async function assertShadowSandboxed(shadow: Caller, mode: UnsandboxedSha
   let problem: string;
   try {
     user = String(await shadow.call('ACL', 'WHOAMI'));
-    const probes = commandsOutsideSandbox(await loadCommandTable(shadow));
+    const table = await loadCommandTable(shadow);
+    const probes = commandsOutsideSandbox(table);
     const replies = await Promise.all(probes.map((argv) => shadow.call('ACL', 'DRYRUN', user, ...argv)));
-    const allowed = probes.filter((_, index) => dryRunAllows(replies[index]));
+    const allowed = probes.filter((_, index) => dryRunAllows(replies[index])).map(probeName);
+    // What a dry run cannot see: a command allowed for one first argument only.
+    allowed.push(...firstArgumentAllowances(await shadow.call('ACL', 'GETUSER', user), table));
     if (allowed.length === 0) return;
-    const names = allowed.map(probeName).sort();
+    const names = [...new Set(allowed)].sort();
     problem = `the shadow's user "${user}" can run ${names.length} commands that reach other servers or change a server's role or configuration, also from inside a script: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''}`;
   } catch (error) {
     // A server that answered but would not say (no ACL DRYRUN, no permission to ask): fail closed.
