@@ -56,12 +56,14 @@ const DIGIT_0 = 48;
 const DIGIT_9 = 57;
 const AT = 64;
 const UPPER_A = 65;
+const UPPER_E = 69;
 const UPPER_M = 77;
 const UPPER_Z = 90;
 const BACKSLASH = 92;
 const UNDERSCORE = 95;
 const BACKTICK = 96;
 const LOWER_A = 97;
+const LOWER_E = 101;
 const LOWER_Z = 122;
 const DELETE = 127;
 
@@ -94,6 +96,9 @@ const fail = (tokens: Token[], backslashInString: boolean, kind: LexFailure['kin
 
 const isDigit = (code: number): boolean => code >= DIGIT_0 && code <= DIGIT_9;
 
+/** Whether a quote opens a quoted name rather than a string: a back-quote, or a double quote under ANSI_QUOTES. */
+const quotesName = (quote: number, options: LexOptions): boolean => quote === BACKTICK || (quote === DOUBLE_QUOTE && options.ansiQuotes === true);
+
 /**
  * Where a number the server reads as a decimal or a float ends (`12.5`, `.5`, `1e0`, `1.0e-3`), or
  * -1 when the text at `start` is not one: digits followed by letters are a name (`123abc`), and an
@@ -116,7 +121,7 @@ function endOfNumber(sql: string, start: number, before: number): number {
     while (isDigit(sql.charCodeAt(cursor))) cursor += 1;
   }
   const e = sql.charCodeAt(cursor);
-  if (e === 69 || e === 101) {
+  if (e === UPPER_E || e === LOWER_E) {
     const sign = sql.charCodeAt(cursor + 1);
     const digitAt = sign === PLUS || sign === MINUS ? cursor + 2 : cursor + 1;
     if (isDigit(sql.charCodeAt(digitAt))) {
@@ -198,8 +203,7 @@ export function lexSql(sql: string, options: LexOptions): LexResult {
     }
 
     if (code === SINGLE_QUOTE || code === DOUBLE_QUOTE || code === BACKTICK) {
-      // Under ANSI_QUOTES a double quote quotes an identifier.
-      const identifier = code === BACKTICK || (code === DOUBLE_QUOTE && options.ansiQuotes === true);
+      const identifier = quotesName(code, options);
       const close = closingQuote(sql, index, identifier, options.backslashEscapes);
       backslashInString ||= close.backslash;
       if (close.end === -1) return fail(tokens, backslashInString, 'unknown', `an unterminated ${String.fromCharCode(code)}-quoted literal`);
@@ -217,8 +221,7 @@ export function lexSql(sql: string, options: LexOptions): LexResult {
       if (sql.charCodeAt(cursor) === AT) cursor += 1;
       const first = sql.charCodeAt(cursor);
       if (first === SINGLE_QUOTE || first === DOUBLE_QUOTE || first === BACKTICK) {
-        const name = first === BACKTICK || (first === DOUBLE_QUOTE && options.ansiQuotes === true);
-        const close = closingQuote(sql, cursor, name, options.backslashEscapes);
+        const close = closingQuote(sql, cursor, quotesName(first, options), options.backslashEscapes);
         backslashInString ||= close.backslash;
         if (close.end === -1) return fail(tokens, backslashInString, 'unknown', 'an unterminated quoted variable name');
         cursor = close.end + 1;

@@ -24,6 +24,8 @@ interface Screened {
 }
 
 const PASSED: Screened = { local: false, changesSession: false };
+const ANSWERED_LOCALLY: Screened = { local: true, changesSession: false };
+const CHANGES_SESSION: Screened = { local: false, changesSession: true };
 
 interface Queued {
   readonly command: Mysql2Command;
@@ -183,16 +185,16 @@ export class ConnectionGuard {
     else if (!decision.changesSession) return PASSED;
     else {
       this.#followed.add(command);
-      return { local: false, changesSession: true };
+      return CHANGES_SESSION;
     }
-    return { local: true, changesSession: false };
+    return ANSWERED_LOCALLY;
   }
 
   #refuseCommand(command: Mysql2Command, operation: string, reason: string): Screened {
     const error = new MirrorGuardError('MG_ERR_DB_COMMAND_REFUSED', reason);
     this.#policy.options.journal.record({ dependency: 'db', action: 'blocked', operation, reason });
     answerWithError(command, error);
-    return { local: true, changesSession: false };
+    return ANSWERED_LOCALLY;
   }
 
   /** The query with its template and values, when mysql2 filled it in the default way (no custom format, no named placeholders). */
@@ -285,11 +287,6 @@ export class ConnectionGuard {
   }
 
   /**
-   * Queues the statements that make a fresh session read-only and pinned, and the read-back that
-   * judges them. `direct`: sent at once (on a new connection, once its handshake is done); else they
-   * take their place in this guard's queue, behind what the app sent before (a reset, a change of user).
-   */
-  /**
    * A transaction holds metadata locks the primary's DDL waits on, however busy it keeps its
    * connection: one the server reports open longer than maxTransactionMs ends with its connection
    * (the server rolls it back and releases its locks).
@@ -310,6 +307,11 @@ export class ConnectionGuard {
     this.#transactionTimer.unref();
   }
 
+  /**
+   * Queues the statements that make a fresh session read-only and pinned, and the read-back that
+   * judges them. `direct`: sent at once (on a new connection, once its handshake is done); else they
+   * take their place in this guard's queue, behind what the app sent before (a reset, a change of user).
+   */
   #makeReadOnly(direct: boolean): void {
     const account = this.#account;
     const internal: Internal = { barrier: false, direct };
@@ -375,7 +377,7 @@ export class ConnectionGuard {
       this.#internal(READ_SESSION_STATE, { barrier: true, direct: true }, (again, rowsAgain) => this.#judgeFresh(again, rowsAgain, false));
       return;
     }
-    if (judgement.verdict === 'unsafe') return this.#fail(judgement.reason, undefined, judgement.reason.includes('not read-only') ? 'MG_ERR_DB_NOT_READ_ONLY' : 'MG_ERR_DB_SESSION_UNSAFE');
+    if (judgement.verdict === 'unsafe') return this.#fail(judgement.reason, undefined, judgement.code);
     if (judgement.verdict === 'fixable') return this.#fail(`the session could not be pinned: ${judgement.reasons.join('; ')}`, undefined, 'MG_ERR_DB_SESSION_UNSAFE');
     const refused = this.#account.failure();
     if (refused !== undefined) return this.#failWith(refused);

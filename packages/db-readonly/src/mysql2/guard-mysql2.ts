@@ -117,15 +117,12 @@ export function guardMysql2<M extends object>(mysql2: M, options?: GuardMysql2Op
     PromisePoolConnection: constructed((made) => void guardStandaloneConnection(made.connection as never, rules)),
     PromisePool: constructed((made) => guardPool(made.pool as never, rules)),
   };
-  const refused = (name: string): Factory =>
-    new Proxy(function refusedExport() {}, {
-      apply() {
-        throw unsupported(`mysql2.${name} is not guarded by @mirrorguard/db-readonly: use createConnection, createPool or createPoolCluster`);
-      },
-      construct() {
-        throw unsupported(`mysql2.${name} is not guarded by @mirrorguard/db-readonly: use createConnection, createPool or createPoolCluster`);
-      },
-    });
+  const refused = (name: string): Factory => {
+    const refuse = (): never => {
+      throw unsupported(`mysql2.${name} is not guarded by @mirrorguard/db-readonly: use createConnection, createPool or createPoolCluster`);
+    };
+    return new Proxy(function refusedExport() {}, { apply: refuse, construct: refuse });
+  };
   const cache = new Map<string, unknown>();
 
   return new Proxy(mysql2, {

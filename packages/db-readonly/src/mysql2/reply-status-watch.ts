@@ -1,9 +1,13 @@
 import type { Mysql2Connection } from './mysql2-shapes.ts';
 
-// SERVER_SESSION_STATE_CHANGED: with session_track_state_change on, the server sets it in the status
-// of the OK or EOF packet that ends any statement that changed session state, a stored function
-// called from a SELECT included.
-const SESSION_STATE_CHANGED = 0x4000;
+/**
+ * SERVER_SESSION_STATE_CHANGED: with session_track_state_change on, the server sets it in the status
+ * of the OK or EOF packet that ends any statement that changed session state, a stored function
+ * called from a SELECT included.
+ */
+export const SESSION_STATE_CHANGED = 0x4000;
+/** SERVER_STATUS_IN_TRANS: a transaction is open after this statement. */
+export const IN_TRANSACTION = 0x0001;
 const OK = 0x00;
 const EOF = 0xfe;
 const ERR = 0xff;
@@ -41,10 +45,6 @@ function statusOf(packet: Packet, command: CommandState | null | undefined): num
   }
   return undefined;
 }
-
-/** SERVER_STATUS_IN_TRANS: a transaction is open after this statement. */
-export const IN_TRANSACTION = 0x0001;
-export { SESSION_STATE_CHANGED };
 
 /**
  * Calls `onStatus(status, command)` with the server status of every reply that carries one (the OK

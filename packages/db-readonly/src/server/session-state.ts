@@ -9,7 +9,7 @@ export const READ_SESSION_STATE: string =
   "SHOW SESSION VARIABLES WHERE Variable_name IN ('transaction_read_only', 'tx_read_only', 'sql_mode', 'character_set_client', " +
   "'character_set_connection', 'transaction_isolation', 'tx_isolation', 'max_statement_time', 'max_execution_time', 'idle_transaction_timeout', 'session_track_state_change', 'net_write_timeout')";
 
-/** Makes the server flag every reply whose statement changed the session's state (see watchSessionChanges). */
+/** Makes the server flag every reply whose statement changed the session's state (see watchReplyStatus). */
 export const TRACK_SESSION_CHANGES = 'SET SESSION session_track_state_change = ON';
 
 /** How long a mirror statement, and an idle transaction, may hold the server. 0 leaves the server's setting. */
@@ -29,7 +29,7 @@ export function boundStatements(bounds: SessionBounds): string[] {
     mariadb.push(`SESSION max_statement_time = ${bounds.maxStatementTimeMs / 1000}`);
     statements.push(`SET SESSION max_execution_time = ${Math.ceil(bounds.maxStatementTimeMs)}`);
   }
-  if (bounds.maxIdleTransactionMs > 0) mariadb.push(`SESSION idle_transaction_timeout = ${Math.ceil(bounds.maxIdleTransactionMs / 1000)}`);
+  if (bounds.maxIdleTransactionMs > 0) mariadb.push(`SESSION idle_transaction_timeout = ${idleTransactionTimeout(bounds)}`);
   if (mariadb.length > 0) statements.unshift(`SET ${mariadb.join(', ')}`);
   // A result the client does not read blocks the server in its write, past max_statement_time,
   // holding the statement's locks: net_write_timeout ends that wait (both servers know it).
@@ -39,13 +39,17 @@ export function boundStatements(bounds: SessionBounds): string[] {
 
 /** Seconds a blocked write to the client may last: the statement time bound, whole seconds. */
 const netWriteTimeout = (bounds: SessionBounds): number => Math.max(1, Math.ceil(bounds.maxStatementTimeMs / 1000));
+/** Seconds a transaction may sit idle: the bound, rounded up to whole seconds (the variable's unit). */
+const idleTransactionTimeout = (bounds: SessionBounds): number => Math.ceil(bounds.maxIdleTransactionMs / 1000);
 
 export type SessionJudgement =
   /** The session is as pinned; statements are lexed with `lexing`. */
-  | { readonly verdict: 'safe'; readonly lexing: LexOptions; readonly sqlMode: string }
+  | { readonly verdict: 'safe'; readonly lexing: LexOptions }
   /** Statements that would pin what drifted (only on a fresh session), and why they are needed. */
   | { readonly verdict: 'fixable'; readonly fixes: readonly string[]; readonly reasons: readonly string[] }
-  | { readonly verdict: 'unsafe'; readonly reason: string };
+  | { readonly verdict: 'unsafe'; readonly code: 'MG_ERR_DB_NOT_READ_ONLY' | 'MG_ERR_DB_SESSION_UNSAFE'; readonly reason: string };
+
+const unsafe = (reason: string): SessionJudgement => ({ verdict: 'unsafe', code: 'MG_ERR_DB_SESSION_UNSAFE', reason });
 
 const isOn = (value: string): boolean => value.toUpperCase() === 'ON' || value === '1';
 
@@ -55,17 +59,17 @@ export function judgeSession(rows: unknown, bounds: SessionBounds): SessionJudge
   if (Array.isArray(rows)) for (const row of rows) if (Array.isArray(row)) variables.set(String(row[0]).toLowerCase(), String(row[1]));
   const readOnly = ['transaction_read_only', 'tx_read_only'].filter((name) => variables.has(name));
   if (readOnly.length === 0 || !readOnly.every((name) => isOn(variables.get(name)!))) {
-    return { verdict: 'unsafe', reason: `the server reports the session is not read-only (${JSON.stringify(rows)})` };
+    return { verdict: 'unsafe', code: 'MG_ERR_DB_NOT_READ_ONLY', reason: `the server reports the session is not read-only (${JSON.stringify(rows)})` };
   }
   const sqlMode = variables.get('sql_mode');
-  if (sqlMode === undefined) return { verdict: 'unsafe', reason: 'the server did not report sql_mode' };
+  if (sqlMode === undefined) return unsafe('the server did not report sql_mode');
   const reading = readSqlMode(sqlMode);
-  if ('refused' in reading) return { verdict: 'unsafe', reason: `${reading.refused}; the guard cannot read statements as this session would` };
+  if ('refused' in reading) return unsafe(`${reading.refused}; the guard cannot read statements as this session would`);
 
   const fixes: string[] = [];
   const reasons: string[] = [];
   const tracking = variables.get('session_track_state_change');
-  if (tracking === undefined) return { verdict: 'unsafe', reason: 'the server cannot report session state changes (session_track_state_change: MySQL 5.7 or MariaDB 10.2 and later)' };
+  if (tracking === undefined) return unsafe('the server cannot report session state changes (session_track_state_change: MySQL 5.7 or MariaDB 10.2 and later)');
   if (!isOn(tracking)) {
     reasons.push('session_track_state_change is off');
     fixes.push(TRACK_SESSION_CHANGES);
@@ -82,25 +86,26 @@ export function judgeSession(rows: unknown, bounds: SessionBounds): SessionJudge
     reasons.push('the isolation level is SERIALIZABLE, which turns plain reads into share locks');
     fixes.push('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
   }
-  const statementTime = variables.get('max_statement_time');
-  const executionTime = variables.get('max_execution_time');
+  // The time bounds drift together or not at all: the statements that set them are sent again, all of them.
+  const boundReasons: string[] = [];
   if (bounds.maxStatementTimeMs > 0) {
+    const statementTime = variables.get('max_statement_time');
+    const executionTime = variables.get('max_execution_time');
     const inForce = statementTime !== undefined ? Number(statementTime) * 1000 : executionTime !== undefined ? Number(executionTime) : undefined;
     if (inForce === undefined || Math.abs(inForce - bounds.maxStatementTimeMs) > 1) {
-      reasons.push(`the statement time bound is ${inForce ?? 'not reported'} ms, not ${bounds.maxStatementTimeMs} ms`);
-      fixes.push(...boundStatements({ ...bounds, maxIdleTransactionMs: 0 }));
+      boundReasons.push(`the statement time bound is ${inForce ?? 'not reported'} ms, not ${bounds.maxStatementTimeMs} ms`);
     }
-  }
-  const netWrite = variables.get('net_write_timeout');
-  if (bounds.maxStatementTimeMs > 0 && netWrite !== undefined && Number(netWrite) !== netWriteTimeout(bounds)) {
-    reasons.push(`net_write_timeout is ${netWrite} s, not ${netWriteTimeout(bounds)} s`);
-    fixes.push(`SET SESSION net_write_timeout = ${netWriteTimeout(bounds)}`);
+    const netWrite = variables.get('net_write_timeout');
+    if (netWrite !== undefined && Number(netWrite) !== netWriteTimeout(bounds)) boundReasons.push(`net_write_timeout is ${netWrite} s, not ${netWriteTimeout(bounds)} s`);
   }
   const idle = variables.get('idle_transaction_timeout');
-  if (bounds.maxIdleTransactionMs > 0 && idle !== undefined && Number(idle) !== Math.ceil(bounds.maxIdleTransactionMs / 1000)) {
-    reasons.push(`idle_transaction_timeout is ${idle} s, not ${Math.ceil(bounds.maxIdleTransactionMs / 1000)} s`);
-    fixes.push(...boundStatements({ maxStatementTimeMs: 0, maxIdleTransactionMs: bounds.maxIdleTransactionMs }));
+  if (bounds.maxIdleTransactionMs > 0 && idle !== undefined && Number(idle) !== idleTransactionTimeout(bounds)) {
+    boundReasons.push(`idle_transaction_timeout is ${idle} s, not ${idleTransactionTimeout(bounds)} s`);
+  }
+  if (boundReasons.length > 0) {
+    reasons.push(...boundReasons);
+    fixes.push(...boundStatements(bounds));
   }
   if (fixes.length > 0) return { verdict: 'fixable', fixes, reasons };
-  return { verdict: 'safe', lexing: reading.lexing, sqlMode };
+  return { verdict: 'safe', lexing: reading.lexing };
 }
