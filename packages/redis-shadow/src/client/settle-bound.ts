@@ -1,10 +1,8 @@
 import type { Command } from 'ioredis';
-import { GAVE_UP, markSide, type Side } from './side-connection.ts';
+import { CONNECTION_CLOSED, GAVE_UP, markSide, type Side } from './side-connection.ts';
 
 /** ioredis' own message for a command sent while its connection is down and the offline queue is off. */
 export const OFFLINE_QUEUE_DISABLED = "Stream isn't writeable and enableOfflineQueue options is false";
-/** ioredis' own message for a command on a connection closed for good. */
-const CONNECTION_CLOSED = 'Connection is closed.';
 
 /** A connection an app's call may wait on. */
 export interface WaitedOn {

@@ -97,7 +97,10 @@ function rewriteForShadow(command: Command, route: Route): void {
 
 const isUnsupported = (error: unknown): error is MirrorGuardError => error instanceof MirrorGuardError && error.code === 'MG_ERR_REDIS_UNSUPPORTED';
 /** The shadow checks' refusals (the origin's own server; a user not confined to the shadow): no failure of the shadow, their own error says why. */
-const isShadowOrigin = (error: unknown): error is MirrorGuardError =>
+/** Whether a pipeline writes this command (ioredis passes the Pipeline itself as the stream). */
+const inPipeline = (stream: unknown): boolean => (stream as { isPipeline?: boolean } | undefined)?.isPipeline === true;
+
+const isShadowCheckRefusal = (error: unknown): error is MirrorGuardError =>
   error instanceof MirrorGuardError && (error.code === 'MG_ERR_REDIS_SHADOW_IS_ORIGIN' || error.code === 'MG_ERR_REDIS_SHADOW_NOT_SANDBOXED');
 
 /** The shadow named in the options; refuses the origin's own server and database. */
@@ -192,7 +195,7 @@ export class ShadowRedis extends Redis {
       // A pipeline's command is sent again on its own: the pipeline counts a resend as complete only
       // once all its commands are written again, and those answered by the shadow are not (it would
       // hold this one forever, never flushed to the new connection).
-      return super.sendCommand(command, (stream as { isPipeline?: boolean } | undefined)?.isPipeline ? undefined : stream);
+      return super.sendCommand(command, inPipeline(stream) ? undefined : stream);
     }
     // The common case of a mirror, with no further look: a plain read while the shadow owns nothing.
     if (this.#current.state.isEmpty() && this.#pipelined === undefined && !this.#manualTransaction && this.#session.isPlainRead(command.name)) {
@@ -282,7 +285,7 @@ export class ShadowRedis extends Redis {
     // ioredis resends a pipeline's commands after a reconnect only if those on the connection are
     // numbered 0, 1, 2, … (else it takes them for a pipeline half answered, and aborts them): the
     // origin's share of a pipeline is numbered on its own, as the commands answered elsewhere never reach it.
-    if ((stream as { isPipeline?: boolean } | undefined)?.isPipeline) {
+    if (inPipeline(stream)) {
       const index = ORIGIN_SHARE.get(stream as object) ?? 0;
       ORIGIN_SHARE.set(stream as object, index + 1);
       (command as Command & { pipelineIndex?: number }).pipelineIndex = index;
@@ -487,7 +490,7 @@ export class ShadowRedis extends Redis {
    * (down, RESTORE refused, …) as MG_ERR_REDIS_SHADOW_FAILED with the cause.
    */
   #failure(cause: unknown, what: string): Error {
-    if (isUnsupported(cause) || isShadowOrigin(cause)) return cause;
+    if (isUnsupported(cause) || isShadowCheckRefusal(cause)) return cause;
     if (failedSide(cause) === 'origin') return cause as Error;
     return new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow could not take ${what}: ${(cause as Error).message}`, { cause });
   }

@@ -11,6 +11,9 @@ export type Side = 'origin' | 'shadow';
  */
 export const GAVE_UP: unique symbol = Symbol('mirrorguard.gaveUp');
 
+/** ioredis' own message for a command on a connection that has ended. */
+export const CONNECTION_CLOSED = 'Connection is closed.';
+
 const SIDE_OF = new WeakMap<object, Side>();
 
 /** The side whose connection failed with `error` (not a reply of its server), if it came from one of the mirror's connections. */

@@ -1,4 +1,4 @@
-import { GAVE_UP, markSide, type Side } from './side-connection.ts';
+import { CONNECTION_CLOSED, GAVE_UP, markSide, type Side } from './side-connection.ts';
 
 /** The parts of an ioredis client readiness needs. */
 export interface Connectable {
@@ -8,9 +8,6 @@ export interface Connectable {
   connect?(): Promise<void>;
   readonly side?: Side;
 }
-
-/** ioredis' own message for a command on a connection that has ended. */
-const CONNECTION_CLOSED = 'Connection is closed.';
 
 /**
  * Resolves when the connection is ready: ioredis writes commands before its own handshake (SELECT,
