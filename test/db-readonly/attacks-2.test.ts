@@ -3,6 +3,7 @@ import mysql2Promise, { type Connection, type RowDataPacket } from 'mysql2/promi
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { guardMysql2, type GuardMysql2Options } from '@mirrorguard/db-readonly';
 import { MYSQL_URL } from '../support/servers.ts';
+import { databaseUrl, endSessionsIn, lockHolder as lockHolderOf, primaryWaits, run, tableChecksum } from './server-oracles.ts';
 
 // A second round of attacks on the mysql2 guard (number lexing, the utf8mb4 pin, sql_mode
 // following, the session bounds), each judged by the server: a primary connection that must not
@@ -15,57 +16,26 @@ const DATABASE = 'mirrorguard_attack2';
 const LOCK = 'mg_attack2_lock';
 const LOCK_HEX = `0x${Buffer.from(LOCK).toString('hex')}`;
 
-function url(database = DATABASE): string {
-  const parsed = new URL(MYSQL_URL);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
+const url = (database = DATABASE): string => databaseUrl(database);
 
 const options: GuardMysql2Options = { dialect: 'mariadb' };
 const guardedPromise = (extra: GuardMysql2Options = {}) => guardMysql2(mysql2Promise, { ...options, ...extra });
 const guardedCallback = (extra: GuardMysql2Options = {}) => guardMysql2(mysql2, { ...options, ...extra });
-
-/** A callback-API query as a promise that always settles. */
-function run(connection: mysql2.Connection, sql: string): Promise<{ error?: { code?: string }; rows?: unknown }> {
-  return new Promise((resolve) => connection.query(sql, (error, rows) => resolve(error ? { error } : { rows })));
-}
 
 describe('attacks on the mysql2 guard, round 2, judged by the server', () => {
   let admin: Connection;
   let pristine: unknown;
 
   /** Whether a primary UPDATE of row 1 waits on a row lock the mirror holds (it gives up after 1 s). */
-  async function primaryWaitsOnRow(): Promise<boolean> {
-    try {
-      await admin.query('UPDATE accounts SET balance = balance WHERE id = 1');
-      return false;
-    } catch (error) {
-      if ((error as { code?: string }).code === 'ER_LOCK_WAIT_TIMEOUT') return true;
-      throw error;
-    }
-  }
-
+  const primaryWaitsOnRow = (): Promise<boolean> => primaryWaits(admin, 'UPDATE accounts SET balance = balance WHERE id = 1');
   /** Whether a primary LOCK TABLES … WRITE waits on a metadata lock the mirror holds (1 s). */
   async function primaryWaitsOnTable(): Promise<boolean> {
-    try {
-      await admin.query('LOCK TABLES accounts WRITE');
-      await admin.query('UNLOCK TABLES');
-      return false;
-    } catch (error) {
-      if ((error as { code?: string }).code === 'ER_LOCK_WAIT_TIMEOUT') return true;
-      throw error;
-    }
+    const waited = await primaryWaits(admin, 'LOCK TABLES accounts WRITE');
+    if (!waited) await admin.query('UNLOCK TABLES');
+    return waited;
   }
-
-  async function lockHolder(): Promise<unknown> {
-    const [[row]] = await admin.query<RowDataPacket[]>('SELECT IS_USED_LOCK(?) AS holder', [LOCK]);
-    return row!.holder;
-  }
-
-  async function checksum(): Promise<unknown> {
-    const [[row]] = await admin.query<RowDataPacket[]>('CHECKSUM TABLE accounts');
-    return row!.Checksum;
-  }
+  const lockHolder = (): Promise<unknown> => lockHolderOf(admin, LOCK);
+  const checksum = (): Promise<unknown> => tableChecksum(admin, 'accounts');
 
   beforeAll(async () => {
     const root = await mysql2Promise.createConnection({ uri: MYSQL_URL, multipleStatements: true });
@@ -87,8 +57,7 @@ describe('attacks on the mysql2 guard, round 2, judged by the server', () => {
   });
 
   afterAll(async () => {
-    const [left] = await admin.query<RowDataPacket[]>('SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()', [DATABASE]);
-    for (const { ID } of left) await admin.query(`KILL ${Number(ID)}`).catch(() => undefined);
+    await endSessionsIn(admin, DATABASE);
     await admin.query(`DROP DATABASE IF EXISTS ${DATABASE}`);
     await admin.end();
   });

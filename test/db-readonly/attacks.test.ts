@@ -6,6 +6,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { classifyStatement, guardMysql2, type GuardMysql2Options } from '@mirrorguard/db-readonly';
 import { startMariadbServer } from '../support/mariadb-server.ts';
 import { MYSQL_URL } from '../support/servers.ts';
+import { databaseUrl, endSessionsIn, lockHolder as lockHolderOf, primaryWaits, run, tableChecksum } from './server-oracles.ts';
 
 // Attacks on the guard, each judged by the server, never by the guard's own answers: a primary
 // connection that must not wait on a row lock (innodb_lock_wait_timeout = 1), IS_USED_LOCK, the
@@ -16,11 +17,7 @@ import { MYSQL_URL } from '../support/servers.ts';
 const DATABASE = 'mirrorguard_db_attack';
 const LOCK = 'mg_db_attack_lock';
 
-function url(database = DATABASE): string {
-  const parsed = new URL(MYSQL_URL);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
+const url = (database = DATABASE): string => databaseUrl(database);
 
 const options: GuardMysql2Options = { dialect: 'mariadb' };
 const guardedPromise = (extra: GuardMysql2Options = {}) => guardMysql2(mysql2Promise, { ...options, ...extra });
@@ -28,34 +25,13 @@ const guardedCallback = (extra: GuardMysql2Options = {}) => guardMysql2(mysql2, 
 
 type CoreConnection = mysql2.Connection & { config: unknown; addCommand(command: unknown): unknown };
 
-/** A callback-API query as a promise that always settles: `{ error }` or `{ rows }`. */
-function run(connection: mysql2.Connection, sql: string): Promise<{ error?: { code?: string }; rows?: unknown }> {
-  return new Promise((resolve) => connection.query(sql, (error, rows) => resolve(error ? { error } : { rows })));
-}
-
 describe('attacks on the mysql2 guard, judged by the server', () => {
   let admin: Connection;
 
   /** Whether a primary UPDATE of row 1 waits on a lock the mirror holds (it gives up after 1 s). */
-  async function primaryWaits(): Promise<boolean> {
-    try {
-      await admin.query('UPDATE accounts SET balance = balance WHERE id = 1');
-      return false;
-    } catch (error) {
-      if ((error as { code?: string }).code === 'ER_LOCK_WAIT_TIMEOUT') return true;
-      throw error;
-    }
-  }
-
-  async function lockHolder(name = LOCK): Promise<unknown> {
-    const [[row]] = await admin.query<RowDataPacket[]>('SELECT IS_USED_LOCK(?) AS holder', [name]);
-    return row!.holder;
-  }
-
-  async function checksum(): Promise<unknown> {
-    const [[row]] = await admin.query<RowDataPacket[]>('CHECKSUM TABLE accounts');
-    return row!.Checksum;
-  }
+  const primaryWaitsOnRow = (): Promise<boolean> => primaryWaits(admin, 'UPDATE accounts SET balance = balance WHERE id = 1');
+  const lockHolder = (name = LOCK): Promise<unknown> => lockHolderOf(admin, name);
+  const checksum = (): Promise<unknown> => tableChecksum(admin, 'accounts');
 
   let pristine: unknown;
 
@@ -98,8 +74,7 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
   afterAll(async () => {
     // Sessions this file opened that the server has not noticed are gone (a mirror blocked writing
     // an unread result): ended, so that the database can be dropped.
-    const [left] = await admin.query<RowDataPacket[]>('SELECT ID, STATE, INFO FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()', [DATABASE]);
-    for (const { ID } of left) await admin.query(`KILL ${Number(ID)}`).catch(() => undefined);
+    await endSessionsIn(admin, DATABASE);
     await admin.query('SET SESSION lock_wait_timeout = 30');
     await admin.query(`DROP DATABASE IF EXISTS ${DATABASE}`);
     await admin.end();
@@ -116,7 +91,7 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
       try {
         await connection.query('BEGIN');
         await connection.query(sql).catch(() => undefined);
-        expect(await primaryWaits()).toBe(false);
+        expect(await primaryWaitsOnRow()).toBe(false);
       } finally {
         connection.destroy();
       }
@@ -209,7 +184,7 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
         await connection.query('SELECT serialize_then_fail()').catch(() => undefined);
         await connection.query('BEGIN').catch(() => undefined);
         await connection.query('SELECT * FROM accounts WHERE id = 1').catch(() => undefined);
-        expect(await primaryWaits()).toBe(false);
+        expect(await primaryWaitsOnRow()).toBe(false);
       } finally {
         connection.destroy();
       }
@@ -467,7 +442,7 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
         await connection.query('BEGIN');
         const error = await connection.query(sql).then(() => undefined, (caught: { code?: string }) => caught.code);
         expect(error).toBe('ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION');
-        expect(await primaryWaits()).toBe(false);
+        expect(await primaryWaitsOnRow()).toBe(false);
       } finally {
         connection.destroy();
       }
@@ -514,7 +489,7 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
         await connection
           .query({ sql: 'SELECT * FROM accounts WHERE id = 1 /* :a */', namedPlaceholders: true }, { a: '*/ LOCK IN SHARE MODE /*' })
           .catch(() => undefined);
-        expect(await primaryWaits()).toBe(false);
+        expect(await primaryWaitsOnRow()).toBe(false);
       } finally {
         connection.destroy();
       }
@@ -569,7 +544,7 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
         expect(refused).toBe('ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION');
         await connection.query('BEGIN');
         await connection.query('SELECT * FROM accounts WHERE id = 1').catch(() => undefined);
-        expect(await primaryWaits()).toBe(false);
+        expect(await primaryWaitsOnRow()).toBe(false);
       } finally {
         connection.destroy();
       }
@@ -648,7 +623,7 @@ describe('attacks on the mysql2 guard, judged by the server', () => {
         expect(sequence!.next).toBe(1);
         await connection.query('BEGIN');
         await connection.query('SELECT * FROM accounts WHERE id = 1');
-        expect(await primaryWaits()).toBe(false);
+        expect(await primaryWaitsOnRow()).toBe(false);
         const [[state]] = await connection.query<RowDataPacket[]>('SELECT @@tx_read_only AS ro, @@max_statement_time AS bound, @@tx_isolation AS isolation');
         expect(state).toMatchObject({ ro: 1, bound: 10, isolation: 'REPEATABLE-READ' });
       } finally {

@@ -1,17 +1,12 @@
 import { createConnection, type Connection } from 'mysql2/promise';
 import { MYSQL_URL } from '../support/servers.ts';
+import { databaseUrl } from './server-oracles.ts';
 
 export const LEAK_DATABASE = 'mirrorguard_leak';
 
 /** A URL for the leak database, with the user (and password) of MYSQL_URL or the ones given. */
 export function leakUrl(user?: { name: string; password: string }): string {
-  const url = new URL(MYSQL_URL);
-  url.pathname = `/${LEAK_DATABASE}`;
-  if (user !== undefined) {
-    url.username = user.name;
-    url.password = user.password;
-  }
-  return url.toString();
+  return databaseUrl(LEAK_DATABASE, user);
 }
 
 /** An unguarded admin connection to the leak database: for setting up and for the independent checks. */

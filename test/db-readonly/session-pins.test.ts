@@ -5,6 +5,7 @@ import { createJournal, memorySink } from '@mirrorguard/core';
 import { classifyStatement, guardMysql2 } from '@mirrorguard/db-readonly';
 import { rng } from '../support/seeded-random.ts';
 import { MYSQL_URL } from '../support/servers.ts';
+import { databaseUrl } from './server-oracles.ts';
 
 // Session state that changes how the server reads statements or how long a mirror holds it: the
 // character set, sql_mode, isolation, time bounds. Oracles on the server: round trips of generated
@@ -12,11 +13,7 @@ import { MYSQL_URL } from '../support/servers.ts';
 const DATABASE = 'mirrorguard_session_pins';
 const LOCK = 'mg_session_pins_lock';
 
-function url(database = DATABASE): string {
-  const parsed = new URL(MYSQL_URL);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
+const url = (database = DATABASE): string => databaseUrl(database);
 
 function setup(options: Parameters<typeof guardMysql2>[1] = {}) {
   const sink = memorySink();

@@ -18,6 +18,7 @@ import { createGuards, createJournal, memorySink, type MemorySink } from '@mirro
 import { mirrorDataSourceOptions, NodeSqliteDatabase, typeormProvider } from '@mirrorguard/db-readonly';
 import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
 import { MYSQL_URL } from '../support/servers.ts';
+import { databaseUrl } from './server-oracles.ts';
 import { SQLITE_SCHEMA } from './sqlite-corpus.ts';
 import { ItemSchema, PurchaseSchema } from './sqlite-entities.ts';
 import { OrderSchema, ProductSchema, type Product } from './typeorm-entities.ts';
@@ -27,11 +28,7 @@ const DATABASE = 'mirrorguard_typeorm_doors';
 type CacheOption = Exclude<DataSourceOptions['cache'], boolean | undefined>;
 type QueryResultCache = ReturnType<NonNullable<CacheOption['provider']>>;
 
-function databaseUrl(): string {
-  const url = new URL(MYSQL_URL);
-  url.pathname = `/${DATABASE}`;
-  return url.toString();
-}
+const doorsUrl = (): string => databaseUrl(DATABASE);
 
 const ProductNamesView = new EntitySchema<{ id: number; name: string }>({
   name: 'ProductName',
@@ -215,7 +212,7 @@ function blocked(sink: MemorySink): string[] {
     .map((event) => event.operation);
 }
 
-const base: DataSourceOptions = { type: 'mariadb', url: databaseUrl(), entities: [ProductSchema, OrderSchema], logging: false };
+const base: DataSourceOptions = { type: 'mariadb', url: doorsUrl(), entities: [ProductSchema, OrderSchema], logging: false };
 
 /** Reads that use the result cache when one is on: per query, by id, on the query builder, and plain (alwaysEnabled). */
 async function cachedReads(db: DataSource): Promise<void> {
@@ -265,7 +262,7 @@ describe('TypeORM side doors in the mirror profile', () => {
 
   beforeAll(async () => {
     await createSchema();
-    admin = await createConnection({ uri: databaseUrl() });
+    admin = await createConnection({ uri: doorsUrl() });
     redis = await startRedisServer();
     oracle = await RedisOracle.open(redis.url);
     clusterRedis = await startClusterRedis();
@@ -389,7 +386,7 @@ describe('TypeORM side doors in the mirror profile', () => {
     const replicated = (): DataSourceOptions => ({
       type: 'mariadb',
       entities: [ProductSchema, OrderSchema],
-      replication: { master: { url: databaseUrl() }, slaves: [{ url: databaseUrl() }, { url: databaseUrl() }] },
+      replication: { master: { url: doorsUrl() }, slaves: [{ url: doorsUrl() }, { url: doorsUrl() }] },
     });
 
     it('every pool of the cluster (MASTER, SLAVE0, SLAVE1) is the guarded driver’s, read-only on the server', async () => {

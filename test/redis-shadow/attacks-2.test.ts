@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
 import { SHADOW_USER_ACL } from '../../packages/redis-shadow/src/client/shadow-user-check.ts';
-import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
+import { startOriginAndShadow, type OriginAndShadow, type ThrowawayRedis } from '../support/redis-server.ts';
 
 // Attacks on the shadow's sandbox check, judged on private origin and shadow servers (the origin's
 // keys, read by its own `default` user), never by ShadowRedis' answers.
@@ -14,22 +14,18 @@ const HOST = '127.0.0.1';
 const MIGRATE_TO_ORIGIN = "return redis.call('MIGRATE', ARGV[1], ARGV[2], '', 0, 5000, 'COPY', 'REPLACE', 'KEYS', KEYS[1])";
 
 describe('the shadow user check, judged by the origin', () => {
+  let servers: OriginAndShadow;
   let origin: ThrowawayRedis;
   let shadow: ThrowawayRedis;
   let originAdmin: Redis;
   let shadowAdmin: Redis;
 
   beforeAll(async () => {
-    [origin, shadow] = await Promise.all([startRedisServer(), startRedisServer()]);
-    originAdmin = new Redis(origin.url, { connectionName: 'oracle' });
-    shadowAdmin = new Redis(shadow.url, { connectionName: 'oracle' });
+    servers = await startOriginAndShadow();
+    ({ origin, shadow, originAdmin, shadowAdmin } = servers);
   });
 
-  afterAll(async () => {
-    originAdmin.disconnect();
-    shadowAdmin.disconnect();
-    await Promise.all([origin.kill(), shadow.kill()]);
-  });
+  afterAll(() => servers.stop());
 
   /** A shadow user made from the README's ACL plus `extra` rules; the ShadowRedis that uses it. */
   async function clientWithShadowRules(name: string, extra: string): Promise<ShadowRedis> {

@@ -9,7 +9,7 @@ import { ORIGIN_USER_ACL } from '../../packages/redis-shadow/src/client/origin-u
 import { ShadowSession } from '../../packages/redis-shadow/src/client/shadow-session.ts';
 import { createMemoryEngine } from '../../packages/redis-shadow/src/memory/families.ts';
 import { MemoryRedis } from '../../packages/redis-shadow/src/memory/memory-redis.ts';
-import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
+import { startOriginAndShadow, type OriginAndShadow } from '../support/redis-server.ts';
 import { commandStats, executedStats, fingerprint, grown, monitorServer, scriptsCached, strangers, type ServerFingerprint } from '../support/redis-oracles.ts';
 
 // Issue 12, sections 7 and 8, generatively: every command of the origin's own COMMAND table (each
@@ -70,20 +70,15 @@ const LIBRARY = `#!lua name=mgsweep
 redis.register_function('anything', function(keys, args) return redis.pcall(unpack(args)) end)
 redis.register_function{function_name='anything_ro', callback=function(keys, args) return redis.pcall(unpack(args)) end, flags={'no-writes'}}`;
 
-interface Servers {
-  origin: ThrowawayRedis;
-  shadow: ThrowawayRedis;
-  originAdmin: Redis;
-  shadowAdmin: Redis;
-  table: CommandTable;
+interface Servers extends OriginAndShadow {
+  readonly table: CommandTable;
 }
 
 async function startServers(): Promise<Servers> {
   // Every command goes to the SLOWLOG (a SLOWLOG RESET would shorten it); DEBUG SLEEP makes a LATENCY event (a LATENCY RESET would clear it).
   const observed = ['--slowlog-log-slower-than', '0', '--slowlog-max-len', '1000000', '--latency-monitor-threshold', '1', '--enable-debug-command', 'yes'];
-  const [origin, shadow] = await Promise.all([startRedisServer({ args: observed }), startRedisServer({ args: observed })]);
-  const originAdmin = new Redis(origin.url, { connectionName: 'oracle' });
-  const shadowAdmin = new Redis(shadow.url, { connectionName: 'oracle' });
+  const servers = await startOriginAndShadow({ origin: { args: observed }, shadow: { args: observed } });
+  const { originAdmin, shadowAdmin } = servers;
   for (const admin of [originAdmin, shadowAdmin]) await admin.call('DEBUG', 'SLEEP', '0.01');
   for (const db of [0, 3]) {
     await originAdmin.select(db);
@@ -95,13 +90,11 @@ async function startServers(): Promise<Servers> {
     await originAdmin.xadd('x:1', '1-1', 'f', 'v');
   }
   await originAdmin.select(0);
-  return { origin, shadow, originAdmin, shadowAdmin, table: await loadCommandTable(originAdmin) };
+  return { ...servers, table: await loadCommandTable(originAdmin) };
 }
 
 async function stopServers(servers: Servers | undefined): Promise<void> {
-  servers?.originAdmin.disconnect();
-  servers?.shadowAdmin.disconnect();
-  await Promise.all([servers?.origin.kill(), servers?.shadow.kill()]);
+  await servers?.stop();
 }
 
 /** The outcome of a command: ok, its error code, or the server's error's first word. */

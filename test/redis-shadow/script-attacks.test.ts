@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Command, Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
-import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
+import { startOriginAndShadow, type OriginAndShadow, type ThrowawayRedis } from '../support/redis-server.ts';
 import { commandStats, grown, monitorServer } from '../support/redis-oracles.ts';
 
 // Scripts never run on the origin: each way an app (or an attacker's input) can send a script or
@@ -14,6 +14,7 @@ const READ = "return redis.call('GET', KEYS[1])";
 const LIBRARY = "#!lua name=attacks\nredis.register_function{function_name='peek', callback=function(keys) return redis.call('GET', keys[1]) end, flags={'no-writes'}}\nredis.register_function('bump', function(keys) return redis.call('INCR', keys[1]) end)";
 
 describe('scripts never run on the origin', () => {
+  let servers: OriginAndShadow;
   let origin: ThrowawayRedis;
   let shadow: ThrowawayRedis;
   let originAdmin: Redis;
@@ -24,16 +25,11 @@ describe('scripts never run on the origin', () => {
 
   beforeAll(async () => {
     // A script past 100 ms makes the shadow answer BUSY, so that SCRIPT KILL can stop it.
-    [origin, shadow] = await Promise.all([startRedisServer(), startRedisServer({ args: ['--busy-reply-threshold', '100'] })]);
-    originAdmin = new Redis(origin.url, { connectionName: 'oracle' });
-    shadowAdmin = new Redis(shadow.url, { connectionName: 'oracle' });
+    servers = await startOriginAndShadow({ shadow: { args: ['--busy-reply-threshold', '100'] } });
+    ({ origin, shadow, originAdmin, shadowAdmin } = servers);
   });
 
-  afterAll(async () => {
-    originAdmin.disconnect();
-    shadowAdmin.disconnect();
-    await Promise.all([origin.kill(), shadow.kill()]);
-  });
+  afterAll(() => servers.stop());
 
   beforeEach(async () => {
     await originAdmin.flushall();
@@ -174,9 +170,8 @@ describe('scripts never run on the origin', () => {
 
 describe('function libraries the primary loaded into the origin', () => {
   it('are copied into the shadow when the session starts, so FCALL and FCALL_RO answer as on the primary — on the shadow', async () => {
-    const [origin, shadow] = await Promise.all([startRedisServer(), startRedisServer()]);
-    const originAdmin = new Redis(origin.url);
-    const shadowAdmin = new Redis(shadow.url);
+    const servers = await startOriginAndShadow();
+    const { origin, shadow, originAdmin, shadowAdmin } = servers;
     try {
       await originAdmin.call('FUNCTION', 'LOAD', LIBRARY);
       await originAdmin.mset('k', 'origin value', 'counter', '10');
@@ -192,9 +187,7 @@ describe('function libraries the primary loaded into the origin', () => {
       expect(await originAdmin.get('counter')).toBe('10');
       expect(await shadowAdmin.call('FUNCTION', 'LIST')).toHaveLength(1);
     } finally {
-      originAdmin.disconnect();
-      shadowAdmin.disconnect();
-      await Promise.all([origin.kill(), shadow.kill()]);
+      await servers.stop();
     }
   });
 });

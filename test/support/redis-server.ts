@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { privateDir } from './private-dir.ts';
 import { SHADOW_USER_ACL } from '../../packages/redis-shadow/src/client/shadow-user-check.ts';
+import { freePort } from './free-port.ts';
+import { privateDir } from './private-dir.ts';
 
 export interface ThrowawayRedis {
   /** As the server's `default` user, which can do anything: for the test's own set-up and oracles. */
@@ -35,22 +35,6 @@ export interface RedisServerOptions {
    * compare its data before and after.
    */
   readonly persist?: boolean;
-}
-
-/** Ports of servers started here: never handed out again, as a killed server is restarted on its own port. */
-const taken = new Set<number>();
-
-async function freePort(): Promise<number> {
-  for (;;) {
-    const server = createServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as { port: number };
-    await new Promise((resolve) => server.close(resolve));
-    // A killed server's port is free until its restart: another server there would take its clients.
-    if (taken.has(port)) continue;
-    taken.add(port);
-    return port;
-  }
 }
 
 /** Waits until the server answers on `port`, and checks it is the process started (not another one on that port). */
@@ -146,6 +130,34 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       } finally {
         admin.disconnect();
       }
+    },
+  };
+}
+
+/** A private origin and shadow, each with an unconfined admin connection named `oracle` for the test's own checks. */
+export interface OriginAndShadow {
+  readonly origin: ThrowawayRedis;
+  readonly shadow: ThrowawayRedis;
+  readonly originAdmin: Redis;
+  readonly shadowAdmin: Redis;
+  /** Disconnects the admins and kills both servers. */
+  stop(): Promise<void>;
+}
+
+/** Starts an origin and a shadow of the test's own, with `origin` and `shadow` options each. */
+export async function startOriginAndShadow(options: { origin?: RedisServerOptions; shadow?: RedisServerOptions } = {}): Promise<OriginAndShadow> {
+  const [origin, shadow] = await Promise.all([startRedisServer(options.origin), startRedisServer(options.shadow)]);
+  const originAdmin = new Redis(origin.url, { connectionName: 'oracle' });
+  const shadowAdmin = new Redis(shadow.url, { connectionName: 'oracle' });
+  return {
+    origin,
+    shadow,
+    originAdmin,
+    shadowAdmin,
+    async stop() {
+      originAdmin.disconnect();
+      shadowAdmin.disconnect();
+      await Promise.all([origin.kill(), shadow.kill()]);
     },
   };
 }

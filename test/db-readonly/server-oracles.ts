@@ -1,0 +1,52 @@
+import type mysql2 from 'mysql2';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
+import { MYSQL_URL } from '../support/servers.ts';
+
+// What the database tests ask the server itself, never the guard: whether the primary waits, who
+// holds a named lock, a table's checksum. `admin` is an unguarded connection with short lock waits
+// (innodb_lock_wait_timeout and lock_wait_timeout of a second or two).
+
+/** MYSQL_URL with `database` as its database (and, when given, another account). */
+export function databaseUrl(database: string, user?: { name: string; password: string }): string {
+  const url = new URL(MYSQL_URL);
+  url.pathname = `/${database}`;
+  if (user !== undefined) {
+    url.username = user.name;
+    url.password = user.password;
+  }
+  return url.toString();
+}
+
+/** Whether `statement`, sent by the primary, times out waiting on a lock (ER_LOCK_WAIT_TIMEOUT); any other error is thrown. */
+export async function primaryWaits(admin: Connection, statement: string): Promise<boolean> {
+  try {
+    await admin.query(statement);
+    return false;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ER_LOCK_WAIT_TIMEOUT') return true;
+    throw error;
+  }
+}
+
+/** The connection id holding the named lock, or null. */
+export async function lockHolder(admin: Connection, name: string): Promise<unknown> {
+  const [[row]] = await admin.query<RowDataPacket[]>('SELECT IS_USED_LOCK(?) AS holder', [name]);
+  return row!.holder;
+}
+
+/** CHECKSUM TABLE of one table. */
+export async function tableChecksum(admin: Connection, table: string): Promise<unknown> {
+  const [[row]] = await admin.query<RowDataPacket[]>(`CHECKSUM TABLE ${table}`);
+  return row!.Checksum;
+}
+
+/** Ends every other session still using `database` (a mirror blocked in a write, say), so that it can be dropped. */
+export async function endSessionsIn(admin: Connection, database: string): Promise<void> {
+  const [left] = await admin.query<RowDataPacket[]>('SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()', [database]);
+  for (const { ID } of left) await admin.query(`KILL ${Number(ID)}`).catch(() => undefined);
+}
+
+/** A callback-API query as a promise that always settles: `{ error }` or `{ rows }`. */
+export function run(connection: mysql2.Connection, sql: string): Promise<{ error?: { code?: string }; rows?: unknown }> {
+  return new Promise((resolve) => connection.query(sql, (error, rows) => resolve(error ? { error } : { rows })));
+}
