@@ -1,6 +1,6 @@
 import mysql2Promise from 'mysql2/promise';
 import { guardMysql2 } from '@mirrorguard/db-readonly';
-import { alternatingRounds, operationsPerSecond } from '../support/closed-loop.ts';
+import { alternatingRounds, closedLoop, type ClosedLoopResult } from '../support/closed-loop.ts';
 import { median, pairedRatio } from '../support/load.ts';
 import { printTable } from '../support/table.ts';
 
@@ -15,6 +15,9 @@ export interface PoolThroughputResult {
   readonly rawExecutePerSecond: number;
   readonly guardedExecutePerSecond: number;
   readonly executeRatio: number;
+  /** Client CPU per query(), guarded over raw (median of per-round ratios; below 1 is cheaper). */
+  readonly cpuPerQueryRatio: number;
+  readonly cpuPerExecuteRatio: number;
 }
 
 type Pool = ReturnType<typeof mysql2Promise.createPool>;
@@ -34,9 +37,9 @@ async function prepareTable(): Promise<void> {
 
 const SELECT_BY_ID = 'SELECT id, name, price, stock FROM products WHERE id = ?';
 
-/** Primary-key SELECTs for `seconds` from 16 concurrent loops; returns queries per second. */
-function drive(pool: Pool, method: 'query' | 'execute', seconds: number): Promise<number> {
-  return operationsPerSecond((n) => (method === 'query' ? pool.query(SELECT_BY_ID, [n + 1]) : pool.execute(SELECT_BY_ID, [n + 1])), {
+/** Primary-key SELECTs for `seconds` from 16 concurrent loops: queries per second and client CPU per query. */
+function drive(pool: Pool, method: 'query' | 'execute', seconds: number): Promise<ClosedLoopResult> {
+  return closedLoop((n) => (method === 'query' ? pool.query(SELECT_BY_ID, [n + 1]) : pool.execute(SELECT_BY_ID, [n + 1])), {
     seconds,
     workers: 16,
     keys: ROWS,
@@ -49,7 +52,7 @@ export async function poolThroughputBench({ rounds = 8, seconds = 2 } = {}): Pro
   const uri = MYSQL_URL.replace(/\/[^/?]*(\?|$)/, `/${DATABASE}$1`);
   const raw = mysql2Promise.createPool({ uri, connectionLimit: 8 });
   const guarded = guardMysql2(mysql2Promise, { dialect: 'mariadb' }).createPool({ uri, connectionLimit: 8 });
-  const results = { rawQuery: [] as number[], guardedQuery: [] as number[], rawExecute: [] as number[], guardedExecute: [] as number[] };
+  const results = { rawQuery: [] as ClosedLoopResult[], guardedQuery: [] as ClosedLoopResult[], rawExecute: [] as ClosedLoopResult[], guardedExecute: [] as ClosedLoopResult[] };
   try {
     for (const pool of [raw, guarded]) await drive(pool, 'query', 1); // warm-up: connections, statement caches
     await alternatingRounds([['raw', raw], ['guarded', guarded]] as const, rounds, async ([name, pool]) => {
@@ -60,20 +63,35 @@ export async function poolThroughputBench({ rounds = 8, seconds = 2 } = {}): Pro
     await raw.end();
     await guarded.end();
   }
+  const perSecond = (runs: readonly ClosedLoopResult[]): number[] => runs.map((run) => run.perSecond);
+  const cpu = (runs: readonly ClosedLoopResult[]): number[] => runs.map((run) => run.cpuMicrosPerOperation);
   const result = {
-    rawQueriesPerSecond: median(results.rawQuery),
-    guardedQueriesPerSecond: median(results.guardedQuery),
-    ratio: pairedRatio(results.rawQuery, results.guardedQuery),
-    rawExecutePerSecond: median(results.rawExecute),
-    guardedExecutePerSecond: median(results.guardedExecute),
-    executeRatio: pairedRatio(results.rawExecute, results.guardedExecute),
+    rawQueriesPerSecond: median(perSecond(results.rawQuery)),
+    guardedQueriesPerSecond: median(perSecond(results.guardedQuery)),
+    ratio: pairedRatio(perSecond(results.rawQuery), perSecond(results.guardedQuery)),
+    rawExecutePerSecond: median(perSecond(results.rawExecute)),
+    guardedExecutePerSecond: median(perSecond(results.guardedExecute)),
+    executeRatio: pairedRatio(perSecond(results.rawExecute), perSecond(results.guardedExecute)),
+    cpuPerQueryRatio: pairedRatio(cpu(results.rawQuery), cpu(results.guardedQuery)),
+    cpuPerExecuteRatio: pairedRatio(cpu(results.rawExecute), cpu(results.guardedExecute)),
   };
+  const cpuMicros = (runs: readonly ClosedLoopResult[]): string => median(cpu(runs)).toFixed(1);
   printTable(
-    `MariaDB primary-key SELECT, 16 concurrent loops on a pool of 8, ${rounds} alternating rounds of ${seconds} s (medians; "vs raw" is the median of per-round ratios)`,
-    ['pool', 'query() / s', 'vs raw', 'execute() / s', 'vs raw'],
+    `MariaDB primary-key SELECT, 16 concurrent loops on a pool of 8, ${rounds} alternating rounds of ${seconds} s (medians; "vs raw" is the median of per-round ratios; CPU is this client process's per call)`,
+    ['pool', 'query() / s', 'vs raw', 'CPU µs', 'vs raw', 'execute() / s', 'vs raw', 'CPU µs', 'vs raw'],
     [
-      ['raw mysql2', result.rawQueriesPerSecond.toFixed(0), '1.000', result.rawExecutePerSecond.toFixed(0), '1.000'],
-      ['guardMysql2', result.guardedQueriesPerSecond.toFixed(0), result.ratio.toFixed(3), result.guardedExecutePerSecond.toFixed(0), result.executeRatio.toFixed(3)],
+      ['raw mysql2', result.rawQueriesPerSecond.toFixed(0), '1.000', cpuMicros(results.rawQuery), '1.000', result.rawExecutePerSecond.toFixed(0), '1.000', cpuMicros(results.rawExecute), '1.000'],
+      [
+        'guardMysql2',
+        result.guardedQueriesPerSecond.toFixed(0),
+        result.ratio.toFixed(3),
+        cpuMicros(results.guardedQuery),
+        result.cpuPerQueryRatio.toFixed(3),
+        result.guardedExecutePerSecond.toFixed(0),
+        result.executeRatio.toFixed(3),
+        cpuMicros(results.guardedExecute),
+        result.cpuPerExecuteRatio.toFixed(3),
+      ],
     ],
   );
   return result;

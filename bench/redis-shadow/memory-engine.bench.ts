@@ -5,6 +5,7 @@ import { CONFORMANCE_CASES } from '../../test/redis-shadow/memory-cases/all-case
 import { alternatingRounds, operationsPerSecond } from '../support/closed-loop.ts';
 import { median, pairedRatio } from '../support/load.ts';
 import { printTable } from '../support/table.ts';
+import { startRedisServer } from '../../test/support/redis-server.ts';
 
 const KEYS = 1_000;
 
@@ -37,7 +38,6 @@ function mixed(client: Redis, n: number): Promise<unknown> {
   }
 }
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 type Invoke = (name: string, args: readonly string[]) => Promise<unknown>;
 const outcome = (reply: Promise<unknown>): Promise<unknown> => reply.catch((error: Error) => `error: ${error.message}`);
 const sorted = (reply: unknown): unknown => (Array.isArray(reply) ? [...reply].map(String).sort() : reply);
@@ -49,8 +49,10 @@ const sorted = (reply: unknown): unknown => (Array.isArray(reply) ? [...reply].m
  * unsupported, counts as missing.
  */
 async function conformance(): Promise<MemoryEngineResult['conformance']> {
-  const real = new Redis(`${REDIS_URL}/14`);
-  const other = new Redis(`${REDIS_URL}/6`);
+  // A private server: every case starts from empty databases.
+  const server = await startRedisServer();
+  const real = new Redis(server.url, { db: 14 });
+  const other = new Redis(server.url, { db: 6 });
   const mock = new RedisMock() as unknown as Record<string, (...args: string[]) => Promise<unknown>> & { flushall(): Promise<unknown>; disconnect(): void };
   let commands = 0;
   let memoryAgrees = 0;
@@ -86,11 +88,10 @@ async function conformance(): Promise<MemoryEngineResult['conformance']> {
       memory.disconnect();
     }
   } finally {
-    await real.flushdb();
-    await other.flushdb();
     real.disconnect();
     other.disconnect();
     mock.disconnect();
+    await server.kill();
   }
   return { commands, memory: memoryAgrees, ioredisMock: mockAgrees, ioredisMockMissing: mockMissing };
 }

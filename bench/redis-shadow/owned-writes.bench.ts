@@ -5,8 +5,6 @@ import { median, pairedRatio } from '../support/load.ts';
 import { printTable } from '../support/table.ts';
 import { startRedisServer } from '../../test/support/redis-server.ts';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const DB = 14;
 const KEYS = 1_000;
 
 export interface OwnedWritesResult {
@@ -31,10 +29,9 @@ function drive(client: Redis, seconds: number): Promise<number> {
  * then the cost of a first write (DUMP + PEXPIRETIME from the origin, RESTORE into the shadow) by value size.
  */
 export async function ownedWritesBench({ rounds = 8, seconds = 2 } = {}): Promise<OwnedWritesResult> {
-  const shadowServer = await startRedisServer();
-  const origin = `${REDIS_URL}/${DB}`;
+  const [originServer, shadowServer] = await Promise.all([startRedisServer(), startRedisServer()]);
+  const origin = originServer.url;
   const seed = new Redis(origin);
-  await seed.flushdb();
   const direct = new Redis(shadowServer.url);
   const client = new ShadowRedis(origin, { shadow: shadowServer.shadowUrl });
   const results = { direct: [] as number[], shadow: [] as number[] };
@@ -64,9 +61,8 @@ export async function ownedWritesBench({ rounds = 8, seconds = 2 } = {}): Promis
   } finally {
     direct.disconnect();
     await client.close();
-    await seed.flushdb();
     seed.disconnect();
-    await shadowServer.kill();
+    await Promise.all([originServer.kill(), shadowServer.kill()]);
   }
   const result = {
     shadowDirectPerSecond: median(results.direct),
