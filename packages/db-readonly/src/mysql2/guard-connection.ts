@@ -4,7 +4,7 @@ import type { StatementPolicy } from '../policy/statement-policy.ts';
 import { AccountCheck } from '../server/account-check.ts';
 import { SHOW_GRANTS, SHOW_PUBLIC_GRANTS } from '../server/account-privileges.ts';
 import { SET_READ_ONLY } from '../server/read-only-session.ts';
-import { boundStatements, judgeSession, READ_SESSION_STATE, TRACK_SESSION_CHANGES } from '../server/session-state.ts';
+import { boundStatements, judgeSession, CHECK_AFTER_STATEMENT, judgeAfterStatement, READ_SESSION_STATE, TRACK_SESSION_CHANGES } from '../server/session-state.ts';
 import type { CharsetPin } from './charset-pin.ts';
 import { clearUnsafeFlags } from './client-flags.ts';
 import { answerWithError, answerWithResult, failDetached } from './local-answer.ts';
@@ -21,11 +21,14 @@ interface Screened {
   readonly local: boolean;
   /** It may change the session's state (a SET): the state is read back before anything else is sent. */
   readonly changesSession: boolean;
+  /** A statement the server runs, under readBackEveryStatement: checked (CHECK_AFTER_STATEMENT) before anything else is sent. */
+  readonly checked: boolean;
 }
 
-const PASSED: Screened = { local: false, changesSession: false };
-const ANSWERED_LOCALLY: Screened = { local: true, changesSession: false };
-const CHANGES_SESSION: Screened = { local: false, changesSession: true };
+const PASSED: Screened = { local: false, changesSession: false, checked: false };
+const ANSWERED_LOCALLY: Screened = { local: true, changesSession: false, checked: false };
+const CHANGES_SESSION: Screened = { local: false, changesSession: true, checked: false };
+const CHECKED: Screened = { local: false, changesSession: false, checked: true };
 
 interface Queued {
   readonly command: Mysql2Command;
@@ -39,6 +42,7 @@ interface Queued {
    */
   deferred: boolean;
   changesSession: boolean;
+  checked: boolean;
 }
 
 interface Internal {
@@ -148,15 +152,15 @@ export class ConnectionGuard {
       if (!screened.local) {
         if (internal?.barrier) this.#barriers += 1;
         this.#send(command);
-        if (screened.changesSession) this.#readBack();
+        this.#followUp(screened);
         return command;
       }
-      this.#queue.push({ command, barrier: false, screen: undefined, deferred: true, changesSession: false });
+      this.#queue.push({ command, barrier: false, screen: undefined, deferred: true, changesSession: false, checked: false });
       this.#pump();
       return command;
     }
     const screen = internal === undefined ? bindRequestContext(() => this.#screen(command)) : undefined;
-    const entry: Queued = { command, barrier: internal?.barrier ?? false, screen, deferred: false, changesSession: false };
+    const entry: Queued = { command, barrier: internal?.barrier ?? false, screen, deferred: false, changesSession: false, checked: false };
     this.#queue.push(entry);
     if (internal === undefined) this.#startTimeoutWhileHeld(entry);
     this.#pump();
@@ -171,6 +175,7 @@ export class ConnectionGuard {
       if (type === 'ChangeUser' && !this.#rules.charset.allows((command as { charsetNumber?: unknown }).charsetNumber)) {
         return this.#refuseCommand(command, '(ChangeUser command)', 'changeUser() with a character set other than utf8mb4: a guarded connection speaks utf8mb4');
       }
+      if (type === 'Execute') return this.#passStatement();
       if (COMMANDS_WITHOUT_SQL.has(type)) return PASSED;
       return this.#refuseCommand(command, `(${type} command)`, `the ${type} protocol command is not allowed on a read-only connection`);
     }
@@ -182,12 +187,17 @@ export class ConnectionGuard {
         : this.#policy.decide(sql, { canSimulate: false, prepared: true, lexing });
     if (decision.outcome === 'reject') answerWithError(command, decision.error);
     else if (decision.outcome === 'simulate') answerWithResult(command, decision.result);
-    else if (!decision.changesSession) return PASSED;
+    else if (!decision.changesSession) return type === 'Query' ? this.#passStatement() : PASSED;
     else {
       this.#followed.add(command);
       return CHANGES_SESSION;
     }
     return ANSWERED_LOCALLY;
+  }
+
+  /** A statement the server will run: with readBackEveryStatement, it is checked after it runs. */
+  #passStatement(): Screened {
+    return this.#policy.options.readBackEveryStatement ? CHECKED : PASSED;
   }
 
   #refuseCommand(command: Mysql2Command, operation: string, reason: string): Screened {
@@ -213,6 +223,7 @@ export class ConnectionGuard {
         next.screen = undefined;
         next.deferred = screened.local;
         next.changesSession = screened.changesSession;
+        next.checked = screened.checked;
       }
       if (next.deferred) {
         if (!this.#tickScheduled) {
@@ -229,8 +240,14 @@ export class ConnectionGuard {
       clearTimeout(HELD_TIMERS.get(next.command));
       if (next.barrier) this.#barriers += 1;
       this.#send(next.command);
-      if (next.changesSession) this.#readBack();
+      this.#followUp(next);
     }
+  }
+
+  /** What must follow a command just handed to mysql2, before anything else is sent. */
+  #followUp(screened: { readonly changesSession: boolean; readonly checked: boolean }): void {
+    if (screened.changesSession) this.#readBack();
+    else if (screened.checked) this.#checkAfterStatement();
   }
 
   /**
@@ -258,8 +275,30 @@ export class ConnectionGuard {
     return this.#connection.query({ sql, rowsAsArray: true, typeCast: true, nestTables: false, timeout }, callback);
   }
 
-  /** After a SET: the session is read back before anything else is sent, and judged. */
+  /**
+   * After a statement, under readBackEveryStatement: the named locks it took are released and
+   * counted, and session tracking must still be on (or what it changed would go unflagged), before
+   * anything else is sent. A reply the server flags is read back in full as well (#sessionChanged).
+   */
+  #checkAfterStatement(): void {
+    this.#internal(CHECK_AFTER_STATEMENT, { barrier: true, direct: true }, (error, rows) => {
+      this.#barriers -= 1;
+      const unsafe = error !== null ? `the session could not be checked: ${(error as Error).message}` : judgeAfterStatement(rows);
+      if (unsafe !== undefined) {
+        this.#policy.options.journal.record({ dependency: 'db', action: 'blocked', operation: '(after statement)', reason: unsafe });
+        return this.#fail(unsafe, error ?? undefined, 'MG_ERR_DB_SESSION_UNSAFE');
+      }
+      if (this.#barriers === 0) for (const held of this.#held.splice(0)) this.#send(held);
+      this.#pump();
+    });
+  }
+
+  /**
+   * After a SET: the session is read back before anything else is sent, and judged. Under
+   * readBackEveryStatement the SET is checked first too (it may call a stored function).
+   */
   #readBack(): Mysql2Command {
+    if (this.#policy.options.readBackEveryStatement) this.#checkAfterStatement();
     return this.#internal(READ_SESSION_STATE, { barrier: true, direct: true }, (error, rows) => {
       this.#barriers -= 1;
       if (error !== null) return this.#fail(`the session could not be read back: ${(error as Error).message}`, error);

@@ -35,6 +35,15 @@ export interface GuardMysql2Options {
    * 30,000 by default; 0 for no bound.
    */
   readonly maxTransactionMs?: number;
+  /**
+   * Read the session back after every statement the server runs, not only after those the server
+   * flags as having changed it, and release any named lock the statement took, ending the
+   * connection if it took one (`MG_ERR_DB_SESSION_UNSAFE`). This closes what a view or stored
+   * function can do unseen (a `GET_LOCK` in a view's definition; a function that turns session
+   * tracking off before it changes the session), at the cost of two more round trips per
+   * statement. `false` by default.
+   */
+  readonly readBackEveryStatement?: boolean;
 }
 
 export interface ResolvedGuardOptions {
@@ -46,12 +55,18 @@ export interface ResolvedGuardOptions {
   readonly maxStatementTimeMs: number;
   readonly maxIdleTransactionMs: number;
   readonly maxTransactionMs: number;
+  readonly readBackEveryStatement: boolean;
 }
 
 function nonNegativeMs(name: string, value: number | undefined, fallback: number): number {
   const ms = value ?? fallback;
   if (!Number.isFinite(ms) || ms < 0) throw new TypeError(`${name} must be a non-negative number of milliseconds, got ${ms}`);
   return ms;
+}
+
+function flag(name: string, value: boolean | undefined): boolean {
+  if (value !== undefined && typeof value !== 'boolean') throw new TypeError(`${name} must be true or false, got ${JSON.stringify(value)}`);
+  return value ?? false;
 }
 
 export function resolveGuardOptions(options: GuardMysql2Options = {}): ResolvedGuardOptions {
@@ -68,5 +83,6 @@ export function resolveGuardOptions(options: GuardMysql2Options = {}): ResolvedG
     maxStatementTimeMs: nonNegativeMs('maxStatementTimeMs', options.maxStatementTimeMs, 10_000),
     maxIdleTransactionMs: nonNegativeMs('maxIdleTransactionMs', options.maxIdleTransactionMs, 10_000),
     maxTransactionMs: nonNegativeMs('maxTransactionMs', options.maxTransactionMs, 30_000),
+    readBackEveryStatement: flag('readBackEveryStatement', options.readBackEveryStatement),
   };
 }

@@ -9,6 +9,26 @@ export const READ_SESSION_STATE: string =
   "SHOW SESSION VARIABLES WHERE Variable_name IN ('transaction_read_only', 'tx_read_only', 'sql_mode', 'character_set_client', " +
   "'character_set_connection', 'transaction_isolation', 'tx_isolation', 'max_statement_time', 'max_execution_time', 'idle_transaction_timeout', 'session_track_state_change', 'net_write_timeout')";
 
+/**
+ * Asked after every statement with readBackEveryStatement: releases every named lock (`GET_LOCK`)
+ * the session holds, answering how many there were, and whether session tracking is still on. A
+ * mirror session takes no named lock itself, so any is one a view or stored function took. Tracking
+ * still on means nothing changed the session unflagged: a change made while a function had it off
+ * is flagged when the function turns it back on. MySQL 5.7 and MariaDB 10.5 and later.
+ */
+export const CHECK_AFTER_STATEMENT = 'SELECT RELEASE_ALL_LOCKS(), @@session.session_track_state_change';
+
+/** Why the answer to CHECK_AFTER_STATEMENT (one row of two values) shows the session unsafe; undefined when it is safe. */
+export function judgeAfterStatement(rows: unknown): string | undefined {
+  const row = Array.isArray(rows) && Array.isArray(rows[0]) ? (rows[0] as unknown[]) : [];
+  const locks = Number(row[0] ?? Number.NaN);
+  const tracking = String(row[1]);
+  if (!Number.isInteger(locks)) return `the server did not say which named locks the session held (${JSON.stringify(rows)})`;
+  if (locks > 0) return `a statement took ${locks} named lock(s) (GET_LOCK in a view or stored function); released`;
+  if (!isOn(tracking)) return 'a statement turned session_track_state_change off (a stored function or view): later changes would go unseen';
+  return undefined;
+}
+
 /** Makes the server flag every reply whose statement changed the session's state (see watchReplyStatus). */
 export const TRACK_SESSION_CHANGES = 'SET SESSION session_track_state_change = ON';
 
