@@ -5,7 +5,7 @@ import { diffJournals, memorySink, type JournalEvent, type Profile } from '@mirr
 import { Redis } from 'ioredis';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL } from '../../test/support/servers.ts';
+import { startRedisServer, type ThrowawayRedis } from '../../test/support/redis-server.ts';
 import { createOrdersGuards } from './guards.ts';
 import { createOrdersApp } from './orders-app.ts';
 import { listen, ordersDatabase, sendRequests, type Answers, type OrdersRequest } from './orders-test-support.ts';
@@ -17,7 +17,8 @@ import { createPaymentsApp } from './payments-service.ts';
 // plain service, really writing and charging.
 const database = ordersDatabase('mirrorguard_orders');
 const mysqlUrl = database.url;
-const redisUrl = `${REDIS_URL}/3`;
+// Its Redis is a redis-server of the test's own (database 3), started in beforeAll.
+let redisUrl: string;
 const recording = join(mkdtempSync(join(tmpdir(), 'mirrorguard-orders-')), 'payments.har');
 
 /** The same requests, with the same request ids, as a mirror would get them. */
@@ -31,7 +32,8 @@ const REQUESTS = [
 describe('the orders service on Express, in every profile', () => {
   const payments = createPaymentsApp();
   let paymentsServer: Awaited<ReturnType<typeof listen>>;
-  const redis = new Redis(redisUrl);
+  let redisServer: ThrowawayRedis;
+  let redis: Redis;
   const driver = new Agent();
   const primaryAnswers: Answers = new Map();
   const journals = new Map<Profile, JournalEvent[]>();
@@ -53,14 +55,16 @@ describe('the orders service on Express, in every profile', () => {
 
   beforeAll(async () => {
     await database.create();
-    await redis.flushdb();
+    redisServer = await startRedisServer();
+    redisUrl = `${redisServer.url}/3`;
+    redis = new Redis(redisUrl);
     paymentsServer = await listen(payments);
   });
   afterAll(async () => {
     await paymentsServer.close();
     await driver.close();
-    await redis.flushdb();
-    redis.disconnect();
+    redis?.disconnect();
+    await redisServer?.kill();
   });
 
   it('record: the primary serves, writes, charges, records the payments calls and journals its writes', async () => {

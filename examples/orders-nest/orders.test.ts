@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import type { DataSource } from 'typeorm';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL } from '../../test/support/servers.ts';
+import { startRedisServer, type ThrowawayRedis } from '../../test/support/redis-server.ts';
 import { listen, ordersDatabase, sendRequests, type Answers, type OrdersRequest } from '../orders-express/orders-test-support.ts';
 import { createPaymentsApp } from '../orders-express/payments-service.ts';
 import { OrdersModule } from './orders.module.ts';
@@ -21,7 +21,8 @@ import { OrdersModule } from './orders.module.ts';
 const database = ordersDatabase('mirrorguard_orders_nest');
 const mysqlUrl = database.url;
 const { query } = database;
-const redisUrl = `${REDIS_URL}/3`;
+// Its Redis is a redis-server of the test's own (database 3), started in beforeAll.
+let redisUrl: string;
 const recording = join(mkdtempSync(join(tmpdir(), 'mirrorguard-orders-nest-')), 'payments.har');
 
 /** The same requests, with the same request ids, as a mirror would get them. */
@@ -37,7 +38,8 @@ const REQUESTS = [
 describe('the orders service on NestJS, in every profile', () => {
   const payments = createPaymentsApp();
   let paymentsServer: Awaited<ReturnType<typeof listen>>;
-  const redis = new Redis(redisUrl);
+  let redisServer: ThrowawayRedis;
+  let redis: Redis;
   // The test's own agent: the stub, installed process-wide, is for the service's outbound calls,
   // not for the test's calls into the service.
   const driver = new Agent();
@@ -77,14 +79,16 @@ describe('the orders service on NestJS, in every profile', () => {
 
   beforeAll(async () => {
     await database.create();
-    await redis.flushdb();
+    redisServer = await startRedisServer();
+    redisUrl = `${redisServer.url}/3`;
+    redis = new Redis(redisUrl);
     paymentsServer = await listen(payments);
   });
   afterAll(async () => {
     await paymentsServer.close();
     await driver.close();
-    await redis.flushdb();
-    redis.disconnect();
+    redis?.disconnect();
+    await redisServer?.kill();
   });
 
   it('record: the primary serves, writes, charges, records the payments calls (axios) and journals its writes', async () => {

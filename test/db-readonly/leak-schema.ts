@@ -1,25 +1,29 @@
 import { createConnection, type Connection } from 'mysql2/promise';
+import type { ThrowawayMariadb } from '../support/mariadb-server.ts';
 import { MYSQL_URL } from '../support/servers.ts';
 import { databaseUrl } from './server-oracles.ts';
 
 export const LEAK_DATABASE = 'mirrorguard_leak';
 
-/** A URL for the leak database, with the user (and password) of MYSQL_URL or the ones given. */
-export function leakUrl(user?: { name: string; password: string }): string {
-  return databaseUrl(LEAK_DATABASE, user);
+// Each function takes the server's URL: MYSQL_URL, the shared server, unless a test names a private
+// one (startMariadbServer's `url`).
+
+/** A URL for the leak database, with the user (and password) of the server's URL or the ones given. */
+export function leakUrl(user?: { name: string; password: string }, server: string = MYSQL_URL): string {
+  return databaseUrl(LEAK_DATABASE, user, server);
 }
 
 /** An unguarded admin connection to the leak database: for setting up and for the independent checks. */
-export async function adminConnection(): Promise<Connection> {
-  return createConnection({ uri: leakUrl(), multipleStatements: true });
+export async function adminConnection(server: string = MYSQL_URL): Promise<Connection> {
+  return createConnection({ uri: leakUrl(undefined, server), multipleStatements: true });
 }
 
 /**
  * (Re)creates the leak schema: tables with data, a view, a sequence, a stored procedure that writes,
  * and a stored function that writes (the known hole of client-side checks, closed by the server).
  */
-export async function createLeakSchema(): Promise<void> {
-  const root = await createConnection({ uri: MYSQL_URL, multipleStatements: true });
+async function createLeakSchemaAt(server: string): Promise<void> {
+  const root = await createConnection({ uri: server, multipleStatements: true });
   try {
     await root.query(`
       DROP DATABASE IF EXISTS ${LEAK_DATABASE};
@@ -49,4 +53,24 @@ export async function createLeakSchema(): Promise<void> {
   } finally {
     await root.end();
   }
+}
+
+/** The leak schema on the shared server (MYSQL_URL); takes no argument, so that it can be a hook itself. */
+export function createLeakSchema(): Promise<void> {
+  return createLeakSchemaAt(MYSQL_URL);
+}
+
+/**
+ * The leak schema on a private server (startMariadbServer). Its binary log is on, so the stored
+ * function that writes is created only once log_bin_trust_function_creators is set: a global, set
+ * here on that server alone.
+ */
+export async function createPrivateLeakSchema(server: ThrowawayMariadb): Promise<void> {
+  const root = await createConnection({ uri: server.url });
+  try {
+    await root.query('SET GLOBAL log_bin_trust_function_creators = 1');
+  } finally {
+    await root.end();
+  }
+  await createLeakSchemaAt(server.url);
 }

@@ -1,4 +1,5 @@
-import { existsSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Kysely, MysqlDialect, sql, type Generated } from 'kysely';
 import mysql2 from 'mysql2';
 import mysql2Promise, { type Connection, type RowDataPacket } from 'mysql2/promise';
@@ -6,17 +7,25 @@ import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJournal, memorySink } from '@mirrorguard/core';
 import { classifyStatement, guardMysql2, mirrorDataSourceOptions, type StatementPolicy } from '@mirrorguard/db-readonly';
-import { adminConnection, createLeakSchema, LEAK_DATABASE, leakUrl } from './leak-schema.ts';
+import { startMariadbServer, type ThrowawayMariadb } from '../support/mariadb-server.ts';
+import { adminConnection, createPrivateLeakSchema, LEAK_DATABASE, leakUrl } from './leak-schema.ts';
 import { ALLOWED_KINDS, CORPUS, LEAK_LOCK, OUTFILE_PATH } from './sql-corpus.ts';
 import { OrderSchema, ProductSchema } from './typeorm-entities.ts';
 
-// The leak clients log in as an account that CAN write, so that nothing but the guard stands between
-// them and the data; the general query log, filtered to that account, shows what reached the server.
+// The leak clients log in as an account that CAN write — the data, files under secure_file_priv
+// (FILE) and global variables (SUPER) — so that nothing but the guard stands between them and any of
+// it; the general query log, filtered to that account, shows what reached the server. Creating that
+// account and turning the general log on change the whole server: the test has a MariaDB of its own
+// (startMariadbServer), where nothing else runs, so its binary log and global variables are the
+// test's alone too.
 const WRITER = { name: 'mg_leak_writer', password: 'leak-writer-pw' };
 const REFUSED = CORPUS.filter((entry) => !ALLOWED_KINDS.has(entry.kind) && !entry.readInDefaultMode);
 const ALLOWED = CORPUS.filter((entry) => ALLOWED_KINDS.has(entry.kind) && !entry.serverRejects);
 const LOCK_NAMES = [LEAK_LOCK, 'x'];
 const placeholders = (statement: string): number[] => Array.from({ length: statement.split('?').length - 1 }, () => 1);
+/** A file the corpus' LOAD DATA INFILE would load, were it sent: a row no table has. */
+const INFILE = 'leak-infile.tsv';
+const INFILE_ROW = '99\tloaded\t1.00\t1\n';
 
 interface ServerState {
   checksums: unknown;
@@ -25,6 +34,7 @@ interface ServerState {
   databases: unknown;
   users: unknown;
   globals: Record<string, string>;
+  binlog: unknown;
 }
 
 async function readState(admin: Connection): Promise<ServerState> {
@@ -51,10 +61,13 @@ async function readState(admin: Connection): Promise<ServerState> {
     databases: await rows('SHOW DATABASES'),
     users: await rows('SELECT user, host FROM mysql.user ORDER BY user, host'),
     globals,
+    // The binary log's file and position: any write that reached the server and changed something moves it.
+    binlog: await rows('SHOW MASTER STATUS'),
   };
 }
 
 describe('leak test: every refused statement, through mysql2, TypeORM and Kysely, against real MariaDB', () => {
+  let server: ThrowawayMariadb;
   let admin: Connection;
   let before: ServerState;
   const journalSink = memorySink({ limit: 100_000 });
@@ -63,21 +76,30 @@ describe('leak test: every refused statement, through mysql2, TypeORM and Kysely
     callback: guardMysql2(mysql2, { journal, policy, dialect: 'mariadb' }),
     promise: guardMysql2(mysql2Promise, { journal, policy, dialect: 'mariadb' }),
   });
-  const writerUrl = leakUrl(WRITER);
+  let writerUrl: string;
+  /**
+   * A corpus statement as sent here: its file paths inside the server's secure_file_priv, where the
+   * server itself would write (INTO OUTFILE, DUMPFILE) or read (LOAD DATA INFILE) them, so that only
+   * the guard stands in the way there too.
+   */
+  let local: (statement: string) => string;
   /** Statements that were not refused the way the policy says, by client. */
   const unexpected: string[] = [];
   const closers: Array<() => Promise<unknown>> = [];
 
   beforeAll(async () => {
-    await createLeakSchema();
-    rmSync(OUTFILE_PATH, { force: true });
-    admin = await adminConnection();
+    server = await startMariadbServer();
+    writerUrl = leakUrl(WRITER, server.url);
+    writeFileSync(join(server.filesDir, INFILE), INFILE_ROW);
+    local = (statement) => statement.replaceAll(OUTFILE_PATH, join(server.filesDir, 'leak-outfile.csv')).replaceAll("INFILE '/etc/hostname'", `INFILE '${join(server.filesDir, INFILE)}'`);
+    await createPrivateLeakSchema(server);
+    admin = await adminConnection(server.url);
     await admin.query(`
-      DROP USER IF EXISTS '${WRITER.name}'@'127.0.0.1', '${WRITER.name}'@'localhost';
       CREATE USER '${WRITER.name}'@'127.0.0.1' IDENTIFIED BY '${WRITER.password}';
       CREATE USER '${WRITER.name}'@'localhost' IDENTIFIED BY '${WRITER.password}';
       GRANT ALL PRIVILEGES ON ${LEAK_DATABASE}.* TO '${WRITER.name}'@'127.0.0.1';
       GRANT ALL PRIVILEGES ON ${LEAK_DATABASE}.* TO '${WRITER.name}'@'localhost';
+      GRANT FILE, SUPER ON *.* TO '${WRITER.name}'@'127.0.0.1', '${WRITER.name}'@'localhost';
       SET GLOBAL log_output = 'TABLE';
       SET GLOBAL general_log = 1;
       TRUNCATE TABLE mysql.general_log;
@@ -87,8 +109,8 @@ describe('leak test: every refused statement, through mysql2, TypeORM and Kysely
 
   afterAll(async () => {
     for (const close of closers) await close().catch(() => undefined);
-    await admin.query('SET GLOBAL general_log = 0');
-    await admin.end();
+    await admin?.end();
+    await server?.kill();
   });
 
   const expectRefused = async (client: string, statement: string, run: () => Promise<unknown>, policy: StatementPolicy, kind: string): Promise<void> => {
@@ -113,7 +135,8 @@ describe('leak test: every refused statement, through mysql2, TypeORM and Kysely
       const cluster = promise.createPoolCluster();
       cluster.add('NODE', { uri: writerUrl, connectionLimit: 2 });
       closers.push(() => pool.end(), () => new Promise((resolve) => connection.end(resolve)), () => cluster.end());
-      for (const { sql: statement, kind } of REFUSED) {
+      for (const { sql: template, kind } of REFUSED) {
+        const statement = local(template);
         const values = placeholders(statement);
         await expectRefused('promise query', statement, () => pool.query(statement, values), policy, kind);
         await expectRefused('promise cluster', statement, async () => {
@@ -139,7 +162,8 @@ describe('leak test: every refused statement, through mysql2, TypeORM and Kysely
         ),
       ).initialize();
       closers.push(() => dataSource.destroy());
-      for (const { sql: statement, kind } of REFUSED) {
+      for (const { sql: template, kind } of REFUSED) {
+        const statement = local(template);
         await expectRefused('TypeORM query', statement, () => dataSource.query(statement, placeholders(statement)), policy, kind);
       }
       const products = dataSource.getRepository(ProductSchema);
@@ -166,7 +190,8 @@ describe('leak test: every refused statement, through mysql2, TypeORM and Kysely
         dialect: new MysqlDialect({ pool: callback.createPool({ uri: writerUrl, connectionLimit: 2 }) as never }),
       });
       closers.push(() => db.destroy());
-      for (const { sql: statement, kind } of REFUSED) {
+      for (const { sql: template, kind } of REFUSED) {
+        const statement = local(template);
         await expectRefused('Kysely raw', statement, () => sql.raw(statement).execute(db), policy, kind);
       }
       const writes: Array<[string, () => Promise<unknown>, string]> = [
@@ -235,12 +260,17 @@ describe('leak test: every refused statement, through mysql2, TypeORM and Kysely
       }
     });
 
-    it('no file was written', () => {
-      expect(existsSync(OUTFILE_PATH)).toBe(false);
+    it('no file was written (secure_file_priv holds only the file put there to load)', () => {
+      expect(readdirSync(server.filesDir)).toEqual([INFILE]);
+      expect(readFileSync(join(server.filesDir, INFILE), 'utf8')).toBe(INFILE_ROW);
     });
 
     it('global variables are unchanged', () => {
       expect(after.globals).toEqual(before.globals);
+    });
+
+    it('the binary log did not move (SHOW MASTER STATUS)', () => {
+      expect(after.binlog).toEqual(before.binlog);
     });
 
     it('the general query log shows only allowed statements from the guarded clients', async () => {
@@ -258,7 +288,7 @@ describe('leak test: every refused statement, through mysql2, TypeORM and Kysely
       expect(notAllowed).toEqual([]);
       // The same without trusting the classifier: no refused statement of the corpus, as written or
       // with its placeholders filled in, reached the server.
-      const refusedTexts = new Set(REFUSED.flatMap(({ sql: statement }) => [statement, mysql2.format(statement, placeholders(statement))]));
+      const refusedTexts = new Set(REFUSED.map(({ sql: template }) => local(template)).flatMap((statement) => [statement, mysql2.format(statement, placeholders(statement))]));
       expect(logged.map((row) => String(row.argument)).filter((argument) => refusedTexts.has(argument))).toEqual([]);
     });
   });

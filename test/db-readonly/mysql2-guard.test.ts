@@ -3,7 +3,8 @@ import mysql2Promise from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJournal, memorySink, MirrorGuardError, withRequestContext } from '@mirrorguard/core';
 import { guardMysql2, ReadOnlyViolationError } from '@mirrorguard/db-readonly';
-import { adminConnection, createLeakSchema, leakUrl } from './leak-schema.ts';
+import { startMariadbServer, type ThrowawayMariadb } from '../support/mariadb-server.ts';
+import { adminConnection, createLeakSchema, createPrivateLeakSchema, leakUrl } from './leak-schema.ts';
 
 const READ_ONLY_CHECK = "SHOW SESSION VARIABLES WHERE Variable_name IN ('transaction_read_only', 'tx_read_only')";
 const isReadOnly = (rows: unknown): boolean => (rows as Array<{ Value: string }>).every((row) => row.Value === 'ON');
@@ -228,19 +229,26 @@ describe('guardMysql2 against MariaDB', () => {
     });
   });
 
+  // Creating an account changes the whole server: these run on a MariaDB of their own.
   describe('the account', () => {
+    let server: ThrowawayMariadb;
+    beforeAll(async () => {
+      server = await startMariadbServer();
+      await createPrivateLeakSchema(server);
+    });
+    afterAll(() => server?.kill());
+
     it('refuses every connection when a read-only account is required and this one can write', async () => {
       const { mysqlPromise, sink } = setup({ requireReadOnlyAccount: true });
-      const pool = mysqlPromise.createPool({ uri: leakUrl(), connectionLimit: 1 });
+      const pool = mysqlPromise.createPool({ uri: leakUrl(undefined, server.url), connectionLimit: 1 });
       await expect(pool.query('SELECT 1')).rejects.toMatchObject({ code: 'MG_ERR_DB_ACCOUNT_CAN_WRITE' });
       expect(sink.events().filter((event) => event.action === 'warned')).toHaveLength(1);
       await pool.end();
     });
 
     it('accepts a SELECT-only account without a warning', async () => {
-      const admin = await adminConnection();
+      const admin = await adminConnection(server.url);
       await admin.query(`
-        DROP USER IF EXISTS 'mg_reader'@'127.0.0.1', 'mg_reader'@'localhost';
         CREATE USER 'mg_reader'@'127.0.0.1' IDENTIFIED BY 'reader-pw';
         CREATE USER 'mg_reader'@'localhost' IDENTIFIED BY 'reader-pw';
         GRANT SELECT, SHOW VIEW ON mirrorguard_leak.* TO 'mg_reader'@'127.0.0.1';
@@ -248,7 +256,7 @@ describe('guardMysql2 against MariaDB', () => {
       `);
       await admin.end();
       const { mysqlPromise, sink } = setup({ requireReadOnlyAccount: true });
-      const connection = await mysqlPromise.createConnection({ uri: leakUrl({ name: 'mg_reader', password: 'reader-pw' }) });
+      const connection = await mysqlPromise.createConnection({ uri: leakUrl({ name: 'mg_reader', password: 'reader-pw' }, server.url) });
       const [rows] = await connection.query('SELECT COUNT(*) AS n FROM orders');
       expect(rows).toEqual([{ n: 3 }]);
       expect(sink.events().filter((event) => event.action === 'warned')).toEqual([]);

@@ -6,9 +6,9 @@ import { MYSQL_URL } from '../support/servers.ts';
 // holds a named lock, a table's checksum. `admin` is an unguarded connection with short lock waits
 // (innodb_lock_wait_timeout and lock_wait_timeout of a second or two).
 
-/** MYSQL_URL with `database` as its database (and, when given, another account). */
-export function databaseUrl(database: string, user?: { name: string; password: string }): string {
-  const url = new URL(MYSQL_URL);
+/** `server` (MYSQL_URL unless given) with `database` as its database (and, when given, another account). */
+export function databaseUrl(database: string, user?: { name: string; password: string }, server: string = MYSQL_URL): string {
+  const url = new URL(server);
   url.pathname = `/${database}`;
   if (user !== undefined) {
     url.username = user.name;

@@ -5,14 +5,14 @@ import express from 'express';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpStub, redisStore, type HttpStub } from '../../packages/http-stub/src/index.ts';
+import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
 import { startSentinelServer, type SentinelServer } from '../support/sentinel-server.ts';
-import { REDIS_URL } from '../support/servers.ts';
 
-// A primary (record) and its mirror (replay) share a Redis store. The same 100 requests, each with
-// its own x-request-id, reach both — to the mirror in another, random order, all at once — and each
-// makes outbound calls that differ per request. The mirror must get exactly its own primary's
-// answers and call out zero times.
-const STORE_DB = 5;
+// A primary (record) and its mirror (replay) share a Redis store: a redis-server of the test's own,
+// so that it holds nothing but what they store. The same 100 requests, each with its own
+// x-request-id, reach both — to the mirror in another, random order, all at once — and each makes
+// outbound calls that differ per request. The mirror must get exactly its own primary's answers and
+// call out zero times.
 const REQUESTS = 100;
 
 /** The orders app: two calls to the payments service per request, both depending on the request. */
@@ -46,6 +46,7 @@ const shuffled = <T>(items: readonly T[]): T[] => {
 
 describe('a live primary and its mirror, paired through the Redis store', () => {
   let payments: SentinelServer;
+  let storeServer: ThrowawayRedis;
   let storeRedis: Redis;
   const mirrorSink = memorySink({ limit: 10_000 });
   let primaryStub: HttpStub;
@@ -57,8 +58,8 @@ describe('a live primary and its mirror, paired through the Redis store', () => 
   beforeAll(async () => {
     // Every answer carries a token no replay could invent.
     payments = await startSentinelServer((request) => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: request.url, body: request.body, token: randomUUID() }) }));
-    storeRedis = new Redis(`${REDIS_URL}/${STORE_DB}`);
-    await storeRedis.flushdb();
+    storeServer = await startRedisServer();
+    storeRedis = new Redis(storeServer.url);
     primaryStub = createHttpStub({ mode: 'record', store: redisStore({ redis: storeRedis, prefix, ttlSeconds: 60 }) });
     mirrorStub = createHttpStub({ mode: 'replay', store: redisStore({ redis: storeRedis, prefix, waitMs: 10_000 }), journal: createJournal({ profile: 'mirror', sinks: [mirrorSink] }) });
     primary = await listen(ordersApp(primaryStub, payments.origin));
@@ -70,8 +71,8 @@ describe('a live primary and its mirror, paired through the Redis store', () => 
     await mirror.close();
     await primaryStub.dispose();
     await mirrorStub.dispose();
-    await storeRedis.flushdb();
     storeRedis.disconnect();
+    await storeServer.kill();
     await payments.close();
   });
 
@@ -98,5 +99,7 @@ describe('a live primary and its mirror, paired through the Redis store', () => 
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60_000);
     expect(await storeRedis.llen(`${prefix}${ids[0]!.requestId}`)).toBe(2);
+    // The store is the test's own: it holds those lists and nothing else.
+    expect((await storeRedis.keys('*')).sort()).toEqual(ids.map(({ requestId }) => `${prefix}${requestId}`).sort());
   });
 });

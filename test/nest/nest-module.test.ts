@@ -6,12 +6,13 @@ import { Controller, Get, Injectable, Module, Param, Post, type INestApplication
 import { NestFactory } from '@nestjs/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REDIS_URL } from '../support/servers.ts';
+import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
 
 // An app whose code is the same in every profile: a controller gets the Redis client and the guards
 // by injection, reads the request id from the context, and reserves stock. Decorators are applied
-// as calls, so the test needs no decorator compiler setting.
-const ORIGIN = `${REDIS_URL}/1`;
+// as calls, so the test needs no decorator compiler setting. Its Redis is a redis-server of the
+// test's own (database 1).
+let originUrl: string;
 
 class StockController {
   readonly #redis: Redis;
@@ -46,7 +47,7 @@ async function startApp(profile: Profile, sink = memorySink()): Promise<INestApp
       MirrorGuardModule.forRoot({
         profile,
         journal: { sinks: [sink] },
-        providers: { redis: redisProvider({ origin: ORIGIN, shadow: 'memory', seed: (redis) => redis.set('stock:lamp', '3').then(() => undefined) }) },
+        providers: { redis: redisProvider({ origin: originUrl, shadow: 'memory', seed: (redis) => redis.set('stock:lamp', '3').then(() => undefined) }) },
       }),
     ],
     controllers: [StockController],
@@ -62,14 +63,17 @@ const call = async (app: INestApplication, method: string, path: string, request
 };
 
 describe('MirrorGuardModule', () => {
-  const admin = new Redis(ORIGIN);
+  let server: ThrowawayRedis;
+  let admin: Redis;
   beforeAll(async () => {
-    await admin.flushdb();
+    server = await startRedisServer();
+    originUrl = `${server.url}/1`;
+    admin = new Redis(originUrl);
     await admin.set('stock:lamp', '10');
   });
   afterAll(async () => {
-    await admin.flushdb();
-    admin.disconnect();
+    admin?.disconnect();
+    await server?.kill();
   });
 
   it.each([
@@ -97,7 +101,7 @@ describe('MirrorGuardModule', () => {
   it('forRootAsync builds the options in a factory, with injected dependencies', async () => {
     class ConfigModule {}
     const CONFIG = 'config';
-    Module({ providers: [{ provide: CONFIG, useValue: { origin: ORIGIN } }], exports: [CONFIG] })(ConfigModule);
+    Module({ providers: [{ provide: CONFIG, useValue: { origin: originUrl } }], exports: [CONFIG] })(ConfigModule);
     class AppModule {}
     Module({
       imports: [

@@ -4,15 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startRedisServer } from '../support/redis-server.ts';
-import { REDIS_URL } from '../support/servers.ts';
 import { installBuiltPackages, ROOT } from '../support/workspace-packages.ts';
 
 // The peer range says ioredis ^5 || ^6; the repository develops against 5. Here the built packages
 // are installed beside ioredis 6 (RESP3 by default) and a ShadowRedis runs a short workload.
 describe('@mirrorguard/redis-shadow on ioredis 6', () => {
   it('routes reads, writes, pipelines and transactions the same way', async () => {
-    // The shadow is a server of the test's own: one on the origin's server is refused.
-    const shadowServer = await startRedisServer();
+    // Origin and shadow are servers of the test's own (a shadow on the origin's server is refused),
+    // fresh: they hold nothing but what the probe writes.
+    const [originServer, shadowServer] = await Promise.all([startRedisServer(), startRedisServer()]);
     const app = mkdtempSync(join(tmpdir(), 'mirrorguard-ioredis6-'));
     const modules = join(app, 'node_modules');
     installBuiltPackages(modules, ['core', 'redis-shadow']);
@@ -25,9 +25,8 @@ describe('@mirrorguard/redis-shadow on ioredis 6', () => {
       import { ShadowRedis } from '@mirrorguard/redis-shadow';
       import { createRequire } from 'node:module';
       const version = createRequire(import.meta.url)('ioredis/package.json').version;
-      const origin = ${JSON.stringify(`${REDIS_URL}/7`)}, shadowUrl = ${JSON.stringify(shadowServer.shadowUrl)};
-      const admin = new Redis(origin); await admin.flushdb(); await admin.set('c', '10'); await admin.hset('h', { a: '1' });
-      const shadowAdmin = new Redis(shadowUrl); await shadowAdmin.flushdb();
+      const origin = ${JSON.stringify(`${originServer.url}/7`)}, shadowUrl = ${JSON.stringify(shadowServer.shadowUrl)};
+      const admin = new Redis(origin); await admin.set('c', '10'); await admin.hset('h', { a: '1' });
       const c = new ShadowRedis(origin, { shadow: shadowUrl });
       const out = { version };
       out.get = await c.get('c');
@@ -39,12 +38,12 @@ describe('@mirrorguard/redis-shadow on ioredis 6', () => {
       out.publish = await c.publish('x', 'y');
       out.origin = [await admin.get('c'), await admin.hgetall('h')];
       console.log(JSON.stringify(out));
-      await c.close(); await admin.flushdb(); admin.disconnect(); await shadowAdmin.flushdb(); shadowAdmin.disconnect();
+      await c.close(); admin.disconnect();
       `,
     );
     const output = await Promise.resolve()
       .then(() => execFileSync(process.execPath, ['probe.mjs'], { cwd: app, encoding: 'utf8', timeout: 30_000 }))
-      .finally(() => shadowServer.kill());
+      .finally(() => Promise.all([originServer.kill(), shadowServer.kill()]));
     expect(JSON.parse(output.trim().split('\n').at(-1)!)).toEqual({
       version: expect.stringMatching(/^6\./),
       get: '10',

@@ -3,16 +3,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJournal, memorySink } from '@mirrorguard/core';
 import { loadCommandTable, type CommandTable } from '../../packages/redis-shadow/src/commands/command-table.ts';
 import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
+import { monitorServer } from '../support/redis-oracles.ts';
 import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
-import { REDIS_URL } from '../support/servers.ts';
 
 // Every command the origin flags as a write, with valid arguments against keys of the right type,
 // plus PUBLISH, PFCOUNT and admin commands, sent through ShadowRedis. MONITOR on the origin, judged
 // by the origin's own COMMAND flags, must see no write; every origin key must DUMP as before. Run
 // twice: with a redis-server of the test's own as the shadow, and with the memory engine (which
 // fails what it does not run with MG_ERR_REDIS_UNSUPPORTED — and still sends nothing to the origin).
+// The origin is a redis-server of the test's own: MONITOR sees what it gets in every database.
 const ORIGIN_DB = 11;
-const originUrl = `${REDIS_URL}/${ORIGIN_DB}`;
+let origin: ThrowawayRedis;
+let originUrl: string;
+beforeAll(async () => {
+  origin = await startRedisServer();
+  originUrl = `${origin.url}/${ORIGIN_DB}`;
+});
+afterAll(() => origin?.kill());
 
 const WORKLOAD: string[][] = [
   ['APPEND', 's:1', '!'], ['BITFIELD', 's:2', 'SET', 'u8', '0', '255'], ['BITOP', 'OR', 's:dst', 's:1', 's:2'],
@@ -70,11 +77,10 @@ async function seedOrigin(redis: Redis): Promise<void> {
 describe.each(['redis', 'memory'] as const)('leak test with a %s shadow: every write command through ShadowRedis, MONITOR on the origin', (shadowKind) => {
   let shadowServer: ThrowawayRedis;
   let admin: Redis;
-  let monitor: Redis;
+  let monitor: Awaited<ReturnType<typeof monitorServer>>;
   let client: ShadowRedis;
   let originTable: CommandTable;
   let before: Map<string, Buffer | null>;
-  const received: string[][] = [];
   const sink = memorySink({ limit: 100_000 });
   const outcomes = new Map<string, string>();
 
@@ -86,10 +92,7 @@ describe.each(['redis', 'memory'] as const)('leak test with a %s shadow: every w
     originTable = await loadCommandTable(admin);
     const keys = (await admin.keys('*')).sort();
     before = new Map(await Promise.all(keys.map(async (key) => [key, await admin.dumpBuffer(key)] as const)));
-    monitor = await new Redis(REDIS_URL).monitor();
-    monitor.on('monitor', (_time: string, args: string[], _source: string, database: string) => {
-      if (Number(database) === ORIGIN_DB) received.push(args);
-    });
+    monitor = await monitorServer(origin.url, Redis);
     const payload = await admin.dumpBuffer('s:1');
     const shadow = shadowKind === 'memory' ? 'memory' : shadowServer.shadowUrl;
     client = new ShadowRedis(originUrl, { shadow, journal: createJournal({ profile: 'mirror', sinks: [sink] }) });
@@ -105,7 +108,7 @@ describe.each(['redis', 'memory'] as const)('leak test with a %s shadow: every w
 
   afterAll(async () => {
     await client?.close();
-    monitor?.disconnect();
+    monitor?.stop();
     admin?.disconnect();
     await shadowServer?.kill();
   });
@@ -123,9 +126,8 @@ describe.each(['redis', 'memory'] as const)('leak test with a %s shadow: every w
   });
 
   it('no write reached the origin (MONITOR, judged by the origin\'s own COMMAND flags)', async () => {
-    const fence = `fence-${Math.random()}`;
-    await admin.echo(fence);
-    while (!received.some((args) => args.includes(fence))) await new Promise((resolve) => setTimeout(resolve, 5));
+    await monitor.caughtUp(admin);
+    const received = monitor.received.map(({ args }) => args);
     // ACL DRYRUN is the guard's own check of the origin user (a dry run: it executes nothing).
     const ownCheck = (args: string[]): boolean => args[0]?.toLowerCase() === 'acl' && args[1]?.toLowerCase() === 'dryrun';
     const writes = received.filter((args) => !ownCheck(args) && (originTable.resolve(args)?.flags.has('write') || originTable.resolve(args)?.flags.has('admin')));

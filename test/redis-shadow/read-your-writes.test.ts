@@ -2,15 +2,20 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
 import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
-import { REDIS_URL } from '../support/servers.ts';
 
 // The mirror must answer like the primary. Each family's sequence of writes and reads runs through
 // ShadowRedis (origin database 12) and, directly, against a reference database (13) holding the same
-// data: every reply must be the same, and the origin must not change. One suite, two shadows: a
-// redis-server of the test's own, and the memory engine. A family the memory engine does not run
-// must fail with MG_ERR_REDIS_UNSUPPORTED (the replies before that one still match), never answer wrong.
+// data: every reply must be the same, and the origin must not change. Origin and reference are on a
+// redis-server of the test's own. One suite, two shadows: another redis-server of the test's own, and
+// the memory engine. A family the memory engine does not run must fail with MG_ERR_REDIS_UNSUPPORTED
+// (the replies before that one still match), never answer wrong.
 const ORIGIN_DB = 12;
 const REFERENCE_DB = 13;
+let originServer: ThrowawayRedis;
+beforeAll(async () => {
+  originServer = await startRedisServer();
+});
+afterAll(() => originServer?.kill());
 
 const MEMORY_UNSUPPORTED = new Set(['streams', 'geo', 'hyperloglog', 'bitmaps']);
 
@@ -64,8 +69,8 @@ describe.each(['redis', 'memory'] as const)('read-your-writes with a %s shadow: 
 
   beforeAll(async () => {
     shadowServer = await startRedisServer();
-    origin = new Redis(`${REDIS_URL}/${ORIGIN_DB}`);
-    reference = new Redis(`${REDIS_URL}/${REFERENCE_DB}`);
+    origin = new Redis(`${originServer.url}/${ORIGIN_DB}`);
+    reference = new Redis(`${originServer.url}/${REFERENCE_DB}`);
   });
   afterAll(async () => {
     origin.disconnect();
@@ -77,7 +82,7 @@ describe.each(['redis', 'memory'] as const)('read-your-writes with a %s shadow: 
     await seed(origin);
     await seed(reference);
     const before = await origin.dumpBuffer('hash');
-    const mirror = new ShadowRedis(`${REDIS_URL}/${ORIGIN_DB}`, { shadow: shadow() });
+    const mirror = new ShadowRedis(`${originServer.url}/${ORIGIN_DB}`, { shadow: shadow() });
     let unsupported: string | undefined;
     try {
       for (const argv of sequence) {
@@ -99,7 +104,7 @@ describe.each(['redis', 'memory'] as const)('read-your-writes with a %s shadow: 
   });
 
   it('lets SUBSCRIBE reach the origin, so the mirror hears what the primary publishes', async () => {
-    const mirror = new ShadowRedis(`${REDIS_URL}/${ORIGIN_DB}`, { shadow: shadow() });
+    const mirror = new ShadowRedis(`${originServer.url}/${ORIGIN_DB}`, { shadow: shadow() });
     const subscriber = mirror.duplicate();
     try {
       await subscriber.subscribe('news');

@@ -1,13 +1,14 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createGuards, diffJournals, memorySink, withRequestContext, type JournalEvent, type Profile } from '@mirrorguard/core';
 import { redisProvider } from '../../packages/redis-shadow/src/provider/redis-provider.ts';
 import { RecordingRedis } from '../../packages/redis-shadow/src/client/recording-redis.ts';
-import { REDIS_URL } from '../support/servers.ts';
+import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
 
 // The primary (record) journals the Redis writes it really makes; its mirror (ShadowRedis, here on
-// the memory engine) journals the same writes as shadowed. The same code gives no difference.
-const ORIGIN = `${REDIS_URL}/4`;
+// the memory engine) journals the same writes as shadowed. The same code gives no difference. The
+// origin is a redis-server of the test's own.
+let originUrl: string;
 
 /** A request's Redis work: reads, writes one by one, in a pipeline and in a transaction, and a publish. */
 async function reserve(redis: Redis, quantity: number): Promise<void> {
@@ -23,7 +24,7 @@ async function reserve(redis: Redis, quantity: number): Promise<void> {
 
 async function journalOf(profile: Profile, quantity: number): Promise<JournalEvent[]> {
   const sink = memorySink();
-  const guards = await createGuards({ profile, providers: { redis: redisProvider({ origin: ORIGIN, shadow: 'memory' }) }, journal: { sinks: [sink] } });
+  const guards = await createGuards({ profile, providers: { redis: redisProvider({ origin: originUrl, shadow: 'memory' }) }, journal: { sinks: [sink] } });
   try {
     await reserve(guards.redis, quantity);
   } finally {
@@ -33,14 +34,20 @@ async function journalOf(profile: Profile, quantity: number): Promise<JournalEve
 }
 
 describe('record profile: the primary journals the Redis writes it really makes', () => {
-  const admin = new Redis(ORIGIN);
+  let server: ThrowawayRedis;
+  let admin: Redis;
+  beforeAll(async () => {
+    server = await startRedisServer();
+    originUrl = `${server.url}/4`;
+    admin = new Redis(originUrl);
+  });
   beforeEach(async () => {
     await admin.flushdb();
     await admin.set('stock:lamp', '10');
   });
   afterAll(async () => {
-    await admin.flushdb();
-    admin.disconnect();
+    admin?.disconnect();
+    await server?.kill();
   });
 
   it('is a RecordingRedis that journals writes (and PUBLISH), never reads', async () => {
@@ -55,7 +62,7 @@ describe('record profile: the primary journals the Redis writes it really makes'
       ['recorded', 'publish stock changed'],
     ]);
     expect(await admin.get('stock:lamp')).toBe('8');
-    const client = new RecordingRedis(ORIGIN);
+    const client = new RecordingRedis(originUrl);
     expect(client.duplicate()).toBeInstanceOf(RecordingRedis);
     client.disconnect();
   });

@@ -3,17 +3,19 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
 import { MemoryRedis } from '../../packages/redis-shadow/src/memory/memory-redis.ts';
 import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
-import { REDIS_URL } from '../support/servers.ts';
 
-// Each case is a defect found in review, kept from coming back.
+// Each case is a defect found in review, kept from coming back. Origin and shadow are redis-servers
+// of the test's own.
 const ORIGIN_DB = 2;
-const originUrl = `${REDIS_URL}/${ORIGIN_DB}`;
 
 describe('redis-shadow regressions', () => {
+  let originServer: ThrowawayRedis;
+  let originUrl: string;
   let shadowServer: ThrowawayRedis;
   let admin: Redis;
   beforeAll(async () => {
-    shadowServer = await startRedisServer();
+    [originServer, shadowServer] = await Promise.all([startRedisServer(), startRedisServer()]);
+    originUrl = `${originServer.url}/${ORIGIN_DB}`;
     admin = new Redis(originUrl);
   });
   beforeEach(async () => {
@@ -22,9 +24,8 @@ describe('redis-shadow regressions', () => {
     await admin.set('counter', '10');
   });
   afterAll(async () => {
-    await admin.flushdb();
-    admin.disconnect();
-    await shadowServer.kill();
+    admin?.disconnect();
+    await Promise.all([originServer?.kill(), shadowServer?.kill()]);
   });
 
   it('fails writes to a shadow that never came up, without an unhandled rejection', async () => {

@@ -3,31 +3,31 @@ import { createJournal, memorySink } from '@mirrorguard/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
 import { loadCommandTable } from '../../packages/redis-shadow/src/commands/command-table.ts';
-import { startRedisServer } from '../support/redis-server.ts';
-import { REDIS_URL } from '../support/servers.ts';
+import { monitorServer } from '../support/redis-oracles.ts';
+import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
 
 // A write workload runs through ShadowRedis; the shadow is killed in the middle of it. Writes from
 // then on must fail with a clear error and never fall back to the origin, which stays untouched.
+// The origin is a redis-server of the test's own: MONITOR sees every command it gets, in any database.
 const ORIGIN_DB = 15;
-const originUrl = `${REDIS_URL}/${ORIGIN_DB}`;
 
 describe('the shadow dies during a workload', () => {
+  let origin: ThrowawayRedis;
+  let originUrl: string;
   let admin: Redis;
-  let monitor: Redis;
-  const received: string[][] = [];
+  let monitor: Awaited<ReturnType<typeof monitorServer>>;
 
   beforeAll(async () => {
+    origin = await startRedisServer();
+    originUrl = `${origin.url}/${ORIGIN_DB}`;
     admin = new Redis(originUrl);
-    await admin.flushdb();
     await admin.mset(Object.fromEntries(Array.from({ length: 50 }, (_, n) => [`k:${n}`, String(n)])));
-    monitor = await new Redis(REDIS_URL).monitor();
-    monitor.on('monitor', (_time: string, args: string[], _source: string, database: string) => {
-      if (Number(database) === ORIGIN_DB) received.push(args);
-    });
+    monitor = await monitorServer(origin.url, Redis);
   });
-  afterAll(() => {
-    monitor.disconnect();
-    admin.disconnect();
+  afterAll(async () => {
+    monitor?.stop();
+    admin?.disconnect();
+    await origin?.kill();
   });
 
   it('fails the writes with MG_ERR_REDIS_SHADOW_FAILED and leaves the origin as it was', async () => {
@@ -65,10 +65,8 @@ describe('the shadow dies during a workload', () => {
 
     expect(await admin.mget(Array.from({ length: 50 }, (_, n) => `k:${n}`))).toEqual(before);
     expect(await admin.exists('h:0', 'h:1')).toBe(0);
-    const fence = `fence-${Math.random()}`;
-    await admin.echo(fence);
-    while (!received.some((args) => args.includes(fence))) await new Promise((resolve) => setTimeout(resolve, 5));
+    await monitor.caughtUp(admin);
     const table = await loadCommandTable(admin);
-    expect(received.filter((args) => table.resolve(args)?.flags.has('write'))).toEqual([]);
+    expect(monitor.received.filter(({ args }) => table.resolve(args)?.flags.has('write'))).toEqual([]);
   });
 });

@@ -7,39 +7,43 @@ import { MemoryRedis } from '../../packages/redis-shadow/src/memory/memory-redis
 import { CommandTable, loadCommandTable } from '../../packages/redis-shadow/src/commands/command-table.ts';
 import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
 import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
-import { REDIS_URL } from '../support/servers.ts';
 
-// Origin: the real Redis, database 10. Shadow: a redis-server of the test's own. MONITOR records
-// what the origin receives; the origin's own COMMAND flags say which of it were writes.
+// Origin: a real redis-server, database 10. Shadow: another. Both are the test's own. MONITOR
+// records what the origin receives, in any database; the origin's own COMMAND flags say which of it
+// were writes.
 const ORIGIN_DB = 10;
-const originUrl = `${REDIS_URL}/${ORIGIN_DB}`;
 
 describe('ShadowRedis against a real origin and a real shadow', () => {
+  let originServer: ThrowawayRedis;
+  let originUrl: string;
   let shadowServer: ThrowawayRedis;
   let admin: Redis;
   let shadowAdmin: Redis;
   let monitor: Redis;
   let originTable: CommandTable;
   const received: string[][] = [];
+  /** MONITOR's sources (CLIENT INFO's addr) of the test's own set-up connections: what they send is not the mirror's. */
+  const setUpSources = new Set<string>();
   const sink = memorySink();
   let client: ShadowRedis;
 
   beforeAll(async () => {
-    shadowServer = await startRedisServer();
+    [originServer, shadowServer] = await Promise.all([startRedisServer(), startRedisServer()]);
+    originUrl = `${originServer.url}/${ORIGIN_DB}`;
     admin = new Redis(originUrl);
     shadowAdmin = new Redis(shadowServer.url);
     originTable = await loadCommandTable(admin);
-    monitor = await new Redis(REDIS_URL).monitor();
-    monitor.on('monitor', (_time: string, args: string[], _source: string, database: string) => {
-      if (Number(database) === ORIGIN_DB) received.push(args);
+    monitor = await new Redis(originServer.url).monitor();
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (!setUpSources.has(source)) received.push(args);
     });
   });
 
   afterAll(async () => {
-    monitor.disconnect();
-    admin.disconnect();
-    shadowAdmin.disconnect();
-    await shadowServer.kill();
+    monitor?.disconnect();
+    admin?.disconnect();
+    shadowAdmin?.disconnect();
+    await Promise.all([originServer?.kill(), shadowServer?.kill()]);
   });
 
   beforeEach(async () => {
@@ -60,8 +64,16 @@ describe('ShadowRedis against a real origin and a real shadow', () => {
   /** Resolves once MONITOR has delivered everything the origin received so far (an ECHO as a fence). */
   async function monitorCaughtUp(): Promise<void> {
     const fence = `fence-${Math.random()}`;
+    const seen = new Promise<void>((resolve) => {
+      const listener = (_time: string, args: string[]): void => {
+        if (!args.includes(fence)) return;
+        monitor.off('monitor', listener);
+        resolve();
+      };
+      monitor.on('monitor', listener);
+    });
     await admin.echo(fence);
-    while (!received.some((args) => args.includes(fence))) await new Promise((resolve) => setTimeout(resolve, 5));
+    await seen;
   }
 
   /** Everything the origin received since the test began that its own metadata flags as a write. */
@@ -108,7 +120,7 @@ describe('ShadowRedis against a real origin and a real shadow', () => {
   it('keeps pipelines in order across origin and shadow, with auto-pipelining too', async () => {
     const results = await client.pipeline().get('origin:counter').incrby('origin:counter', 5).get('origin:counter').set('p', '1').get('p').exec();
     expect(results).toEqual([[null, '10'], [null, 15], [null, '15'], [null, 'OK'], [null, '1']]);
-    const auto = new ShadowRedis({ ...new URL(originUrl).searchParams, host: '127.0.0.1', port: Number(new URL(REDIS_URL).port || 6379), db: ORIGIN_DB, enableAutoPipelining: true }, { shadow: shadowServer.shadowUrl });
+    const auto = new ShadowRedis({ ...new URL(originUrl).searchParams, host: '127.0.0.1', port: originServer.port, db: ORIGIN_DB, enableAutoPipelining: true }, { shadow: shadowServer.shadowUrl });
     const [before, incremented, after] = await Promise.all([auto.get('origin:str'), auto.append('origin:str', '!'), auto.get('origin:str')]);
     expect([before, incremented, after]).toEqual(['from origin', 12, 'from origin!']);
     await auto.close();
@@ -140,7 +152,10 @@ describe('ShadowRedis against a real origin and a real shadow', () => {
 
   it('follows SELECT into another database; MOVE and COPY … DB make the shadow own the key in both', async () => {
     const OTHER_DB = 3;
-    const other = new Redis(`${REDIS_URL}/${OTHER_DB}`);
+    const other = new Redis(`${originServer.url}/${OTHER_DB}`);
+    // Its writes are the test's set-up; the mirror's, in any database, are still watched.
+    const otherSource = /\baddr=(\S+)/.exec(String(await other.client('INFO')))![1]!;
+    setUpSources.add(otherSource);
     try {
       await other.flushdb();
       await other.set('other:str', 'in db 3');
@@ -178,6 +193,8 @@ describe('ShadowRedis against a real origin and a real shadow', () => {
     } finally {
       await other.flushdb();
       other.disconnect();
+      await monitorCaughtUp();
+      setUpSources.delete(otherSource);
     }
   });
 
@@ -208,8 +225,7 @@ describe('ShadowRedis against a real origin and a real shadow', () => {
   });
 
   it('applies keyPrefix to every key it reads, copies and writes', async () => {
-    const { hostname, port } = new URL(REDIS_URL);
-    const keyPrefixed = new ShadowRedis({ host: hostname, port: Number(port || 6379), db: ORIGIN_DB, keyPrefix: 'origin:' }, { shadow: shadowServer.shadowUrl });
+    const keyPrefixed = new ShadowRedis({ host: '127.0.0.1', port: originServer.port, db: ORIGIN_DB, keyPrefix: 'origin:' }, { shadow: shadowServer.shadowUrl });
     try {
       expect(await keyPrefixed.get('str')).toBe('from origin');
       expect(await keyPrefixed.incr('counter')).toBe(11);
@@ -381,12 +397,11 @@ describe('ShadowRedis against a real origin and a real shadow', () => {
   });
 
   it('refuses a shadow on the origin\'s own server, in any database and under any name', async () => {
-    for (const shadow of [originUrl, `${REDIS_URL}/3`, originUrl.replace('127.0.0.1', 'localhost'), originUrl.replace('127.0.0.1', '127.1')]) {
+    for (const shadow of [originUrl, `${originServer.url}/3`, originUrl.replace('127.0.0.1', 'localhost'), originUrl.replace('127.0.0.1', '127.1')]) {
       expect(() => new ShadowRedis(originUrl, { shadow }), shadow).toThrow(expect.objectContaining({ code: 'MG_ERR_REDIS_SHADOW_IS_ORIGIN' }));
     }
     // Behind a proxy the options cannot tell: the servers' run_id can. Nothing is sent to it.
-    const { port } = new URL(REDIS_URL);
-    const proxy = createServer((socket) => socket.pipe(connect(Number(port || 6379), '127.0.0.1')).pipe(socket));
+    const proxy = createServer((socket) => socket.pipe(connect(originServer.port, '127.0.0.1')).pipe(socket));
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     const disguised = new ShadowRedis(originUrl, { shadow: { host: '127.0.0.1', port: (proxy.address() as AddressInfo).port, db: 5 } });
     try {
@@ -398,7 +413,7 @@ describe('ShadowRedis against a real origin and a real shadow', () => {
       proxy.close();
     }
     expect(await admin.exists('via-proxy')).toBe(0);
-    const database5 = new Redis(`${REDIS_URL}/5`);
+    const database5 = new Redis(`${originServer.url}/5`);
     expect(await database5.exists('via-proxy', 'origin:counter')).toBe(0);
     database5.disconnect();
     expect(await writesReceived()).toEqual([]);

@@ -12,6 +12,8 @@ export interface ThrowawayMariadb {
   readonly port: number;
   /** The root user, with no password (the server is private: loopback, a free port, its own data). */
   readonly user: string;
+  /** `mysql://root@127.0.0.1:<port>`: as MYSQL_URL names the shared server, with no database. */
+  readonly url: string;
   /** Its temporary directory: data, binary logs, the socket and `files/`. */
   readonly dir: string;
   /** The server's `secure_file_priv`: the only directory INTO OUTFILE / DUMPFILE may write to. */
@@ -107,7 +109,7 @@ export async function startMariadbServer(): Promise<ThrowawayMariadb> {
         await sleep(50);
       }
     }
-    return { host: '127.0.0.1', port, user: 'root', dir, filesDir, kill };
+    return { host: '127.0.0.1', port, user: 'root', url: `mysql://root@127.0.0.1:${port}`, dir, filesDir, kill };
   } catch (error) {
     await kill();
     throw error;
