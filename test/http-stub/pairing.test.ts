@@ -95,11 +95,11 @@ describe('a live primary and its mirror, paired through the Redis store', () => 
     expect(mirrorSink.events().filter((event) => event.action === 'replayed').length).toBe(2 * REQUESTS);
     expect(mirrorSink.events().filter((event) => event.action !== 'replayed')).toEqual([]);
     // Each request's exchanges are one list, kept for the TTL (60 s here).
-    const ttl = await storeRedis.pttl(`${prefix}${ids[0]!.requestId}`);
+    const ttl = await storeRedis.pttl(`${prefix}id:${ids[0]!.requestId}`);
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(60_000);
-    expect(await storeRedis.llen(`${prefix}${ids[0]!.requestId}`)).toBe(2);
+    expect(await storeRedis.llen(`${prefix}id:${ids[0]!.requestId}`)).toBe(2);
     // The store is the test's own: it holds those lists and nothing else.
-    expect((await storeRedis.keys('*')).sort()).toEqual(ids.map(({ requestId }) => `${prefix}${requestId}`).sort());
+    expect((await storeRedis.keys('*')).sort()).toEqual(ids.map(({ requestId }) => `${prefix}id:${requestId}`).sort());
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,8 @@ import { startSentinelServer, type SentinelServer } from '../support/sentinel-se
 
 // Each case is a defect found in review, kept from coming back.
 const folder = mkdtempSync(join(tmpdir(), 'mirrorguard-http-regressions-'));
+// A recording with no exchange: replay reads its file at start-up, and every call misses.
+writeFileSync(join(folder, 'none.har'), JSON.stringify({ log: { version: '1.2', creator: { name: 'test', version: '0' }, entries: [] } }));
 const via = (stub: HttpStub, init: RequestInit = {}): RequestInit => ({ ...init, dispatcher: stub.dispatcher }) as unknown as RequestInit;
 const codeOf = (error: unknown): unknown => (error as { cause?: { code?: unknown } }).cause?.code ?? (error as { code?: unknown }).code;
 

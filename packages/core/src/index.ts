@@ -7,7 +7,7 @@ export type {
 } from './context/express-middleware.ts';
 export { bindRequestContext, getRequestContext, withRequestContext } from './context/request-context.ts';
 export type { RequestContext, RequestContextInit } from './context/request-context.ts';
-export { requestIdFromHeaders, traceIdFromTraceparent } from './context/request-id.ts';
+export { isValidRequestId, requestIdFromHeaders, traceIdFromTraceparent } from './context/request-id.ts';
 export type { HeaderSource, RequestIdSource, ResolvedRequestId } from './context/request-id.ts';
 export type { CoreErrorCode } from './errors/error-codes.ts';
 export { MirrorGuardError } from './errors/mirrorguard-error.ts';

@@ -6,5 +6,9 @@ export type HttpStubErrorCode =
   | 'MG_ERR_HTTP_UNSAFE'
   /** A recording file cannot be read: not JSON, not HAR 1.2, or an entry this package cannot use. */
   | 'MG_ERR_HTTP_RECORDING_INVALID'
+  /** The pairing store did not answer within the call's wait, or failed, or cannot hold the call (no request id). Nothing was sent. */
+  | 'MG_ERR_HTTP_STORE_UNAVAILABLE'
+  /** Replay's recording file is missing or unreadable (replay and mirror read it at start-up). */
+  | 'MG_ERR_HTTP_RECORDING_MISSING'
   /** Options that do not fit together (an unknown mode, a store missing for a mode that needs one). */
   | 'MG_ERR_HTTP_STUB_OPTIONS';

@@ -18,10 +18,23 @@ export interface RecordedResponse {
   readonly body: Buffer;
 }
 
+/** The incoming request an outbound call was made for: an exchange is bound to it. */
+export interface IncomingRequest {
+  readonly method: string;
+  /** Its URL path, without the query string. */
+  readonly path: string;
+}
+
 /** One outbound call and its answer, under the id of the incoming request that made it. */
 export interface RecordedExchange {
   /** The incoming request's id (`@mirrorguard/core`'s context), or null outside a request. */
   readonly requestId: string | null;
+  /**
+   * The incoming request's method and path, when it was an HTTP request (null when it was not).
+   * Replay answers a call only from exchanges bound to the same method and path, so an entry left
+   * under a colliding or forged request id is refused. Undefined in files recorded before it was kept.
+   */
+  readonly incoming?: IncomingRequest | null;
   readonly request: RecordedRequest;
   readonly response: RecordedResponse;
   /** When the call started (ISO 8601) and how long it took, in milliseconds. */

@@ -12,6 +12,8 @@ export interface ExchangeStore {
   record(exchange: RecordedExchange): Promise<void>;
   /** Called once when a stub starts recording into the store: a file store drops what an earlier run left. */
   beginRecording?(): void;
+  /** Called once when a stub starts replaying from the store: a file store reads its file now, and throws if it is missing or invalid. */
+  beginReplay?(): void;
   /**
    * A store that is filled while it is read (a live primary's): the exchanges of `requestId` after the
    * first `known`, as soon as there is one, or none once `deadline` (Unix ms) passed. Replay calls it

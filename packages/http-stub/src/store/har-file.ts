@@ -27,7 +27,8 @@ function textOf(body: Buffer, mimeType: string): HarText {
 
 /**
  * A HAR 1.2 log of exchanges, in a deterministic order: by incoming request id (none first), then
- * in the order recorded. Each entry carries its request id as `_requestId`.
+ * in the order recorded. Each entry carries its request id as `_requestId`, and the incoming
+ * request's method and path as `_incoming`.
  */
 export function toHar(exchanges: readonly RecordedExchange[]): unknown {
   const ordered = exchanges
@@ -37,10 +38,11 @@ export function toHar(exchanges: readonly RecordedExchange[]): unknown {
       const y = b.exchange.requestId ?? '';
       return x < y ? -1 : x > y ? 1 : a.index - b.index;
     });
-  const entries = ordered.map(({ exchange: { requestId, request, response, startedAt, durationMs } }) => {
+  const entries = ordered.map(({ exchange: { requestId, incoming, request, response, startedAt, durationMs } }) => {
     const url = new URL(request.url);
     return {
       _requestId: requestId,
+      ...(incoming !== undefined && { _incoming: incoming }),
       startedDateTime: startedAt,
       time: durationMs,
       request: {
@@ -103,8 +105,13 @@ export function fromHar(har: unknown, source: string): RecordedExchange[] {
     };
     const requestId = entry._requestId;
     if (requestId !== undefined && requestId !== null && typeof requestId !== 'string') throw invalid(`${where}._requestId`, 'must be a string or null');
+    const incoming = entry._incoming;
+    if (incoming !== undefined && incoming !== null && !(isObject(incoming) && typeof incoming.method === 'string' && typeof incoming.path === 'string')) {
+      throw invalid(`${where}._incoming`, 'must be null or { method, path } strings');
+    }
     return {
       requestId: (requestId as string | null | undefined) ?? null,
+      ...(incoming !== undefined && { incoming: incoming === null ? null : { method: incoming.method as string, path: incoming.path as string } }),
       request: { method: request.method, url: request.url, headers: headers(request.headers, `${where}.request.headers`), body: body(request.postData, `${where}.request.postData`) },
       response: {
         status: response.status,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { MirrorGuardError } from '@mirrorguard/core';
@@ -22,6 +23,25 @@ async function readExchanges(file: string): Promise<RecordedExchange[]> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw error;
   }
+  return parseRecording(text, file);
+}
+
+/** A replay's recording, read at start-up: a file that is missing, unreadable or not a recording is an error now. */
+function readRecordingToReplay(file: string): RecordedExchange[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new MirrorGuardError(
+      'MG_ERR_HTTP_RECORDING_MISSING',
+      `mirrorguard http-stub: the recording ${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): replay needs the file a record run wrote`,
+      { cause: error },
+    );
+  }
+  return parseRecording(text, file);
+}
+
+function parseRecording(text: string, file: string): RecordedExchange[] {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -32,7 +52,8 @@ async function readExchanges(file: string): Promise<RecordedExchange[]> {
 }
 
 /**
- * A HAR 1.2 file as the store. Replay reads it once and never writes it. Recording keeps what the
+ * A HAR 1.2 file as the store. Replay reads it once, when the stub is made (a missing, unreadable or
+ * invalid file fails then), and never writes it. Recording keeps what the
  * file held, adds each exchange, and writes the whole file atomically (a temporary file beside it,
  * then a rename) at most every 250 ms while recording, and on close.
  */
@@ -77,6 +98,10 @@ export function harStore(options: HarStoreOptions): ExchangeStore {
       dirty = true;
       // The whole file is rewritten: at most every FLUSH_DELAY_MS while recording, and on close.
       scheduled ??= setTimeout(flushLater, FLUSH_DELAY_MS).unref();
+    },
+    beginReplay() {
+      const exchanges = readRecordingToReplay(file);
+      loaded = Promise.resolve(exchanges);
     },
     beginRecording() {
       // Recording replaces the file's exchanges (written on the first flush), never adds to an earlier run's.

@@ -1,4 +1,4 @@
-import { bindRequestContext, getRequestContext, MirrorGuardError } from '@mirrorguard/core';
+import { bindRequestContext, getRequestContext, MirrorGuardError, type RequestContext } from '@mirrorguard/core';
 import { Agent, type Dispatcher } from 'undici';
 import type { RecordedRequest, RecordedResponse } from '../exchange/exchange.ts';
 import { readRequestBody, requestHeaders } from '../dispatch/request-parts.ts';
@@ -52,7 +52,7 @@ export function createHttpStub(options: HttpStubOptions): HttpStub {
     void work.finally(() => pending.delete(work));
   };
 
-  async function handle(opts: Dispatcher.DispatchOptions, handler: Handler, dispatch: Dispatcher['dispatch'], requestId: string | null): Promise<void> {
+  async function handle(opts: Dispatcher.DispatchOptions, handler: Handler, dispatch: Dispatcher['dispatch'], caller: RequestContext | undefined): Promise<void> {
     const method = (opts.method ?? 'GET').toUpperCase();
     const { body, contentType } = await readRequestBody(opts.body);
     const given = requestHeaders(opts.headers);
@@ -72,7 +72,7 @@ export function createHttpStub(options: HttpStubOptions): HttpStub {
         // The response arrives in the context of the socket's first user; the exchange is journaled
         // in the context of the request that made the call.
         const recorded = bindRequestContext((response: RecordedResponse) => {
-          engine.record(requestId, request, response, startedAt, performance.now() - started);
+          engine.record(caller, request, response, startedAt, performance.now() - started);
           settled();
         });
         const recorder = recordingHandler(handler, recorded, settled);
@@ -80,7 +80,7 @@ export function createHttpStub(options: HttpStubOptions): HttpStub {
       });
       return;
     }
-    const decision = await engine.decide(requestId, request);
+    const decision = await engine.decide(caller, request);
     if (decision.type === 'respond') respond(handler, method, decision.response);
     else if (decision.type === 'go-out') dispatch(sendOn, handler as Dispatcher.DispatchHandler);
     else reject(handler, decision.error);
@@ -88,9 +88,9 @@ export function createHttpStub(options: HttpStubOptions): HttpStub {
 
   const interceptor: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (opts, rawHandler) => {
     const handler = asHandler(rawHandler as Handler);
-    // The incoming request's id, read here, where the app's call is made.
-    const requestId = getRequestContext()?.requestId ?? null;
-    track(handle(opts, handler, dispatch, requestId).catch((error: unknown) => reject(handler, error as Error)));
+    // The incoming request, read here, where the app's call is made.
+    const caller = getRequestContext();
+    track(handle(opts, handler, dispatch, caller).catch((error: unknown) => reject(handler, error as Error)));
     return true;
   };
   const dispatcher = inner.compose(interceptor);

@@ -31,7 +31,7 @@ export function interceptNodeHttp(engine: StubEngine): () => void {
   // named exports follow the patched functions (and the originals again on dispose).
   syncBuiltinESMExports();
   interceptor.on('request', async ({ request, requestId: callId, controller }) => {
-    const requestId = getRequestContext()?.requestId ?? null;
+    const caller = getRequestContext();
     const recorded: RecordedRequest = {
       method: request.method.toUpperCase(),
       url: request.url,
@@ -43,14 +43,14 @@ export function interceptNodeHttp(engine: StubEngine): () => void {
         const startedAt = new Date().toISOString();
         const started = performance.now();
         // Journaled later, from the response event: in the context of the request that made the call.
-        const record = bindRequestContext((response: RecordedResponse) => engine.record(requestId, recorded, response, startedAt, performance.now() - started));
+        const record = bindRequestContext((response: RecordedResponse) => engine.record(caller, recorded, response, startedAt, performance.now() - started));
         goingOut.set(callId, { method: recorded.method, record });
         // A call that fails never gets a response event: it is forgotten after a while either way.
         setTimeout(() => goingOut.delete(callId), FORGET_AFTER_MS).unref();
         await controller.passthrough();
         return;
       }
-      const decision = await engine.decide(requestId, recorded);
+      const decision = await engine.decide(caller, recorded);
       if (decision.type === 'respond') controller.respondWith(toFetchResponse(decision.response));
       else if (decision.type === 'go-out') await controller.passthrough();
       else controller.errorWith(decision.error);

@@ -1,5 +1,5 @@
-import { createJournal, MirrorGuardError, type Journal } from '@mirrorguard/core';
-import type { RecordedRequest, RecordedResponse } from '../exchange/exchange.ts';
+import { createJournal, MirrorGuardError, type Journal, type RequestContext } from '@mirrorguard/core';
+import type { IncomingRequest, RecordedExchange, RecordedRequest, RecordedResponse } from '../exchange/exchange.ts';
 import { decodeResponse } from '../exchange/decode-body.ts';
 import { createRedactor, type RedactionOptions, type Redactor } from '../exchange/redact-exchange.ts';
 import { RecordingIndex, type MatchOptions } from '../exchange/recording-index.ts';
@@ -30,10 +30,36 @@ export type ReplayDecision =
   | { readonly type: 'fail'; readonly error: MirrorGuardError };
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Headers by which a safe-looking request asks a server to act as another method. */
+const METHOD_OVERRIDE_HEADERS = new Set(['x-http-method-override', 'x-http-method', 'x-method-override']);
 /** Incoming requests whose recordings are kept indexed (with their replay cursors) at once. */
 const MAX_INDEXED_REQUESTS = 10_000;
 const describeRequest = (request: RecordedRequest): string => `${request.method} ${request.url}`;
 
+/** The incoming request an exchange is bound to: its method and path when the caller's context has them. */
+const incomingOf = (caller: RequestContext | undefined): IncomingRequest | null =>
+  caller?.method !== undefined && caller.path !== undefined ? { method: caller.method.toUpperCase(), path: caller.path } : null;
+
+/** Whether a recorded exchange may answer a call of `incoming`'s request (unbound entries of older files may). */
+const boundTo = (exchange: RecordedExchange, incoming: IncomingRequest | null): boolean =>
+  exchange.incoming === undefined ||
+  (exchange.incoming === null ? incoming === null : incoming !== null && exchange.incoming.method === incoming.method && exchange.incoming.path === incoming.path);
+
+/** Why a safe method would still act as another (a method override), or undefined. */
+function methodOverride(request: RecordedRequest): string | undefined {
+  const header = request.headers.find(([name]) => METHOD_OVERRIDE_HEADERS.has(name));
+  if (header !== undefined) return `the ${header[0]} header`;
+  for (const name of new URL(request.url).searchParams.keys()) if (name.toLowerCase() === '_method') return `the ${name} query parameter`;
+  // A body on a safe request is where a form's _method goes; a safe request has no use for one.
+  if (request.body.length > 0) return 'a body';
+  return undefined;
+}
+
+/** One incoming request's recordings as read so far: the index, and how many store entries it has read. */
+interface Loaded {
+  readonly index: RecordingIndex;
+  read: number;
+}
 /**
  * The decisions every interception path shares (undici's dispatch, node:http): what replay answers,
  * and how a recorded exchange is redacted, stored and journaled.
@@ -44,7 +70,7 @@ export class StubEngine {
   readonly #journal: Journal;
   readonly #redactor: Redactor;
   readonly #allowHosts: ReadonlySet<string>;
-  readonly #indexes = new Map<string | null, Promise<RecordingIndex>>();
+  readonly #indexes = new Map<string | null, Promise<Loaded>>();
   readonly #pending = new Set<Promise<void>>();
 
   constructor(options: StubEngineOptions) {
@@ -56,48 +82,74 @@ export class StubEngine {
     this.#journal = options.journal ?? createJournal({ profile: options.mode === 'record' ? 'record' : 'mirror' });
     this.#redactor = createRedactor(options.redact);
     this.#allowHosts = new Set((options.allowHosts ?? []).map((host) => host.toLowerCase()));
-    // A recording starts afresh: what an earlier run stored is not mixed with this one's.
+    // A recording starts afresh: what an earlier run stored is not mixed with this one's. A replay
+    // checks its store now: a missing or unreadable recording fails start-up, not each call.
     if (options.mode === 'record') options.store.beginRecording?.();
+    else options.store.beginReplay?.();
   }
 
-  #indexFor(requestId: string | null): Promise<RecordingIndex> {
-    let index = this.#indexes.get(requestId);
-    if (index !== undefined) {
+  #indexFor(requestId: string | null): Promise<Loaded> {
+    let loaded = this.#indexes.get(requestId);
+    if (loaded !== undefined) {
       // Most recently used last: eviction takes the request least recently served.
       this.#indexes.delete(requestId);
-      this.#indexes.set(requestId, index);
+      this.#indexes.set(requestId, loaded);
     } else {
-      index = this.#options.store.exchangesFor(requestId).then((exchanges) => {
-        const built = new RecordingIndex(this.#options.match);
-        for (const exchange of exchanges) built.add(exchange);
-        return built;
+      loaded = this.#options.store.exchangesFor(requestId).then((exchanges) => {
+        const index = new RecordingIndex(this.#options.match);
+        for (const exchange of exchanges) index.add(exchange);
+        return { index, read: exchanges.length };
       });
-      this.#indexes.set(requestId, index);
+      this.#indexes.set(requestId, loaded);
+      // A store that failed is asked again by the next call, not remembered as empty.
+      loaded.catch(() => this.#indexes.get(requestId) === loaded && this.#indexes.delete(requestId));
       // One index per incoming request: a long-running mirror forgets the oldest.
       if (this.#indexes.size > MAX_INDEXED_REQUESTS) this.#indexes.delete(this.#indexes.keys().next().value!);
     }
-    return index;
+    return loaded;
+  }
+
+  /** The next recorded answer to `request` that is bound to the caller's incoming request. */
+  #take(loaded: Loaded, requestId: string | null, request: RecordedRequest, incoming: IncomingRequest | null): RecordedExchange | undefined {
+    for (;;) {
+      const hit = loaded.index.take(requestId, request);
+      if (hit === undefined || boundTo(hit, incoming)) return hit;
+      this.#journal.record({ dependency: 'http', action: 'warned', operation: describeRequest(request), reason: 'a recorded answer made for another incoming request (a colliding or forged request id) was refused' });
+    }
   }
 
   /** Replay: the recorded answer, the configured miss answer, a safe call to an allowed host, or a failure. Journaled. */
-  async decide(requestId: string | null, live: RecordedRequest): Promise<ReplayDecision> {
+  async decide(caller: RequestContext | undefined, live: RecordedRequest): Promise<ReplayDecision> {
     const request = this.#redactor.request(live);
     const operation = describeRequest(request);
-    const index = await this.#indexFor(requestId);
-    let hit = index.take(requestId, request);
+    const requestId = caller?.requestId ?? null;
+    const incoming = incomingOf(caller);
     const { store } = this.#options;
-    if (hit === undefined && store.waitForMore !== undefined) {
-      // A live primary may not have made this call yet: wait for its exchanges, up to the store's bound.
-      const deadline = Date.now() + (store.waitMs ?? 0);
-      for (;;) {
-        const known = index.count(requestId);
-        const more = await store.waitForMore(requestId, known, deadline);
-        if (more.length === 0) break;
-        // Another call of the same request may have waited and added some of these meanwhile.
-        for (const exchange of more.slice(index.count(requestId) - known)) index.add(exchange);
-        hit = index.take(requestId, request);
-        if (hit !== undefined) break;
+    let hit: RecordedExchange | undefined;
+    let index: RecordingIndex;
+    try {
+      const loaded = await this.#indexFor(requestId);
+      index = loaded.index;
+      hit = this.#take(loaded, requestId, request, incoming);
+      if (hit === undefined && store.waitForMore !== undefined) {
+        // A live primary may not have made this call yet: wait for its exchanges, up to the store's bound.
+        const deadline = Date.now() + (store.waitMs ?? 0);
+        while (hit === undefined && Date.now() < deadline) {
+          const known = loaded.read;
+          const more = await store.waitForMore(requestId, known, deadline);
+          if (more.length === 0) break;
+          // Another call of the same request may have waited and read some of these meanwhile.
+          const fresh = more.slice(loaded.read - known);
+          loaded.read += fresh.length;
+          for (const exchange of fresh) index.add(exchange);
+          hit = this.#take(loaded, requestId, request, incoming);
+        }
       }
+    } catch (error) {
+      const failure =
+        error instanceof MirrorGuardError ? error : new MirrorGuardError('MG_ERR_HTTP_STORE_UNAVAILABLE', `mirrorguard http-stub: ${store.description} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      this.#journal.record({ dependency: 'http', action: 'blocked', operation, reason: failure.message });
+      return { type: 'fail', error: failure };
     }
     if (hit !== undefined) {
       this.#journal.record({ dependency: 'http', action: 'replayed', operation, reason: `recorded answer ${hit.response.status}` });
@@ -111,11 +163,17 @@ export class StubEngine {
     }
     const url = new URL(request.url);
     if (this.#allowHosts.has(url.host.toLowerCase()) || this.#allowHosts.has(url.hostname.toLowerCase())) {
-      if (SAFE_METHODS.has(request.method)) {
+      const override = SAFE_METHODS.has(request.method) ? methodOverride(live) : undefined;
+      if (SAFE_METHODS.has(request.method) && override === undefined) {
         this.#journal.record({ dependency: 'http', action: 'passed', operation, reason: 'no recording: a safe request to an allowed host' });
         return { type: 'go-out' };
       }
-      const error = new MirrorGuardError('MG_ERR_HTTP_UNSAFE', `mirrorguard http-stub: ${operation} has no recording, and a ${request.method} never goes out in replay, whatever the host`);
+      const error = new MirrorGuardError(
+        'MG_ERR_HTTP_UNSAFE',
+        override === undefined
+          ? `mirrorguard http-stub: ${operation} has no recording, and a ${request.method} never goes out in replay, whatever the host`
+          : `mirrorguard http-stub: ${operation} has no recording, and it does not go out: ${override} could make the server act as another method`,
+      );
       this.#journal.record({ dependency: 'http', action: 'blocked', operation, reason: error.message });
       return { type: 'fail', error };
     }
@@ -123,9 +181,16 @@ export class StubEngine {
     return { type: 'fail', error: noRecordingError(request, requestId, index, this.#options.store.description) };
   }
 
-  /** Record: stores the exchange (redacted) and journals it. */
-  record(requestId: string | null, request: RecordedRequest, response: RecordedResponse, startedAt: string, durationMs: number): void {
-    const exchange = this.#redactor.exchange({ requestId, request, response: decodeResponse(response), startedAt, durationMs: Math.round(durationMs * 1000) / 1000 });
+  /** Record: stores the exchange (redacted), bound to the caller's incoming request, and journals it. */
+  record(caller: RequestContext | undefined, request: RecordedRequest, response: RecordedResponse, startedAt: string, durationMs: number): void {
+    const exchange = this.#redactor.exchange({
+      requestId: caller?.requestId ?? null,
+      incoming: incomingOf(caller),
+      request,
+      response: decodeResponse(response),
+      startedAt,
+      durationMs: Math.round(durationMs * 1000) / 1000,
+    });
     const stored = this.#options.store.record(exchange).catch((error: unknown) => {
       // The call was answered; that it could not be stored is journaled, never thrown at the app.
       this.#journal.record({ dependency: 'http', action: 'warned', operation: describeRequest(exchange.request), reason: `not stored in ${this.#options.store.description}: ${(error as Error).message}` });
