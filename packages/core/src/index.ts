@@ -20,6 +20,7 @@ export { jsonlFileSink, JsonlFileSink } from './journal/jsonl-file-sink.ts';
 export { memorySink, MemorySink } from './journal/memory-sink.ts';
 export type { MemorySinkOptions } from './journal/memory-sink.ts';
 export { createRedactor, REDACTED } from './journal/redact.ts';
+export { warnAtStartUp } from './journal/safety-warning.ts';
 export type { RedactOptions, Redactor } from './journal/redact.ts';
 export { isProfile, PROFILES, resolveProfile } from './profile/resolve-profile.ts';
 export type { Profile, ProfileEnv } from './profile/resolve-profile.ts';

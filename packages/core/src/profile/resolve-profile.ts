@@ -15,6 +15,8 @@ export type Profile = (typeof PROFILES)[number];
 export interface ProfileEnv {
   readonly MIRROR?: string | undefined;
   readonly MIRROR_PROFILE?: string | undefined;
+  /** `1` (or true, yes, on): every start-up safety warning refuses start-up instead (see `createGuards`' `strict`). */
+  readonly MIRROR_STRICT?: string | undefined;
 }
 
 const MIRROR_ON = ['1', 'true', 'yes', 'on'];
@@ -68,4 +70,15 @@ export function resolveProfile(env: ProfileEnv = process.env): Profile {
     );
   }
   return named ?? 'live';
+}
+
+/** Whether `MIRROR_STRICT` asks for strict guards: on, off (or unset), or an error for anything else. */
+export function resolveStrict(env: ProfileEnv = process.env): boolean {
+  const strict = read(env, 'MIRROR_STRICT');
+  if (strict === undefined || MIRROR_OFF.includes(strict)) return false;
+  if (MIRROR_ON.includes(strict)) return true;
+  throw new MirrorGuardError(
+    'MG_ERR_PROFILE_INVALID',
+    `MIRROR_STRICT=${JSON.stringify(env.MIRROR_STRICT)} is not accepted: use one of ${[...MIRROR_ON, ...MIRROR_OFF].join(', ')}, or leave it unset`,
+  );
 }

@@ -1,6 +1,6 @@
 import { MirrorGuardError } from '../errors/mirrorguard-error.ts';
 import { Journal, type JournalOptions } from '../journal/journal.ts';
-import { isProfile, PROFILES, resolveProfile, type Profile, type ProfileEnv } from '../profile/resolve-profile.ts';
+import { isProfile, PROFILES, resolveProfile, resolveStrict, type Profile, type ProfileEnv } from '../profile/resolve-profile.ts';
 import { isProvider, type ProfileImplementation, type Provider, type ProviderContext } from './define-provider.ts';
 
 // `any`: a provider's type appears in both build (out) and close (in) positions, so a map of
@@ -26,8 +26,13 @@ export interface CreateGuardsOptions<P extends ProviderMap> {
   readonly providers: P & { readonly [K in Reserved]?: never };
   /** Overrides the environment. */
   readonly profile?: Profile;
-  /** Where the profile is read from when `profile` is not given; `process.env` by default. */
+  /** Where the profile (and `MIRROR_STRICT`) is read from when not given as options; `process.env` by default. */
   readonly env?: ProfileEnv;
+  /**
+   * Turn every start-up safety warning into a refusal: each provider makes its guard refuse what it
+   * would otherwise journal (and print) as `warned`. `MIRROR_STRICT=1` by default; false otherwise.
+   */
+  readonly strict?: boolean;
   /** A journal to share, or options for the one `createGuards` makes (and closes). */
   readonly journal?: Journal | Omit<JournalOptions, 'profile'>;
 }
@@ -97,6 +102,10 @@ function describe(failures: ReadonlyArray<{ name: string; error: unknown }>): st
  */
 export async function createGuards<P extends ProviderMap>(options: CreateGuardsOptions<P>): Promise<Guards<P>> {
   const profile = chooseProfile(options);
+  if (options.strict !== undefined && typeof options.strict !== 'boolean') {
+    throw new MirrorGuardError('MG_ERR_PROVIDER_INVALID', `strict must be true or false, got ${JSON.stringify(options.strict)}`);
+  }
+  const strict = options.strict ?? resolveStrict(options.env);
   const implementations = chooseImplementations(options.providers, profile);
   const ownsJournal = !(options.journal instanceof Journal);
   const journal = options.journal instanceof Journal ? options.journal : new Journal({ ...options.journal, profile });
@@ -109,7 +118,7 @@ export async function createGuards<P extends ProviderMap>(options: CreateGuardsO
 
   const built: Built[] = [];
   for (const [name, implementation] of implementations) {
-    const context: ProviderContext = { name, profile, journal };
+    const context: ProviderContext = { name, profile, journal, strict };
     try {
       built.push({ name, instance: await implementation.build(context), implementation, context });
     } catch (cause) {

@@ -9,6 +9,12 @@ export interface ProviderContext {
   readonly profile: Profile;
   /** Where the guard journals what it intercepts. */
   readonly journal: Journal;
+  /**
+   * Every start-up safety warning must refuse start-up instead (`createGuards`' `strict`, or
+   * `MIRROR_STRICT=1`): a provider turns on each of its guard's refusals (a database account that
+   * can write, a Redis user that can write or reach other servers).
+   */
+  readonly strict: boolean;
 }
 
 export type BuildFunction<T> = (context: ProviderContext) => T | Promise<T>;

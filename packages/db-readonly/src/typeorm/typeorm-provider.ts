@@ -68,12 +68,13 @@ async function initializeMirror(options: DataSourceOptions, journal: Journal, al
 export function typeormProvider(options: TypeOrmProviderOptions): Provider<DataSource> {
   const dataSource = options.dataSource;
   const ownDriver = (dataSource as { driver?: object }).driver;
-  const mirror = async ({ journal }: ProviderContext): Promise<DataSource> =>
+  const mirror = async ({ journal, strict }: ProviderContext): Promise<DataSource> =>
     initializeMirror(
       mirrorDataSourceOptions(dataSource, {
         journal,
         ...(dataSource.type !== 'better-sqlite3' && { mysql2: await loadMysql2(options.mysql2 ?? ownDriver) }),
-        ...(options.guard && { guard: options.guard }),
+        // strict: an account that can write refuses start-up (the DataSource connects while it is built).
+        ...((options.guard !== undefined || strict) && { guard: { ...options.guard, ...(strict && { requireReadOnlyAccount: true }) } }),
         ...(options.allowOptions && { allowOptions: options.allowOptions }),
       }),
       journal,

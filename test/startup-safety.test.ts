@@ -1,0 +1,61 @@
+import { createGuards, type Guards, type ProviderMap } from '@mirrorguard/core';
+import { typeormProvider } from '@mirrorguard/db-readonly';
+import mysql2 from 'mysql2';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MYSQL_URL } from './support/servers.ts';
+
+// Start-up safety warnings are printed where people look (a Node process warning, which Node writes
+// to stderr) as well as journaled, and `strict` (or MIRROR_STRICT=1) turns each into a refusal at
+// start-up. The shared MariaDB's root account can write: the weakness this test needs.
+const dataSource = { type: 'mariadb' as const, url: MYSQL_URL };
+
+/** The MirrorGuardWarning process warnings emitted while `work` runs. */
+async function warningsDuring(work: () => Promise<unknown>): Promise<Array<{ name: string; code?: string; message: string }>> {
+  const warnings: Array<{ name: string; code?: string; message: string }> = [];
+  const listener = (warning: Error & { code?: string }): void => {
+    if (warning.name === 'MirrorGuardWarning') warnings.push({ name: warning.name, message: warning.message, ...(warning.code !== undefined && { code: warning.code }) });
+  };
+  process.on('warning', listener);
+  try {
+    await work();
+    // Process warnings are emitted on the next tick.
+    await new Promise((resolve) => process.nextTick(resolve));
+  } finally {
+    process.off('warning', listener);
+  }
+  return warnings;
+}
+
+describe('start-up safety warnings', () => {
+  let guards: Guards<ProviderMap> | undefined;
+  afterEach(async () => {
+    await guards?.close();
+    guards = undefined;
+  });
+
+  it('a database account that can write is journaled and printed as a MirrorGuardWarning', async () => {
+    const warnings = await warningsDuring(async () => {
+      guards = await createGuards({ profile: 'mirror', env: {}, providers: { db: typeormProvider({ dataSource, mysql2 }) } });
+    });
+    expect(warnings).toEqual([expect.objectContaining({ code: 'MG_ERR_DB_ACCOUNT_CAN_WRITE', message: expect.stringContaining('the account can write') })]);
+  });
+
+  for (const [how, options] of [
+    ['strict: true', { strict: true, env: {} }],
+    ['MIRROR_STRICT=1', { env: { MIRROR_STRICT: '1' } }],
+  ] as const) {
+    it(`${how} refuses start-up instead`, async () => {
+      const warnings = await warningsDuring(async () => {
+        await expect(createGuards({ profile: 'mirror', ...options, providers: { db: typeormProvider({ dataSource, mysql2 }) } })).rejects.toMatchObject({
+          code: 'MG_ERR_PROVIDER_BUILD',
+          cause: expect.objectContaining({ code: 'MG_ERR_DB_ACCOUNT_CAN_WRITE' }),
+        });
+      });
+      expect(warnings).toEqual([]);
+    });
+  }
+
+  it('MIRROR_STRICT with a value that is neither on nor off is an error', async () => {
+    await expect(createGuards({ profile: 'mirror', env: { MIRROR_STRICT: 'maybe' }, providers: {} })).rejects.toMatchObject({ code: 'MG_ERR_PROFILE_INVALID' });
+  });
+});
