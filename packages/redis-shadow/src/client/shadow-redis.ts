@@ -15,6 +15,7 @@ import { boundCall, isSettled, trackSettled } from './settle-bound.ts';
 import { describe } from './describe-command.ts';
 import type { UnsandboxedShadow } from './shadow-user-check.ts';
 import { originRefusal } from '../routing/origin-allow-list.ts';
+import { AUTHENTICATING, credentialsOf, reauthenticationRefusal, sameCredentials } from './reauthentication.ts';
 
 type PipelineStream = Parameters<Redis['sendCommand']>[1];
 
@@ -153,6 +154,11 @@ export class ShadowRedis extends Redis {
     const originOptions = asOptions(origin);
     super(originOptions);
     const given = (options as InternalOptions)[SESSION];
+    // A duplicate authenticates as the user its session checked, or not at all.
+    if (given !== undefined && !sameCredentials(credentialsOf(originOptions), given.credentials)) {
+      super.disconnect();
+      throw new MirrorGuardError('MG_ERR_REDIS_REFUSED', 'mirrorguard refused duplicate() with another username or password: the origin connection would authenticate as another user than the one checked');
+    }
     let session = given;
     if (session === undefined) {
       const journal = options.journal ?? createJournal({ profile: 'mirror' });
@@ -295,7 +301,8 @@ export class ShadowRedis extends Redis {
 
   #refuseForOrigin(command: Command, stream: PipelineStream): unknown {
     this.#countInPipeline(stream);
-    const reason = originRefusal([command.name, ...command.args]);
+    const name = String(command.name).toLowerCase();
+    const reason = (AUTHENTICATING.has(name) && reauthenticationRefusal(name, command.args, this.#session.credentials)) || originRefusal([command.name, ...command.args]);
     this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: describe([command.name, ...command.args]), reason });
     command.reject(new MirrorGuardError('MG_ERR_REDIS_REFUSED', `mirrorguard refused ${String(command.name).toUpperCase()}: ${reason}`));
     return command.promise;
@@ -535,6 +542,15 @@ export class ShadowRedis extends Redis {
    * they are sent together, in order (a transaction stays contiguous on the shadow connection).
    */
   #toShadow(commands: readonly Command[], route: Extract<Route, { target: 'shadow' }>, effect?: Effect): void {
+    // The shadow connection's user is the checked, confined one: nothing of the app's authenticates it as another.
+    const authenticating = commands.find((command) => AUTHENTICATING.has(String(command.name).toLowerCase()));
+    if (authenticating !== undefined) {
+      const reason = `${String(authenticating.name).toUpperCase()} is never sent to the shadow: it would authenticate the mirror's shadow connection as another user than the confined one checked`;
+      this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: commands.map((command) => describe([command.name, ...command.args])).join('; '), reason });
+      const error = new MirrorGuardError('MG_ERR_REDIS_REFUSED', `mirrorguard refused ${String(authenticating.name).toUpperCase()}: ${reason}`);
+      for (const command of commands) command.reject(error);
+      return;
+    }
     const current = this.#current;
     const keys = route.keys.map(({ key, db }) => ({ key, id: keyId(key), database: db === undefined ? current : this.#session.database(db) }));
     const { askOrigin } = route;

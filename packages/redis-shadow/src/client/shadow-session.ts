@@ -11,6 +11,7 @@ import { KeyState } from '../shadow/key-state.ts';
 import { Materializer, originReader, shadowWriter } from '../shadow/materialize-key.ts';
 import { copyFunctions } from '../shadow/copy-functions.ts';
 import { warnIfOriginUserCanWrite } from './origin-user-check.ts';
+import { AUTHENTICATING, credentialsOf, reauthenticationRefusal, type Credentials } from './reauthentication.ts';
 import { assertShadowSandboxed, type UnsandboxedShadow } from './shadow-user-check.ts';
 import { SideConnection } from './side-connection.ts';
 import { whenReady } from './when-ready.ts';
@@ -57,6 +58,8 @@ export class ShadowSession {
   #shadowCheck: Promise<void> | undefined;
   readonly journal: Journal;
   readonly shadow: ShadowTarget;
+  /** The origin's user, as the options name it: the user checked, and the only one AUTH or HELLO may name. */
+  readonly credentials: Credentials;
   readonly #originOptions: RedisOptions;
   readonly #originDb: number;
   readonly #databases = new Map<number, DatabaseShadow>();
@@ -68,6 +71,7 @@ export class ShadowSession {
   constructor(originOptions: RedisOptions, shadow: ShadowTarget, journal: Journal) {
     this.journal = journal;
     this.shadow = shadow;
+    this.credentials = credentialsOf(originOptions);
     // Copies read the origin over connections of their own, so nothing the app sends interleaves,
     // and write the shadow over others, so a RESTORE never lands inside an app's open MULTI.
     this.#originOptions = { ...originOptions, enableAutoPipelining: false, lazyConnect: false };
@@ -154,12 +158,14 @@ export class ShadowSession {
   /**
    * Whether `name args…` is on the origin's allow-list (see mayReachOrigin): the origin's gate,
    * decided apart from routing (and from isPlainRead), cached per name for commands without
-   * subcommands.
+   * subcommands. AUTH and HELLO are judged by their arguments, each time: only as the configured
+   * user (see reauthentication.ts).
    */
   mayReachOrigin(name: unknown, args: readonly unknown[]): boolean {
     const cached = typeof name === 'string' ? this.#originAllowed.get(name) : undefined;
     if (cached !== undefined) return cached;
     const spec = this.#table.resolve([name, ...args]);
+    if (spec !== undefined && AUTHENTICATING.has(spec.name)) return reauthenticationRefusal(spec.name, args, this.credentials) === undefined;
     const allowed = mayReachOrigin(spec);
     if (typeof name === 'string' && spec !== undefined && spec.subcommands.size === 0 && this.#table.get(name) === spec) this.#originAllowed.set(name, allowed);
     return allowed;
