@@ -7,8 +7,9 @@ export interface Credentials {
 /** Commands that (re-)authenticate a connection: only the client's own handshake, with its configured user, may send them. */
 export const AUTHENTICATING: ReadonlySet<string> = new Set(['auth', 'hello']);
 
-export function credentialsOf(options: { readonly username?: string | undefined; readonly password?: string | undefined }): Credentials {
-  return Object.freeze({ username: options.username, password: options.password });
+/** ioredis' own options say null where the app's said nothing. */
+export function credentialsOf(options: { readonly username?: string | null | undefined; readonly password?: string | null | undefined }): Credentials {
+  return Object.freeze({ username: options.username ?? undefined, password: options.password ?? undefined });
 }
 
 export const sameCredentials = (a: Credentials, b: Credentials): boolean => (a.username ?? 'default') === (b.username ?? 'default') && a.password === b.password;
