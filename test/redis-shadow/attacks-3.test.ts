@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
 import { ORIGIN_USER_ACL } from '../../packages/redis-shadow/src/client/origin-user-check.ts';
 import { startOriginAndShadow, type OriginAndShadow } from '../support/redis-server.ts';
-import { commandStats, grown } from '../support/redis-oracles.ts';
+import { commandStats, executedStats, grown } from '../support/redis-oracles.ts';
 
 // Attacks on what the gate judges: who a connection is (AUTH, HELLO), and whether what it judged is
 // what goes out. Private origin and shadow; the oracles are the servers' own (CLIENT LIST's user=,
@@ -130,6 +130,154 @@ describe('re-authentication: AUTH and HELLO name only the user the mirror was gi
       expect(await connectionUsers(servers.originAdmin)).not.toContain('admin');
     } finally {
       client.disconnect();
+    }
+  });
+});
+
+describe('a Command changed after it was handed over: what was judged is what is written', () => {
+  const MIGRATE_TO = (port: number): string => `return redis.call('MIGRATE', '${HOST}', '${port}', '', 0, 5000, 'COPY', 'REPLACE', 'KEYS', KEYS[1])`;
+
+  it('queued while the origin connects: the origin receives the judged GET and CLIENT INFO, not the SET and CLIENT KILL they became', async () => {
+    const servers = await startOriginAndShadow();
+    const { origin, originAdmin } = servers;
+    try {
+      await originAdmin.set('k', 'origin value');
+      const statsBefore = await commandStats(originAdmin);
+      const client = new ShadowRedis({ host: HOST, port: origin.port, connectionName: 'mirror' }, { shadow: servers.shadow.shadowUrl });
+      try {
+        expect(client.status).not.toBe('ready');
+        const get = new Command('get', ['k'], { replyEncoding: 'utf8' });
+        const subcommand = Buffer.from('INFO');
+        const info = new Command('client', [subcommand], { replyEncoding: 'utf8' });
+        client.sendCommand(get);
+        client.sendCommand(info);
+        // Both wait in ioredis' offline queue, judged; app code changes them before they are written.
+        get.name = 'set';
+        get.args = ['k', 'changed'];
+        subcommand.write('KILL');
+        expect(await get.promise).toBe('origin value');
+        expect(await info.promise).toMatch(/name=mirror/);
+      } finally {
+        await client.close();
+      }
+      expect(grown(statsBefore, await commandStats(originAdmin)).filter((name) => ['set', 'client|kill'].includes(name))).toEqual([]);
+      expect(await originAdmin.get('k')).toBe('origin value');
+    } finally {
+      await servers.stop();
+    }
+  });
+
+  it('resent after a reconnect: the origin receives the GET it judged, not the SET it became; one whose toWritable was replaced is refused', async () => {
+    const servers = await startOriginAndShadow({ origin: { persist: true } });
+    const { origin, originAdmin } = servers;
+    try {
+      await originAdmin.set('k', 'origin value');
+      const client = new ShadowRedis({ host: HOST, port: origin.port, connectionName: 'mirror' }, { shadow: servers.shadow.shadowUrl });
+      client.on('error', () => undefined);
+      try {
+        expect(await client.get('k')).toBe('origin value');
+        await origin.pause();
+        const get = new Command('get', ['k'], { replyEncoding: 'utf8' });
+        const rewritten = new Command('get', ['k'], { replyEncoding: 'utf8' });
+        client.sendCommand(get);
+        client.sendCommand(rewritten);
+        // Written to the frozen origin, unanswered; changed; then the connection is lost and ioredis resends them.
+        get.name = 'set';
+        get.args = ['k', 'changed'];
+        rewritten.toWritable = () => '*3\r\n$3\r\nset\r\n$1\r\nk\r\n$9\r\nrewritten\r\n';
+        await origin.kill();
+        await origin.restart();
+        const refused = expect(rewritten.promise).rejects.toMatchObject({ code: 'MG_ERR_REDIS_REFUSED', message: expect.stringMatching(/toWritable was replaced after it was judged/) });
+        expect(await get.promise).toBe('origin value');
+        await refused;
+      } finally {
+        await client.close();
+      }
+      // A new process: its commandstats count only what came after the restart.
+      const stats = await commandStats(originAdmin);
+      expect(stats.get('get')).toBeGreaterThan(0);
+      expect(stats.get('set')).toBeUndefined();
+      expect(await originAdmin.get('k')).toBe('origin value');
+    } finally {
+      await servers.stop();
+    }
+  });
+
+  it('bound for the shadow, changed into AUTH while its key is copied: the shadow connection stays the confined user, a script cannot MIGRATE', async () => {
+    const servers = await startOriginAndShadow();
+    const { origin, shadowAdmin, originAdmin } = servers;
+    try {
+      await originAdmin.set('fresh', 'origin value');
+      const client = new ShadowRedis({ host: HOST, port: origin.port, connectionName: 'mirror' }, { shadow: servers.shadow.shadowUrl });
+      try {
+        const set = new Command('set', ['fresh', 'mirror value'], { replyEncoding: 'utf8' });
+        client.sendCommand(set);
+        // The first write waits for its key's copy: app code changes it meanwhile (the shadow's `default` user has no password).
+        set.name = 'auth';
+        set.args = ['default', 'anything'];
+        expect(await set.promise).toBe('OK');
+        expect(await shadowAdmin.get('fresh')).toBe('mirror value');
+        expect((await connectionUsers(shadowAdmin)).filter((user) => user !== 'mirror-shadow')).toEqual([]);
+        await expect(client.eval(MIGRATE_TO(origin.port), 1, 'fresh')).rejects.toThrow(/NOPERM|no permissions|can't run this command/);
+      } finally {
+        await client.close();
+      }
+      expect(await originAdmin.get('fresh')).toBe('origin value');
+    } finally {
+      await servers.stop();
+    }
+  });
+
+  it('bound for the memory engine: it runs the words judged, not the ones the command was given afterwards', async () => {
+    const servers = await startOriginAndShadow();
+    try {
+      await servers.originAdmin.set('fresh', 'origin value');
+      const client = new ShadowRedis({ host: HOST, port: servers.origin.port }, { shadow: 'memory' });
+      try {
+        const value = Buffer.from('mirror value');
+        const set = new Command('set', ['fresh', value], { replyEncoding: 'utf8' });
+        client.sendCommand(set);
+        value.write('changed value');
+        set.args = ['other', 'changed'];
+        expect(await set.promise).toBe('OK');
+        expect(await client.mget('fresh', 'other')).toEqual(['mirror value', null]);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await servers.stop();
+    }
+  });
+
+  it('a Command is judged once: handed over again, it is refused; ioredis\' scripts (EVALSHA that writes EVAL) still run', async () => {
+    const servers = await startOriginAndShadow();
+    try {
+      await servers.originAdmin.set('k', 'origin value');
+      const client = new ShadowRedis({ host: HOST, port: servers.origin.port }, { shadow: servers.shadow.shadowUrl });
+      try {
+        const set = new Command('set', ['k', 'mirror value'], { replyEncoding: 'utf8' });
+        client.sendCommand(set);
+        expect(await set.promise).toBe('OK');
+        set.args = ['k', 'sent again'];
+        client.sendCommand(set);
+        expect(await client.get('k')).toBe('mirror value');
+        expect((await executedStats(servers.shadowAdmin)).get('set')).toBe(1);
+        client.defineCommand('peek', { numberOfKeys: 1, lua: "return redis.call('GET', KEYS[1])" });
+        expect(await (client as unknown as { peek(key: string): Promise<string> }).peek('k')).toBe('mirror value');
+        const second = new Command('incr', ['n']);
+        client.sendCommand(second);
+        const twice = new Command('incr', ['n']);
+        // Writes what it says, but its toWritable cannot be pinned: refused, not sent unpinned.
+        Object.defineProperty(twice, 'toWritable', { value: () => '*2\r\n$4\r\nincr\r\n$1\r\nn\r\n' });
+        client.sendCommand(twice);
+        const refused = expect(twice.promise).rejects.toMatchObject({ code: 'MG_ERR_REDIS_REFUSED', message: expect.stringMatching(/judged and sent once/) });
+        expect(await second.promise).toBe(1);
+        await refused;
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await servers.stop();
     }
   });
 });

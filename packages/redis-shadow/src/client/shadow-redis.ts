@@ -15,6 +15,7 @@ import { boundCall, isSettled, trackSettled } from './settle-bound.ts';
 import { describe } from './describe-command.ts';
 import type { UnsandboxedShadow } from './shadow-user-check.ts';
 import { originRefusal } from '../routing/origin-allow-list.ts';
+import { isPinned, pinWritten, runnerFor, sameBytes, snapshotArgv, WRITTEN_AS_SENT } from './judged-command.ts';
 import { AUTHENTICATING, credentialsOf, reauthenticationRefusal, sameCredentials } from './reauthentication.ts';
 
 type PipelineStream = Parameters<Redis['sendCommand']>[1];
@@ -39,8 +40,8 @@ export interface ShadowRedisOptions {
 const SESSION = Symbol('mirrorguard.shadowSession');
 type InternalOptions = ShadowRedisOptions & { readonly [SESSION]?: ShadowSession };
 
-/** How ioredis writes a command it was given, unchanged: the origin's gate judges nothing else. */
-const WRITTEN_AS_SENT = Command.prototype.toWritable;
+/** What a command that rewrites itself when written is given as its socket while it is judged: a new one, so ioredis' scripts write EVAL with the script's text. */
+const standIn = (): object => ({});
 
 /** Marks a command sent to the origin: ioredis may send it again (offline queue, reconnect); it keeps that route. */
 const SENT_TO_ORIGIN = Symbol('mirrorguard.sentToOrigin');
@@ -90,6 +91,16 @@ const KEYSPACE_READ_IN_TRANSACTION: Route = {
   code: 'MG_ERR_REDIS_UNSUPPORTED',
   reason: 'SCAN, KEYS, DBSIZE and RANDOMKEY are merged over origin and shadow, which a transaction on the shadow cannot do',
 };
+
+/** The words judged of each command bound for a memory shadow: the engine runs these, never what the app's Command says later. */
+const MEMORY_WORDS = new WeakMap<Command, readonly unknown[]>();
+
+/** Whether two routes send a command the same way: same side, same keys, write or not. */
+function sameRoute(a: Route, b: Route): boolean {
+  if (a.target !== b.target) return false;
+  if (a.target !== 'shadow' || b.target !== 'shadow') return true;
+  return a.write === b.write && (a.askOrigin === undefined) === (b.askOrigin === undefined) && a.keys.length === b.keys.length && a.keys.every(({ key }, index) => keyId(key) === keyId(b.keys[index]!.key));
+}
 
 /** Applies a route's rewrite (a database index mapped to the shadow's) to the command's arguments. */
 function rewriteForShadow(command: Command, route: Route): void {
@@ -189,6 +200,13 @@ export class ShadowRedis extends Redis {
     // A command ioredis re-sends from its offline queue (or after a reconnect) keeps its first route:
     // routed again, a read queued before a write could land after it.
     if ((command as RoutedCommand)[SENT_TO_ORIGIN]) {
+      // It goes out as judged, or not at all: app code replaced what writes it.
+      if (!isPinned(command)) {
+        const reason = 'its toWritable was replaced after it was judged';
+        this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: describe([command.name, ...command.args]), reason });
+        command.reject(new MirrorGuardError('MG_ERR_REDIS_REFUSED', `mirrorguard refused ${String(command.name).toUpperCase()}: ${reason}`));
+        return command.promise;
+      }
       // ioredis re-sends its queue after a reconnect, with SELECTs of its own before: the database
       // a re-sent SELECT names is the one its followers meant.
       if (String(command.name).toLowerCase() === 'select') {
@@ -211,7 +229,8 @@ export class ShadowRedis extends Redis {
     // commandTimeout runs whether it goes to the origin, waits for a copy, or goes to the shadow.
     trackSettled(command);
     if (typeof this.options.commandTimeout === 'number') command.setTimeout(this.options.commandTimeout);
-    const argv = [command.name, ...command.args];
+    // What routing judges is a copy: app code that changes the command (or its Buffers) afterwards changes neither.
+    const argv = snapshotArgv(command);
     const name = String(command.name).toLowerCase();
     const inTransaction = (command as Command & { inTransaction?: boolean }).inTransaction === true;
     if (name === 'multi' && inTransaction) {
@@ -246,8 +265,14 @@ export class ShadowRedis extends Redis {
     } else {
       if (name === 'watch') this.#watching = true;
       if (name === 'unwatch') this.#watching = false;
-      this.#hideOriginOnFlush(name);
       rewriteForShadow(command, route);
+      const unjudged = this.#pinForShadow(command, route);
+      if (unjudged !== undefined) {
+        this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: describe(argv), reason: unjudged });
+        command.reject(new MirrorGuardError('MG_ERR_REDIS_REFUSED', `mirrorguard refused ${String(command.name).toUpperCase()}: ${unjudged}`));
+        return command.promise;
+      }
+      this.#hideOriginOnFlush(name);
       this.#toShadow([command], route, route.write ? { operations: [describe(argv)], reason: 'write applied to the shadow' } : undefined);
     }
     return command.promise;
@@ -287,6 +312,8 @@ export class ShadowRedis extends Redis {
     // judged by what will be written (a Command that rewrites itself when written, as ioredis'
     // script commands do, could not be).
     if (command.toWritable !== WRITTEN_AS_SENT || !this.#session.mayReachOrigin(command.name, command.args)) return this.#refuseForOrigin(command, stream);
+    // What was judged is what is written, now and on every resend (offline queue, reconnect).
+    if (!pinWritten(command)) return this.#refuseForOrigin(command, stream);
     (command as RoutedCommand)[SENT_TO_ORIGIN] = true;
     // ioredis resends a pipeline's commands after a reconnect only if those on the connection are
     // numbered 0, 1, 2, … (else it takes them for a pipeline half answered, and aborts them): the
@@ -355,7 +382,9 @@ export class ShadowRedis extends Redis {
    * is a read of keys the shadow does not own (and nothing is watched on the shadow); otherwise to
    * the shadow, after copying every key it names. A refused command refuses the whole transaction.
    */
-  #runPipelinedTransaction(queued: ReadonlyArray<{ command: Command; argv: unknown[] }>, stream: PipelineStream): void {
+  #runPipelinedTransaction(handedOver: ReadonlyArray<{ command: Command; argv: unknown[] }>, stream: PipelineStream): void {
+    // Judged as they are now, when EXEC decides: what is routed, rewritten and pinned below is one look.
+    const queued = handedOver.map(({ command }) => ({ command, argv: snapshotArgv(command) }));
     const body = queued.slice(1, -1);
     const routes = body.map(({ argv }) => this.#route(argv));
     const toOrigin = !this.#watching && routes.every((route) => route.target === 'origin');
@@ -386,6 +415,13 @@ export class ShadowRedis extends Redis {
       // SELECT of the current database (another is refused): the shadow's index for it.
       if (String(command.name).toLowerCase() === 'select') command.args[0] = String(this.#session.shadowDb(this.#db));
     });
+    const unjudged = queued.map(({ command }, index) => this.#pinForShadow(command, routes[index - 1])).find((reason) => reason !== undefined);
+    if (unjudged !== undefined) {
+      const error = new MirrorGuardError('MG_ERR_REDIS_REFUSED', `mirrorguard refused the transaction: ${unjudged}`);
+      this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: queued.map(({ argv }) => describe(argv)).join('; '), reason: unjudged });
+      for (const { command } of queued) command.reject(error);
+      return;
+    }
     for (const { argv } of body) this.#hideOriginOnFlush(String(argv[0]).toLowerCase());
     // A read the origin would have answered alone runs on the shadow with the rest: its keys are copied first.
     const keys = routes.flatMap((route, index) => (route.target === 'shadow' ? route.keys : route.target === 'origin' ? (this.#keysOfRead(body[index]!.argv) ?? []) : []));
@@ -398,6 +434,30 @@ export class ShadowRedis extends Redis {
     const effect = write ? { operations: writes.map(({ argv }) => describe(argv)), reason: 'transaction applied to the shadow' } : undefined;
     this.#watching = false;
     this.#toShadow(queued.map(({ command }) => command), { target: 'shadow', keys, write, ...(askOrigin.length > 0 && { askOrigin }) }, effect);
+  }
+
+  /**
+   * Pins what a command bound for the shadow will write to what was judged (see pinWritten); for the
+   * memory engine, keeps a private copy of its words to run. A command that rewrites itself when
+   * written (ioredis' scripts: EVALSHA, or EVAL with the script's text) writes itself once, here,
+   * and must write what its name and arguments then say and be routed as it was (same side, keys,
+   * write or not). Returns why not, or undefined.
+   */
+  #pinForShadow(command: Command, route: Route | undefined): string | undefined {
+    let bytes: string | Buffer | undefined;
+    if (command.toWritable !== WRITTEN_AS_SENT) {
+      try {
+        bytes = command.toWritable(standIn());
+      } catch (error) {
+        return `its toWritable threw (${(error as Error).message})`;
+      }
+      const written = [command.name, ...command.args];
+      if (!sameBytes(bytes, WRITTEN_AS_SENT.call(command, standIn())) || route === undefined || !sameRoute(route, this.#route(written))) {
+        return 'it writes something else than the command judged (its toWritable is not ioredis\' own)';
+      }
+    }
+    if (this.#session.shadow.kind === 'memory') MEMORY_WORDS.set(command, snapshotArgv(command));
+    return pinWritten(command, bytes) ? undefined : 'this Command was handed over before; a Command is judged and sent once';
   }
 
   /** The keys a read names, to copy before it runs on the shadow (none for a connection command); undefined when the origin must name them. */
@@ -558,7 +618,7 @@ export class ShadowRedis extends Redis {
     if (this.#pendingLinks === 0 && askOrigin === undefined && this.#session.shadowVerified && this.#shadow.status === 'ready' && keys.every(({ id, database }) => database.state.isOwned(id))) {
       if (effect !== undefined) this.#journal('shadowed', effect);
       this.#selectShadow(current.shadowDb);
-      for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command, effect));
+      for (const command of commands) this.#shadow.sendCommand(this.#asJudged(this.#withShadowFailures(command, effect)));
       return;
     }
     if (route.write) for (const { id, database } of keys) database.state.claim(id);
@@ -590,7 +650,7 @@ export class ShadowRedis extends Redis {
         // Journaled here, as it goes out (the request's context carries over to this continuation).
         if (effect !== undefined) this.#journal('shadowed', effect);
         this.#selectShadow(current.shadowDb);
-        for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command, effect));
+        for (const command of commands) this.#shadow.sendCommand(this.#asJudged(this.#withShadowFailures(command, effect)));
       } catch (cause) {
         fail(cause);
       } finally {
@@ -600,6 +660,12 @@ export class ShadowRedis extends Redis {
         this.#pendingLinks -= 1;
       }
     });
+  }
+
+  /** What the shadow connection is handed: the command (its bytes pinned), or for the memory engine a runner with the words judged. */
+  #asJudged(command: Command): Command {
+    const judged = MEMORY_WORDS.get(command);
+    return judged === undefined ? command : runnerFor(command, judged);
   }
 
   /**
