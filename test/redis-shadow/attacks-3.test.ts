@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
 import { ORIGIN_USER_ACL } from '../../packages/redis-shadow/src/client/origin-user-check.ts';
 import { startOriginAndShadow, type OriginAndShadow } from '../support/redis-server.ts';
-import { commandStats, executedStats, grown } from '../support/redis-oracles.ts';
+import { commandStats, executedStats, grown, monitorServer } from '../support/redis-oracles.ts';
 
 // Attacks on what the gate judges: who a connection is (AUTH, HELLO), and whether what it judged is
 // what goes out. Private origin and shadow; the oracles are the servers' own (CLIENT LIST's user=,
@@ -281,3 +281,60 @@ describe('a Command changed after it was handed over: what was judged is what is
     }
   });
 });
+
+describe('the shadow\'s user is checked again each time a shadow connection is ready', () => {
+  const MIGRATE_TO_ORIGIN = "return redis.call('MIGRATE', ARGV[1], ARGV[2], '', 0, 5000, 'COPY', 'REPLACE', 'KEYS', KEYS[1])";
+
+  it('an ACL loosened between two connects is caught: nothing more is written to the shadow, a script cannot MIGRATE into the origin', async () => {
+    const servers = await startOriginAndShadow();
+    const { origin, shadow, originAdmin, shadowAdmin } = servers;
+    try {
+      const client = new ShadowRedis({ host: HOST, port: origin.port, connectionName: 'mirror' }, { shadow: shadow.shadowUrl });
+      client.on('error', () => undefined);
+      try {
+        expect(await client.set('planted', 'by the mirror')).toBe('OK');
+        await shadowAdmin.call('ACL', 'SETUSER', shadow.shadowUser.username, '+migrate');
+        await shadow.dropClients();
+        const monitor = await monitorServer(shadow.url, Redis);
+        try {
+          await expect(client.set('after', 'x')).rejects.toMatchObject({ code: 'MG_ERR_REDIS_SHADOW_NOT_SANDBOXED', message: expect.stringMatching(/MIGRATE/) });
+          await expect(client.eval(MIGRATE_TO_ORIGIN, 1, 'planted', HOST, String(origin.port))).rejects.toMatchObject({ code: 'MG_ERR_REDIS_SHADOW_NOT_SANDBOXED' });
+          expect(await client.get('k').catch(() => 'refused')).toBeNull();
+          await monitor.caughtUp(shadowAdmin);
+        } finally {
+          monitor.stop();
+        }
+        // The shadow heard the check (ACL, COMMAND, INFO) and the handshakes, nothing of the app's.
+        const names = monitor.received.filter(({ args }) => !args.some((arg) => arg.startsWith('fence-'))).map(({ args }) => args[0]!.toLowerCase());
+        expect(names.filter((name) => !['acl', 'command', 'info', 'select', 'client', 'auth', 'hello', 'ping'].includes(name))).toEqual([]);
+      } finally {
+        await client.close();
+      }
+      expect(await originAdmin.exists('planted')).toBe(0);
+      expect(await shadowAdmin.exists('after')).toBe(0);
+    } finally {
+      await servers.stop();
+    }
+  });
+
+  it('a check that passes again lets the held commands out, in order; the shadow was asked again', async () => {
+    const servers = await startOriginAndShadow();
+    const { origin, shadow, shadowAdmin } = servers;
+    try {
+      const client = new ShadowRedis({ host: HOST, port: origin.port, connectionName: 'mirror' }, { shadow: shadow.shadowUrl });
+      client.on('error', () => undefined);
+      try {
+        expect(await client.incr('n')).toBe(1);
+        const before = (await executedStats(shadowAdmin)).get('acl|dryrun') ?? 0;
+        await shadow.dropClients();
+        expect(await Promise.all([client.incr('n'), client.incr('n'), client.get('n')])).toEqual([2, 3, '3']);
+        expect((await executedStats(shadowAdmin)).get('acl|dryrun')).toBeGreaterThan(before);
+      } finally {
+        await client.close();
+      }
+    } finally {
+      await servers.stop();
+    }
+  });
+});
+

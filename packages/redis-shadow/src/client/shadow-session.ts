@@ -67,6 +67,9 @@ export class ShadowSession {
   /** FLUSHALL ran: every database's origin is hidden, also of databases first used later. */
   #allHidden = false;
   #clients = 0;
+  /** The problems with the shadow's user already warned about (unsandboxedShadow: 'warn'). */
+  readonly #warned = new Set<string>();
+  readonly #admission = (connection: SideConnection): Promise<void> => this.#admit(connection);
 
   constructor(originOptions: RedisOptions, shadow: ShadowTarget, journal: Journal) {
     this.journal = journal;
@@ -115,16 +118,43 @@ export class ShadowSession {
     if (this.shadow.kind === 'memory') return;
     const probe = new Redis({ ...this.shadow.options, lazyConnect: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => undefined);
-    const runId = async (client: Redis): Promise<string> => /run_id:(\w+)/.exec(String(await client.call('INFO', 'server')))?.[1] ?? '';
     try {
-      const [originId, shadowId] = await Promise.all([runId(this.database(this.#originDb).origin), runId(probe)]);
-      if (originId !== '' && originId === shadowId) {
-        throw new MirrorGuardError('MG_ERR_REDIS_SHADOW_IS_ORIGIN', `the shadow is the origin's own server (the same run_id ${originId}, under another name); nothing is sent to it`);
-      }
-      await assertShadowSandboxed(probe, this.shadow.unsandboxed ?? 'refuse', this.journal);
+      await this.#assertConfined(probe);
       await copyFunctions(this.database(this.#originDb).origin, probe);
     } finally {
       probe.disconnect();
+    }
+  }
+
+  /** The server `shadow` reaches is not the origin's (their run_id differ), and its user is confined (shadow-user-check.ts). */
+  async #assertConfined(shadow: { call(command: string, ...args: string[]): Promise<unknown> }): Promise<void> {
+    if (this.shadow.kind === 'memory') return;
+    const runId = async (client: { call(command: string, ...args: string[]): Promise<unknown> }): Promise<string> => /run_id:(\w+)/.exec(String(await client.call('INFO', 'server')))?.[1] ?? '';
+    const [originId, shadowId] = await Promise.all([runId(this.database(this.#originDb).origin), runId(shadow)]);
+    if (originId !== '' && originId === shadowId) {
+      throw new MirrorGuardError('MG_ERR_REDIS_SHADOW_IS_ORIGIN', `the shadow is the origin's own server (the same run_id ${originId}, under another name); nothing is sent to it`);
+    }
+    await assertShadowSandboxed(shadow, this.shadow.unsandboxed ?? 'refuse', this.journal, this.#warned);
+  }
+
+  /**
+   * Admits a shadow connection each time it is ready (every connect and reconnect), before anything
+   * is written on it (see SideConnection): the session's first check has passed, and this
+   * connection, on the server it reaches now, is not the origin's and its user is still confined —
+   * an ACL loosened, or a name now pointing elsewhere, between two connects is caught. A refusal
+   * is for good: every later write fails with it, as at start-up.
+   */
+  async #admit(connection: SideConnection): Promise<void> {
+    await this.shadowChecked();
+    try {
+      await this.#assertConfined({ call: (command, ...args) => connection.callUnheld(command, ...args) });
+    } catch (error) {
+      if (error instanceof MirrorGuardError) {
+        this.shadowVerified = false;
+        this.#shadowCheck = Promise.reject(error);
+        this.#shadowCheck.catch(() => undefined);
+      }
+      throw error;
     }
   }
 
@@ -187,7 +217,7 @@ export class ShadowSession {
     if (database !== undefined) return database;
     const shadowDb = this.shadowDb(db);
     const origin = this.#connect(new SideConnection({ ...this.#originOptions, db }, 'origin'));
-    const writer = this.shadow.kind === 'redis' ? this.#connect(new SideConnection({ ...this.shadow.options, db: shadowDb }, 'shadow')) : undefined;
+    const writer = this.shadow.kind === 'redis' ? this.#connect(new SideConnection({ ...this.shadow.options, db: shadowDb }, 'shadow', this.#admission)) : undefined;
     const state = new KeyState();
     if (this.#allHidden) state.hideOrigin();
     const materializer =
@@ -227,7 +257,7 @@ export class ShadowSession {
   /** A client's own connection to the shadow, on the shadow's database for the origin's `db`. */
   openShadow(db: number): Redis {
     const shadowDb = this.shadowDb(db);
-    return this.shadow.kind === 'redis' ? new SideConnection({ ...this.shadow.options, db: shadowDb }, 'shadow') : new MemoryRedis({ engine: this.shadow.engine, db: shadowDb });
+    return this.shadow.kind === 'redis' ? new SideConnection({ ...this.shadow.options, db: shadowDb }, 'shadow', this.#admission) : new MemoryRedis({ engine: this.shadow.engine, db: shadowDb });
   }
 
   retain(): void {

@@ -93,10 +93,10 @@ export const probeName = (argv: readonly string[]): string => (argv[1] !== undef
  * refused only a key or a channel of the dry run can still run the command on others.
  *
  * Resolves when it cannot; otherwise refuses (MG_ERR_REDIS_SHADOW_NOT_SANDBOXED, for good) or, with
- * `mode: 'warn'`, journals a `warned` event and emits a process warning. A shadow that could not be
+ * `mode: 'warn'`, journals a `warned` event and emits a process warning (once per problem in `warned`). A shadow that could not be
  * asked (down) rejects with its connection error, and the check is made again later.
  */
-export async function assertShadowSandboxed(shadow: Caller, mode: UnsandboxedShadow, journal: Journal): Promise<void> {
+export async function assertShadowSandboxed(shadow: Caller, mode: UnsandboxedShadow, journal: Journal, warned: Set<string> = new Set()): Promise<void> {
   let user = 'default';
   let problem: string;
   try {
@@ -119,6 +119,9 @@ export async function assertShadowSandboxed(shadow: Caller, mode: UnsandboxedSha
   if (mode === 'refuse') {
     throw new MirrorGuardError('MG_ERR_REDIS_SHADOW_NOT_SANDBOXED', `${problem}; nothing is sent to the shadow. ${advice}, or pass unsandboxedShadow: 'warn' to run anyway`);
   }
+  // Once per problem: every connection is checked again at each connect.
+  if (warned.has(problem)) return;
+  warned.add(problem);
   journal.record({ dependency: 'redis', action: 'warned', operation: `ACL DRYRUN ${user} …`, reason: `${problem}; ${advice}` });
   process.emitWarning(`mirrorguard: ${problem}; ${advice}`, { code: 'MG_ERR_REDIS_SHADOW_NOT_SANDBOXED' });
 }
