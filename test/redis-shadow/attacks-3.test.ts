@@ -4,6 +4,7 @@ import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis
 import { ORIGIN_USER_ACL } from '../../packages/redis-shadow/src/client/origin-user-check.ts';
 import { startOriginAndShadow, type OriginAndShadow } from '../support/redis-server.ts';
 import { commandStats, executedStats, grown, monitorServer } from '../support/redis-oracles.ts';
+import { startModuleCommandProxy } from '../support/module-command-proxy.ts';
 
 // Attacks on what the gate judges: who a connection is (AUTH, HELLO), and whether what it judged is
 // what goes out. Private origin and shadow; the oracles are the servers' own (CLIENT LIST's user=,
@@ -338,3 +339,39 @@ describe('the shadow\'s user is checked again each time a shadow connection is r
   });
 });
 
+describe('commands of modules: the shadow check does not go by their categories', () => {
+  // No module is installed on this machine: a RESP proxy in front of the real shadow adds one
+  // module command (test/support/module-command-proxy.ts), filed under @write @slow — neither
+  // @admin nor @dangerous — and answers ACL DRYRUN of it as the test says.
+  it('a module command the shadow user may run refuses the shadow; denied to it, the shadow is used', async () => {
+    const servers = await startOriginAndShadow();
+    const { origin, shadow, shadowAdmin } = servers;
+    const proxy = await startModuleCommandProxy(shadow, 'mgfake.reach', ['write', 'slow']);
+    const shadowUrl = `redis://${shadow.shadowUser.username}:${shadow.shadowUser.password}@127.0.0.1:${proxy.port}`;
+    try {
+      proxy.allowed = (user) => user === shadow.shadowUser.username;
+      const open = new ShadowRedis({ host: HOST, port: origin.port }, { shadow: shadowUrl });
+      open.on('error', () => undefined);
+      try {
+        await expect(open.set('through-proxy', 'v')).rejects.toMatchObject({
+          code: 'MG_ERR_REDIS_SHADOW_NOT_SANDBOXED',
+          message: expect.stringMatching(/can run 1 commands of modules, which the mirror cannot judge \(deny them: -mgfake\.reach\)/),
+        });
+      } finally {
+        await open.close();
+      }
+      expect(await shadowAdmin.exists('through-proxy')).toBe(0);
+      proxy.allowed = () => false;
+      const denied = new ShadowRedis({ host: HOST, port: origin.port }, { shadow: shadowUrl });
+      try {
+        expect(await denied.set('through-proxy', 'v')).toBe('OK');
+      } finally {
+        await denied.close();
+      }
+      expect(await shadowAdmin.get('through-proxy')).toBe('v');
+    } finally {
+      await proxy.close();
+      await servers.stop();
+    }
+  });
+});
