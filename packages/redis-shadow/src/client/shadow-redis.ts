@@ -95,6 +95,39 @@ const KEYSPACE_READ_IN_TRANSACTION: Route = {
 /** The words judged of each command bound for a memory shadow: the engine runs these, never what the app's Command says later. */
 const MEMORY_WORDS = new WeakMap<Command, readonly unknown[]>();
 
+/**
+ * Holds a command's answer until `release`: the app hears a script's answer only once what it
+ * wrote is known. `answered` resolves when the server answered (a reply error included), and
+ * rejects when the answer will not come (a timeout, the connection lost).
+ */
+function holdAnswer(command: Command): { answered: Promise<void>; release(): void } {
+  const { resolve, reject } = command;
+  let outcome: (() => void) | undefined;
+  let released = false;
+  let answer!: (error?: Error) => void;
+  const answered = new Promise<void>((ok, failed) => {
+    answer = (error) => (error === undefined ? ok() : failed(error));
+  });
+  answered.catch(() => undefined);
+  command.resolve = (value: unknown) => {
+    if (released) return resolve(value);
+    outcome ??= () => resolve(value);
+    answer();
+  };
+  command.reject = (error: Error) => {
+    if (released) return reject(error);
+    outcome ??= () => reject(error);
+    answer(error instanceof ReplyError ? undefined : error);
+  };
+  return {
+    answered,
+    release() {
+      released = true;
+      outcome?.();
+    },
+  };
+}
+
 /** Whether two routes send a command the same way: same side, same keys, write or not. */
 function sameRoute(a: Route, b: Route): boolean {
   if (a.target !== b.target) return false;
@@ -154,6 +187,8 @@ export class ShadowRedis extends Redis {
   #manualTransaction = false;
   /** Pipelines counting a command answered elsewhere once the origin's socket exists (see #countInPipeline). */
   #countOnConnect: Array<() => void> = [];
+  /** A script that may write was queued in the manual transaction: its EXEC is tracked. */
+  #scriptsQueued = false;
   /** WATCH was sent: the transaction that follows runs on the shadow, where the keys are watched. */
   #watching = false;
   /** The origin database this client has selected (its shadow connection has selected the matching one). */
@@ -359,11 +394,22 @@ export class ShadowRedis extends Redis {
    */
   #transactionRoute(name: string, argv: readonly unknown[]): Route {
     if (name === 'multi') this.#manualTransaction = true;
+    let scriptsRun = false;
     if (name === 'exec' || name === 'discard') {
       this.#manualTransaction = false;
       this.#watching = false;
+      scriptsRun = name === 'exec' && this.#scriptsQueued;
+      this.#scriptsQueued = false;
     }
-    const route = this.#route(argv);
+    const routed = this.#route(argv);
+    // A script queued in the transaction runs at EXEC: EXEC is what is tracked. Copies made while
+    // commands are queued are kept (a DEL now would be queued with them).
+    if (routed.target === 'shadow' && routed.script === 'write') this.#scriptsQueued = true;
+    let route: Route = routed;
+    if (routed.target === 'shadow') {
+      const { script: _queued, ...queuedRoute } = routed;
+      route = scriptsRun ? { ...queuedRoute, script: 'write' } : queuedRoute;
+    }
     if (KEYSPACE_READS.has(name)) return KEYSPACE_READ_IN_TRANSACTION;
     if (route.target === 'sort-over-both') return SORT_OVER_BOTH_IN_TRANSACTION;
     if (route.target !== 'origin') return route.target === 'suppress' ? { target: 'shadow', write: true, keys: [] } : route;
@@ -433,7 +479,9 @@ export class ShadowRedis extends Redis {
     const writes = body.filter((_, index) => routes[index]!.target === 'suppress' || (routes[index]!.target === 'shadow' && (routes[index] as { write: boolean }).write));
     const effect = write ? { operations: writes.map(({ argv }) => describe(argv)), reason: 'transaction applied to the shadow' } : undefined;
     this.#watching = false;
-    this.#toShadow(queued.map(({ command }) => command), { target: 'shadow', keys, write, ...(askOrigin.length > 0 && { askOrigin }) }, effect);
+    const scripts = routes.map((route) => (route.target === 'shadow' ? route.script : undefined));
+    const script = scripts.includes('write') ? 'write' : scripts.includes('read') ? 'read' : undefined;
+    this.#toShadow(queued.map(({ command }) => command), { target: 'shadow', keys, write, ...(askOrigin.length > 0 && { askOrigin }), ...(script !== undefined && { script }) }, effect);
   }
 
   /**
@@ -614,8 +662,9 @@ export class ShadowRedis extends Redis {
     const current = this.#current;
     const keys = route.keys.map(({ key, db }) => ({ key, id: keyId(key), database: db === undefined ? current : this.#session.database(db) }));
     const { askOrigin } = route;
+    const script = this.#session.shadow.kind === 'redis' ? route.script : undefined;
     // The common case once keys are owned: nothing queued, nothing to copy, the shadow ready.
-    if (this.#pendingLinks === 0 && askOrigin === undefined && this.#session.shadowVerified && this.#shadow.status === 'ready' && keys.every(({ id, database }) => database.state.isOwned(id))) {
+    if (this.#pendingLinks === 0 && askOrigin === undefined && script === undefined && this.#session.shadowVerified && this.#shadow.status === 'ready' && keys.every(({ id, database }) => database.state.isOwned(id))) {
       if (effect !== undefined) this.#journal('shadowed', effect);
       this.#selectShadow(current.shadowDb);
       for (const command of commands) this.#shadow.sendCommand(this.#asJudged(this.#withShadowFailures(command, effect)));
@@ -623,6 +672,9 @@ export class ShadowRedis extends Redis {
     }
     if (route.write) for (const { id, database } of keys) database.state.claim(id);
     if (askOrigin !== undefined) current.state.claimUnnamed();
+    // Until what a script wrote is known, every read waits behind it, on the shadow.
+    if (script === 'write') current.state.claimUnnamed();
+    const claims = current.state.claims;
     const name = commands.map((command) => String(command.name).toUpperCase()).join(' … ');
     let failed = false;
     // Fails every command not yet answered, once: none of them goes out after that (a transaction is sent whole or not at all).
@@ -642,7 +694,7 @@ export class ShadowRedis extends Redis {
         await this.#session.shadowChecked();
         const named = askOrigin === undefined ? [] : (await Promise.all(askOrigin.map((argv) => this.#session.keysFromOrigin(argv)))).flat();
         // Copied side by side (each key's copy is one at a time anyway): a transaction's keys cost one round trip, not one each.
-        await Promise.all([...keys, ...named.map((key) => ({ ...key, database: current }))].map(({ key, database }) => database.materializer.ensureOwned(key)));
+        const copied = await Promise.all([...keys, ...named.map((key) => ({ ...key, database: current }))].map(({ key, database }) => database.materializer.ensureOwned(key)));
         await whenReady(this.#shadow);
         if (failed || commands.some(isSettled)) return fail(new Error('Command timed out'));
         // From here the shadow connection bounds the commands itself.
@@ -650,16 +702,78 @@ export class ShadowRedis extends Redis {
         // Journaled here, as it goes out (the request's context carries over to this continuation).
         if (effect !== undefined) this.#journal('shadowed', effect);
         this.#selectShadow(current.shadowDb);
-        for (const command of commands) this.#shadow.sendCommand(this.#asJudged(this.#withShadowFailures(command, effect)));
+        if (script === undefined) {
+          for (const command of commands) this.#shadow.sendCommand(this.#asJudged(this.#withShadowFailures(command, effect)));
+        } else {
+          // The keys copied for this command alone (a read-only script, or a script that wrote none of them, leaves them to the origin).
+          const forThis = keys.filter((_, index) => copied[index] === true && keys[index]!.database === current).map(({ key, id }) => ({ key, id }));
+          await this.#runScript(commands, effect, { current, script, write: route.write, forThis, claims });
+        }
       } catch (cause) {
         fail(cause);
       } finally {
         disarm();
         if (route.write) for (const { id, database } of keys) database.state.release(id);
         if (askOrigin !== undefined) current.state.releaseUnnamed();
+        if (script === 'write') current.state.releaseUnnamed();
         this.#pendingLinks -= 1;
       }
     });
+  }
+
+  /**
+   * Runs a script (or a batch with one) on the shadow and, before anyone hears its answer, learns
+   * what it did: a script that may write runs with the shadow's client tracking on (see
+   * ScriptWriteTracker), and every key it wrote that the shadow did not own becomes owned — reads
+   * of it go to the shadow from then on, not to the origin's stale value. A key the server names
+   * that another database of this mirror owns is ambiguous (the server does not name the database):
+   * it is refused from then on. Tracking lost on the way, or the answer never heard: every key not
+   * owned is refused (nothing stale is read). A FLUSHDB or FLUSHALL from the script hides the origin.
+   * Then the copies made for this command alone that nothing wrote since are dropped (the key
+   * follows the origin again). One script at a time per session, its follow-up included.
+   */
+  async #runScript(
+    commands: readonly Command[],
+    effect: Effect | undefined,
+    { current, script, write, forThis, claims }: { current: DatabaseShadow; script: 'write' | 'read'; write: boolean; forThis: ReadonlyArray<{ key: Buffer | string; id: string }>; claims: number },
+  ): Promise<void> {
+    const tracker = this.#session.scriptWrites!;
+    const answers = commands.map(holdAnswer);
+    const send = async (): Promise<void> => {
+      for (const command of commands) this.#shadow.sendCommand(this.#asJudged(this.#withShadowFailures(command, effect)));
+      await Promise.all(answers.map(({ answered }) => answered));
+    };
+    try {
+      await tracker.exclusively(async () => {
+        let written: ReadonlySet<string> = new Set();
+        if (script === 'write') {
+          const writes = await tracker.track(send);
+          written = writes.keys;
+          if (writes.flushed) this.#session.hideAllOrigins();
+          if (writes.lost) {
+            current.state.distrustAll();
+            this.#session.journal.record({ dependency: 'redis', action: 'warned', operation: commands.map((command) => describe([command.name, ...command.args])).join('; '), reason: 'what the script wrote on the shadow could not be learnt (its answer or the shadow\'s tracking was lost): every key the shadow does not own is refused from now on' });
+            return;
+          }
+          for (const id of written) {
+            if (current.state.isOwned(id)) continue;
+            if (this.#session.ownedElsewhere(id, current)) current.state.distrust(id);
+            else current.state.markOwned(id);
+          }
+        } else {
+          await send().catch(() => undefined);
+        }
+        // Nothing else can have written them: a batch with a write is tracked, or keeps its copies.
+        if (script === 'read' && write) return;
+        const own = write ? 1 : 0;
+        const drop = forThis.filter(({ id }) => !written.has(id) && current.state.isOwned(id) && !current.state.originHidden && !current.state.claimedSince(id, claims, own));
+        if (drop.length === 0) return;
+        for (const { id } of drop) current.state.disown(id);
+        await this.#shadow.call('DEL', ...drop.map(({ key }) => key)).catch(() => undefined);
+      });
+    } finally {
+      for (const answer of answers) answer.release();
+    }
   }
 
   /** What the shadow connection is handed: the command (its bytes pinned), or for the memory engine a runner with the words judged. */

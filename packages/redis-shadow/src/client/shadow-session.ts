@@ -10,6 +10,8 @@ import { memoryWriter, originValueReader } from '../shadow/copy-by-value.ts';
 import { KeyState } from '../shadow/key-state.ts';
 import { Materializer, originReader, shadowWriter } from '../shadow/materialize-key.ts';
 import { copyFunctions } from '../shadow/copy-functions.ts';
+import { ScriptWriteTracker } from '../shadow/script-writes.ts';
+import type { KeyId } from '../shadow/key-state.ts';
 import { warnIfOriginUserCanWrite } from './origin-user-check.ts';
 import { AUTHENTICATING, credentialsOf, reauthenticationRefusal, type Credentials } from './reauthentication.ts';
 import { assertShadowSandboxed, type UnsandboxedShadow } from './shadow-user-check.ts';
@@ -67,6 +69,7 @@ export class ShadowSession {
   /** FLUSHALL ran: every database's origin is hidden, also of databases first used later. */
   #allHidden = false;
   #clients = 0;
+  #scriptWrites: ScriptWriteTracker | undefined;
   /** The problems with the shadow's user already warned about (unsandboxedShadow: 'warn'). */
   readonly #warned = new Set<string>();
   readonly #admission = (connection: SideConnection): Promise<void> => this.#admit(connection);
@@ -201,6 +204,18 @@ export class ShadowSession {
     return allowed;
   }
 
+  /** What scripts write on a real shadow (undefined for the memory engine, which runs none); its connections open on the first script. */
+  get scriptWrites(): ScriptWriteTracker | undefined {
+    if (this.shadow.kind === 'memory') return undefined;
+    this.#scriptWrites ??= new ScriptWriteTracker(this.shadow.options);
+    return this.#scriptWrites;
+  }
+
+  /** Whether a database other than `database` owns the key, or has a write to it on its way (a server's invalidations do not name the database). */
+  ownedElsewhere(key: KeyId, database: DatabaseShadow): boolean {
+    return [...this.#databases.values()].some((other) => other !== database && other.state.routesToShadow(key));
+  }
+
   /** The shadow's database index for the origin's database `db`. */
   shadowDb(db: number): number {
     if (!Number.isInteger(db) || db < 0 || db >= DATABASES) {
@@ -268,6 +283,7 @@ export class ShadowSession {
   async release(mode: 'quit' | 'disconnect'): Promise<void> {
     this.#clients -= 1;
     if (this.#clients > 0) return;
+    this.#scriptWrites?.close();
     if (mode === 'disconnect') for (const connection of this.#connections) connection.disconnect();
     else await Promise.allSettled(this.#connections.map((connection) => connection.quit()));
   }
