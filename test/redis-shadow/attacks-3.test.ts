@@ -218,6 +218,12 @@ describe('a Command changed after it was handed over: what was judged is what is
         set.args = ['default', 'anything'];
         expect(await set.promise).toBe('OK');
         expect(await shadowAdmin.get('fresh')).toBe('mirror value');
+        // Its writer replaced instead: not written at all.
+        await originAdmin.set('other', 'origin value');
+        const rewritten = new Command('set', ['other', 'mirror value'], { replyEncoding: 'utf8' });
+        client.sendCommand(rewritten);
+        rewritten.toWritable = () => '*3\r\n$4\r\nauth\r\n$7\r\ndefault\r\n$8\r\nanything\r\n';
+        await expect(rewritten.promise).rejects.toMatchObject({ code: 'MG_ERR_REDIS_REFUSED', message: expect.stringMatching(/toWritable was replaced after it was judged/) });
         expect((await connectionUsers(shadowAdmin)).filter((user) => user !== 'mirror-shadow')).toEqual([]);
         await expect(client.eval(MIGRATE_TO(origin.port), 1, 'fresh')).rejects.toThrow(/NOPERM|no permissions|can't run this command/);
       } finally {

@@ -3,30 +3,45 @@ import { Command } from 'ioredis';
 /** How ioredis writes a command it was given, unchanged. */
 export const WRITTEN_AS_SENT = Command.prototype.toWritable;
 
+/** What writes a pinned command: the bytes made when it was judged. */
+export type PinnedWriter = () => string | Buffer;
+
 /**
  * Pins what `command` will write to what it says now, when the gate judges it: its bytes are made
  * here (ioredis would make them anyway, once) and are what every later write sends — from the
  * offline queue, resent after a reconnect, from a pipeline — whatever app code does to `name` or
- * `args` (or the Buffers in them) after handing the command over; a later write checks it is still
- * pinned (isPinned). Returns false when the command was pinned before: it was handed over already, and is not judged twice.
+ * `args` (or the Buffers in them) after handing the command over. Returns the writer, for the
+ * caller to keep and check before any later write (`command.toWritable === writer`); undefined when
+ * the command cannot be pinned (app code made its toWritable read-only).
  */
-export function pinWritten(command: Command, bytes: string | Buffer = WRITTEN_AS_SENT.call(command, undefined as never)): boolean {
-  if (Object.hasOwn(command, 'toWritable')) return false;
-  // A plain property (defineProperty's read-only one costs the hot path a tenth of its throughput):
-  // isPinned checks, before every later write, that it is still this one.
-  const write = (): string | Buffer => bytes;
-  command.toWritable = write;
-  (command as Pinned)[PIN] = write;
+export function pinWritten(command: Command, bytes: string | Buffer = WRITTEN_AS_SENT.call(command, undefined as never)): PinnedWriter | undefined {
+  // One property, no more: the GET path pays for what a Command gains on every read.
+  const writer: PinnedWriter = () => bytes;
+  try {
+    command.toWritable = writer;
+  } catch {
+    return undefined;
+  }
+  return writer;
+}
+
+/** Where a shadow-bound command keeps its writer (an origin-bound one keeps it in ShadowRedis' own mark). */
+const SHADOW_PIN = Symbol('mirrorguard.shadowPin');
+type ShadowPinned = Command & { [SHADOW_PIN]?: PinnedWriter };
+
+/** Pins a command bound for the shadow (see pinWritten); false when it was pinned before, or cannot be. */
+export function pinForShadow(command: Command, bytes?: string | Buffer): boolean {
+  if ((command as ShadowPinned)[SHADOW_PIN] !== undefined) return false;
+  const writer = pinWritten(command, bytes);
+  if (writer === undefined) return false;
+  (command as ShadowPinned)[SHADOW_PIN] = writer;
   return true;
 }
 
-const PIN = Symbol('mirrorguard.pin');
-type Pinned = Command & { [PIN]?: () => string | Buffer };
-
-/** Whether `command` still writes the bytes pinned when it was judged (app code may have replaced its toWritable since). */
-export const isPinned = (command: Command): boolean => {
-  const write = (command as Pinned)[PIN];
-  return write !== undefined && command.toWritable === write;
+/** A command pinned for the shadow whose writer app code has replaced since. */
+export const unpinnedForShadow = (command: Command): boolean => {
+  const writer = (command as ShadowPinned)[SHADOW_PIN];
+  return writer !== undefined && command.toWritable !== writer;
 };
 
 const copied = (arg: unknown): unknown => (Buffer.isBuffer(arg) ? Buffer.from(arg) : arg);

@@ -15,7 +15,7 @@ import { boundCall, isSettled, trackSettled } from './settle-bound.ts';
 import { describe } from './describe-command.ts';
 import type { UnsandboxedShadow } from './shadow-user-check.ts';
 import { originRefusal } from '../routing/origin-allow-list.ts';
-import { isPinned, pinWritten, runnerFor, sameBytes, snapshotArgv, WRITTEN_AS_SENT } from './judged-command.ts';
+import { pinForShadow, pinWritten, runnerFor, type PinnedWriter, sameBytes, snapshotArgv, WRITTEN_AS_SENT } from './judged-command.ts';
 import { AUTHENTICATING, credentialsOf, reauthenticationRefusal, sameCredentials } from './reauthentication.ts';
 
 type PipelineStream = Parameters<Redis['sendCommand']>[1];
@@ -43,9 +43,13 @@ type InternalOptions = ShadowRedisOptions & { readonly [SESSION]?: ShadowSession
 /** What a command that rewrites itself when written is given as its socket while it is judged: a new one, so ioredis' scripts write EVAL with the script's text. */
 const standIn = (): object => ({});
 
-/** Marks a command sent to the origin: ioredis may send it again (offline queue, reconnect); it keeps that route. */
+/**
+ * Marks a command sent to the origin with what it was judged to write (its bytes, or once it is
+ * pinned its writer): ioredis may send it again (offline queue, reconnect); it keeps that route,
+ * and goes out as judged or not at all.
+ */
 const SENT_TO_ORIGIN = Symbol('mirrorguard.sentToOrigin');
-type RoutedCommand = Command & { [SENT_TO_ORIGIN]?: true };
+type RoutedCommand = Command & { [SENT_TO_ORIGIN]?: string | Buffer | PinnedWriter };
 
 /** How many commands of a pipeline (its write stream) have gone to the origin. */
 const ORIGIN_SHARE = new WeakMap<object, number>();
@@ -195,6 +199,9 @@ export class ShadowRedis extends Redis {
   #db: number;
   /** That database's state and copier. */
   #current: DatabaseShadow;
+  /** What ioredis last wrote on the origin's socket, caught by #catchWrites. */
+  #written: string | Buffer | undefined;
+  #caughtSocket: unknown;
 
   constructor(origin: string | RedisOptions, options: ShadowRedisOptions) {
     const originOptions = asOptions(origin);
@@ -234,9 +241,16 @@ export class ShadowRedis extends Redis {
   override sendCommand(command: Command, stream?: PipelineStream): unknown {
     // A command ioredis re-sends from its offline queue (or after a reconnect) keeps its first route:
     // routed again, a read queued before a write could land after it.
-    if ((command as RoutedCommand)[SENT_TO_ORIGIN]) {
-      // It goes out as judged, or not at all: app code replaced what writes it.
-      if (!isPinned(command)) {
+    const judged = (command as RoutedCommand)[SENT_TO_ORIGIN];
+    if (judged !== undefined) {
+      // Written again: as judged — pinned now, on its first resend — or not at all (app code replaced what writes it).
+      let pinned = typeof judged === 'function' ? command.toWritable === judged : command.toWritable === WRITTEN_AS_SENT;
+      if (pinned && typeof judged !== 'function') {
+        const writer = pinWritten(command, judged);
+        pinned = writer !== undefined;
+        if (writer !== undefined) (command as RoutedCommand)[SENT_TO_ORIGIN] = writer;
+      }
+      if (!pinned) {
         const reason = 'its toWritable was replaced after it was judged';
         this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: describe([command.name, ...command.args]), reason });
         command.reject(new MirrorGuardError('MG_ERR_REDIS_REFUSED', `mirrorguard refused ${String(command.name).toUpperCase()}: ${reason}`));
@@ -347,9 +361,12 @@ export class ShadowRedis extends Redis {
     // judged by what will be written (a Command that rewrites itself when written, as ioredis'
     // script commands do, could not be).
     if (command.toWritable !== WRITTEN_AS_SENT || !this.#session.mayReachOrigin(command.name, command.args)) return this.#refuseForOrigin(command, stream);
-    // What was judged is what is written, now and on every resend (offline queue, reconnect).
-    if (!pinWritten(command)) return this.#refuseForOrigin(command, stream);
-    (command as RoutedCommand)[SENT_TO_ORIGIN] = true;
+    // What was judged is what is written, now and on every resend (offline queue, reconnect): the
+    // bytes ioredis writes now (caught on the socket, so the GET path makes them once and adds no
+    // property to the Command), or, when it queues the command or buffers it in a pipeline, the
+    // bytes it would write now; a resend is pinned to them (see above).
+    this.#catchWrites();
+    this.#written = undefined;
     // ioredis resends a pipeline's commands after a reconnect only if those on the connection are
     // numbered 0, 1, 2, … (else it takes them for a pipeline half answered, and aborts them): the
     // origin's share of a pipeline is numbered on its own, as the commands answered elsewhere never reach it.
@@ -358,7 +375,23 @@ export class ShadowRedis extends Redis {
       ORIGIN_SHARE.set(stream as object, index + 1);
       (command as Command & { pipelineIndex?: number }).pipelineIndex = index;
     }
-    return super.sendCommand(command, stream);
+    const result = super.sendCommand(command, stream);
+    // A pipeline's last command flushes the whole pipeline onto the socket: not its own bytes.
+    (command as RoutedCommand)[SENT_TO_ORIGIN] = (inPipeline(stream) ? undefined : this.#written) ?? WRITTEN_AS_SENT.call(command, undefined as never);
+    this.#written = undefined;
+    return result;
+  }
+
+  /** Catches what ioredis writes on the origin's current socket (see #sendToOrigin). */
+  #catchWrites(): void {
+    const socket = (this as unknown as { stream?: { write(data: string | Buffer, ...rest: unknown[]): boolean } }).stream;
+    if (socket === undefined || socket === this.#caughtSocket) return;
+    this.#caughtSocket = socket;
+    const write = socket.write;
+    socket.write = (data: string | Buffer, ...rest: unknown[]): boolean => {
+      this.#written = data;
+      return write.call(socket, data, ...rest);
+    };
   }
 
   #refuseForOrigin(command: Command, stream: PipelineStream): unknown {
@@ -505,7 +538,7 @@ export class ShadowRedis extends Redis {
       }
     }
     if (this.#session.shadow.kind === 'memory') MEMORY_WORDS.set(command, snapshotArgv(command));
-    return pinWritten(command, bytes) ? undefined : 'this Command was handed over before; a Command is judged and sent once';
+    return pinForShadow(command, bytes) ? undefined : 'this Command was handed over before (or its toWritable cannot be pinned); a Command is judged and sent once';
   }
 
   /** The keys a read names, to copy before it runs on the shadow (none for a connection command); undefined when the origin must name them. */

@@ -1,4 +1,6 @@
+import { MirrorGuardError } from '@mirrorguard/core';
 import { Command, Redis, ReplyError, type RedisOptions } from 'ioredis';
+import { unpinnedForShadow } from './judged-command.ts';
 
 /** Which server a connection of the mirror's own reaches. */
 export type Side = 'origin' | 'shadow';
@@ -91,6 +93,11 @@ export class SideConnection extends Redis {
   override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
     // Ready on a socket not admitted yet: held (ioredis' own handshake is written while connecting, before this).
     if (this.#admit !== undefined && this.status === 'ready' && this.#admitted !== this.stream && !UNHELD.has(command)) return this.#hold(command, stream);
+    // Pinned when judged, its writer replaced since (before a resend, say): not written.
+    if (unpinnedForShadow(command)) {
+      command.reject(new MirrorGuardError('MG_ERR_REDIS_REFUSED', `mirrorguard refused ${String(command.name).toUpperCase()}: its toWritable was replaced after it was judged`));
+      return command.promise;
+    }
     const reject = command.reject;
     command.reject = (error: Error) => reject(markSide(error, this.side));
     return super.sendCommand(command, stream);
