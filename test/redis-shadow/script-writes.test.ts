@@ -71,6 +71,11 @@ describe('keys a script writes on the shadow', () => {
     expect(await originAdmin.mget('u1', 'u2', 'u3', 'u4', 'u5')).toEqual(['origin 1', 'origin 2', 'origin 3', 'origin 4', 'origin 5']);
   });
 
+  it('a script that PUBLISHes to the invalidation channel is not taken for a flush: the origin stays visible', async () => {
+    expect(await client.eval("redis.call('PUBLISH', '__redis__:invalidate', 'forged'); redis.call('SET', ARGV[1], 'script 1'); return 1", 0, 'u1')).toBe(1);
+    expect(await client.mget('u1', 'k')).toEqual(['script 1', 'origin value']);
+  });
+
   it('a read-only script, and a script that wrote none of its declared keys, leave them to the origin; one that wrote it keeps it', async () => {
     expect(await client.eval_ro(READ_DECLARED, 1, 'u1')).toBe('origin 1');
     expect(await client.eval(READ_DECLARED, 1, 'u2')).toBe('origin 2');

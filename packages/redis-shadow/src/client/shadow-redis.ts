@@ -104,7 +104,7 @@ const MEMORY_WORDS = new WeakMap<Command, readonly unknown[]>();
  * wrote is known. `answered` resolves when the server answered (a reply error included), and
  * rejects when the answer will not come (a timeout, the connection lost).
  */
-function holdAnswer(command: Command): { answered: Promise<void>; release(): void } {
+function holdAnswer(command: Command): { answered: Promise<void>; settled(): boolean; release(): void } {
   const { resolve, reject } = command;
   let outcome: (() => void) | undefined;
   let released = false;
@@ -125,6 +125,7 @@ function holdAnswer(command: Command): { answered: Promise<void>; release(): voi
   };
   return {
     answered,
+    settled: () => outcome !== undefined,
     release() {
       released = true;
       outcome?.();
@@ -772,9 +773,12 @@ export class ShadowRedis extends Redis {
   ): Promise<void> {
     const tracker = this.#session.scriptWrites!;
     const answers = commands.map(holdAnswer);
-    const send = async (): Promise<void> => {
+    const send = async (): Promise<boolean> => {
+      // Failed while it waited for its turn (its commandTimeout): never sent later.
+      if (answers.some(({ settled }) => settled())) return false;
       for (const command of commands) this.#shadow.sendCommand(this.#asJudged(this.#withShadowFailures(command, effect)));
       await Promise.all(answers.map(({ answered }) => answered));
+      return true;
     };
     try {
       await tracker.exclusively(async () => {

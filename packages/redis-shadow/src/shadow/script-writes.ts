@@ -50,10 +50,11 @@ export class ScriptWriteTracker {
   }
 
   /**
-   * Inside an exclusive task: sends the script (`run` resolves once it is answered, or rejects when
-   * the answer will not come) with tracking on, and resolves with what the server modified meanwhile.
+   * Inside an exclusive task: sends the script (`run` resolves once it is answered — with false if
+   * it sent nothing — or rejects when the answer will not come) with tracking on, and resolves with
+   * what the server modified meanwhile.
    */
-  async track(run: () => Promise<void>): Promise<ScriptWrites> {
+  async track(run: () => Promise<boolean>): Promise<ScriptWrites> {
     const { listener, tracker } = await this.#ready();
     const sockets = [listener.stream, tracker.stream];
     this.#open = true;
@@ -61,9 +62,11 @@ export class ScriptWriteTracker {
     try {
       const start = await this.#fence(listener);
       let answered = true;
-      await run().catch(() => {
+      const sent = await run().catch(() => {
         answered = false;
+        return true;
       });
+      if (!sent) return { keys: new Set(), flushed: false, lost: false };
       // A listener that cannot answer the fence may have missed invalidations: lost.
       const end = await this.#fence(listener).catch(() => undefined);
       const lost = !answered || end === undefined || listener.stream !== sockets[0] || tracker.stream !== sockets[1];
@@ -90,7 +93,9 @@ export class ScriptWriteTracker {
       for (const connection of [this.#listener, this.#tracker]) connection.on('error', () => undefined);
       this.#listener.on('messageBuffer', (_channel: Buffer, message: unknown) => {
         this.#heard += 1;
-        if (this.#open) this.#log.push([this.#heard, Array.isArray(message) ? (message as Buffer[]) : null]);
+        // The server's invalidations are an array of keys, or null for a flush; a string is someone's PUBLISH (a script's, say), not the server's.
+        if (!this.#open || !(Array.isArray(message) || message === null)) return;
+        this.#log.push([this.#heard, message as Buffer[] | null]);
       });
     }
     const listener = this.#listener;
