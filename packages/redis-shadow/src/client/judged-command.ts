@@ -1,7 +1,7 @@
 import { Command } from 'ioredis';
 
 /** How ioredis writes a command it was given, unchanged. */
-export const WRITTEN_AS_SENT = Command.prototype.toWritable;
+export const WRITTEN_AS_SENT: Command['toWritable'] = Command.prototype.toWritable;
 
 /** What writes a pinned command: the bytes made when it was judged. */
 export type PinnedWriter = () => string | Buffer;
