@@ -91,8 +91,9 @@ export class SideConnection extends Redis {
   }
 
   override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
-    // Ready on a socket not admitted yet: held (ioredis' own handshake is written while connecting, before this).
-    if (this.#admit !== undefined && this.status === 'ready' && this.#admitted !== this.stream && !UNHELD.has(command)) return this.#hold(command, stream);
+    // Ready on a socket not admitted yet: held (ioredis' own handshake is written while connecting,
+    // before this; QUIT, which closes a connection never used, carries nothing of the app's).
+    if (this.#admit !== undefined && this.status === 'ready' && this.#admitted !== this.stream && !UNHELD.has(command) && command.name !== 'quit') return this.#hold(command, stream);
     // Pinned when judged, its writer replaced since (before a resend, say): not written.
     if (unpinnedForShadow(command)) {
       command.reject(new MirrorGuardError('MG_ERR_REDIS_REFUSED', `mirrorguard refused ${String(command.name).toUpperCase()}: its toWritable was replaced after it was judged`));
