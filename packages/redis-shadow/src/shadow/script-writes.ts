@@ -87,9 +87,11 @@ export class ScriptWriteTracker {
   /** The listener subscribed and the tracker's invalidations redirected to it, on the sockets they have now. */
   async #ready(): Promise<{ listener: SideConnection; tracker: SideConnection }> {
     if (this.#listener === undefined || this.#tracker === undefined) {
-      // Resubscribed by hand: a listener on a new socket has a new client id to redirect to.
-      this.#listener = new SideConnection({ ...this.#options, autoResubscribe: false, lazyConnect: false, db: 0 }, 'shadow');
-      this.#tracker = new SideConnection({ ...this.#options, lazyConnect: false, db: 0 }, 'shadow');
+      // Resubscribed by hand: a listener on a new socket has a new client id to redirect to. RESP2
+      // (ioredis 6 speaks RESP3 by default): invalidations then come as messages on the channel.
+      const options = { ...this.#options, protocol: 2, lazyConnect: false, db: 0 } as RedisOptions;
+      this.#listener = new SideConnection({ ...options, autoResubscribe: false }, 'shadow');
+      this.#tracker = new SideConnection(options, 'shadow');
       for (const connection of [this.#listener, this.#tracker]) connection.on('error', () => undefined);
       this.#listener.on('messageBuffer', (_channel: Buffer, message: unknown) => {
         this.#heard += 1;
@@ -126,7 +128,10 @@ export class ScriptWriteTracker {
       return resolve(value);
     };
     listener.sendCommand(ping);
-    await ping.promise;
+    // A subscribed RESP2 connection answers PING with ["pong", ""]: anything else, and the
+    // invalidations may not be reaching it — fail rather than learn nothing.
+    const answer: unknown = await ping.promise;
+    if (!Array.isArray(answer) || String(answer[0]).toLowerCase() !== 'pong') throw new Error('the shadow\'s tracking listener is not subscribed to its invalidations');
     return heard;
   }
 
