@@ -15,6 +15,8 @@ import { boundCall, isSettled, trackSettled } from './settle-bound.ts';
 import { describe } from './describe-command.ts';
 import type { UnsandboxedShadow } from './shadow-user-check.ts';
 import { originRefusal } from '../routing/origin-allow-list.ts';
+import { pinForShadow, pinWritten, runnerFor, type PinnedWriter, sameBytes, snapshotArgv, WRITTEN_AS_SENT } from './judged-command.ts';
+import { AUTHENTICATING, credentialsOf, reauthenticationRefusal, sameCredentials } from './reauthentication.ts';
 
 type PipelineStream = Parameters<Redis['sendCommand']>[1];
 
@@ -38,12 +40,16 @@ export interface ShadowRedisOptions {
 const SESSION = Symbol('mirrorguard.shadowSession');
 type InternalOptions = ShadowRedisOptions & { readonly [SESSION]?: ShadowSession };
 
-/** How ioredis writes a command it was given, unchanged: the origin's gate judges nothing else. */
-const WRITTEN_AS_SENT = Command.prototype.toWritable;
+/** What a command that rewrites itself when written is given as its socket while it is judged: a new one, so ioredis' scripts write EVAL with the script's text. */
+const standIn = (): object => ({});
 
-/** Marks a command sent to the origin: ioredis may send it again (offline queue, reconnect); it keeps that route. */
+/**
+ * Marks a command sent to the origin with what it was judged to write (its bytes, or once it is
+ * pinned its writer): ioredis may send it again (offline queue, reconnect); it keeps that route,
+ * and goes out as judged or not at all.
+ */
 const SENT_TO_ORIGIN = Symbol('mirrorguard.sentToOrigin');
-type RoutedCommand = Command & { [SENT_TO_ORIGIN]?: true };
+type RoutedCommand = Command & { [SENT_TO_ORIGIN]?: string | Buffer | PinnedWriter };
 
 /** How many commands of a pipeline (its write stream) have gone to the origin. */
 const ORIGIN_SHARE = new WeakMap<object, number>();
@@ -89,6 +95,50 @@ const KEYSPACE_READ_IN_TRANSACTION: Route = {
   code: 'MG_ERR_REDIS_UNSUPPORTED',
   reason: 'SCAN, KEYS, DBSIZE and RANDOMKEY are merged over origin and shadow, which a transaction on the shadow cannot do',
 };
+
+/** The words judged of each command bound for a memory shadow: the engine runs these, never what the app's Command says later. */
+const MEMORY_WORDS = new WeakMap<Command, readonly unknown[]>();
+
+/**
+ * Holds a command's answer until `release`: the app hears a script's answer only once what it
+ * wrote is known. `answered` resolves when the server answered (a reply error included), and
+ * rejects when the answer will not come (a timeout, the connection lost).
+ */
+function holdAnswer(command: Command): { answered: Promise<void>; settled(): boolean; release(): void } {
+  const { resolve, reject } = command;
+  let outcome: (() => void) | undefined;
+  let released = false;
+  let answer!: (error?: Error) => void;
+  const answered = new Promise<void>((ok, failed) => {
+    answer = (error) => (error === undefined ? ok() : failed(error));
+  });
+  answered.catch(() => undefined);
+  command.resolve = (value: unknown) => {
+    if (released) return resolve(value);
+    outcome ??= () => resolve(value);
+    answer();
+  };
+  command.reject = (error: Error) => {
+    if (released) return reject(error);
+    outcome ??= () => reject(error);
+    answer(error instanceof ReplyError ? undefined : error);
+  };
+  return {
+    answered,
+    settled: () => outcome !== undefined,
+    release() {
+      released = true;
+      outcome?.();
+    },
+  };
+}
+
+/** Whether two routes send a command the same way: same side, same keys, write or not. */
+function sameRoute(a: Route, b: Route): boolean {
+  if (a.target !== b.target) return false;
+  if (a.target !== 'shadow' || b.target !== 'shadow') return true;
+  return a.write === b.write && (a.askOrigin === undefined) === (b.askOrigin === undefined) && a.keys.length === b.keys.length && a.keys.every(({ key }, index) => keyId(key) === keyId(b.keys[index]!.key));
+}
 
 /** Applies a route's rewrite (a database index mapped to the shadow's) to the command's arguments. */
 function rewriteForShadow(command: Command, route: Route): void {
@@ -142,17 +192,27 @@ export class ShadowRedis extends Redis {
   #manualTransaction = false;
   /** Pipelines counting a command answered elsewhere once the origin's socket exists (see #countInPipeline). */
   #countOnConnect: Array<() => void> = [];
+  /** A script that may write was queued in the manual transaction: its EXEC is tracked. */
+  #scriptsQueued = false;
   /** WATCH was sent: the transaction that follows runs on the shadow, where the keys are watched. */
   #watching = false;
   /** The origin database this client has selected (its shadow connection has selected the matching one). */
   #db: number;
   /** That database's state and copier. */
   #current: DatabaseShadow;
+  /** What ioredis last wrote on the origin's socket, caught by #catchWrites. */
+  #written: string | Buffer | undefined;
+  #caughtSocket: unknown;
 
   constructor(origin: string | RedisOptions, options: ShadowRedisOptions) {
     const originOptions = asOptions(origin);
     super(originOptions);
     const given = (options as InternalOptions)[SESSION];
+    // A duplicate authenticates as the user its session checked, or not at all.
+    if (given !== undefined && !sameCredentials(credentialsOf(originOptions), given.credentials)) {
+      super.disconnect();
+      throw new MirrorGuardError('MG_ERR_REDIS_REFUSED', 'mirrorguard refused duplicate() with another username or password: the origin connection would authenticate as another user than the one checked');
+    }
     let session = given;
     if (session === undefined) {
       const journal = options.journal ?? createJournal({ profile: 'mirror' });
@@ -182,7 +242,21 @@ export class ShadowRedis extends Redis {
   override sendCommand(command: Command, stream?: PipelineStream): unknown {
     // A command ioredis re-sends from its offline queue (or after a reconnect) keeps its first route:
     // routed again, a read queued before a write could land after it.
-    if ((command as RoutedCommand)[SENT_TO_ORIGIN]) {
+    const judged = (command as RoutedCommand)[SENT_TO_ORIGIN];
+    if (judged !== undefined) {
+      // Written again: as judged — pinned now, on its first resend — or not at all (app code replaced what writes it).
+      let pinned = typeof judged === 'function' ? command.toWritable === judged : command.toWritable === WRITTEN_AS_SENT;
+      if (pinned && typeof judged !== 'function') {
+        const writer = pinWritten(command, judged);
+        pinned = writer !== undefined;
+        if (writer !== undefined) (command as RoutedCommand)[SENT_TO_ORIGIN] = writer;
+      }
+      if (!pinned) {
+        const reason = 'its toWritable was replaced after it was judged';
+        this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: describe([command.name, ...command.args]), reason });
+        command.reject(new MirrorGuardError('MG_ERR_REDIS_REFUSED', `mirrorguard refused ${String(command.name).toUpperCase()}: ${reason}`));
+        return command.promise;
+      }
       // ioredis re-sends its queue after a reconnect, with SELECTs of its own before: the database
       // a re-sent SELECT names is the one its followers meant.
       if (String(command.name).toLowerCase() === 'select') {
@@ -205,7 +279,8 @@ export class ShadowRedis extends Redis {
     // commandTimeout runs whether it goes to the origin, waits for a copy, or goes to the shadow.
     trackSettled(command);
     if (typeof this.options.commandTimeout === 'number') command.setTimeout(this.options.commandTimeout);
-    const argv = [command.name, ...command.args];
+    // What routing judges is a copy: app code that changes the command (or its Buffers) afterwards changes neither.
+    const argv = snapshotArgv(command);
     const name = String(command.name).toLowerCase();
     const inTransaction = (command as Command & { inTransaction?: boolean }).inTransaction === true;
     if (name === 'multi' && inTransaction) {
@@ -240,8 +315,14 @@ export class ShadowRedis extends Redis {
     } else {
       if (name === 'watch') this.#watching = true;
       if (name === 'unwatch') this.#watching = false;
-      this.#hideOriginOnFlush(name);
       rewriteForShadow(command, route);
+      const unjudged = this.#pinForShadow(command, route);
+      if (unjudged !== undefined) {
+        this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: describe(argv), reason: unjudged });
+        command.reject(new MirrorGuardError('MG_ERR_REDIS_REFUSED', `mirrorguard refused ${String(command.name).toUpperCase()}: ${unjudged}`));
+        return command.promise;
+      }
+      this.#hideOriginOnFlush(name);
       this.#toShadow([command], route, route.write ? { operations: [describe(argv)], reason: 'write applied to the shadow' } : undefined);
     }
     return command.promise;
@@ -281,7 +362,12 @@ export class ShadowRedis extends Redis {
     // judged by what will be written (a Command that rewrites itself when written, as ioredis'
     // script commands do, could not be).
     if (command.toWritable !== WRITTEN_AS_SENT || !this.#session.mayReachOrigin(command.name, command.args)) return this.#refuseForOrigin(command, stream);
-    (command as RoutedCommand)[SENT_TO_ORIGIN] = true;
+    // What was judged is what is written, now and on every resend (offline queue, reconnect): the
+    // bytes ioredis writes now (caught on the socket, so the GET path makes them once and adds no
+    // property to the Command), or, when it queues the command or buffers it in a pipeline, the
+    // bytes it would write now; a resend is pinned to them (see above).
+    this.#catchWrites();
+    this.#written = undefined;
     // ioredis resends a pipeline's commands after a reconnect only if those on the connection are
     // numbered 0, 1, 2, … (else it takes them for a pipeline half answered, and aborts them): the
     // origin's share of a pipeline is numbered on its own, as the commands answered elsewhere never reach it.
@@ -290,12 +376,29 @@ export class ShadowRedis extends Redis {
       ORIGIN_SHARE.set(stream as object, index + 1);
       (command as Command & { pipelineIndex?: number }).pipelineIndex = index;
     }
-    return super.sendCommand(command, stream);
+    const result = super.sendCommand(command, stream);
+    // A pipeline's last command flushes the whole pipeline onto the socket: not its own bytes.
+    (command as RoutedCommand)[SENT_TO_ORIGIN] = (inPipeline(stream) ? undefined : this.#written) ?? WRITTEN_AS_SENT.call(command, undefined as never);
+    this.#written = undefined;
+    return result;
+  }
+
+  /** Catches what ioredis writes on the origin's current socket (see #sendToOrigin). */
+  #catchWrites(): void {
+    const socket = (this as unknown as { stream?: { write(data: string | Buffer, ...rest: unknown[]): boolean } }).stream;
+    if (socket === undefined || socket === this.#caughtSocket) return;
+    this.#caughtSocket = socket;
+    const write = socket.write;
+    socket.write = (data: string | Buffer, ...rest: unknown[]): boolean => {
+      this.#written = data;
+      return write.call(socket, data, ...rest);
+    };
   }
 
   #refuseForOrigin(command: Command, stream: PipelineStream): unknown {
     this.#countInPipeline(stream);
-    const reason = originRefusal([command.name, ...command.args]);
+    const name = String(command.name).toLowerCase();
+    const reason = (AUTHENTICATING.has(name) && reauthenticationRefusal(name, command.args, this.#session.credentials)) || originRefusal([command.name, ...command.args]);
     this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: describe([command.name, ...command.args]), reason });
     command.reject(new MirrorGuardError('MG_ERR_REDIS_REFUSED', `mirrorguard refused ${String(command.name).toUpperCase()}: ${reason}`));
     return command.promise;
@@ -325,11 +428,22 @@ export class ShadowRedis extends Redis {
    */
   #transactionRoute(name: string, argv: readonly unknown[]): Route {
     if (name === 'multi') this.#manualTransaction = true;
+    let scriptsRun = false;
     if (name === 'exec' || name === 'discard') {
       this.#manualTransaction = false;
       this.#watching = false;
+      scriptsRun = name === 'exec' && this.#scriptsQueued;
+      this.#scriptsQueued = false;
     }
-    const route = this.#route(argv);
+    const routed = this.#route(argv);
+    // A script queued in the transaction runs at EXEC: EXEC is what is tracked. Copies made while
+    // commands are queued are kept (a DEL now would be queued with them).
+    if (routed.target === 'shadow' && routed.script === 'write') this.#scriptsQueued = true;
+    let route: Route = routed;
+    if (routed.target === 'shadow') {
+      const { script: _queued, ...queuedRoute } = routed;
+      route = scriptsRun ? { ...queuedRoute, script: 'write' } : queuedRoute;
+    }
     if (KEYSPACE_READS.has(name)) return KEYSPACE_READ_IN_TRANSACTION;
     if (route.target === 'sort-over-both') return SORT_OVER_BOTH_IN_TRANSACTION;
     if (route.target !== 'origin') return route.target === 'suppress' ? { target: 'shadow', write: true, keys: [] } : route;
@@ -348,7 +462,9 @@ export class ShadowRedis extends Redis {
    * is a read of keys the shadow does not own (and nothing is watched on the shadow); otherwise to
    * the shadow, after copying every key it names. A refused command refuses the whole transaction.
    */
-  #runPipelinedTransaction(queued: ReadonlyArray<{ command: Command; argv: unknown[] }>, stream: PipelineStream): void {
+  #runPipelinedTransaction(handedOver: ReadonlyArray<{ command: Command; argv: unknown[] }>, stream: PipelineStream): void {
+    // Judged as they are now, when EXEC decides: what is routed, rewritten and pinned below is one look.
+    const queued = handedOver.map(({ command }) => ({ command, argv: snapshotArgv(command) }));
     const body = queued.slice(1, -1);
     const routes = body.map(({ argv }) => this.#route(argv));
     const toOrigin = !this.#watching && routes.every((route) => route.target === 'origin');
@@ -379,6 +495,13 @@ export class ShadowRedis extends Redis {
       // SELECT of the current database (another is refused): the shadow's index for it.
       if (String(command.name).toLowerCase() === 'select') command.args[0] = String(this.#session.shadowDb(this.#db));
     });
+    const unjudged = queued.map(({ command }, index) => this.#pinForShadow(command, routes[index - 1])).find((reason) => reason !== undefined);
+    if (unjudged !== undefined) {
+      const error = new MirrorGuardError('MG_ERR_REDIS_REFUSED', `mirrorguard refused the transaction: ${unjudged}`);
+      this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: queued.map(({ argv }) => describe(argv)).join('; '), reason: unjudged });
+      for (const { command } of queued) command.reject(error);
+      return;
+    }
     for (const { argv } of body) this.#hideOriginOnFlush(String(argv[0]).toLowerCase());
     // A read the origin would have answered alone runs on the shadow with the rest: its keys are copied first.
     const keys = routes.flatMap((route, index) => (route.target === 'shadow' ? route.keys : route.target === 'origin' ? (this.#keysOfRead(body[index]!.argv) ?? []) : []));
@@ -390,7 +513,33 @@ export class ShadowRedis extends Redis {
     const writes = body.filter((_, index) => routes[index]!.target === 'suppress' || (routes[index]!.target === 'shadow' && (routes[index] as { write: boolean }).write));
     const effect = write ? { operations: writes.map(({ argv }) => describe(argv)), reason: 'transaction applied to the shadow' } : undefined;
     this.#watching = false;
-    this.#toShadow(queued.map(({ command }) => command), { target: 'shadow', keys, write, ...(askOrigin.length > 0 && { askOrigin }) }, effect);
+    const scripts = routes.map((route) => (route.target === 'shadow' ? route.script : undefined));
+    const script = scripts.includes('write') ? 'write' : scripts.includes('read') ? 'read' : undefined;
+    this.#toShadow(queued.map(({ command }) => command), { target: 'shadow', keys, write, ...(askOrigin.length > 0 && { askOrigin }), ...(script !== undefined && { script }) }, effect);
+  }
+
+  /**
+   * Pins what a command bound for the shadow will write to what was judged (see pinWritten); for the
+   * memory engine, keeps a private copy of its words to run. A command that rewrites itself when
+   * written (ioredis' scripts: EVALSHA, or EVAL with the script's text) writes itself once, here,
+   * and must write what its name and arguments then say and be routed as it was (same side, keys,
+   * write or not). Returns why not, or undefined.
+   */
+  #pinForShadow(command: Command, route: Route | undefined): string | undefined {
+    let bytes: string | Buffer | undefined;
+    if (command.toWritable !== WRITTEN_AS_SENT) {
+      try {
+        bytes = command.toWritable(standIn());
+      } catch (error) {
+        return `its toWritable threw (${(error as Error).message})`;
+      }
+      const written = [command.name, ...command.args];
+      if (!sameBytes(bytes, WRITTEN_AS_SENT.call(command, standIn())) || route === undefined || !sameRoute(route, this.#route(written))) {
+        return 'it writes something else than the command judged (its toWritable is not ioredis\' own)';
+      }
+    }
+    if (this.#session.shadow.kind === 'memory') MEMORY_WORDS.set(command, snapshotArgv(command));
+    return pinForShadow(command, bytes) ? undefined : 'this Command was handed over before (or its toWritable cannot be pinned); a Command is judged and sent once';
   }
 
   /** The keys a read names, to copy before it runs on the shadow (none for a connection command); undefined when the origin must name them. */
@@ -535,18 +684,31 @@ export class ShadowRedis extends Redis {
    * they are sent together, in order (a transaction stays contiguous on the shadow connection).
    */
   #toShadow(commands: readonly Command[], route: Extract<Route, { target: 'shadow' }>, effect?: Effect): void {
+    // The shadow connection's user is the checked, confined one: nothing of the app's authenticates it as another.
+    const authenticating = commands.find((command) => AUTHENTICATING.has(String(command.name).toLowerCase()));
+    if (authenticating !== undefined) {
+      const reason = `${String(authenticating.name).toUpperCase()} is never sent to the shadow: it would authenticate the mirror's shadow connection as another user than the confined one checked`;
+      this.#session.journal.record({ dependency: 'redis', action: 'blocked', operation: commands.map((command) => describe([command.name, ...command.args])).join('; '), reason });
+      const error = new MirrorGuardError('MG_ERR_REDIS_REFUSED', `mirrorguard refused ${String(authenticating.name).toUpperCase()}: ${reason}`);
+      for (const command of commands) command.reject(error);
+      return;
+    }
     const current = this.#current;
     const keys = route.keys.map(({ key, db }) => ({ key, id: keyId(key), database: db === undefined ? current : this.#session.database(db) }));
     const { askOrigin } = route;
+    const script = this.#session.shadow.kind === 'redis' ? route.script : undefined;
     // The common case once keys are owned: nothing queued, nothing to copy, the shadow ready.
-    if (this.#pendingLinks === 0 && askOrigin === undefined && this.#session.shadowVerified && this.#shadow.status === 'ready' && keys.every(({ id, database }) => database.state.isOwned(id))) {
+    if (this.#pendingLinks === 0 && askOrigin === undefined && script === undefined && this.#session.shadowVerified && this.#shadow.status === 'ready' && keys.every(({ id, database }) => database.state.isOwned(id))) {
       if (effect !== undefined) this.#journal('shadowed', effect);
       this.#selectShadow(current.shadowDb);
-      for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command, effect));
+      for (const command of commands) this.#shadow.sendCommand(this.#asJudged(this.#withShadowFailures(command, effect)));
       return;
     }
     if (route.write) for (const { id, database } of keys) database.state.claim(id);
     if (askOrigin !== undefined) current.state.claimUnnamed();
+    // Until what a script wrote is known, every read waits behind it, on the shadow.
+    if (script === 'write') current.state.claimUnnamed();
+    const claims = current.state.claims;
     const name = commands.map((command) => String(command.name).toUpperCase()).join(' … ');
     let failed = false;
     // Fails every command not yet answered, once: none of them goes out after that (a transaction is sent whole or not at all).
@@ -566,7 +728,7 @@ export class ShadowRedis extends Redis {
         await this.#session.shadowChecked();
         const named = askOrigin === undefined ? [] : (await Promise.all(askOrigin.map((argv) => this.#session.keysFromOrigin(argv)))).flat();
         // Copied side by side (each key's copy is one at a time anyway): a transaction's keys cost one round trip, not one each.
-        await Promise.all([...keys, ...named.map((key) => ({ ...key, database: current }))].map(({ key, database }) => database.materializer.ensureOwned(key)));
+        const copied = await Promise.all([...keys, ...named.map((key) => ({ ...key, database: current }))].map(({ key, database }) => database.materializer.ensureOwned(key)));
         await whenReady(this.#shadow);
         if (failed || commands.some(isSettled)) return fail(new Error('Command timed out'));
         // From here the shadow connection bounds the commands itself.
@@ -574,16 +736,87 @@ export class ShadowRedis extends Redis {
         // Journaled here, as it goes out (the request's context carries over to this continuation).
         if (effect !== undefined) this.#journal('shadowed', effect);
         this.#selectShadow(current.shadowDb);
-        for (const command of commands) this.#shadow.sendCommand(this.#withShadowFailures(command, effect));
+        if (script === undefined) {
+          for (const command of commands) this.#shadow.sendCommand(this.#asJudged(this.#withShadowFailures(command, effect)));
+        } else {
+          // The keys copied for this command alone (a read-only script, or a script that wrote none of them, leaves them to the origin).
+          const forThis = keys.filter((_, index) => copied[index] === true && keys[index]!.database === current).map(({ key, id }) => ({ key, id }));
+          await this.#runScript(commands, effect, { current, script, write: route.write, forThis, claims });
+        }
       } catch (cause) {
         fail(cause);
       } finally {
         disarm();
         if (route.write) for (const { id, database } of keys) database.state.release(id);
         if (askOrigin !== undefined) current.state.releaseUnnamed();
+        if (script === 'write') current.state.releaseUnnamed();
         this.#pendingLinks -= 1;
       }
     });
+  }
+
+  /**
+   * Runs a script (or a batch with one) on the shadow and, before anyone hears its answer, learns
+   * what it did: a script that may write runs with the shadow's client tracking on (see
+   * ScriptWriteTracker), and every key it wrote that the shadow did not own becomes owned — reads
+   * of it go to the shadow from then on, not to the origin's stale value. A key the server names
+   * that another database of this mirror owns is ambiguous (the server does not name the database):
+   * it is refused from then on. Tracking lost on the way, or the answer never heard: every key not
+   * owned is refused (nothing stale is read). A FLUSHDB or FLUSHALL from the script hides the origin.
+   * Then the copies made for this command alone that nothing wrote since are dropped (the key
+   * follows the origin again). One script at a time per session, its follow-up included.
+   */
+  async #runScript(
+    commands: readonly Command[],
+    effect: Effect | undefined,
+    { current, script, write, forThis, claims }: { current: DatabaseShadow; script: 'write' | 'read'; write: boolean; forThis: ReadonlyArray<{ key: Buffer | string; id: string }>; claims: number },
+  ): Promise<void> {
+    const tracker = this.#session.scriptWrites!;
+    const answers = commands.map(holdAnswer);
+    const send = async (): Promise<boolean> => {
+      // Failed while it waited for its turn (its commandTimeout): never sent later.
+      if (answers.some(({ settled }) => settled())) return false;
+      for (const command of commands) this.#shadow.sendCommand(this.#asJudged(this.#withShadowFailures(command, effect)));
+      await Promise.all(answers.map(({ answered }) => answered));
+      return true;
+    };
+    try {
+      await tracker.exclusively(async () => {
+        let written: ReadonlySet<string> = new Set();
+        if (script === 'write') {
+          const writes = await tracker.track(send);
+          written = writes.keys;
+          if (writes.flushed) this.#session.hideAllOrigins();
+          if (writes.lost) {
+            current.state.distrustAll();
+            this.#session.journal.record({ dependency: 'redis', action: 'warned', operation: commands.map((command) => describe([command.name, ...command.args])).join('; '), reason: 'what the script wrote on the shadow could not be learnt (its answer or the shadow\'s tracking was lost): every key the shadow does not own is refused from now on' });
+            return;
+          }
+          for (const id of written) {
+            if (current.state.isOwned(id)) continue;
+            if (this.#session.ownedElsewhere(id, current)) current.state.distrust(id);
+            else current.state.markOwned(id);
+          }
+        } else {
+          await send().catch(() => undefined);
+        }
+        // Nothing else can have written them: a batch with a write is tracked, or keeps its copies.
+        if (script === 'read' && write) return;
+        const own = write ? 1 : 0;
+        const drop = forThis.filter(({ id }) => !written.has(id) && current.state.isOwned(id) && !current.state.originHidden && !current.state.claimedSince(id, claims, own));
+        if (drop.length === 0) return;
+        for (const { id } of drop) current.state.disown(id);
+        await this.#shadow.call('DEL', ...drop.map(({ key }) => key)).catch(() => undefined);
+      });
+    } finally {
+      for (const answer of answers) answer.release();
+    }
+  }
+
+  /** What the shadow connection is handed: the command (its bytes pinned), or for the memory engine a runner with the words judged. */
+  #asJudged(command: Command): Command {
+    const judged = MEMORY_WORDS.get(command);
+    return judged === undefined ? command : runnerFor(command, judged);
   }
 
   /**

@@ -10,7 +10,10 @@ import { memoryWriter, originValueReader } from '../shadow/copy-by-value.ts';
 import { KeyState } from '../shadow/key-state.ts';
 import { Materializer, originReader, shadowWriter } from '../shadow/materialize-key.ts';
 import { copyFunctions } from '../shadow/copy-functions.ts';
+import { ScriptWriteTracker } from '../shadow/script-writes.ts';
+import type { KeyId } from '../shadow/key-state.ts';
 import { warnIfOriginUserCanWrite } from './origin-user-check.ts';
+import { AUTHENTICATING, credentialsOf, reauthenticationRefusal, type Credentials } from './reauthentication.ts';
 import { assertShadowSandboxed, type UnsandboxedShadow } from './shadow-user-check.ts';
 import { SideConnection } from './side-connection.ts';
 import { whenReady } from './when-ready.ts';
@@ -57,6 +60,8 @@ export class ShadowSession {
   #shadowCheck: Promise<void> | undefined;
   readonly journal: Journal;
   readonly shadow: ShadowTarget;
+  /** The origin's user, as the options name it: the user checked, and the only one AUTH or HELLO may name. */
+  readonly credentials: Credentials;
   readonly #originOptions: RedisOptions;
   readonly #originDb: number;
   readonly #databases = new Map<number, DatabaseShadow>();
@@ -64,10 +69,15 @@ export class ShadowSession {
   /** FLUSHALL ran: every database's origin is hidden, also of databases first used later. */
   #allHidden = false;
   #clients = 0;
+  #scriptWrites: ScriptWriteTracker | undefined;
+  /** The problems with the shadow's user already warned about (unsandboxedShadow: 'warn'). */
+  readonly #warned = new Set<string>();
+  readonly #admission = (connection: SideConnection): Promise<void> => this.#admit(connection);
 
   constructor(originOptions: RedisOptions, shadow: ShadowTarget, journal: Journal) {
     this.journal = journal;
     this.shadow = shadow;
+    this.credentials = credentialsOf(originOptions);
     // Copies read the origin over connections of their own, so nothing the app sends interleaves,
     // and write the shadow over others, so a RESTORE never lands inside an app's open MULTI.
     this.#originOptions = { ...originOptions, enableAutoPipelining: false, lazyConnect: false };
@@ -111,16 +121,43 @@ export class ShadowSession {
     if (this.shadow.kind === 'memory') return;
     const probe = new Redis({ ...this.shadow.options, lazyConnect: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on('error', () => undefined);
-    const runId = async (client: Redis): Promise<string> => /run_id:(\w+)/.exec(String(await client.call('INFO', 'server')))?.[1] ?? '';
     try {
-      const [originId, shadowId] = await Promise.all([runId(this.database(this.#originDb).origin), runId(probe)]);
-      if (originId !== '' && originId === shadowId) {
-        throw new MirrorGuardError('MG_ERR_REDIS_SHADOW_IS_ORIGIN', `the shadow is the origin's own server (the same run_id ${originId}, under another name); nothing is sent to it`);
-      }
-      await assertShadowSandboxed(probe, this.shadow.unsandboxed ?? 'refuse', this.journal);
+      await this.#assertConfined(probe);
       await copyFunctions(this.database(this.#originDb).origin, probe);
     } finally {
       probe.disconnect();
+    }
+  }
+
+  /** The server `shadow` reaches is not the origin's (their run_id differ), and its user is confined (shadow-user-check.ts). */
+  async #assertConfined(shadow: { call(command: string, ...args: string[]): Promise<unknown> }): Promise<void> {
+    if (this.shadow.kind === 'memory') return;
+    const runId = async (client: { call(command: string, ...args: string[]): Promise<unknown> }): Promise<string> => /run_id:(\w+)/.exec(String(await client.call('INFO', 'server')))?.[1] ?? '';
+    const [originId, shadowId] = await Promise.all([runId(this.database(this.#originDb).origin), runId(shadow)]);
+    if (originId !== '' && originId === shadowId) {
+      throw new MirrorGuardError('MG_ERR_REDIS_SHADOW_IS_ORIGIN', `the shadow is the origin's own server (the same run_id ${originId}, under another name); nothing is sent to it`);
+    }
+    await assertShadowSandboxed(shadow, this.shadow.unsandboxed ?? 'refuse', this.journal, this.#warned);
+  }
+
+  /**
+   * Admits a shadow connection each time it is ready (every connect and reconnect), before anything
+   * is written on it (see SideConnection): the session's first check has passed, and this
+   * connection, on the server it reaches now, is not the origin's and its user is still confined —
+   * an ACL loosened, or a name now pointing elsewhere, between two connects is caught. A refusal
+   * is for good: every later write fails with it, as at start-up.
+   */
+  async #admit(connection: SideConnection): Promise<void> {
+    await this.shadowChecked();
+    try {
+      await this.#assertConfined({ call: (command, ...args) => connection.callUnheld(command, ...args) });
+    } catch (error) {
+      if (error instanceof MirrorGuardError) {
+        this.shadowVerified = false;
+        this.#shadowCheck = Promise.reject(error);
+        this.#shadowCheck.catch(() => undefined);
+      }
+      throw error;
     }
   }
 
@@ -154,15 +191,29 @@ export class ShadowSession {
   /**
    * Whether `name args…` is on the origin's allow-list (see mayReachOrigin): the origin's gate,
    * decided apart from routing (and from isPlainRead), cached per name for commands without
-   * subcommands.
+   * subcommands. AUTH and HELLO are judged by their arguments, each time: only as the configured
+   * user (see reauthentication.ts).
    */
   mayReachOrigin(name: unknown, args: readonly unknown[]): boolean {
     const cached = typeof name === 'string' ? this.#originAllowed.get(name) : undefined;
     if (cached !== undefined) return cached;
     const spec = this.#table.resolve([name, ...args]);
+    if (spec !== undefined && AUTHENTICATING.has(spec.name)) return reauthenticationRefusal(spec.name, args, this.credentials) === undefined;
     const allowed = mayReachOrigin(spec);
     if (typeof name === 'string' && spec !== undefined && spec.subcommands.size === 0 && this.#table.get(name) === spec) this.#originAllowed.set(name, allowed);
     return allowed;
+  }
+
+  /** What scripts write on a real shadow (undefined for the memory engine, which runs none); its connections open on the first script. */
+  get scriptWrites(): ScriptWriteTracker | undefined {
+    if (this.shadow.kind === 'memory') return undefined;
+    this.#scriptWrites ??= new ScriptWriteTracker(this.shadow.options);
+    return this.#scriptWrites;
+  }
+
+  /** Whether a database other than `database` owns the key, or has a write to it on its way (a server's invalidations do not name the database). */
+  ownedElsewhere(key: KeyId, database: DatabaseShadow): boolean {
+    return [...this.#databases.values()].some((other) => other !== database && other.state.routesToShadow(key));
   }
 
   /** The shadow's database index for the origin's database `db`. */
@@ -181,7 +232,7 @@ export class ShadowSession {
     if (database !== undefined) return database;
     const shadowDb = this.shadowDb(db);
     const origin = this.#connect(new SideConnection({ ...this.#originOptions, db }, 'origin'));
-    const writer = this.shadow.kind === 'redis' ? this.#connect(new SideConnection({ ...this.shadow.options, db: shadowDb }, 'shadow')) : undefined;
+    const writer = this.shadow.kind === 'redis' ? this.#connect(new SideConnection({ ...this.shadow.options, db: shadowDb }, 'shadow', this.#admission)) : undefined;
     const state = new KeyState();
     if (this.#allHidden) state.hideOrigin();
     const materializer =
@@ -221,7 +272,7 @@ export class ShadowSession {
   /** A client's own connection to the shadow, on the shadow's database for the origin's `db`. */
   openShadow(db: number): Redis {
     const shadowDb = this.shadowDb(db);
-    return this.shadow.kind === 'redis' ? new SideConnection({ ...this.shadow.options, db: shadowDb }, 'shadow') : new MemoryRedis({ engine: this.shadow.engine, db: shadowDb });
+    return this.shadow.kind === 'redis' ? new SideConnection({ ...this.shadow.options, db: shadowDb }, 'shadow', this.#admission) : new MemoryRedis({ engine: this.shadow.engine, db: shadowDb });
   }
 
   retain(): void {
@@ -232,6 +283,7 @@ export class ShadowSession {
   async release(mode: 'quit' | 'disconnect'): Promise<void> {
     this.#clients -= 1;
     if (this.#clients > 0) return;
+    this.#scriptWrites?.close();
     if (mode === 'disconnect') for (const connection of this.#connections) connection.disconnect();
     else await Promise.allSettled(this.#connections.map((connection) => connection.quit()));
   }

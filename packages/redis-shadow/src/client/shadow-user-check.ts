@@ -1,6 +1,6 @@
 import { MirrorGuardError, type Journal } from '@mirrorguard/core';
 import { ReplyError } from 'ioredis';
-import { loadCommandTable, type CommandSpec, type CommandTable } from '../commands/command-table.ts';
+import { bundledCommandTable, loadCommandTable, type CommandSpec, type CommandTable } from '../commands/command-table.ts';
 
 /** What to do when the shadow's user could reach beyond the shadow: refuse every write (the default), or warn and go on. */
 export type UnsandboxedShadow = 'refuse' | 'warn';
@@ -29,6 +29,37 @@ interface Caller {
  */
 export function commandsOutsideSandbox(table: CommandTable): string[][] {
   return dryRunProbes(table, (spec) => (spec.categories.has('admin') || spec.categories.has('dangerous')) && !SANDBOX_ALLOWANCES.has(spec.name));
+}
+
+/**
+ * The commands (subcommands in place of their containers) of the shadow's table whose ACL
+ * categories the check cannot go by: those of a module (a module files its commands where it
+ * likes, and one that reaches other servers need be neither `@admin` nor `@dangerous`). A command
+ * the guard's own table (the bundled snapshot of Redis) knows is the server's; one it does not is
+ * asked about with COMMAND DOCS (which a newer Redis answers for its own commands, a module's
+ * naming the module); one that is a module's, or that the server does not document, is returned.
+ */
+export async function commandsOfModules(shadow: Caller, table: CommandTable, known: CommandTable = bundledCommandTable()): Promise<CommandSpec[]> {
+  const unknown = [...table.names()].filter((name) => known.get(name) === undefined);
+  if (unknown.length === 0) return [];
+  const reply = await shadow.call('COMMAND', 'DOCS', ...unknown);
+  const docs = new Map<string, Map<string, unknown>>();
+  const list = Array.isArray(reply) ? reply : [];
+  for (let index = 0; index + 1 < list.length; index += 2) {
+    const fields = Array.isArray(list[index + 1]) ? (list[index + 1] as unknown[]) : [];
+    const byName = new Map<string, unknown>();
+    for (let field = 0; field + 1 < fields.length; field += 2) byName.set(String(fields[field]).toLowerCase(), fields[field + 1]);
+    docs.set(String(list[index]).toLowerCase(), byName);
+  }
+  const ofModules: CommandSpec[] = [];
+  for (const name of unknown) {
+    const doc = docs.get(name);
+    if (doc !== undefined && !doc.has('module') && String(doc.get('group')).toLowerCase() !== 'module') continue;
+    const spec = table.get(name)!;
+    if (spec.subcommands.size === 0) ofModules.push(spec);
+    else ofModules.push(...spec.subcommands.values());
+  }
+  return ofModules;
 }
 
 /** `[name, sub?, …filler]` for each command (subcommands in place of their containers) `select` picks: as many words as its arity asks. */
@@ -93,23 +124,35 @@ export const probeName = (argv: readonly string[]): string => (argv[1] !== undef
  * refused only a key or a channel of the dry run can still run the command on others.
  *
  * Resolves when it cannot; otherwise refuses (MG_ERR_REDIS_SHADOW_NOT_SANDBOXED, for good) or, with
- * `mode: 'warn'`, journals a `warned` event and emits a process warning. A shadow that could not be
+ * `mode: 'warn'`, journals a `warned` event and emits a process warning (once per problem in `warned`). A shadow that could not be
  * asked (down) rejects with its connection error, and the check is made again later.
  */
-export async function assertShadowSandboxed(shadow: Caller, mode: UnsandboxedShadow, journal: Journal): Promise<void> {
+export async function assertShadowSandboxed(shadow: Caller, mode: UnsandboxedShadow, journal: Journal, warned: Set<string> = new Set()): Promise<void> {
   let user = 'default';
   let problem: string;
   try {
     user = String(await shadow.call('ACL', 'WHOAMI'));
     const table = await loadCommandTable(shadow);
     const probes = commandsOutsideSandbox(table);
-    const replies = await Promise.all(probes.map((argv) => shadow.call('ACL', 'DRYRUN', user, ...argv)));
+    // A module's commands, whatever their categories, must be denied to the user: fail closed.
+    const ofModules = new Set((await commandsOfModules(shadow, table)).map((spec) => spec.name));
+    const moduleProbes = dryRunProbes(table, (spec) => ofModules.has(spec.name));
+    const replies = await Promise.all([...probes, ...moduleProbes].map((argv) => shadow.call('ACL', 'DRYRUN', user, ...argv)));
     const allowed = probes.filter((_, index) => dryRunAllows(replies[index])).map(probeName);
+    const allowedOfModules = moduleProbes.filter((_, index) => dryRunAllows(replies[probes.length + index])).map(probeName);
     // What a dry run cannot see: a command allowed for one first argument only.
     allowed.push(...firstArgumentAllowances(await shadow.call('ACL', 'GETUSER', user), table));
-    if (allowed.length === 0) return;
+    if (allowed.length === 0 && allowedOfModules.length === 0) return;
     const names = [...new Set(allowed)].sort();
-    problem = `the shadow's user "${user}" can run ${names.length} commands that reach other servers or change a server's role or configuration, also from inside a script: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''}`;
+    const modules = [...new Set(allowedOfModules)].sort();
+    problem = [
+      names.length > 0 &&
+        `the shadow's user "${user}" can run ${names.length} commands that reach other servers or change a server's role or configuration, also from inside a script: ${names.slice(0, 12).join(', ')}${names.length > 12 ? ', …' : ''}`,
+      modules.length > 0 &&
+        `the shadow's user "${user}" can run ${modules.length} commands of modules, which the mirror cannot judge (deny them: ${modules.slice(0, 12).map((name) => `-${name.toLowerCase().replace(' ', '|')}`).join(' ')}${modules.length > 12 ? ' …' : ''})`,
+    ]
+      .filter(Boolean)
+      .join('; ');
   } catch (error) {
     // A server that answered but would not say (no ACL DRYRUN, no permission to ask): fail closed.
     if (!(error instanceof ReplyError) && !(error instanceof TypeError)) throw error;
@@ -119,6 +162,9 @@ export async function assertShadowSandboxed(shadow: Caller, mode: UnsandboxedSha
   if (mode === 'refuse') {
     throw new MirrorGuardError('MG_ERR_REDIS_SHADOW_NOT_SANDBOXED', `${problem}; nothing is sent to the shadow. ${advice}, or pass unsandboxedShadow: 'warn' to run anyway`);
   }
+  // Once per problem: every connection is checked again at each connect.
+  if (warned.has(problem)) return;
+  warned.add(problem);
   journal.record({ dependency: 'redis', action: 'warned', operation: `ACL DRYRUN ${user} …`, reason: `${problem}; ${advice}` });
   process.emitWarning(`mirrorguard: ${problem}; ${advice}`, { code: 'MG_ERR_REDIS_SHADOW_NOT_SANDBOXED' });
 }

@@ -1,4 +1,6 @@
-import { Redis, ReplyError, type Command, type RedisOptions } from 'ioredis';
+import { MirrorGuardError } from '@mirrorguard/core';
+import { Command, Redis, ReplyError, type RedisOptions } from 'ioredis';
+import { unpinnedForShadow } from './judged-command.ts';
 
 /** Which server a connection of the mirror's own reaches. */
 export type Side = 'origin' | 'shadow';
@@ -38,18 +40,40 @@ export function appBounds(options: RedisOptions): Partial<RedisOptions> {
 }
 
 /**
+ * Asked each time a connection is ready again (every connect and reconnect), before any command is
+ * written on it: resolves when the connection may be used, rejects (a MirrorGuardError) when it may
+ * not. `connection.callUnheld` sends the check's own commands on it.
+ */
+export type Admission = (connection: SideConnection) => Promise<void>;
+
+/** Commands of an admission check: written while the connection is not admitted yet. */
+const UNHELD = new WeakSet<Command>();
+
+/**
  * A connection the mirror opens itself (copies, the shadow): an ioredis `Redis` that tells which
  * side its failures come from, and says when it gives up on its queued commands (GAVE_UP). Its
  * commands queue while it is not ready (the app's `enableOfflineQueue: false` is applied to the
  * app's call itself), and its errors are not the app's events: the app hears of the origin through
  * its own connection and of the shadow through one connection per client.
+ *
+ * With an `admit` check, nothing is written on a new socket (after each connect) until the check
+ * has passed for it: the commands ioredis would write then — its offline queue, the commands it
+ * resends after a reconnect, new ones — are held, in order, and written once it passes, or failed
+ * with its error.
  */
 export class SideConnection extends Redis {
   readonly side: Side;
+  readonly #admit: Admission | undefined;
+  /** The socket the check passed for. */
+  #admitted: unknown;
+  /** The socket a check is running for. */
+  #admitting: unknown;
+  #held: Array<{ command: Command; stream: Parameters<Redis['sendCommand']>[1] }> = [];
 
-  constructor(options: RedisOptions, side: Side) {
+  constructor(options: RedisOptions, side: Side, admit?: Admission) {
     super({ ...options, enableOfflineQueue: true });
     this.side = side;
+    this.#admit = admit;
     // Each call in flight listens for GAVE_UP until it settles (settle-bound.ts): as many listeners
     // as calls in flight is the design, not a leak.
     this.setMaxListeners(0);
@@ -58,13 +82,55 @@ export class SideConnection extends Redis {
     const flushQueue = self.flushQueue.bind(this);
     self.flushQueue = (error, flushOptions) => {
       flushQueue(markSide(error, side), flushOptions);
-      if (flushOptions?.offlineQueue !== false) this.emit(GAVE_UP, error);
+      if (flushOptions?.offlineQueue !== false) {
+        // Held commands are queued commands too.
+        for (const { command } of this.#held.splice(0)) command.reject(error);
+        this.emit(GAVE_UP, error);
+      }
     };
   }
 
   override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
+    // Ready on a socket not admitted yet: held (ioredis' own handshake is written while connecting,
+    // before this; QUIT, which closes a connection never used, carries nothing of the app's).
+    if (this.#admit !== undefined && this.status === 'ready' && this.#admitted !== this.stream && !UNHELD.has(command) && command.name !== 'quit') return this.#hold(command, stream);
+    // Pinned when judged, its writer replaced since (before a resend, say): not written.
+    if (unpinnedForShadow(command)) {
+      command.reject(new MirrorGuardError('MG_ERR_REDIS_REFUSED', `mirrorguard refused ${String(command.name).toUpperCase()}: its toWritable was replaced after it was judged`));
+      return command.promise;
+    }
     const reject = command.reject;
     command.reject = (error: Error) => reject(markSide(error, this.side));
     return super.sendCommand(command, stream);
+  }
+
+  /** Sends a command of the admission check on this connection, ahead of the held ones. */
+  callUnheld(name: string, ...args: Array<string | Buffer | number>): Promise<unknown> {
+    const command = new Command(name, args, { replyEncoding: 'utf8' });
+    UNHELD.add(command);
+    this.sendCommand(command);
+    return command.promise;
+  }
+
+  #hold(command: Command, stream: Parameters<Redis['sendCommand']>[1]): unknown {
+    // Bounded as ioredis bounds a command it is given.
+    if (typeof this.options.commandTimeout === 'number') command.setTimeout(this.options.commandTimeout);
+    this.#held.push({ command, stream });
+    const socket = this.stream;
+    if (this.#admitting === socket) return command.promise;
+    this.#admitting = socket;
+    this.#admit!(this).then(
+      () => {
+        if (this.stream === socket) this.#admitted = socket;
+        this.#admitting = undefined;
+        // Written now, in order (on another socket by now, they are held for its own check).
+        for (const held of this.#held.splice(0)) this.sendCommand(held.command, held.stream);
+      },
+      (error: unknown) => {
+        this.#admitting = undefined;
+        for (const held of this.#held.splice(0)) held.command.reject(markSide(error as Error, this.side));
+      },
+    );
+    return command.promise;
   }
 }

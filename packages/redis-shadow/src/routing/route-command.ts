@@ -31,6 +31,12 @@ export type Route =
       readonly askOrigin?: ReadonlyArray<readonly unknown[]>;
       /** An argument to replace before the shadow gets the command (a database index, mapped to the shadow's). */
       readonly rewrite?: { readonly index: number; readonly value: string };
+      /**
+       * A script or function: `write` (EVAL, EVALSHA, FCALL) may write keys it did not declare, which
+       * the mirror learns from the shadow; `read` (their _RO forms) writes nothing, and the copies of
+       * its declared keys made for it alone are dropped after it.
+       */
+      readonly script?: 'write' | 'read';
     }
   /** SORT with BY/GET patterns once the shadow owns keys: evaluated here over both sides (see sortOverBoth). */
   | { readonly target: 'sort-over-both'; readonly name: 'sort' | 'sort_ro'; readonly store: Buffer | string | undefined }
@@ -42,6 +48,11 @@ export type Route =
   | { readonly target: 'refuse'; readonly code: 'MG_ERR_REDIS_REFUSED' | 'MG_ERR_REDIS_UNSUPPORTED'; readonly reason: string };
 
 const TO_ORIGIN: Route = Object.freeze({ target: 'origin' });
+
+/** Scripts and functions that cannot write (the server refuses their writes). */
+const READ_ONLY_SCRIPTS: ReadonlySet<string> = new Set(['eval_ro', 'evalsha_ro', 'fcall_ro']);
+
+const describeKey = (key: unknown): string => `key "${(Buffer.isBuffer(key) ? key.toString('utf8') : String(key)).slice(0, 100)}"`;
 
 /** Decides where one command goes, from its classification and what the shadow owns. Pure. */
 export function routeCommand(classification: CommandClassification, argv: readonly unknown[], state: KeyState): Route {
@@ -73,16 +84,22 @@ export function routeCommand(classification: CommandClassification, argv: readon
   if (KEYSPACE_READS.has(name)) return state.isEmpty() ? { target: 'origin' } : { target: 'merge', name };
   if (name === 'sort' || name === 'sort_ro') return routeSort(name, argv, state, (key) => state.routesToShadow(keyId(key as Buffer | string)));
   const write = kind === 'write' || script || READS_THAT_WRITE.has(name);
+  const scriptKind = script ? 'write' : READ_ONLY_SCRIPTS.has(name) ? 'read' : undefined;
   // The common case of a mirror: a read while the shadow owns nothing goes to the origin, keys unread.
   if (!write && harmless && state.isEmpty()) return TO_ORIGIN;
   const keys = classification.keys;
   // Unknown or INCOMPLETE key specs (module commands, …): the origin names the keys; the command
   // runs on the shadow once they are owned, and every read waits for it meanwhile.
   if (keys === undefined) return { target: 'shadow', write, keys: [], askOrigin: [argv] };
+  const distrusted = keys.find((ref) => state.isDistrusted(keyId(argv[ref.index] as Buffer | string)));
+  if (distrusted !== undefined) {
+    return { target: 'refuse', code: 'MG_ERR_REDIS_UNSUPPORTED', reason: `a script on the shadow may have written ${describeKey(argv[distrusted.index])} without declaring it, and the mirror could not learn whether: neither side's value can be trusted` };
+  }
   if (!write && harmless && !keys.some((ref) => state.routesToShadow(keyId(argv[ref.index] as Buffer | string)))) return TO_ORIGIN;
   return {
     target: 'shadow',
     write,
     keys: keys.map((ref) => ({ key: argv[ref.index] as Buffer | string })),
+    ...(scriptKind !== undefined && { script: scriptKind }),
   };
 }

@@ -21,6 +21,13 @@ export class KeyState {
   /** Writes on their way to the shadow whose keys are not known yet: until they land, every key reads from the shadow. */
   #unnamed = 0;
   #originHidden = false;
+  /** Keys a script may have written (undeclared) where the mirror could not tell: refused, never read stale from the origin. */
+  readonly #distrusted = new Set<KeyId>();
+  /** What a script wrote could not be learnt: every key not owned is distrusted. */
+  #distrustAll = false;
+  /** Claims made so far, and the number of each key's last claim: whether a key was claimed since some moment. */
+  #claims = 0;
+  readonly #lastClaim = new Map<KeyId, number>();
 
   /** The shadow holds the key (or the whole origin is hidden). */
   isOwned(key: KeyId): boolean {
@@ -44,6 +51,18 @@ export class KeyState {
   /** A write to the key has been routed to the shadow but not applied yet. */
   claim(key: KeyId): void {
     this.#claimed.set(key, (this.#claimed.get(key) ?? 0) + 1);
+    this.#claims += 1;
+    this.#lastClaim.set(key, this.#claims);
+  }
+
+  /** The number of claims made so far: compare with claimedSince. */
+  get claims(): number {
+    return this.#claims;
+  }
+
+  /** A write to the key (other than the caller's `own` claims) is on its way, or was routed after `claims` claims had been made. */
+  claimedSince(key: KeyId, claims: number, own = 0): boolean {
+    return (this.#claimed.get(key) ?? 0) > own || (this.#lastClaim.get(key) ?? 0) > claims;
   }
 
   release(key: KeyId): void {
@@ -54,6 +73,26 @@ export class KeyState {
 
   markOwned(key: KeyId): void {
     this.#owned.add(key);
+  }
+
+  /** The shadow gives the key back to the origin (a copy made for a read that left it as it was). */
+  disown(key: KeyId): void {
+    this.#owned.delete(key);
+  }
+
+  /** A script may have written the key, and the mirror cannot tell: from now on it is refused. */
+  distrust(key: KeyId): void {
+    this.#distrusted.add(key);
+  }
+
+  /** What a script wrote could not be learnt: every key not owned is refused from now on. */
+  distrustAll(): void {
+    this.#distrustAll = true;
+  }
+
+  /** Refused: a script may have written it on the shadow (the origin's value could be stale). */
+  isDistrusted(key: KeyId): boolean {
+    return !this.#originHidden && !this.#owned.has(key) && (this.#distrustAll || this.#distrusted.has(key));
   }
 
   /** After FLUSHDB or FLUSHALL: from now on every key is the shadow's. */
@@ -67,7 +106,7 @@ export class KeyState {
 
   /** Nothing owned, claimed or hidden: the origin alone answers keyspace-wide reads. */
   isEmpty(): boolean {
-    return !this.#originHidden && this.#owned.size === 0 && this.#claimed.size === 0 && this.#unnamed === 0;
+    return !this.#originHidden && this.#owned.size === 0 && this.#claimed.size === 0 && this.#unnamed === 0 && this.#distrusted.size === 0 && !this.#distrustAll;
   }
 
   /** The owned keys, for keyspace-wide reads (SCAN, KEYS, DBSIZE) to leave out of the origin's side. */

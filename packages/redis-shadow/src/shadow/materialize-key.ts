@@ -72,12 +72,15 @@ export class Materializer<Payload = Buffer> {
     this.#state = state;
   }
 
-  /** Resolves once the shadow owns `key`, its origin value copied first (`copy: false` skips the copy). */
-  ensureOwned(key: Buffer | string, { copy = true }: { copy?: boolean } = {}): Promise<void> {
+  /**
+   * Resolves once the shadow owns `key`, its origin value copied first (`copy: false` skips the
+   * copy): with true when this call made the copy, false when the key was owned or a copy running.
+   */
+  ensureOwned(key: Buffer | string, { copy = true }: { copy?: boolean } = {}): Promise<boolean> {
     const id = keyId(key);
-    if (this.#state.isOwned(id)) return Promise.resolve();
+    if (this.#state.isOwned(id)) return Promise.resolve(false);
     const running = this.#inFlight.get(id);
-    if (running !== undefined) return running;
+    if (running !== undefined) return running.then(() => false);
     const raw = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
     const copying = (async () => {
       if (copy) {
@@ -88,6 +91,6 @@ export class Materializer<Payload = Buffer> {
       this.#state.markOwned(id);
     })().finally(() => this.#inFlight.delete(id));
     this.#inFlight.set(id, copying);
-    return copying;
+    return copying.then(() => true);
   }
 }
