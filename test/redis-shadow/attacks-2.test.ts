@@ -91,7 +91,7 @@ describe('the shadow user check, judged by the origin', () => {
     expect(await shadowAdmin.exists('planted:race', 'planted:race-pipeline', 'planted:race-duplicate')).toBe(0);
   });
 
-  // The app's AUTH / HELLO … AUTH: routed to the origin connection (a known hole there). Does it
+  // The app's AUTH / HELLO … AUTH: refused by the gate now (attacks-3.test.ts). Does it
   // also re-authenticate the shadow connection as `default`, after the check, so that a script
   // runs unconfined and MIGRATEs into the origin?
   it('AUTH or HELLO AUTH as `default` does not lift the shadow user\'s confinement for a later script', async () => {
