@@ -1,7 +1,9 @@
 import { createGuards, type Guards, type ProviderMap } from '@mirrorguard/core';
 import { typeormProvider } from '@mirrorguard/db-readonly';
+import { redisProvider } from '@mirrorguard/redis-shadow';
 import mysql2 from 'mysql2';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startOriginAndShadow } from './support/redis-server.ts';
 import { MYSQL_URL } from './support/servers.ts';
 
 // Start-up safety warnings are printed where people look (a Node process warning, which Node writes
@@ -54,6 +56,27 @@ describe('start-up safety warnings', () => {
       expect(warnings).toEqual([]);
     });
   }
+
+  it('a Redis origin user that can write is printed too, and strict refuses it at start-up', async () => {
+    const { origin, shadow, stop } = await startOriginAndShadow();
+    try {
+      // The origin's `default` user can do anything: the weakness.
+      const providers = { redis: redisProvider({ origin: origin.url, shadow: shadow.shadowUrl }) };
+      const warnings = await warningsDuring(async () => {
+        guards = await createGuards({ profile: 'mirror', env: {}, providers });
+        await (guards.redis as unknown as { originUserChecked: Promise<unknown> }).originUserChecked;
+      });
+      expect(warnings).toEqual([expect.objectContaining({ code: 'MG_ERR_REDIS_ORIGIN_NOT_CONFINED', message: expect.stringContaining('can write') })]);
+      await guards!.close();
+      guards = undefined;
+      await expect(createGuards({ profile: 'mirror', strict: true, env: {}, providers })).rejects.toMatchObject({
+        code: 'MG_ERR_PROVIDER_BUILD',
+        cause: expect.objectContaining({ code: 'MG_ERR_REDIS_ORIGIN_NOT_CONFINED' }),
+      });
+    } finally {
+      await stop();
+    }
+  });
 
   it('MIRROR_STRICT with a value that is neither on nor off is an error', async () => {
     await expect(createGuards({ profile: 'mirror', env: { MIRROR_STRICT: 'maybe' }, providers: {} })).rejects.toMatchObject({ code: 'MG_ERR_PROFILE_INVALID' });

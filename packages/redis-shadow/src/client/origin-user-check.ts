@@ -1,4 +1,4 @@
-import type { Journal } from '@mirrorguard/core';
+import { warnAtStartUp, type Journal } from '@mirrorguard/core';
 import type { CommandSpec, CommandTable } from '../commands/command-table.ts';
 import { SUPPRESSED } from '../routing/allowed-commands.ts';
 import { mayReachOrigin } from '../routing/origin-allow-list.ts';
@@ -31,11 +31,13 @@ function beyondAllowList(spec: CommandSpec): boolean {
 /**
  * Asks the origin what this connection's user could run beyond the origin's allow-list, without
  * running it: ACL WHOAMI, then ACL DRYRUN of a SET and of every such command of the origin's table
- * (a dry run executes nothing). Journals one `warned` event when it could, or when the server will
- * not say; an ACL user limited to harmless reads is the strongest backstop. Warns rather than
- * refuses: the client's own gate keeps those commands from the origin either way.
+ * (a dry run executes nothing). Journals one `warned` event, printed as a process warning, when it
+ * could, or when the server will not say, and resolves with what it found (undefined when nothing);
+ * an ACL user limited to harmless reads is the strongest backstop. Warns rather than refuses: the
+ * client's own gate keeps those commands from the origin either way (`redisProvider` under strict
+ * guards refuses start-up on what it resolves with).
  */
-export async function warnIfOriginUserCanWrite(origin: Caller, journal: Journal, table: () => Promise<CommandTable>): Promise<void> {
+export async function warnIfOriginUserCanWrite(origin: Caller, journal: Journal, table: () => Promise<CommandTable>): Promise<string | undefined> {
   let user = 'default';
   let verdict: string;
   try {
@@ -44,15 +46,12 @@ export async function warnIfOriginUserCanWrite(origin: Caller, journal: Journal,
     const probes = dryRunProbes(await table(), beyondAllowList);
     const replies = await Promise.all(probes.map((argv) => origin.call('ACL', 'DRYRUN', user, ...argv)));
     const beyond = probes.filter((_, index) => dryRunAllows(replies[index])).map(probeName).sort();
-    if (!write && beyond.length === 0) return;
+    if (!write && beyond.length === 0) return undefined;
     verdict = `the origin user "${user}" ${write ? 'can write' : 'cannot write'} and can run ${beyond.length} commands off the origin's allow-list (${beyond.slice(0, 8).join(', ')}${beyond.length > 8 ? ', …' : ''})`;
   } catch (error) {
     verdict = `whether the origin user "${user}" can write could not be checked (${(error as Error).message.split('\n')[0]})`;
   }
-  journal.record({
-    dependency: 'redis',
-    action: 'warned',
-    operation: `ACL DRYRUN ${user} SET`,
-    reason: `${verdict}; give the mirror an ACL user limited to reads: ${ORIGIN_USER_ACL} (see the README)`,
-  });
+  const reason = `${verdict}; give the mirror an ACL user limited to reads: ${ORIGIN_USER_ACL} (see the README)`;
+  warnAtStartUp(journal, { dependency: 'redis', operation: `ACL DRYRUN ${user} SET`, reason }, 'MG_ERR_REDIS_ORIGIN_NOT_CONFINED');
+  return reason;
 }

@@ -234,9 +234,21 @@ export class ShadowRedis extends Redis {
     return this.#session.table.source;
   }
 
-  /** Settles once the origin's user has been asked what it could run (a `warned` event is journaled if too much). */
-  get originUserChecked(): Promise<void> {
+  /**
+   * Settles once the origin's user has been asked what it could run: with what it could do beyond
+   * the origin's allow-list (also journaled as `warned` and printed), or undefined when nothing.
+   */
+  get originUserChecked(): Promise<string | undefined> {
     return this.#session.userChecked;
+  }
+
+  /**
+   * Settles once the shadow is known to be another server than the origin, with a user confined to
+   * it (at once for `'memory'`); rejects with MG_ERR_REDIS_SHADOW_IS_ORIGIN or
+   * MG_ERR_REDIS_SHADOW_NOT_SANDBOXED when it is not (in `'warn'` mode the second only warns).
+   */
+  get shadowChecked(): Promise<void> {
+    return this.#session.shadowChecked();
   }
 
   override sendCommand(command: Command, stream?: PipelineStream): unknown {

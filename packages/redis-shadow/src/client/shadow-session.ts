@@ -54,7 +54,8 @@ export class ShadowSession {
   /** Settles once the origin's table is in use, or the snapshot stays (the origin did not answer COMMAND). */
   readonly originTable: Promise<void>;
   /** Settles once the origin user's write permission has been checked (and a warning journaled if it can write). */
-  readonly userChecked: Promise<void>;
+  /** Settles once the origin's user was checked: with what it could do beyond the allow-list, or undefined. */
+  readonly userChecked: Promise<string | undefined>;
   /** The shadow check has passed: commands may go to the shadow at once. */
   shadowVerified = false;
   #shadowCheck: Promise<void> | undefined;

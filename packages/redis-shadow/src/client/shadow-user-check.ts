@@ -1,4 +1,4 @@
-import { MirrorGuardError, type Journal } from '@mirrorguard/core';
+import { MirrorGuardError, warnAtStartUp, type Journal } from '@mirrorguard/core';
 import { ReplyError } from 'ioredis';
 import { bundledCommandTable, loadCommandTable, type CommandSpec, type CommandTable } from '../commands/command-table.ts';
 
@@ -165,6 +165,5 @@ export async function assertShadowSandboxed(shadow: Caller, mode: UnsandboxedSha
   // Once per problem: every connection is checked again at each connect.
   if (warned.has(problem)) return;
   warned.add(problem);
-  journal.record({ dependency: 'redis', action: 'warned', operation: `ACL DRYRUN ${user} …`, reason: `${problem}; ${advice}` });
-  process.emitWarning(`mirrorguard: ${problem}; ${advice}`, { code: 'MG_ERR_REDIS_SHADOW_NOT_SANDBOXED' });
+  warnAtStartUp(journal, { dependency: 'redis', operation: `ACL DRYRUN ${user} …`, reason: `${problem}; ${advice}` }, 'MG_ERR_REDIS_SHADOW_NOT_SANDBOXED');
 }

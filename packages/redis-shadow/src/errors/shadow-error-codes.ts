@@ -20,5 +20,7 @@ export type ShadowErrorCode =
    * shadow connection connects. Nothing more is sent to the shadow.
    */
   | 'MG_ERR_REDIS_SHADOW_NOT_SANDBOXED'
+  /** Strict guards only: the origin's user can do more than the origin's allow-list of reads; start-up fails. */
+  | 'MG_ERR_REDIS_ORIGIN_NOT_CONFINED'
   /** The shadow failed (down, or refused a RESTORE); the write did not happen anywhere. */
   | 'MG_ERR_REDIS_SHADOW_FAILED';

@@ -1,4 +1,4 @@
-import { defineProvider, type Provider } from '@mirrorguard/core';
+import { defineProvider, MirrorGuardError, type Provider } from '@mirrorguard/core';
 import { Redis, type RedisOptions } from 'ioredis';
 import { RecordingRedis } from '../client/recording-redis.ts';
 import { ShadowRedis } from '../client/shadow-redis.ts';
@@ -27,7 +27,18 @@ export function redisProvider(options: RedisProviderOptions): Provider<Redis> {
   return defineProvider<Redis>({
     live: plain,
     record: ({ journal }) => new RecordingRedis(options.origin, { journal }),
-    mirror: ({ journal }) => new ShadowRedis(options.origin, { shadow: options.shadow ?? 'memory', journal, ...(options.unsandboxedShadow !== undefined && { unsandboxedShadow: options.unsandboxedShadow }) }),
+    mirror: async ({ journal, strict }) => {
+      const unsandboxedShadow = strict ? 'refuse' : options.unsandboxedShadow;
+      const client = new ShadowRedis(options.origin, { shadow: options.shadow ?? 'memory', journal, ...(unsandboxedShadow !== undefined && { unsandboxedShadow }) });
+      if (!strict) return client;
+      // Strict: an origin user that could do more than read, or a shadow user that could reach
+      // beyond the shadow, refuses start-up.
+      const [originProblem, shadowCheck] = await Promise.all([client.originUserChecked, client.shadowChecked.then(() => undefined, (error: unknown) => error)]);
+      if (originProblem === undefined && shadowCheck === undefined) return client;
+      await client.close();
+      if (shadowCheck !== undefined) throw shadowCheck;
+      throw new MirrorGuardError('MG_ERR_REDIS_ORIGIN_NOT_CONFINED', `strict guards refuse an origin Redis user that is not confined to reads: ${originProblem}`);
+    },
     test: async () => {
       const keyPrefix = typeof options.origin === 'string' ? undefined : options.origin.keyPrefix;
       const redis = new MemoryRedis(keyPrefix === undefined ? {} : { keyPrefix });
