@@ -87,7 +87,9 @@ export function interceptNodeHttp(engine: StubEngine): NodeHttpInterception {
       await controller.passthrough();
       return;
     }
-    const decision = await engine.decide(caller, recorded, { method: request.method });
+    const length = request.headers.get('content-length');
+    const announcesBody = request.headers.has('transfer-encoding') || (length !== null && length.trim() !== '0');
+    const decision = await engine.decide(caller, recorded, { method: request.method, announcesBody });
     if (controller.readyState !== RequestController.PENDING) return;
     if (decision.type === 'respond') controller.respondWith(toFetchResponse(decision.response));
     else if (decision.type === 'go-out') await guard!.permit(() => controller.passthrough());
@@ -125,9 +127,10 @@ export function interceptNodeHttp(engine: StubEngine): NodeHttpInterception {
       await Promise.allSettled([...pending]);
     },
     remove() {
+      // The guard's patches lie over the interceptors': taken out first.
+      guard?.remove();
       interceptor.dispose();
       initiators.dispose();
-      guard?.remove();
       syncBuiltinESMExports();
     },
   };

@@ -49,6 +49,8 @@ const boundTo = (exchange: RecordedExchange, incoming: IncomingRequest | null): 
 export interface SentAs {
   /** The method as the client sends it: HTTP methods are case-sensitive, and only GET, HEAD and OPTIONS in capitals are safe. */
   readonly method: string;
+  /** Whether its headers announce a body (Content-Length, Transfer-Encoding), whether or not the stub could read it. */
+  readonly announcesBody?: boolean;
 }
 
 /** Why a safe method would still act as another (a method override, an upgrade), or undefined. */
@@ -193,7 +195,8 @@ export class StubEngine {
     const url = new URL(request.url);
     if (this.#allowHosts.has(url.host.toLowerCase()) || this.#allowHosts.has(url.hostname.toLowerCase())) {
       const safe = SAFE_METHODS.has(sent.method);
-      const override = safe ? methodOverride(live) : undefined;
+      // A GET's body never reaches a parsed Request (fetch's rules), so its headers have to say it.
+      const override = safe ? (methodOverride(live) ?? (sent.announcesBody === true ? 'a body could make the server act as another method' : undefined)) : undefined;
       if (safe && override === undefined) {
         this.#journal.record({ dependency: 'http', action: 'passed', operation, reason: 'no recording: a safe request to an allowed host' });
         return { type: 'go-out' };
