@@ -1,4 +1,4 @@
-import { ClientRequest } from 'node:http';
+import { Agent, ClientRequest } from 'node:http';
 import { Socket } from 'node:net';
 import { MirrorGuardError } from '@mirrorguard/core';
 import { Interceptor, type RequestController } from '@mswjs/interceptors';
@@ -52,6 +52,8 @@ export function refuseUnreadPassthrough(onRefused: (operation: string, error: Mi
   let permitted = false;
   /** The client sockets of the connections that carried a node:http request. */
   const carriedNodeHttp = new WeakSet<object>();
+  /** The client sockets whose passthrough this guard holds. */
+  const guarded = new WeakSet<object>();
   // Applied after node:http's interception, so that its connection listener runs after the one that
   // parses: a listener before it would delay it past the client's first write.
   sockets.apply(owner);
@@ -61,6 +63,7 @@ export function refuseUnreadPassthrough(onRefused: (operation: string, error: Mi
     ({ socket, controller, connectionOptions }) => {
       // The client's own socket (the event's is the interceptor's server-side view of it).
       const client = (controller as unknown as { socket: Socket }).socket;
+      guarded.add(client);
       const target = `${connectionOptions.host ?? 'localhost'}:${String(connectionOptions.port ?? '')}`;
       const passthrough = controller.passthrough.bind(controller) as (...args: unknown[]) => Socket;
       (controller as { passthrough: (...args: unknown[]) => Socket }).passthrough = (...args) => {
@@ -81,6 +84,16 @@ export function refuseUnreadPassthrough(onRefused: (operation: string, error: Mi
     },
     { signal: unsubscribe.signal },
   );
+  // A kept-alive socket this guard does not hold (made before install(), or passed through while an
+  // earlier stub recorded) would carry the next request of its pool past it: an agent about to
+  // take a socket from its pool finds those gone, and connects anew (under the guard).
+  const { addRequest } = Agent.prototype as { addRequest?: (...args: unknown[]) => void };
+  if (addRequest !== undefined) {
+    (Agent.prototype as { addRequest?: (...args: unknown[]) => void }).addRequest = function (this: Agent, ...args: unknown[]) {
+      for (const free of Object.values(this.freeSockets)) for (const socket of free ?? []) if (!guarded.has(socket)) socket.destroy();
+      return addRequest.apply(this, args);
+    };
+  }
   return {
     permit(letOut) {
       permitted = true;
@@ -110,6 +123,7 @@ export function refuseUnreadPassthrough(onRefused: (operation: string, error: Mi
       return refused;
     },
     remove() {
+      if (addRequest !== undefined) (Agent.prototype as { addRequest?: (...args: unknown[]) => void }).addRequest = addRequest;
       unsubscribe.abort();
       sockets.dispose(owner);
     },
