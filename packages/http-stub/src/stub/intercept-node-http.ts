@@ -18,6 +18,15 @@ const FORGET_AFTER_MS = 10 * 60_000;
 const fromNodeHttp = (initiator: unknown): boolean =>
   initiator instanceof ClientRequest || (initiator as { _httpMessage?: unknown } | undefined)?._httpMessage instanceof ClientRequest;
 
+/** The host:port of a request's URL, or the URL as it is when it does not parse (a CONNECT's authority). */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
 function toFetchResponse(response: RecordedResponse): Response {
   const headers = new Headers();
   for (const [name, value] of response.headers) if (!HOP_BY_HOP.has(name)) headers.append(name, value);
@@ -101,7 +110,7 @@ export function interceptNodeHttp(engine: StubEngine): NodeHttpInterception {
     // or go out as they are (an Agent the app made itself: the egress lockdown's, not this stub's).
     if (!fromNodeHttp(initiator)) return undefined;
     // Synchronously, before the parser reads on: what it would pass through on its own is refused.
-    const refused = guard?.watch(controller, initiator, `${request.method} ${new URL(request.url).origin}`);
+    const refused = guard?.watch(controller, initiator, request.method, hostOf(request.url));
     const work = answer(request, callId, controller, refused).catch((error: unknown) => {
       if (controller.readyState === RequestController.PENDING) controller.errorWith(error as Error);
     });

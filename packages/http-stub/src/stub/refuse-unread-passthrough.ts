@@ -23,7 +23,7 @@ export interface UnreadPassthroughGuard {
    * HTTP for good, and the request's own passthrough (which the interceptor calls on its own when
    * the rest of the message cannot be parsed) is refused unless permitted. Resolves when it was.
    */
-  watch(controller: RequestController, initiator: unknown, operation: string): Promise<void>;
+  watch(controller: RequestController, initiator: unknown, method: string, target: string): Promise<void>;
   /** Takes the guard out. */
   remove(): void;
 }
@@ -103,7 +103,7 @@ export function refuseUnreadPassthrough(onRefused: (operation: string, error: Mi
         permitted = false;
       }
     },
-    watch(controller, initiator, operation) {
+    watch(controller, initiator, method, target) {
       // A tunnel or an upgrade the request starts leaves the connection to bytes that are not HTTP: they are refused too.
       const client = initiator instanceof ClientRequest ? initiator.socket : (initiator as { _httpMessage?: { socket?: unknown } } | null)?._httpMessage?.socket;
       if (typeof client === 'object' && client !== null) carriedNodeHttp.add(client);
@@ -114,8 +114,8 @@ export function refuseUnreadPassthrough(onRefused: (operation: string, error: Mi
       const passthrough = controller.passthrough.bind(controller);
       controller.passthrough = () => {
         if (permitted) return passthrough();
-        const error = unreadable(new URL(operation.slice(operation.indexOf(' ') + 1)).host, `the rest of a ${operation.slice(0, operation.indexOf(' '))} request`);
-        onRefused(operation, error);
+        const error = unreadable(target, `the rest of a ${method} request`);
+        onRefused(`${method} ${target}`, error);
         controller.errorWith(error);
         refuse();
         return Promise.resolve();

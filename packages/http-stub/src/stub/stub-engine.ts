@@ -153,6 +153,10 @@ export class StubEngine {
     if (this.#closed) {
       return this.refuse(operation, new MirrorGuardError('MG_ERR_HTTP_STUB_CLOSED', `mirrorguard http-stub: ${operation} reached a replay stub after its dispose(): a closed replay stub refuses every call`));
     }
+    if (!URL.canParse(request.url)) {
+      // A CONNECT names an authority, not a URL: nothing recorded can answer it, and it never goes out.
+      return this.refuse(operation, new MirrorGuardError('MG_ERR_HTTP_UNREADABLE', `mirrorguard http-stub: ${operation} names no URL the stub can match, and it never goes out in replay`));
+    }
     const requestId = caller?.requestId ?? null;
     const incoming = incomingOf(caller);
     const { store } = this.#options;
