@@ -218,6 +218,39 @@ describe('the stub stays in front', () => {
     await reopen();
   });
 
+  it('a CONNECT is refused; bytes written on a node:http socket after its answer never go out either', async () => {
+    const sink = memorySink();
+    // Any miss is answered (200): the GET below is, and its socket stays open for more.
+    const stub = createHttpStub({ mode: 'replay', store: harStore({ file: empty }), onMiss: { status: 200, headers: { 'content-length': '2' }, body: 'ok' }, journal: createJournal({ profile: 'mirror', sinks: [sink] }) });
+    stub.install();
+    stubs.push(stub);
+    const before = counts();
+    const connect = await new Promise<Outcome>((resolve) => {
+      const request = http.request({ host: '127.0.0.1', port: sentinel.port, method: 'CONNECT', path: `127.0.0.1:${sentinel.port}` });
+      request.on('connect', () => resolve({ status: 200 }));
+      request.on('error', (error) => resolve(outcomeOf(error)));
+      request.end();
+    });
+    expect(connect).toMatchObject({ code: 'MG_ERR_HTTP_UNREADABLE' });
+    const agent = new http.Agent({ keepAlive: true });
+    const socket = await new Promise<import('node:net').Socket>((resolve, reject) => {
+      const request = http.request(`${origin}/answered`, { agent }, (response) => {
+        response.resume();
+        response.on('end', () => resolve(request.socket!));
+      });
+      request.on('error', reject);
+      request.end();
+    });
+    const refused = new Promise<unknown>((resolve) => socket.on('error', resolve));
+    // The socket is back in the agent's pool, no request on it: what is written now is no HTTP.
+    socket.write('not http at all\r\n');
+    expect(outcomeOf(await Promise.race([refused, sentinel.bytesAbove(before[1]).then(() => new Error('reached the sentinel'))]))).toMatchObject({ code: 'MG_ERR_HTTP_UNREADABLE' });
+    expect(counts()).toEqual(before);
+    expect(sink.events().map((event) => event.action)).toEqual(['blocked', 'simulated', 'blocked']);
+    agent.destroy();
+    await reopen();
+  });
+
   it('reopenNetwork() is for a closed stub only; another stub takes over a closed one', async () => {
     const { stub } = replay();
     expect(() => stub.reopenNetwork()).toThrow(MirrorGuardError);
