@@ -20,7 +20,7 @@ const empty = join(folder, 'empty.har');
 writeFileSync(empty, JSON.stringify({ log: { version: '1.2', creator: { name: 'test', version: '0' }, entries: [] } }));
 
 /** node:http through `agent`, with the method, headers and body as given. */
-function nodeRequest(origin: string, method: string, { agent, headers = {}, body }: { agent?: http.Agent; headers?: Record<string, string>; body?: string } = {}): Promise<Outcome> {
+function nodeRequest(origin: string, method: string, { agent, headers = {}, body }: { agent?: http.Agent | false; headers?: Record<string, string>; body?: string } = {}): Promise<Outcome> {
   return new Promise((resolve) => {
     const request = http.request(`${origin}/pay`, { method, headers, ...(agent !== undefined && { agent }) }, (response) => {
       response.resume();
@@ -109,6 +109,18 @@ describe('the stub stays in front', () => {
     expect(sink.events().map((event) => event.action)).toEqual(['passed', 'blocked', 'blocked', 'blocked', 'passed']);
     await reopen();
     agent.destroy();
+  });
+
+  it('a request the parser rejects after its headers is refused, on a new connection too (its own passthrough, before the connection\'s guard hears of it)', async () => {
+    const { sink } = replay();
+    const before = counts();
+    // A body longer than its Content-Length (the rest reads as another request), a Transfer-Encoding that is not chunked.
+    const overlong = await nodeRequest(origin, 'POST', { agent: false, headers: { 'content-length': '3' }, body: 'amount=5' });
+    const identity = await nodeRequest(origin, 'POST', { agent: false, headers: { 'transfer-encoding': 'identity' }, body: 'amount=5' });
+    expect([overlong.code, identity.code]).toEqual(['MG_ERR_HTTP_UNREADABLE', 'MG_ERR_HTTP_UNREADABLE']);
+    expect(counts()).toEqual(before);
+    expect(sink.events().filter((event) => event.action === 'blocked').map((event) => event.reason)).toEqual([expect.stringContaining('the rest of a POST request'), expect.stringContaining('the rest of a POST request')]);
+    await reopen();
   });
 
   it('never lets out a safe method that is not one exactly, one with a body, or an upgrade, whatever the host', async () => {

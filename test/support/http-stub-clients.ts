@@ -15,8 +15,12 @@ import WebSocketClient from 'ws';
 /** http.request as it was before any stub was installed: a library that copied it keeps the original. */
 const copiedHttpRequest = http.request;
 
-/** How the bytes of a request body are framed on the wire (node:http sends what it is told). */
-export type Framing = 'none' | 'content-length' | 'chunked' | 'conflicting';
+/**
+ * How the bytes of a request body are framed on the wire (node:http sends what it is told): a
+ * true Content-Length, chunked, both at once, a Content-Length shorter than the body (the rest
+ * reads as the start of another request), or a Transfer-Encoding that is not chunked.
+ */
+export type Framing = 'none' | 'content-length' | 'chunked' | 'conflicting' | 'overlong' | 'identity';
 
 export interface Call {
   readonly protocol: 'http' | 'https';
@@ -80,8 +84,11 @@ const settle = (work: Promise<Outcome>): Promise<Outcome> => work.catch(outcomeO
 function nodeHttp(request: typeof http.request, call: Call): Promise<Outcome> {
   return new Promise((resolve) => {
     const headers: Record<string, string> = {};
-    if (call.body !== undefined && call.framing !== 'chunked') headers['content-length'] = String(Buffer.byteLength(call.body));
+    const length = call.body === undefined ? 0 : Buffer.byteLength(call.body);
+    if (call.framing === 'content-length' || call.framing === 'conflicting') headers['content-length'] = String(length);
+    if (call.framing === 'overlong') headers['content-length'] = String(Math.max(0, length - 3));
     if (call.framing === 'chunked' || call.framing === 'conflicting') headers['transfer-encoding'] = 'chunked';
+    if (call.framing === 'identity') headers['transfer-encoding'] = 'identity';
     const options = {
       method: call.method,
       headers,
