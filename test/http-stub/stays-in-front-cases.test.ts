@@ -6,7 +6,7 @@ import * as undici from 'undici';
 import * as undici6 from 'undici6';
 import * as undici7 from 'undici7';
 import WebSocketClient from 'ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpStub, harStore, type ExchangeStore, type HttpStub, type RecordedExchange } from '../../packages/http-stub/src/index.ts';
 import { startByteSentinel, type ByteSentinel } from '../support/byte-sentinel.ts';
 import { outcomeOf, type Outcome } from '../support/http-stub-clients.ts';
@@ -55,8 +55,9 @@ describe('the stub stays in front', () => {
     sentinel = await startByteSentinel('http');
     origin = `http://127.0.0.1:${sentinel.port}`;
   });
+  // Whatever a case left behind (it failed half-way), the next starts with the network open.
+  afterEach(reopen);
   afterAll(async () => {
-    await reopen();
     await sentinel.close();
   });
 
