@@ -23,17 +23,6 @@ const isLoadScript = (message: unknown): message is LoadScript =>
 
 const INVALID_EXEC_ARGV = 'ERR_WORKER_INVALID_EXEC_ARGV';
 
-/** `execArgv` without `-e`, `--eval`, `-p`, `--print` and the code each is given. */
-function withoutEvalCode(execArgv: readonly string[]): string[] {
-  const kept: string[] = [];
-  for (let index = 0; index < execArgv.length; index += 1) {
-    const argument = execArgv[index]!;
-    if (['-e', '--eval', '-p', '--print'].includes(argument)) index += 1;
-    else if (!/^--(eval|print)=/.test(argument)) kept.push(argument);
-  }
-  return kept;
-}
-
 export interface WorkerGuard {
   /** Takes the guard out: `Worker` and `MessagePort.prototype.postMessage` as they were. */
   remove(): void;
@@ -55,12 +44,8 @@ export function guardWorkers(onRefused: (operation: string, error: MirrorGuardEr
   const Original = workerThreads.Worker;
   const { postMessage } = workerThreads.MessagePort.prototype;
   let constructing = 0;
-  /**
-   * What a worker started without execArgv inherits: the main thread's, less the code of `-e`/`-p`
-   * (the main thread's program, not the worker's) and what a worker cannot take (V8 and
-   * process-wide options, found below: the worker shares them anyway).
-   */
-  let inherited: readonly string[] = withoutEvalCode(process.execArgv);
+  /** The main thread's execArgv less what a worker cannot take (V8 and process-wide options, which a worker shares anyway). */
+  let inherited: readonly string[] = process.execArgv;
 
   class Worker extends Original {
     constructor(filename: string | URL, options: WorkerOptions = {}) {
