@@ -123,18 +123,22 @@ describe('worker threads under a replaying stub', () => {
     }
   });
 
-  it('guards a worker of a process started with options a worker cannot take (--expose-gc, --max-old-space-size)', async () => {
+  it.each(['module', 'commonjs'] as const)('guards a worker of a process (%s, the built package) started with options a worker cannot take (--expose-gc, --max-old-space-size)', async (type) => {
+    const load =
+      type === 'module'
+        ? `import { Worker } from 'node:worker_threads'; import { createHttpStub, harStore } from '@mirrorguard/http-stub';`
+        : // (Worker looked up after install(): one destructured before it is refused, as above.)
+          `const workerThreads = require('node:worker_threads'); const { createHttpStub, harStore } = require('@mirrorguard/http-stub');`;
     const script = `
-      import { Worker } from 'node:worker_threads';
-      import { createHttpStub, harStore } from '@mirrorguard/http-stub';
+      ${load}
       const stub = createHttpStub({ mode: 'replay', store: harStore({ file: ${JSON.stringify(empty)} }) });
       stub.install();
-      const worker = new Worker(${JSON.stringify(`fetch(${JSON.stringify(`${origin}/from-child`)}).then(() => 'answered', (error) => error.cause?.code ?? String(error)).then(async (outcome) => (await import('node:worker_threads')).parentPort.postMessage(outcome))`)}, { eval: true });
+      const worker = new ${type === 'module' ? 'Worker' : 'workerThreads.Worker'}(${JSON.stringify(`fetch(${JSON.stringify(`${origin}/from-child`)}).then(() => 'answered', (error) => error.cause?.code ?? String(error)).then(async (outcome) => (await import('node:worker_threads')).parentPort.postMessage(outcome))`)}, { eval: true });
       worker.once('message', (outcome) => { console.log(JSON.stringify({ outcome })); worker.terminate(); });
       worker.once('error', (error) => { console.log(JSON.stringify({ error: String(error) })); });
     `;
     const before = counts();
-    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--max-old-space-size=256', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--max-old-space-size=256', `--input-type=${type}`, '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ outcome: 'MG_ERR_HTTP_WORKER' });
     expect(counts()).toEqual(before);
   });
