@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createJournal, memorySink, MirrorGuardError, withRequestContext } from '@mirrorguard/core';
 import * as undici from 'undici';
@@ -18,6 +18,9 @@ import { privateDir } from '../support/private-dir.ts';
 const folder = privateDir('mirrorguard-stays-in-front-cases-');
 const empty = join(folder, 'empty.har');
 writeFileSync(empty, JSON.stringify({ log: { version: '1.2', creator: { name: 'test', version: '0' }, entries: [] } }));
+
+/** http.request as it was when this file loaded, before any stub: a library that copied it keeps this one. */
+const copiedRequest = http.request;
 
 /** node:http through `agent`, with the method, headers and body as given. */
 function nodeRequest(origin: string, method: string, { agent, headers = {}, body }: { agent?: http.Agent | false; headers?: Record<string, string>; body?: string } = {}): Promise<Outcome> {
@@ -75,6 +78,31 @@ describe('the stub stays in front', () => {
     // What the app set is left as it is.
     expect(undici.getGlobalDispatcher()).toBe(appDispatcher);
     await appDispatcher.close();
+  });
+
+  it('record and replay a copy of http.request taken before install(): found by the ClientRequest that owns the connection', async () => {
+    const file = join(folder, 'copied.har');
+    const call = (): Promise<Outcome> =>
+      withRequestContext({ requestId: 'c-1' }, () => new Promise<Outcome>((resolve) => {
+        const request = copiedRequest(`${origin}/copied`, { method: 'POST' }, (response) => {
+          response.resume();
+          response.on('end', () => resolve({ status: response.statusCode ?? 0 }));
+        });
+        request.on('error', (error) => resolve(outcomeOf(error)));
+        request.end('amount=5');
+      }));
+    const recorder = createHttpStub({ mode: 'record', store: harStore({ file }) });
+    recorder.install();
+    expect(await call()).toEqual({ status: 200 });
+    await recorder.dispose();
+    expect(JSON.parse(readFileSync(file, 'utf8')).log.entries.map((entry: { request: { method: string; url: string } }) => `${entry.request.method} ${entry.request.url}`)).toEqual([`POST ${origin}/copied`]);
+    const stub = createHttpStub({ mode: 'replay', store: harStore({ file }) });
+    stub.install();
+    stubs.push(stub);
+    const before = counts();
+    expect(await call()).toEqual({ status: 200 });
+    expect(await call()).toMatchObject({ code: 'MG_ERR_HTTP_NO_RECORDING' });
+    expect(counts()).toEqual(before);
   });
 
   it('a socket kept alive while recording carries no call of the replay that follows', async () => {
