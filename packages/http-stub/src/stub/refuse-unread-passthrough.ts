@@ -32,7 +32,7 @@ const unreadable = (target: string, what: string): MirrorGuardError =>
   new MirrorGuardError(
     'MG_ERR_HTTP_UNREADABLE',
     `mirrorguard http-stub: ${what} to ${target} that the stub cannot read as HTTP/1 never goes out in replay ` +
-      '(a method outside http.METHODS, a byte the parser rejects, conflicting Content-Length and Transfer-Encoding, bytes after an upgrade)',
+      '(a method outside http.METHODS, a byte the parser rejects, conflicting or false framing, bytes on a connection between requests)',
   );
 
 /**
@@ -44,7 +44,8 @@ const unreadable = (target: string, what: string): MirrorGuardError =>
  * uses (a ClientRequest owns it, or it carried one's request) passes through only for the request
  * the engine let go out; anything else destroys it with `MG_ERR_HTTP_UNREADABLE` before a byte is
  * sent. Other connections (a database, Redis, an undici Agent the app made itself) pass as before:
- * what guards them is the process's egress lockdown, not the HTTP stub.
+ * what guards them is the process's egress lockdown, not the HTTP stub. A kept-alive socket the
+ * guard does not hold (its connection began before the guard) never serves another request.
  */
 export function refuseUnreadPassthrough(onRefused: (operation: string, error: MirrorGuardError) => void): UnreadPassthroughGuard {
   const sockets = Interceptor.singleton(SocketInterceptor);
