@@ -64,16 +64,23 @@ class GlobalFront extends Dispatcher {
     return this.#previous().dispatch(opts, handler);
   }
 
-  // Closing the process's dispatcher closes what is there before the stub; a stub is closed by its dispose().
-  override close(callback?: () => void): any {
+  // Closing the process's dispatcher closes what was there before the stub; a stub is closed by its dispose().
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | void {
     const done = this.#hold().route.kind === 'previous' ? this.#previous().close() : Promise.resolve();
     if (callback === undefined) return done;
     void done.then(callback, callback);
   }
 
-  override destroy(errorOrCallback?: unknown, callback?: () => void): any {
-    const done = this.#hold().route.kind === 'previous' ? this.#previous().destroy((errorOrCallback instanceof Error ? errorOrCallback : null) as Error) : Promise.resolve();
-    const after = typeof errorOrCallback === 'function' ? (errorOrCallback as () => void) : callback;
+  override destroy(): Promise<void>;
+  override destroy(error: Error | null): Promise<void>;
+  override destroy(callback: () => void): void;
+  override destroy(error: Error | null, callback: () => void): void;
+  override destroy(errorOrCallback?: Error | null | (() => void), callback?: () => void): Promise<void> | void {
+    const error = typeof errorOrCallback === 'function' ? null : (errorOrCallback ?? null);
+    const done = this.#hold().route.kind === 'previous' ? this.#previous().destroy(error) : Promise.resolve();
+    const after = typeof errorOrCallback === 'function' ? errorOrCallback : callback;
     if (after === undefined) return done;
     void done.then(after, after);
   }
