@@ -48,6 +48,8 @@ describe('the orders service on Express, in every profile', () => {
     } finally {
       await service.close();
       await guards.close();
+      // A closed mirror or test stub keeps this process off the network; the next profile's run needs it.
+      guards.http.reopenNetwork();
     }
     journals.set(profile, sink.events());
     return answers;

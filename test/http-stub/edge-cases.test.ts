@@ -84,6 +84,7 @@ describe('http-stub edge cases', () => {
       });
     } finally {
       await replayer.dispose();
+      replayer.reopenNetwork();
     }
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withRequestContext } from '@mirrorguard/core';
-import { fetch as undiciFetch, getGlobalDispatcher, request as undiciRequest } from 'undici';
+import { fetch as undiciFetch, request as undiciRequest } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpStub, harStore, type HttpStub } from '../../packages/http-stub/src/index.ts';
 import { startSentinelServer, type SentinelServer } from '../support/sentinel-server.ts';
@@ -80,7 +80,6 @@ describe('record, then replay, through the undici interceptor', () => {
 
   it('replays each call for its own request id and never reaches the server', async () => {
     const replayer = createHttpStub({ mode: 'replay', store: harStore({ file }), redact: { jsonFields: ['card'] } });
-    const globalBefore = getGlobalDispatcher();
     replayer.install();
     const seenBefore = server.seen.length;
     try {
@@ -116,7 +115,13 @@ describe('record, then replay, through the undici interceptor', () => {
       await replayer.dispose();
     }
     expect(server.seen.length).toBe(seenBefore);
-    expect(getGlobalDispatcher()).toBe(globalBefore);
+    // Disposed, a replay stub keeps refusing (a mirror shutting down never reaches the network)…
+    await expect(fetch(`${server.origin}/stock/lamp`)).rejects.toMatchObject({ cause: { code: 'MG_ERR_HTTP_STUB_CLOSED' } });
+    expect(server.seen.length).toBe(seenBefore);
+    // …until it is taken out on purpose.
+    replayer.reopenNetwork();
+    await (await fetch(`${server.origin}/after-reopen`)).text();
+    expect(server.seen.length).toBe(seenBefore + 1);
   });
 
   it('fails a miss closed, naming the nearest recorded requests and how they differ', async () => {

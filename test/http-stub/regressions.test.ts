@@ -27,6 +27,32 @@ describe('http-stub regressions', () => {
   });
   afterAll(() => server.close());
 
+  // First: a replay stub installed by a later case holds the process's dispatcher for good.
+  // Found by the orders example's live test: the live profile handed out npm undici's own (v2) global
+  // dispatcher, which Node's built-in fetch (undici 7's handler API) fails to drive when npm undici set
+  // up the process dispatcher first ("invalid onRequestStart method"): every charge answered 500.
+  it('live: guards.http.dispatcher drives Node\'s fetch, npm undici\'s fetch and request', async () => {
+    // The process's dispatcher as npm undici sets it up when it is first (a fresh undici 8 Agent), the
+    // objects there now put back afterwards.
+    const symbols = [Symbol.for('undici.globalDispatcher.1'), Symbol.for('undici.globalDispatcher.2')];
+    const previous = symbols.map((symbol) => (globalThis as Record<symbol, unknown>)[symbol]);
+    setGlobalDispatcher(new Agent());
+    onTestFinished(() => symbols.forEach((symbol, index) => Object.defineProperty(globalThis, symbol, { value: previous[index], writable: true })));
+    const guards = await createGuards({ profile: 'live', providers: { http: httpStubProvider({ recording: join(mkdtempSync(join(tmpdir(), 'mirrorguard-live-')), 'unused.har') }) } });
+    try {
+      const { dispatcher } = guards.http;
+      const builtIn = await fetch(`${server.origin}/live-builtin`, { method: 'POST', body: '{}', dispatcher } as unknown as RequestInit);
+      expect(builtIn.status).toBe(200);
+      await builtIn.text();
+      expect((await undiciFetch(`${server.origin}/live-undici`, { dispatcher })).status).toBe(200);
+      const answer = await undiciRequest(`${server.origin}/live-request`, { dispatcher });
+      await answer.body.text();
+      expect(answer.statusCode).toBe(200);
+    } finally {
+      await guards.close();
+    }
+  });
+
   /** Records `work` into a fresh HAR file and returns the file. */
   async function record(name: string, work: (stub: HttpStub) => Promise<unknown>, options: Partial<Parameters<typeof createHttpStub>[0]> = {}): Promise<string> {
     const file = join(folder, name);
@@ -46,9 +72,9 @@ describe('http-stub regressions', () => {
     expect(server.seen.length).toBe(seen);
   });
 
-  it('installs one stub at a time, all or nothing', async () => {
+  it('installs one stub at a time, all or nothing; record puts the process\'s dispatcher back as it was', async () => {
     const before = getGlobalDispatcher();
-    const first = createHttpStub({ mode: 'replay', store: harStore({ file: join(folder, 'none.har') }) });
+    const first = createHttpStub({ mode: 'record', store: harStore({ file: join(folder, 'one-at-a-time.har') }) });
     const second = createHttpStub({ mode: 'replay', store: harStore({ file: join(folder, 'none.har') }) });
     first.install();
     expect(() => second.install()).toThrow(expect.objectContaining({ code: 'MG_ERR_HTTP_STUB_OPTIONS' }));
@@ -96,6 +122,7 @@ describe('http-stub regressions', () => {
       });
     } finally {
       await stub.dispose();
+      stub.reopenNetwork();
     }
   });
 
@@ -122,6 +149,7 @@ describe('http-stub regressions', () => {
       expect(JSON.parse(body)).toMatchObject({ body: '[REDACTED]' });
     } finally {
       await stub.dispose();
+      stub.reopenNetwork();
     }
   });
 
@@ -161,28 +189,4 @@ describe('http-stub regressions', () => {
     expect(JSON.parse(readFileSync(file, 'utf8')).log.entries.map((entry: { request: { url: string } }) => new URL(entry.request.url).pathname)).toEqual(['/second']);
   });
 
-  // Found by the orders example's live test: the live profile handed out npm undici's own (v2) global
-  // dispatcher, which Node's built-in fetch (undici 7's handler API) fails to drive when npm undici set
-  // up the process dispatcher first ("invalid onRequestStart method"): every charge answered 500.
-  it('live: guards.http.dispatcher drives Node\'s fetch, npm undici\'s fetch and request', async () => {
-    // The process's dispatcher as npm undici sets it up when it is first (a fresh undici 8 Agent), the
-    // objects there now put back afterwards.
-    const symbols = [Symbol.for('undici.globalDispatcher.1'), Symbol.for('undici.globalDispatcher.2')];
-    const previous = symbols.map((symbol) => (globalThis as Record<symbol, unknown>)[symbol]);
-    setGlobalDispatcher(new Agent());
-    onTestFinished(() => symbols.forEach((symbol, index) => Object.defineProperty(globalThis, symbol, { value: previous[index], writable: true })));
-    const guards = await createGuards({ profile: 'live', providers: { http: httpStubProvider({ recording: join(mkdtempSync(join(tmpdir(), 'mirrorguard-live-')), 'unused.har') }) } });
-    try {
-      const { dispatcher } = guards.http;
-      const builtIn = await fetch(`${server.origin}/live-builtin`, { method: 'POST', body: '{}', dispatcher } as unknown as RequestInit);
-      expect(builtIn.status).toBe(200);
-      await builtIn.text();
-      expect((await undiciFetch(`${server.origin}/live-undici`, { dispatcher })).status).toBe(200);
-      const answer = await undiciRequest(`${server.origin}/live-request`, { dispatcher });
-      await answer.body.text();
-      expect(answer.statusCode).toBe(200);
-    } finally {
-      await guards.close();
-    }
-  });
 });

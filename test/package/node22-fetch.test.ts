@@ -43,6 +43,8 @@ describe('@mirrorguard/http-stub and Node 22\'s built-in fetch', () => {
       out.miss = await call().catch((error) => error.cause?.code ?? String(error));
       await replayer.dispose();
       out.hits = hits;
+      out.closed = await call().catch((error) => error.cause?.code ?? String(error));
+      replayer.reopenNetwork();
       out.after = await call();
       console.log(JSON.stringify(out));
       server.close();
@@ -56,6 +58,7 @@ describe('@mirrorguard/http-stub and Node 22\'s built-in fetch', () => {
       replayed: { hit: 1, url: '/pay' },
       miss: 'MG_ERR_HTTP_NO_RECORDING',
       hits: 1,
+      closed: 'MG_ERR_HTTP_STUB_CLOSED',
       after: { hit: 2, url: '/pay' },
     });
   }, 180_000);

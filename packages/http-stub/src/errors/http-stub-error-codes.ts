@@ -10,5 +10,11 @@ export type HttpStubErrorCode =
   | 'MG_ERR_HTTP_STORE_UNAVAILABLE'
   /** Replay's recording file is missing or unreadable (replay and mirror read it at start-up). */
   | 'MG_ERR_HTTP_RECORDING_MISSING'
-  /** Options that do not fit together (an unknown mode, a store missing for a mode that needs one). */
-  | 'MG_ERR_HTTP_STUB_OPTIONS';
+  /** Options that do not fit together (an unknown mode, a store missing for a mode that needs one), or a process-wide hold install() cannot take. */
+  | 'MG_ERR_HTTP_STUB_OPTIONS'
+  /** A call reached a replay stub after its dispose(): a closed replay stub keeps refusing. Nothing was sent. */
+  | 'MG_ERR_HTTP_STUB_CLOSED'
+  /** Replay: a connection carried bytes the stub cannot read as an HTTP/1 request (a method outside `http.METHODS`, a byte the parser rejects, conflicting framing). Nothing was sent. */
+  | 'MG_ERR_HTTP_UNREADABLE'
+  /** Replay: a worker thread the stub cannot guard was refused before it ran, or a guarded worker made an outbound call. Nothing was sent. */
+  | 'MG_ERR_HTTP_WORKER';

@@ -30,7 +30,7 @@ const LEGACY_GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
 function untouched(): HttpStub {
   const dispatcher = ((globalThis as Record<symbol, unknown>)[LEGACY_GLOBAL_DISPATCHER] as Dispatcher | undefined) ?? getGlobalDispatcher();
   // The interceptor of the live profile lets every call through as it is.
-  return { dispatcher, interceptor: (dispatch) => dispatch, install: () => undefined, dispose: () => Promise.resolve() };
+  return { dispatcher, interceptor: (dispatch) => dispatch, install: () => undefined, dispose: () => Promise.resolve(), reopenNetwork: () => undefined };
 }
 
 /**

@@ -45,13 +45,24 @@ const boundTo = (exchange: RecordedExchange, incoming: IncomingRequest | null): 
   exchange.incoming === undefined ||
   (exchange.incoming === null ? incoming === null : incoming !== null && exchange.incoming.method === incoming.method && exchange.incoming.path === incoming.path);
 
-/** Why a safe method would still act as another (a method override), or undefined. */
+/** How a call would be sent, where that differs from the request it is matched as. */
+export interface SentAs {
+  /** The method as the client sends it: HTTP methods are case-sensitive, and only GET, HEAD and OPTIONS in capitals are safe. */
+  readonly method: string;
+  /** Whether its headers announce a body (Content-Length, Transfer-Encoding), whether or not the stub could read it. */
+  readonly announcesBody?: boolean;
+}
+
+/** Why a safe method would still act as another (a method override, an upgrade), or undefined. */
 function methodOverride(request: RecordedRequest): string | undefined {
+  // An upgraded connection (a WebSocket) carries whatever the two ends say next, unseen by the stub.
+  if (request.headers.some(([name]) => name === 'upgrade')) return 'an upgrade header would turn the connection into a channel the stub does not see';
+  const asAnother = ' could make the server act as another method';
   const header = request.headers.find(([name]) => METHOD_OVERRIDE_HEADERS.has(name));
-  if (header !== undefined) return `the ${header[0]} header`;
-  for (const name of new URL(request.url).searchParams.keys()) if (name.toLowerCase() === '_method') return `the ${name} query parameter`;
+  if (header !== undefined) return `the ${header[0]} header${asAnother}`;
+  for (const name of new URL(request.url).searchParams.keys()) if (name.toLowerCase() === '_method') return `the ${name} query parameter${asAnother}`;
   // A body on a safe request is where a form's _method goes; a safe request has no use for one.
-  if (request.body.length > 0) return 'a body';
+  if (request.body.length > 0) return `a body${asAnother}`;
   return undefined;
 }
 
@@ -72,6 +83,7 @@ export class StubEngine {
   readonly #allowHosts: ReadonlySet<string>;
   readonly #indexes = new Map<string | null, Promise<Loaded>>();
   readonly #pending = new Set<Promise<void>>();
+  #closed = false;
 
   constructor(options: StubEngineOptions) {
     if (options.mode !== 'record' && options.mode !== 'replay') {
@@ -118,10 +130,33 @@ export class StubEngine {
     }
   }
 
+  /** Whether the stub was disposed: a replay stub refuses every call from then on. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Refuses a call the stub cannot or will not answer (journaled as blocked), with `error`. */
+  refuse(operation: string, error: MirrorGuardError): { readonly type: 'fail'; readonly error: MirrorGuardError } {
+    this.#journal.record({ dependency: 'http', action: 'blocked', operation, reason: error.message });
+    return { type: 'fail', error };
+  }
+
+  /** Journals a weakness the stub found and carried on with. */
+  warn(operation: string, reason: string): void {
+    this.#journal.record({ dependency: 'http', action: 'warned', operation, reason });
+  }
+
   /** Replay: the recorded answer, the configured miss answer, a safe call to an allowed host, or a failure. Journaled. */
-  async decide(caller: RequestContext | undefined, live: RecordedRequest): Promise<ReplayDecision> {
+  async decide(caller: RequestContext | undefined, live: RecordedRequest, sent: SentAs = live): Promise<ReplayDecision> {
     const request = this.#redactor.request(live);
     const operation = describeRequest(request);
+    if (this.#closed) {
+      return this.refuse(operation, new MirrorGuardError('MG_ERR_HTTP_STUB_CLOSED', `mirrorguard http-stub: ${operation} reached a replay stub after its dispose(): a closed replay stub refuses every call`));
+    }
+    if (!URL.canParse(request.url)) {
+      // A CONNECT names an authority, not a URL: nothing recorded can answer it, and it never goes out.
+      return this.refuse(operation, new MirrorGuardError('MG_ERR_HTTP_UNREADABLE', `mirrorguard http-stub: ${operation} names no URL the stub can match, and it never goes out in replay`));
+    }
     const requestId = caller?.requestId ?? null;
     const incoming = incomingOf(caller);
     const { store } = this.#options;
@@ -163,16 +198,18 @@ export class StubEngine {
     }
     const url = new URL(request.url);
     if (this.#allowHosts.has(url.host.toLowerCase()) || this.#allowHosts.has(url.hostname.toLowerCase())) {
-      const override = SAFE_METHODS.has(request.method) ? methodOverride(live) : undefined;
-      if (SAFE_METHODS.has(request.method) && override === undefined) {
+      const safe = SAFE_METHODS.has(sent.method);
+      // A GET's body never reaches a parsed Request (fetch's rules), so its headers have to say it.
+      const override = safe ? (methodOverride(live) ?? (sent.announcesBody === true ? 'a body could make the server act as another method' : undefined)) : undefined;
+      if (safe && override === undefined) {
         this.#journal.record({ dependency: 'http', action: 'passed', operation, reason: 'no recording: a safe request to an allowed host' });
         return { type: 'go-out' };
       }
       const error = new MirrorGuardError(
         'MG_ERR_HTTP_UNSAFE',
         override === undefined
-          ? `mirrorguard http-stub: ${operation} has no recording, and a ${request.method} never goes out in replay, whatever the host`
-          : `mirrorguard http-stub: ${operation} has no recording, and it does not go out: ${override} could make the server act as another method`,
+          ? `mirrorguard http-stub: ${operation} has no recording, and a ${sent.method} never goes out in replay, whatever the host`
+          : `mirrorguard http-stub: ${operation} has no recording, and it does not go out: ${override}`,
       );
       this.#journal.record({ dependency: 'http', action: 'blocked', operation, reason: error.message });
       return { type: 'fail', error };
@@ -200,8 +237,14 @@ export class StubEngine {
     this.#journal.record({ dependency: 'http', action: 'recorded', operation: describeRequest(exchange.request), reason: `answered ${response.status}` });
   }
 
-  /** Waits for what is being stored, then closes the store. */
+  /** From now on, replay refuses every call (`MG_ERR_HTTP_STUB_CLOSED`); decisions under way finish. */
+  stopAnswering(): void {
+    this.#closed = true;
+  }
+
+  /** Refuses every new call, waits for what is being stored, then closes the store. */
   async close(): Promise<void> {
+    this.#closed = true;
     await Promise.allSettled([...this.#pending]);
     await this.#options.store.close();
   }
