@@ -20,4 +20,8 @@ export type CoreErrorCode =
   /** A journal file given to `mirrorguard diff` or `report` cannot be read, or a line is not an event. */
   | 'MG_ERR_JOURNAL_INVALID'
   /** An explicit request id is empty, too long or has control characters. */
-  | 'MG_ERR_REQUEST_ID_INVALID';
+  | 'MG_ERR_REQUEST_ID_INVALID'
+  /** The egress lockdown refused a connection, a datagram, a child process or a worker. */
+  | 'MG_ERR_EGRESS_REFUSED'
+  /** An egress destination (`egress.allow`, `allowDestination`, `MIRRORGUARD_EGRESS_ALLOW`) cannot be parsed. */
+  | 'MG_ERR_EGRESS_INVALID';
