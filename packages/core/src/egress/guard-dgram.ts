@@ -1,0 +1,141 @@
+import dgram from 'node:dgram';
+import dns from 'node:dns';
+import { isIP } from 'node:net';
+import { bindRequestContext } from '../context/request-context.ts';
+import { canonicalHost, describeDestination } from './destination.ts';
+import type { EgressPolicy } from './egress-policy.ts';
+import type { EgressRefusedError } from './egress-refused-error.ts';
+
+type Callback = (error: Error | null, ...rest: unknown[]) => void;
+type DgramSocket = dgram.Socket & { type?: string };
+
+interface Target {
+  readonly port: number;
+  /** undefined: dgram's default, loopback. */
+  readonly address: string | undefined;
+  readonly callback: Callback | undefined;
+  /** The arguments again, with the address replaced. */
+  readonly withAddress: (address: string) => unknown[];
+}
+
+function readPort(raw: unknown): number | undefined {
+  if (typeof raw !== 'number' && typeof raw !== 'string') return undefined;
+  const port = Number(raw);
+  return Number.isInteger(port) && port > 0 && port <= 0xffff ? port : undefined;
+}
+
+/**
+ * The destination of `send(msg, [offset, length,] port[, address][, callback])`, or undefined for a
+ * send without a port (a connected socket's, checked when it connected; dgram throws for an
+ * unconnected one).
+ */
+function sendTarget(args: unknown[]): Target | undefined {
+  const long = typeof args[2] === 'number';
+  const portIndex = long ? 3 : 1;
+  const port = readPort(args[portIndex]);
+  if (port === undefined) return undefined;
+  const rawAddress = args[portIndex + 1];
+  const addressGiven = typeof rawAddress !== 'function';
+  const callback = (addressGiven ? args[portIndex + 2] : rawAddress) as Callback | undefined;
+  return {
+    port,
+    address: addressGiven && rawAddress != null && rawAddress !== '' ? String(rawAddress) : undefined,
+    callback: typeof callback === 'function' ? callback : undefined,
+    withAddress: (address) => [...args.slice(0, portIndex + 1), address, ...(callback === undefined ? [] : [callback])],
+  };
+}
+
+function connectTarget(args: unknown[]): Target | undefined {
+  const port = readPort(args[0]);
+  if (port === undefined) return undefined;
+  const addressGiven = typeof args[1] !== 'function';
+  const callback = (addressGiven ? args[2] : args[1]) as Callback | undefined;
+  return {
+    port,
+    address: addressGiven && args[1] != null && args[1] !== '' ? String(args[1]) : undefined,
+    callback: typeof callback === 'function' ? callback : undefined,
+    withAddress: (address) => [port, address, ...(typeof callback === 'function' ? [callback] : [])],
+  };
+}
+
+/**
+ * dgram: `send` to an address and `connect`. The checks are the socket layer's: an address is
+ * checked as it is; a hostname granted by name goes out through the socket's own lookup; any other
+ * hostname is resolved here (dns.lookup, the socket's family) and sent to the checked address, so
+ * what is checked is what is used. The handle layer below checks every datagram's address again.
+ */
+export function guardDgram(policy: EgressPolicy): () => void {
+  const prototype = dgram.Socket.prototype as dgram.Socket & Record<'send' | 'connect' | 'connectSync', (...args: unknown[]) => unknown>;
+  const originalSend = prototype.send;
+  const originalConnect = prototype.connect;
+  const originalConnectSync = prototype.connectSync as ((...args: unknown[]) => unknown) | undefined;
+
+  function fail(socket: DgramSocket, kind: 'send' | 'connect', error: EgressRefusedError, callback: Callback | undefined): void {
+    // As dgram reports a failed lookup: to the callback when there is one, else as an 'error' event.
+    process.nextTick(() => {
+      if (callback !== undefined) {
+        if (kind === 'connect') socket.removeListener('connect', callback);
+        callback(error);
+      } else socket.emit('error', error);
+    });
+  }
+
+  function guard(kind: 'send' | 'connect', original: (...args: unknown[]) => unknown, read: (args: unknown[]) => Target | undefined) {
+    return function guarded(this: DgramSocket, ...args: unknown[]): unknown {
+      const target = read(args);
+      if (target === undefined) return original.apply(this, args);
+      const { port } = target;
+      const family = this.type === 'udp6' ? 6 : 4;
+      const address = target.address ?? (family === 6 ? '::1' : '127.0.0.1');
+      const refuse = bindRequestContext((resolved: string, asked?: string): EgressRefusedError => {
+        const spelled = describeDestination({ host: canonicalHost(resolved), port });
+        const askedSpelled = asked === undefined ? undefined : describeDestination({ host: canonicalHost(asked), port });
+        return policy.refuse({ kind, protocol: 'udp', target: spelled, ...(askedSpelled !== undefined && { asked: askedSpelled }), allowAs: askedSpelled ?? spelled, layer: `dgram.Socket.prototype.${kind}` });
+      });
+      if (isIP(address) !== 0) {
+        if (policy.address(address, port) !== undefined) return original.apply(this, args);
+        fail(this, kind, refuse(address), target.callback);
+        return undefined;
+      }
+      if (policy.name(address, port) !== undefined) {
+        policy.approve(this, undefined, port);
+        return original.apply(this, args);
+      }
+      dns.lookup(address, { family }, (error, resolved) => {
+        if (error !== null) {
+          fail(this, kind, error as unknown as EgressRefusedError, target.callback);
+          return;
+        }
+        if (policy.address(resolved, port) === undefined) {
+          fail(this, kind, refuse(resolved, address), target.callback);
+          return;
+        }
+        original.apply(this, target.withAddress(resolved));
+      });
+      return undefined;
+    };
+  }
+
+  const send = guard('send', originalSend, sendTarget);
+  const connect = guard('connect', originalConnect, connectTarget);
+  prototype.send = send as typeof prototype.send;
+  prototype.connect = connect as typeof prototype.connect;
+  // connectSync (Node 24.x) takes an IP address only.
+  const connectSync =
+    originalConnectSync &&
+    function connectSync(this: DgramSocket, ...args: unknown[]): unknown {
+      const port = readPort(args[0]);
+      const address = typeof args[1] === 'string' && args[1] !== '' ? args[1] : this.type === 'udp6' ? '::1' : '127.0.0.1';
+      if (port !== undefined && isIP(address) !== 0 && policy.address(address, port) === undefined) {
+        const target = describeDestination({ host: canonicalHost(address), port });
+        throw policy.refuse({ kind: 'connect', protocol: 'udp', target, allowAs: target, layer: 'dgram.Socket.prototype.connectSync' });
+      }
+      return originalConnectSync.apply(this, args);
+    };
+  if (connectSync) prototype.connectSync = connectSync;
+  return () => {
+    if (prototype.send === send) prototype.send = originalSend;
+    if (prototype.connect === connect) prototype.connect = originalConnect;
+    if (connectSync && prototype.connectSync === connectSync) prototype.connectSync = originalConnectSync;
+  };
+}
