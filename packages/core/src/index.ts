@@ -9,6 +9,14 @@ export { bindRequestContext, getRequestContext, withRequestContext } from './con
 export type { RequestContext, RequestContextInit } from './context/request-context.ts';
 export { isValidRequestId, requestIdFromHeaders, traceIdFromTraceparent } from './context/request-id.ts';
 export type { HeaderSource, RequestIdSource, ResolvedRequestId } from './context/request-id.ts';
+export type { EgressGrant } from './egress/allow-list.ts';
+export { describeDestination, parseDestination } from './egress/destination.ts';
+export type { Destination, DestinationInput } from './egress/destination.ts';
+export { EGRESS_CHANNEL, getEgressLockdown, installEgressLockdown } from './egress/egress-lockdown.ts';
+export type { EgressLockdown, InstallEgressLockdownOptions, JournalLike } from './egress/egress-lockdown.ts';
+export type { WorkerPolicy } from './egress/egress-policy.ts';
+export { EgressRefusedError } from './egress/egress-refused-error.ts';
+export type { RefusedAttempt } from './egress/egress-refused-error.ts';
 export type { CoreErrorCode } from './errors/error-codes.ts';
 export { MirrorGuardError } from './errors/mirrorguard-error.ts';
 export type { MirrorGuardErrorOptions } from './errors/mirrorguard-error.ts';
@@ -25,7 +33,7 @@ export type { RedactOptions, Redactor } from './journal/redact.ts';
 export { isProfile, PROFILES, resolveProfile } from './profile/resolve-profile.ts';
 export type { Profile, ProfileEnv } from './profile/resolve-profile.ts';
 export { createGuards } from './provider/create-guards.ts';
-export type { CreateGuardsOptions, GuardInstances, Guards, ProviderMap } from './provider/create-guards.ts';
+export type { CreateGuardsOptions, EgressOptions, GuardInstances, Guards, ProviderMap } from './provider/create-guards.ts';
 export { defineProvider, isProvider } from './provider/define-provider.ts';
 export type {
   BuildFunction,

@@ -23,5 +23,7 @@ export type CoreErrorCode =
   | 'MG_ERR_REQUEST_ID_INVALID'
   /** The egress lockdown refused a connection, a datagram, a child process or a worker. */
   | 'MG_ERR_EGRESS_REFUSED'
+  /** A strict mirror whose egress lockdown was not installed by the preload (also the code of that start-up warning). */
+  | 'MG_ERR_EGRESS_NOT_PRELOADED'
   /** An egress destination (`egress.allow`, `allowDestination`, `MIRRORGUARD_EGRESS_ALLOW`) cannot be parsed. */
   | 'MG_ERR_EGRESS_INVALID';

@@ -1,5 +1,9 @@
+import { parseDestination, type DestinationInput } from '../egress/destination.ts';
+import { getEgressLockdown, installEgressLockdown, type EgressLockdown } from '../egress/egress-lockdown.ts';
+import type { WorkerPolicy } from '../egress/egress-policy.ts';
 import { MirrorGuardError } from '../errors/mirrorguard-error.ts';
 import { Journal, type JournalOptions } from '../journal/journal.ts';
+import { warnAtStartUp } from '../journal/safety-warning.ts';
 import { isProfile, PROFILES, resolveProfile, resolveStrict, type Profile, type ProfileEnv } from '../profile/resolve-profile.ts';
 import { isProvider, type ProfileImplementation, type Provider, type ProviderContext } from './define-provider.ts';
 
@@ -35,6 +39,18 @@ export interface CreateGuardsOptions<P extends ProviderMap> {
   readonly strict?: boolean;
   /** A journal to share, or options for the one `createGuards` makes (and closes). */
   readonly journal?: Journal | Omit<JournalOptions, 'profile'>;
+  /** The egress lockdown of the mirror profile: what the process may reach besides what the providers declare. */
+  readonly egress?: EgressOptions;
+}
+
+/** The egress lockdown's options. The lockdown runs in the mirror profile only; elsewhere the options are checked and unused. */
+export interface EgressOptions {
+  /** Destinations the app itself connects to, besides the providers' own: `'metrics:8125'`, `'[::1]:9000'`, `'unix:/run/app.sock'`, `{ host, port }`, `{ path }`. */
+  readonly allow?: readonly DestinationInput[];
+  /** Let child processes start; each is journaled as `passed`. Default `false`: refused. */
+  readonly childProcesses?: boolean;
+  /** `'lockdown'` (default): a worker thread starts with the lockdown preloaded; `'refuse'`: workers are refused. */
+  readonly workers?: WorkerPolicy;
 }
 
 interface Built {
@@ -53,6 +69,33 @@ function chooseProfile(options: CreateGuardsOptions<ProviderMap>): Profile {
     );
   }
   return options.profile;
+}
+
+function checkEgress(egress: EgressOptions | undefined): void {
+  for (const destination of egress?.allow ?? []) parseDestination(destination);
+  if (egress?.workers !== undefined && egress.workers !== 'lockdown' && egress.workers !== 'refuse') {
+    throw new MirrorGuardError('MG_ERR_EGRESS_INVALID', `egress.workers ${JSON.stringify(egress.workers)} is not accepted: use 'lockdown' or 'refuse'`);
+  }
+}
+
+const NOT_PRELOADED =
+  'egress lockdown installed by createGuards, not at start-up: connections opened before it (at module load, keep-alive pools) are not covered; start node with --require @mirrorguard/core/egress-preload';
+
+/**
+ * The mirror's lockdown, installed before any provider builds (or the one the preload installed),
+ * with the user's destinations declared and this journal attached. Returns how to detach the journal.
+ * Nothing takes the lockdown out again: a mirror that is closing keeps refusing. Installed here and
+ * not by the preload, it is a start-up weakness: warned, or refused when strict.
+ */
+function lockDown(egress: EgressOptions | undefined, journal: Journal, strict: boolean): { lockdown: EgressLockdown; detach: () => void } {
+  const late = getEgressLockdown() === undefined;
+  if (late && strict) throw new MirrorGuardError('MG_ERR_EGRESS_NOT_PRELOADED', `strict mirror: the ${NOT_PRELOADED}`);
+  const lockdown = installEgressLockdown();
+  const detach = lockdown.attachJournal(journal);
+  if (late) warnAtStartUp(journal, { dependency: 'network', operation: 'egress lockdown installed by createGuards', reason: NOT_PRELOADED }, 'MG_ERR_EGRESS_NOT_PRELOADED');
+  lockdown.configure({ childProcesses: egress?.childProcesses ?? false, workers: egress?.workers ?? 'lockdown' });
+  for (const destination of egress?.allow ?? []) lockdown.allow(destination, 'declared by the app', 'egress.allow');
+  return { lockdown, detach };
 }
 
 function chooseImplementations(providers: ProviderMap, profile: Profile): Array<[string, ProfileImplementation<unknown>]> {
@@ -107,6 +150,7 @@ export async function createGuards<P extends ProviderMap>(options: CreateGuardsO
   }
   const strict = options.strict ?? resolveStrict(options.env);
   const implementations = chooseImplementations(options.providers, profile);
+  checkEgress(options.egress);
   const ownsJournal = !(options.journal instanceof Journal);
   const journal = options.journal instanceof Journal ? options.journal : new Journal({ ...options.journal, profile });
   if (journal.profile !== profile) {
@@ -116,13 +160,19 @@ export async function createGuards<P extends ProviderMap>(options: CreateGuardsO
     );
   }
 
+  const egress = profile === 'mirror' ? lockDown(options.egress, journal, strict) : undefined;
   const built: Built[] = [];
   for (const [name, implementation] of implementations) {
-    const context: ProviderContext = { name, profile, journal, strict };
+    const allowDestination = (destination: DestinationInput, reason: string): void => {
+      if (egress === undefined) parseDestination(destination);
+      else egress.lockdown.allow(destination, reason, name);
+    };
+    const context: ProviderContext = { name, profile, journal, strict, allowDestination };
     try {
       built.push({ name, instance: await implementation.build(context), implementation, context });
     } catch (cause) {
       const failures = await closeAll(built);
+      egress?.detach();
       if (ownsJournal) await journal.close().catch((error: unknown) => failures.push({ name: 'journal', error }));
       throw new MirrorGuardError(
         'MG_ERR_PROVIDER_BUILD',
@@ -137,6 +187,8 @@ export async function createGuards<P extends ProviderMap>(options: CreateGuardsO
   const close = (): Promise<void> => {
     closing ??= (async () => {
       const failures = await closeAll(built);
+      // The lockdown stays (and keeps refusing); only this journal stops hearing of it.
+      egress?.detach();
       if (ownsJournal) {
         try {
           await journal.close();

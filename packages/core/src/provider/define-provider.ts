@@ -1,4 +1,5 @@
 import { MirrorGuardError } from '../errors/mirrorguard-error.ts';
+import type { DestinationInput } from '../egress/destination.ts';
 import type { Journal } from '../journal/journal.ts';
 import { PROFILES, type Profile } from '../profile/resolve-profile.ts';
 
@@ -15,6 +16,13 @@ export interface ProviderContext {
    * can write, a Redis user that can write or reach other servers).
    */
   readonly strict: boolean;
+  /**
+   * Declares a destination the provider's clients connect to (`'host:port'`, `'[::1]:6379'`,
+   * `'unix:/path'`, `{ host, port }`, `{ path }`), before they connect. In the mirror profile the
+   * egress lockdown refuses every connection to anything not declared; in the other profiles
+   * this does nothing. Throws `MG_ERR_EGRESS_INVALID` for a destination it cannot parse, in every profile.
+   */
+  allowDestination(destination: DestinationInput, reason: string): void;
 }
 
 export type BuildFunction<T> = (context: ProviderContext) => T | Promise<T>;
