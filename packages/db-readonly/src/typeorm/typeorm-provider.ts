@@ -4,6 +4,7 @@ import type { GuardMysql2Options } from '../policy/guard-options.ts';
 import { recordMysql2 } from '../mysql2/record-mysql2.ts';
 import { NodeSqliteDatabase } from '../sqlite/node-sqlite-database.ts';
 import { recordNodeSqlite } from '../sqlite/record-node-sqlite.ts';
+import { dataSourceDestinations } from './data-source-destinations.ts';
 import { mirrorDataSourceOptions, mirrorOptionChanges } from './mirror-data-source-options.ts';
 
 export interface TypeOrmProviderOptions {
@@ -68,8 +69,10 @@ async function initializeMirror(options: DataSourceOptions, journal: Journal, al
 export function typeormProvider(options: TypeOrmProviderOptions): Provider<DataSource> {
   const dataSource = options.dataSource;
   const ownDriver = (dataSource as { driver?: object }).driver;
-  const mirror = async ({ journal, strict }: ProviderContext): Promise<DataSource> =>
-    initializeMirror(
+  const mirror = async ({ journal, strict, allowDestination }: ProviderContext): Promise<DataSource> => {
+    // The egress lockdown lets the mirror reach its database servers, and nothing else.
+    for (const destination of dataSourceDestinations(dataSource)) allowDestination(destination, 'the database');
+    return initializeMirror(
       mirrorDataSourceOptions(dataSource, {
         journal,
         ...(dataSource.type !== 'better-sqlite3' && { mysql2: await loadMysql2(options.mysql2 ?? ownDriver) }),
@@ -80,6 +83,7 @@ export function typeormProvider(options: TypeOrmProviderOptions): Provider<DataS
       journal,
       options.allowOptions,
     );
+  };
   const close = async (instance: DataSource): Promise<void> => {
     if (instance.isInitialized) await instance.destroy();
   };

@@ -1,4 +1,4 @@
-import { defineProvider, type Provider } from '@mirrorguard/core';
+import { defineProvider, type Provider, type ProviderContext } from '@mirrorguard/core';
 import { getGlobalDispatcher, type Dispatcher } from 'undici';
 import type { MatchOptions } from '../exchange/recording-index.ts';
 import type { RedactionOptions } from '../exchange/redact-exchange.ts';
@@ -34,6 +34,19 @@ function untouched(): HttpStub {
 }
 
 /**
+ * What the mirror's egress lockdown must let through: the shared store (the pairing Redis), and
+ * each host of `allowHosts` — at the port it names, or at 80 and 443 when it names none (the
+ * lockdown allows ports, not "any port"; write `host:port` for another).
+ */
+function declareDestinations(options: HttpStubProviderOptions, allowDestination: ProviderContext['allowDestination']): void {
+  for (const destination of options.store?.destinations ?? []) allowDestination(destination, 'the shared exchange store');
+  for (const host of options.allowHosts ?? []) {
+    const [, name = host, port] = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(host) ?? [];
+    for (const each of port === undefined ? [80, 443] : [port]) allowDestination({ host: name, port: each }, 'allowHosts: safe calls let through on a miss');
+  }
+}
+
+/**
  * A `createGuards` provider of outbound HTTP, installed process-wide (Node's fetch, npm undici,
  * node:http and node:https) for the guards' lifetime:
  * - `live`: nothing installed;
@@ -50,8 +63,9 @@ export function httpStubProvider(options: HttpStubProviderOptions): Provider<Htt
   return defineProvider<HttpStub>({
     live: untouched,
     record: ({ journal }) => installed(createHttpStub({ ...common, mode: 'record', store: options.store ?? harStore({ file: options.recording }), journal })),
-    mirror: ({ journal }) =>
-      installed(
+    mirror: ({ journal, allowDestination }) => {
+      declareDestinations(options, allowDestination);
+      return installed(
         createHttpStub({
           ...common,
           mode: 'replay',
@@ -60,7 +74,8 @@ export function httpStubProvider(options: HttpStubProviderOptions): Provider<Htt
           ...(options.onMiss !== undefined && { onMiss: options.onMiss }),
           ...(options.allowHosts !== undefined && { allowHosts: options.allowHosts }),
         }),
-      ),
+      );
+    },
     test: ({ journal }) =>
       installed(createHttpStub({ ...common, mode: 'replay', store: harStore({ file: options.recording }), journal, ...(options.onMiss !== undefined && { onMiss: options.onMiss }) })),
     close: (stub) => stub.dispose(),

@@ -1,3 +1,4 @@
+import type { DestinationInput } from '@mirrorguard/core';
 import type { RecordedExchange } from '../exchange/exchange.ts';
 
 /**
@@ -22,6 +23,8 @@ export interface ExchangeStore {
   waitForMore?(requestId: string | null, known: number, deadline: number): Promise<readonly RecordedExchange[]>;
   /** How long replay waits on a miss when the store can be waited on. */
   readonly waitMs?: number;
+  /** Where the store connects (a shared Redis), for the mirror's egress lockdown; the provider declares them. */
+  readonly destinations?: readonly DestinationInput[];
   /** Writes what is pending and lets go of resources; the stub's dispose() calls it. */
   close(): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import { isValidRequestId, MirrorGuardError } from '@mirrorguard/core';
+import { isValidRequestId, MirrorGuardError, type DestinationInput } from '@mirrorguard/core';
 import type { IncomingRequest, RecordedExchange } from '../exchange/exchange.ts';
 import type { ExchangeStore } from './exchange-store.ts';
 
@@ -66,6 +66,19 @@ function decode(text: string, requestId: string): RecordedExchange | undefined {
   };
 }
 
+/**
+ * Where the store's client connects, when it says (an ioredis client keeps its parsed options):
+ * the mirror's egress lockdown must let the pairing store through. A client that does not say is
+ * declared with `egress.allow`.
+ */
+function clientDestinations(redis: RedisStoreClient): DestinationInput[] {
+  const options = (redis as { options?: { host?: unknown; port?: unknown; path?: unknown } }).options;
+  if (typeof options !== 'object' || options === null) return [];
+  if (typeof options.path === 'string' && options.path !== '') return [{ path: options.path }];
+  if (typeof options.host === 'string' && typeof options.port === 'number') return [{ host: options.host, port: options.port }];
+  return [];
+}
+
 const sleep = (milliseconds: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
 /**
@@ -111,6 +124,7 @@ export function redisStore(options: RedisStoreOptions): ExchangeStore {
     (await redis.lrange(key, start, -1)).map((text) => decode(text, requestId)).filter((exchange) => exchange !== undefined);
   return {
     description,
+    destinations: clientDestinations(redis),
     waitMs,
     async exchangesFor(requestId) {
       const key = keyOf(requestId);

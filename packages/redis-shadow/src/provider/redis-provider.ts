@@ -3,6 +3,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { RecordingRedis } from '../client/recording-redis.ts';
 import { ShadowRedis } from '../client/shadow-redis.ts';
 import { MemoryRedis } from '../memory/memory-redis.ts';
+import { redisDestinations } from './redis-destinations.ts';
 
 export interface RedisProviderOptions {
   /** The app's Redis: a URL or ioredis options, the same in every profile (the test profile keeps only its `keyPrefix`). */
@@ -27,7 +28,12 @@ export function redisProvider(options: RedisProviderOptions): Provider<Redis> {
   return defineProvider<Redis>({
     live: plain,
     record: ({ journal }) => new RecordingRedis(options.origin, { journal }),
-    mirror: async ({ journal, strict }) => {
+    mirror: async ({ journal, strict, allowDestination }) => {
+      // The egress lockdown lets the mirror reach the origin (reads) and a real shadow, and nothing else.
+      for (const destination of redisDestinations(options.origin)) allowDestination(destination, 'origin Redis');
+      if (options.shadow !== undefined && options.shadow !== 'memory') {
+        for (const destination of redisDestinations(options.shadow)) allowDestination(destination, 'shadow Redis');
+      }
       const unsandboxedShadow = strict ? 'refuse' : options.unsandboxedShadow;
       const client = new ShadowRedis(options.origin, { shadow: options.shadow ?? 'memory', journal, ...(unsandboxedShadow !== undefined && { unsandboxedShadow }) });
       if (!strict) return client;
