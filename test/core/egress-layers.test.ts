@@ -47,6 +47,7 @@ describe('egress lockdown: the layers, and exact destinations', () => {
   let early: net.Socket;
   let capturedConnect: (this: net.Socket, ...args: unknown[]) => net.Socket;
   let capturedSend: (this: dgram.Socket, ...args: unknown[]) => void;
+  let capturedDgramConnect: (this: dgram.Socket, ...args: unknown[]) => void;
 
   beforeAll(async () => {
     const cert = selfSignedCert();
@@ -64,6 +65,7 @@ describe('egress lockdown: the layers, and exact destinations', () => {
     await new Promise((resolve) => early.once('connect', resolve));
     capturedConnect = net.Socket.prototype.connect as never;
     capturedSend = dgram.Socket.prototype.send as never;
+    capturedDgramConnect = dgram.Socket.prototype.connect as never;
     // The primary records a call, with nothing locked.
     const primary = createHttpStub({ mode: 'record', store: harStore({ file: recording }), journal: createJournal({ profile: 'record' }) });
     primary.install();
@@ -121,6 +123,15 @@ describe('egress lockdown: the layers, and exact destinations', () => {
     expect(sink.events().at(-1)).toMatchObject({ action: 'blocked', operation: `send udp 127.0.0.1:${udp.port}`, reason: expect.stringContaining('udp_wrap UDP.prototype.send') });
     await new Promise(setImmediate);
     expect(udp.bytes()).toBe(0);
+  });
+
+  it('dgram connect captured before the lockdown: the UDP handle refuses to connect', async () => {
+    const socket = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    const error = await new Promise<unknown>((resolve) => capturedDgramConnect.call(socket, udp.port, '127.0.0.1', resolve));
+    socket.close();
+    expect(error).toMatchObject({ code: 'EACCES', syscall: 'connect' });
+    expect(sink.events().at(-1)).toMatchObject({ action: 'blocked', operation: `connect udp 127.0.0.1:${udp.port}`, reason: expect.stringContaining('udp_wrap UDP.prototype.connect') });
   });
 
   it('a name grant lets the name through, whatever it resolves to, and never the bare address', async () => {

@@ -38,6 +38,7 @@ describe('egress preload: a mirror locked down from its first line', () => {
       `
 import net from 'node:net';
 import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
 // A worker class captured at load, the way a CommonJS module destructures it.
 const { Worker } = createRequire(import.meta.url)('node:worker_threads');
 
@@ -50,7 +51,8 @@ const inWorker = (port) => new Promise((resolve) => {
   worker.once('message', (message) => { void worker.terminate(); resolve(message); });
 });
 
-const atLoad = { locked: await connect(${locked.port}), early: await connect(${early.port}), provided: await connect(${provided.port}), worker: await inWorker(${locked.port}) };
+const child = () => { try { return spawnSync(process.execPath, ['-e', '0']).status === 0 ? 'started' : 'failed'; } catch (error) { return error.code; } };
+const atLoad = { locked: await connect(${locked.port}), early: await connect(${early.port}), provided: await connect(${provided.port}), worker: await inWorker(${locked.port}), child: child() };
 
 const core = await import(${JSON.stringify(CORE)});
 const sink = core.memorySink();
@@ -86,7 +88,7 @@ process.exit(0);
     const lockedBefore = locked.connections();
     const { report, stderr } = await run(args, { MIRROR: '1', MIRRORGUARD_EGRESS_ALLOW: `127.0.0.1:${early.port}` });
     expect(report, stderr).toBeDefined();
-    expect(report!.atLoad).toEqual({ locked: 'MG_ERR_EGRESS_REFUSED', early: 'connected', provided: 'MG_ERR_EGRESS_REFUSED', worker: 'MG_ERR_EGRESS_REFUSED' });
+    expect(report!.atLoad).toEqual({ locked: 'MG_ERR_EGRESS_REFUSED', early: 'connected', provided: 'MG_ERR_EGRESS_REFUSED', worker: 'MG_ERR_EGRESS_REFUSED', child: 'MG_ERR_EGRESS_REFUSED' });
     expect(report!.afterGuards).toEqual({ locked: 'MG_ERR_EGRESS_REFUSED', provided: 'connected' });
     expect(locked.connections()).toBe(lockedBefore);
     const blocked = report!.events.filter((event) => event.action === 'blocked');
@@ -103,7 +105,7 @@ process.exit(0);
   it('without MIRROR, the preload does nothing', async () => {
     const before = locked.connections();
     const { report } = await run(['--require', PRELOAD], {});
-    expect(report!.atLoad).toEqual({ locked: 'connected', early: 'connected', provided: 'connected', worker: 'connected' });
+    expect(report!.atLoad).toEqual({ locked: 'connected', early: 'connected', provided: 'connected', worker: 'connected', child: 'started' });
     expect(report!.layers).toEqual([]);
     await locked.bytesAbove(0);
     expect(locked.connections()).toBeGreaterThan(before);
@@ -126,13 +128,13 @@ process.exit(0);
     expect(stderr).toContain('MIRRORGUARD_EGRESS_ALLOW: egress destination "localhost" is not accepted: the port is missing');
   });
 
-  it('under --permission (no process.binding) the socket layer refuses by itself', async () => {
+  it('under --permission (no process.binding) the socket layer refuses by itself, and the child_process exports', async () => {
     const before = locked.connections();
-    const { report, stderr } = await run(['--permission', '--allow-fs-read=*', '--allow-worker', '--require', PRELOAD], { MIRROR: '1', MIRRORGUARD_EGRESS_ALLOW: `127.0.0.1:${early.port}` });
+    const { report, stderr } = await run(['--permission', '--allow-fs-read=*', '--allow-worker', '--allow-child-process', '--require', PRELOAD], { MIRROR: '1', MIRRORGUARD_EGRESS_ALLOW: `127.0.0.1:${early.port}` });
     expect(report, stderr).toBeDefined();
     expect(report!.handleLayer).toBe(false);
     expect(report!.layers).not.toContain('tcp_wrap TCP.prototype.connect');
-    expect(report!.atLoad).toMatchObject({ locked: 'MG_ERR_EGRESS_REFUSED', early: 'connected', worker: 'MG_ERR_EGRESS_REFUSED' });
+    expect(report!.atLoad).toMatchObject({ locked: 'MG_ERR_EGRESS_REFUSED', early: 'connected', worker: 'MG_ERR_EGRESS_REFUSED', child: 'MG_ERR_EGRESS_REFUSED' });
     expect(report!.afterGuards).toEqual({ locked: 'MG_ERR_EGRESS_REFUSED', provided: 'connected' });
     expect(report!.events.find((event) => event.action === 'blocked')).toMatchObject({ reason: 'not a declared destination (net.Socket.prototype.connect)' });
     expect(locked.connections()).toBe(before);

@@ -25,6 +25,7 @@ describe('egress lockdown: child processes and workers', () => {
   // The functions as a module that destructured them at load (CommonJS) keeps them: captured before the lockdown.
   let captured: Record<string, (...args: never[]) => unknown>;
   let CapturedWorker: typeof Worker;
+  let capturedSpawnMethod: (this: childProcess.ChildProcess, options: object) => unknown;
   let guards: Guards<Record<string, never>> | undefined;
 
   /** The lockdown's settings are the last createGuards' (one journal attached at a time here). */
@@ -80,6 +81,7 @@ describe('egress lockdown: child processes and workers', () => {
     workerSentinel = await startByteSentinel('tcp');
     const cjs = createRequire(import.meta.url)('node:child_process') as typeof childProcess;
     captured = { spawn: cjs.spawn, execFile: cjs.execFile, spawnSync: cjs.spawnSync, execSync: cjs.execSync, execFileSync: cjs.execFileSync } as never;
+    capturedSpawnMethod = (childProcess.ChildProcess.prototype as unknown as { spawn: typeof capturedSpawnMethod }).spawn;
     CapturedWorker = (createRequire(import.meta.url)('node:worker_threads') as { Worker: typeof Worker }).Worker;
     await mirror();
   });
@@ -99,6 +101,17 @@ describe('egress lockdown: child processes and workers', () => {
     const events = sink.events().slice(seen);
     expect(events.filter((event) => event.action === 'blocked' && event.dependency === 'process')).toHaveLength(1);
     expect(events[0]!.operation).toMatch(/^spawn /);
+  });
+
+  it('ChildProcess.prototype.spawn captured before the lockdown: the Process handle refuses (spawn EACCES)', async () => {
+    const { code, file } = script();
+    const seen = sink.events().length;
+    const child = new childProcess.ChildProcess();
+    const failed = new Promise((resolve) => child.once('error', resolve));
+    capturedSpawnMethod.call(child, { file: node, args: [node, '-e', code], envPairs: [], stdio: ['ignore', 'ignore', 'ignore'] });
+    expect(await failed).toMatchObject({ code: 'EACCES', syscall: expect.stringMatching(/^spawn/) });
+    expect(existsSync(file)).toBe(false);
+    expect(sink.events().slice(seen)).toEqual([expect.objectContaining({ dependency: 'process', action: 'blocked', reason: expect.stringContaining('process_wrap Process.prototype.spawn') })]);
   });
 
   it('with egress.childProcesses, children start, each journaled as passed (and are outside the lockdown)', async () => {
