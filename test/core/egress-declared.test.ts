@@ -84,6 +84,26 @@ describe('egress lockdown: the destinations the guards declare', () => {
     );
   });
 
+  it("http-stub's allowHosts: a safe call let through on a miss reaches its host, declared by the provider", async () => {
+    // One http stub per process: the one above goes first (its grants stay).
+    await close();
+    close = () => Promise.resolve();
+    const api = await startByteSentinel('http');
+    const guards = await createGuards({
+      profile: 'mirror',
+      providers: { http: httpStubProvider({ recording: join(mkdtempSync(join(tmpdir(), 'mirrorguard-egress-declared-')), 'none.har'), allowHosts: [`127.0.0.1:${api.port}`] }) },
+      journal: { sinks: [sink] },
+    });
+    try {
+      const response = await fetch(`http://127.0.0.1:${api.port}/status`);
+      expect(await response.text()).toBe('ok');
+      expect(api.connections()).toBe(1);
+    } finally {
+      await guards.close();
+      await api.close();
+    }
+  });
+
   it('and nothing else: an undeclared server next to them is refused', async () => {
     expect(await redisRefusal({ host: '127.0.0.1', port: sentinel.port })).toMatchObject({ code: 'MG_ERR_EGRESS_REFUSED' });
     await expect(mysql2Promise.createConnection({ host: '127.0.0.1', port: sentinel.port })).rejects.toMatchObject({ code: 'MG_ERR_EGRESS_REFUSED' });

@@ -134,6 +134,37 @@ describe('egress lockdown: the layers, and exact destinations', () => {
     expect(sink.events().at(-1)).toMatchObject({ action: 'blocked', operation: `connect udp 127.0.0.1:${udp.port}`, reason: expect.stringContaining('udp_wrap UDP.prototype.connect') });
   });
 
+  it('dgram to a hostname granted by no name: resolved and checked at the socket layer, refused with the lockdown error', async () => {
+    const socket = dgram.createSocket('udp4');
+    const error = await new Promise<unknown>((resolve) => socket.send('hello', udp.port, 'localhost', resolve));
+    socket.close();
+    expect(error).toMatchObject({ code: 'MG_ERR_EGRESS_REFUSED', destination: `127.0.0.1:${udp.port}`, allowAs: `localhost:${udp.port}` });
+    await new Promise(setImmediate);
+    expect(udp.bytes()).toBe(0);
+  });
+
+  it('dgram connectSync: refused at the socket layer', () => {
+    const socket = dgram.createSocket('udp4');
+    socket.bind(0, '127.0.0.1');
+    try {
+      expect(() => (socket as unknown as { connectSync(port: number, address: string): void }).connectSync(udp.port, '127.0.0.1')).toThrow(
+        expect.objectContaining({ code: 'MG_ERR_EGRESS_REFUSED', layer: 'dgram.Socket.prototype.connectSync' }),
+      );
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('a name resolving to granted and other addresses: only the granted one is tried, nothing is journaled', async () => {
+    const both: Lookup = (_hostname, options, callback) =>
+      (options as { all?: boolean }).all ? callback(null, [{ address: '::1', family: 6 }, { address: '127.0.0.1', family: 4 }]) : callback(null, '::1', 6);
+    const seen = sink.events().length;
+    const socket = net.connect({ port: byAddress.port, host: 'service.example', lookup: both as never, autoSelectFamily: true });
+    await connected(socket);
+    expect(socket.remoteAddress).toBe('127.0.0.1');
+    expect(sink.events().slice(seen)).toEqual([]);
+  });
+
   it('a name grant lets the name through, whatever it resolves to, and never the bare address', async () => {
     await connected(net.connect(byName.port, 'localhost'));
     await connected(net.connect(byName.port, 'LOCALHOST'));

@@ -25,12 +25,13 @@ interface Report {
 describe('egress preload: a mirror locked down from its first line', () => {
   const dir = privateDir('mirrorguard-egress-preload-');
   let locked: ByteSentinel;
+  let lockedUnix: ByteSentinel;
   let early: ByteSentinel;
   let provided: ByteSentinel;
   let app: string;
 
   beforeAll(async () => {
-    [locked, early, provided] = [await startByteSentinel('tcp'), await startByteSentinel('tcp'), await startByteSentinel('tcp')];
+    [locked, early, provided, lockedUnix] = [await startByteSentinel('tcp'), await startByteSentinel('tcp'), await startByteSentinel('tcp'), await startByteSentinel('unix')];
     // An app that connects at module load (and in a worker it starts then), then builds its guards.
     app = join(dir, 'app.mjs');
     writeFileSync(
@@ -42,8 +43,8 @@ import { spawnSync } from 'node:child_process';
 // A worker class captured at load, the way a CommonJS module destructures it.
 const { Worker } = createRequire(import.meta.url)('node:worker_threads');
 
-const connect = (port) => new Promise((resolve) => {
-  const socket = net.connect(port, '127.0.0.1', () => { socket.end('x'); resolve('connected'); });
+const connect = (port, host = '127.0.0.1') => new Promise((resolve) => {
+  const socket = net.connect(port, host, () => { socket.end('x'); resolve('connected'); });
   socket.on('error', (error) => resolve(error.code));
 });
 const inWorker = (port) => new Promise((resolve) => {
@@ -52,7 +53,7 @@ const inWorker = (port) => new Promise((resolve) => {
 });
 
 const child = () => { try { return spawnSync(process.execPath, ['-e', '0']).status === 0 ? 'started' : 'failed'; } catch (error) { return error.code; } };
-const atLoad = { locked: await connect(${locked.port}), early: await connect(${early.port}), provided: await connect(${provided.port}), worker: await inWorker(${locked.port}), child: child() };
+const atLoad = { locked: await connect(${locked.port}), early: await connect(${early.port}), provided: await connect(${provided.port}), worker: await inWorker(${locked.port}), child: child(), byName: await connect(${locked.port}, 'localhost'), unix: await new Promise((resolve) => net.connect(${JSON.stringify(lockedUnix.path)}).once('connect', () => resolve('connected')).once('error', (error) => resolve(error.code))) };
 
 const core = await import(${JSON.stringify(CORE)});
 const sink = core.memorySink();
@@ -70,7 +71,7 @@ process.exit(0);
   });
 
   afterAll(async () => {
-    for (const sentinel of [locked, early, provided]) await sentinel.close();
+    for (const sentinel of [locked, early, provided, lockedUnix]) await sentinel.close();
   });
 
   function run(args: readonly string[], env: Record<string, string>): Promise<{ report?: Report; code: number | null; stderr: string }> {
@@ -88,9 +89,10 @@ process.exit(0);
     const lockedBefore = locked.connections();
     const { report, stderr } = await run(args, { MIRROR: '1', MIRRORGUARD_EGRESS_ALLOW: `127.0.0.1:${early.port}` });
     expect(report, stderr).toBeDefined();
-    expect(report!.atLoad).toEqual({ locked: 'MG_ERR_EGRESS_REFUSED', early: 'connected', provided: 'MG_ERR_EGRESS_REFUSED', worker: 'MG_ERR_EGRESS_REFUSED', child: 'MG_ERR_EGRESS_REFUSED' });
+    expect(report!.atLoad).toEqual({ locked: 'MG_ERR_EGRESS_REFUSED', early: 'connected', provided: 'MG_ERR_EGRESS_REFUSED', worker: 'MG_ERR_EGRESS_REFUSED', child: 'MG_ERR_EGRESS_REFUSED', byName: 'MG_ERR_EGRESS_REFUSED', unix: 'MG_ERR_EGRESS_REFUSED' });
     expect(report!.afterGuards).toEqual({ locked: 'MG_ERR_EGRESS_REFUSED', provided: 'connected' });
     expect(locked.connections()).toBe(lockedBefore);
+    expect(lockedUnix.connections()).toBe(0);
     const blocked = report!.events.filter((event) => event.action === 'blocked');
     // Module load: locked, provided, the worker's (over its channel); after createGuards: locked.
     expect(blocked.map((event) => event.operation)).toEqual(
@@ -105,7 +107,7 @@ process.exit(0);
   it('without MIRROR, the preload does nothing', async () => {
     const before = locked.connections();
     const { report } = await run(['--require', PRELOAD], {});
-    expect(report!.atLoad).toEqual({ locked: 'connected', early: 'connected', provided: 'connected', worker: 'connected', child: 'started' });
+    expect(report!.atLoad).toEqual({ locked: 'connected', early: 'connected', provided: 'connected', worker: 'connected', child: 'started', byName: 'connected', unix: 'connected' });
     expect(report!.layers).toEqual([]);
     await locked.bytesAbove(0);
     expect(locked.connections()).toBeGreaterThan(before);
@@ -134,7 +136,9 @@ process.exit(0);
     expect(report, stderr).toBeDefined();
     expect(report!.handleLayer).toBe(false);
     expect(report!.layers).not.toContain('tcp_wrap TCP.prototype.connect');
-    expect(report!.atLoad).toMatchObject({ locked: 'MG_ERR_EGRESS_REFUSED', early: 'connected', worker: 'MG_ERR_EGRESS_REFUSED', child: 'MG_ERR_EGRESS_REFUSED' });
+    const unixBefore = lockedUnix.connections();
+    expect(report!.atLoad).toMatchObject({ locked: 'MG_ERR_EGRESS_REFUSED', early: 'connected', worker: 'MG_ERR_EGRESS_REFUSED', child: 'MG_ERR_EGRESS_REFUSED', byName: 'MG_ERR_EGRESS_REFUSED', unix: 'MG_ERR_EGRESS_REFUSED' });
+    expect(lockedUnix.connections()).toBe(unixBefore);
     expect(report!.afterGuards).toEqual({ locked: 'MG_ERR_EGRESS_REFUSED', provided: 'connected' });
     expect(report!.events.find((event) => event.action === 'blocked')).toMatchObject({ reason: 'not a declared destination (net.Socket.prototype.connect)' });
     expect(locked.connections()).toBe(before);

@@ -143,9 +143,11 @@ export function guardNetConnect(policy: EgressPolicy, checkedSockets: WeakSet<ob
   }
 
   // The handle layer refused this socket's connect: fail it with the refusal, not with `connect EACCES`.
+  // Only while it is still connecting: a socket that went on to connect to another, granted address
+  // fails later for reasons of its own.
   const originalDestroy = prototype.destroy;
   function destroy(this: net.Socket, error?: Error): net.Socket {
-    const refusal = error === undefined || error === null ? undefined : policy.recall(this);
+    const refusal = error === undefined || error === null || !this.connecting ? undefined : policy.recall(this);
     return originalDestroy.call(this, refusal ?? error);
   }
 
