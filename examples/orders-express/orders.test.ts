@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { diffJournals, memorySink, type JournalEvent, type Profile } from '@mirrorguard/core';
+import { diffJournals, getEgressLockdown, memorySink, type JournalEvent, type Profile } from '@mirrorguard/core';
 import { Redis } from 'ioredis';
 import { Agent } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,6 +42,8 @@ describe('the orders service on Express, in every profile', () => {
     const sink = memorySink({ limit: 10_000 });
     const guards = await createOrdersGuards({ database: { type: 'mariadb', url: mysqlUrl }, redis: redisUrl, recording, profile, journal: { sinks: [sink] } });
     const service = await listen(createOrdersApp({ db: guards.db, redis: guards.redis, http: guards.http, paymentsUrl: paymentsServer.url }));
+    // A mirror refuses every connection it was not told of, this test's own calls to the service too.
+    getEgressLockdown()?.allow(new URL(service.url).host, 'the service under test', 'orders.test');
     let answers: Answers;
     try {
       answers = await sendRequests(service.url, REQUESTS, driver);
@@ -50,6 +52,8 @@ describe('the orders service on Express, in every profile', () => {
       await guards.close();
       // A closed mirror or test stub keeps this process off the network; the next profile's run needs it.
       guards.http.reopenNetwork();
+      // The lockdown outlives the guards (a closing mirror keeps refusing); the next test runs another profile.
+      getEgressLockdown()?.dispose();
     }
     journals.set(profile, sink.events());
     return answers;

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { diffJournals, memorySink, type JournalEvent, type Profile } from '@mirrorguard/core';
+import { diffJournals, getEgressLockdown, memorySink, type JournalEvent, type Profile } from '@mirrorguard/core';
 import { startTestTransaction, type TestTransaction } from '@mirrorguard/db-readonly';
 import { getGuardToken } from '@mirrorguard/nest';
 import { NestFactory } from '@nestjs/core';
@@ -60,12 +60,16 @@ describe('the orders service on NestJS, in every profile', () => {
     try {
       await app.listen(0, '127.0.0.1');
       const url = await app.getUrl();
+      // A mirror refuses every connection it was not told of, this test's own calls to the service too.
+      getEgressLockdown()?.allow(new URL(url).host, 'the service under test', 'orders.test');
       // The test profile's database is the real one: the test rolls back whatever the service wrote.
       if (options.inTestTransaction === true) transaction = await startTestTransaction(app.get<string, DataSource>(getGuardToken('db')));
       answers = await sendRequests(url, REQUESTS, driver);
     } finally {
       await transaction?.rollback();
       await app.close();
+      // The lockdown outlives the guards (a closing mirror keeps refusing); the next test runs another profile.
+      getEgressLockdown()?.dispose();
     }
     journals.set(profile, sink.events());
     return answers;
