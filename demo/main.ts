@@ -62,8 +62,13 @@ const within = <T>(ms: number, what: string, promise: Promise<T>): Promise<T> =>
 async function startService(name: string, env: Readonly<Record<string, string>>, base: Omit<ServiceConfig, 'journal' | 'name'>, run: string): Promise<Service> {
   const journal = join(work, `${run}-${name}.jsonl`);
   const config: ServiceConfig = { ...base, name, journal };
+  // Every service starts with the egress preload, as a mirror should: with MIRROR=1 nothing leaves the
+  // process but what its guards declare, from the first line on; the recordings client, made at
+  // load, is declared in the environment. It does nothing in the primary.
+  const recordings = new URL(config.recordingsUrl);
   const child = fork(new URL('./orders-service.ts', import.meta.url), {
-    env: { ...process.env, MIRROR: '', MIRROR_PROFILE: '', ...env, DEMO_SERVICE: JSON.stringify(config) },
+    execArgv: [...process.execArgv, '--require', '@mirrorguard/core/egress-preload'],
+    env: { ...process.env, MIRROR: '', MIRROR_PROFILE: '', MIRRORGUARD_EGRESS_ALLOW: `${recordings.hostname}:${recordings.port || 6379}`, ...env, DEMO_SERVICE: JSON.stringify(config) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   running.add(child);
