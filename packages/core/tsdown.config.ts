@@ -7,5 +7,6 @@ export default defineConfig([
   { ...packageBuild, entry: { cli: 'src/cli/bin.ts' }, format: ['esm'], dts: false, clean: false },
   // The egress preload: CommonJS, because worker threads run `--require` and not `--import` (and
   // `--import` loads CommonJS too). Its own bundle shares the lockdown with the others (a global key).
-  { ...packageBuild, entry: { 'egress-preload': 'src/egress/egress-preload.ts' }, format: ['cjs'], dts: false, clean: false },
+  // Its declarations (nothing but the variable's name) are there for resolvers that ask for types.
+  { ...packageBuild, entry: { 'egress-preload': 'src/egress/egress-preload.ts' }, format: ['cjs'], clean: false },
 ]);
