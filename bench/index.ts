@@ -2,6 +2,7 @@
 // as tables and written to bench/results/latest.json. BENCH_QUICK=1 shortens every run (a smoke test).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { contextMiddlewareBench } from './context-middleware/context-middleware.bench.ts';
+import { egressBench } from './core/egress.bench.ts';
 import { classifierBench } from './db-readonly/classifier.bench.ts';
 import { httpReplayBench } from './http-stub/replay.bench.ts';
 import { poolThroughputBench } from './db-readonly/pool-throughput.bench.ts';
@@ -22,6 +23,7 @@ const results = {
   redisOwnedWrites: await ownedWritesBench(quick ? { rounds: 1, seconds: 1 } : {}),
   redisMemoryEngine: await memoryEngineBench(quick ? { rounds: 1, seconds: 1 } : {}),
   httpReplay: await httpReplayBench(quick ? { rounds: 1, exchanges: 1_000 } : {}),
+  egress: await egressBench(quick ? { rounds: 2, seconds: 0.5 } : {}),
 };
 
 const folder = new URL('./results/', import.meta.url);
