@@ -123,6 +123,14 @@ process.exit(0);
     expect(locked.connections()).toBeGreaterThan(before);
   });
 
+  it('a strict mirror without the preload refuses to start; with it, it starts', async () => {
+    const without = await run([], { MIRROR: '1', MIRROR_STRICT: '1' });
+    expect(without.code).not.toBe(0);
+    expect(without.stderr).toContain('MG_ERR_EGRESS_NOT_PRELOADED');
+    const withPreload = await run(['--require', PRELOAD], { MIRROR: '1', MIRROR_STRICT: '1' });
+    expect(withPreload.report?.afterGuards).toEqual({ locked: 'MG_ERR_EGRESS_REFUSED', provided: 'connected' });
+  });
+
   it('an unreadable MIRRORGUARD_EGRESS_ALLOW stops the start, naming the variable', async () => {
     const { code, stderr } = await run(['--require', PRELOAD], { MIRROR: '1', MIRRORGUARD_EGRESS_ALLOW: 'localhost' });
     expect(code).not.toBe(0);
