@@ -1,4 +1,4 @@
-import { createGuards, type Guards, type ProviderMap } from '@mirrorguard/core';
+import { createGuards, getEgressLockdown, installEgressLockdown, type Guards, type ProviderMap } from '@mirrorguard/core';
 import { typeormProvider } from '@mirrorguard/db-readonly';
 import { redisProvider } from '@mirrorguard/redis-shadow';
 import mysql2 from 'mysql2';
@@ -30,12 +30,18 @@ async function warningsDuring(work: () => Promise<unknown>): Promise<Array<{ nam
 
 describe('start-up safety warnings', () => {
   let guards: Guards<ProviderMap> | undefined;
+  // Each case locks down before its mirror, as the egress preload would (a lockdown installed by
+  // createGuards is a start-up weakness of its own, tested in egress-preload.test.ts), after starting
+  // any server of its own, and takes the lockdown out again when it is over.
+  const preloaded = (): void => void installEgressLockdown();
   afterEach(async () => {
     await guards?.close();
     guards = undefined;
+    getEgressLockdown()?.dispose();
   });
 
   it('a database account that can write is journaled and printed as a MirrorGuardWarning', async () => {
+    preloaded();
     const warnings = await warningsDuring(async () => {
       guards = await createGuards({ profile: 'mirror', env: {}, providers: { db: typeormProvider({ dataSource, mysql2 }) } });
     });
@@ -47,6 +53,7 @@ describe('start-up safety warnings', () => {
     ['MIRROR_STRICT=1', { env: { MIRROR_STRICT: '1' } }],
   ] as const) {
     it(`${how} refuses start-up instead`, async () => {
+      preloaded();
       const warnings = await warningsDuring(async () => {
         await expect(createGuards({ profile: 'mirror', ...options, providers: { db: typeormProvider({ dataSource, mysql2 }) } })).rejects.toMatchObject({
           code: 'MG_ERR_PROVIDER_BUILD',
@@ -59,6 +66,7 @@ describe('start-up safety warnings', () => {
 
   it('a Redis origin user that can write is printed too, and strict refuses it at start-up', async () => {
     const { origin, shadow, stop } = await startOriginAndShadow();
+    preloaded();
     try {
       // The origin's `default` user can do anything: the weakness.
       const providers = { redis: redisProvider({ origin: origin.url, shadow: shadow.shadowUrl }) };

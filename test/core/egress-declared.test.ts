@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGuards, getEgressLockdown, memorySink } from '@mirrorguard/core';
@@ -18,6 +18,13 @@ import { MYSQL_URL, REDIS_URL } from '../support/servers.ts';
 // The guards declare their own destinations: a mirror built from them reaches the shared MariaDB,
 // Redis and pairing store (read-only use here), and nothing else. Before they are built, the same
 // servers are refused: the declarations are what open them.
+
+/** A HAR file with nothing recorded: a replay reads its recording at start-up. */
+function emptyRecording(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'mirrorguard-egress-declared-')), 'none.har');
+  writeFileSync(file, JSON.stringify({ log: { version: '1.2', creator: { name: 'egress-declared.test', version: '0' }, entries: [] } }));
+  return file;
+}
 
 /** A Redis client's first connection error (ioredis rejects connect() with its own "Connection is closed"). */
 async function redisRefusal(options: RedisOptions): Promise<unknown> {
@@ -91,7 +98,7 @@ describe('egress lockdown: the destinations the guards declare', () => {
     const api = await startByteSentinel('http');
     const guards = await createGuards({
       profile: 'mirror',
-      providers: { http: httpStubProvider({ recording: join(mkdtempSync(join(tmpdir(), 'mirrorguard-egress-declared-')), 'none.har'), allowHosts: [`127.0.0.1:${api.port}`] }) },
+      providers: { http: httpStubProvider({ recording: emptyRecording(), allowHosts: [`127.0.0.1:${api.port}`] }) },
       journal: { sinks: [sink] },
     });
     try {
