@@ -153,7 +153,7 @@ const MUTATIONS: readonly Mutation[] = [
   {
     name: 'createGuards locks a mirror down',
     file: 'packages/core/src/provider/create-guards.ts',
-    from: "const egress = profile === 'mirror' ? lockDown(options.egress, journal) : undefined;",
+    from: "const egress = profile === 'mirror' ? lockDown(options.egress, journal, strict) : undefined;",
     to: 'const egress = undefined as ReturnType<typeof lockDown> | undefined;',
     tests: [T('clients')],
   },

@@ -47,6 +47,8 @@ export interface EgressLockdown {
   readonly layers: readonly string[];
   /** Layers that could not be installed here (the handle layer under `--permission`). */
   readonly missingLayers: readonly string[];
+  /** Whether the handle layer holds (and refuses TCP and Unix connects); without it the socket layer refuses by itself. */
+  readonly handleLayer: boolean;
   /** Declares a destination. Throws `MG_ERR_EGRESS_INVALID` for one it cannot parse. */
   allow(destination: DestinationInput, reason: string, by: string): EgressGrant;
   /** Every declared destination, in order. */
