@@ -67,7 +67,10 @@ describe('the orders service on NestJS, in every profile', () => {
       answers = await sendRequests(url, REQUESTS, driver);
     } finally {
       await transaction?.rollback();
+      const http = app.get<string, { reopenNetwork(): void }>(getGuardToken('http'));
       await app.close();
+      // A closed mirror or test stub keeps this process off the network; the next profile's run needs it.
+      http.reopenNetwork();
       // The lockdown outlives the guards (a closing mirror keeps refusing); the next test runs another profile.
       getEgressLockdown()?.dispose();
     }
