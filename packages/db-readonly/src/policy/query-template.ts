@@ -24,6 +24,29 @@ function isPlainValue(value: unknown): boolean {
   }
 }
 
+/** A plain value as mysql2 writes it: a number, TRUE/FALSE/NULL, a quoted string (or date) with no quote, backslash or control character. */
+const PLAIN_LITERAL = /'[^'"`\\\x00-\x1f\x7f]*'|-?[0-9]+(?:\.[0-9]+)?(?:e[+-][0-9]+)?|NULL|true|false/y;
+
+/**
+ * Whether `sql` is the template (split at its `?` into `pieces`) with each placeholder filled by one
+ * plain literal: what mysql2's query() sends for plain values. A template's verdict speaks only for
+ * such a text; a Query whose `sql` was changed after it was formatted (a createQuery() passed to
+ * query(), a property set later) does not read like its template and is classified as it is.
+ */
+export function readsLikeTemplate(sql: string, pieces: readonly string[]): boolean {
+  if (!sql.startsWith(pieces[0]!)) return false;
+  let at = pieces[0]!.length;
+  for (let index = 1; index < pieces.length; index += 1) {
+    PLAIN_LITERAL.lastIndex = at;
+    if (!PLAIN_LITERAL.test(sql)) return false;
+    at = PLAIN_LITERAL.lastIndex;
+    const piece = pieces[index]!;
+    if (!sql.startsWith(piece, at)) return false;
+    at += piece.length;
+  }
+  return at === sql.length;
+}
+
 /** Whether every value fills a placeholder with a plain literal (see above). */
 export function hasPlainValues(values: unknown): boolean {
   if (values === undefined) return true;
