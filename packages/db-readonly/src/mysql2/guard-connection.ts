@@ -6,7 +6,7 @@ import { SHOW_GRANTS, SHOW_PUBLIC_GRANTS } from '../server/account-privileges.ts
 import { SET_READ_ONLY } from '../server/read-only-session.ts';
 import { boundStatements, judgeSession, READ_SESSION_STATE, TRACK_SESSION_CHANGES } from '../server/session-state.ts';
 import type { CharsetPin } from './charset-pin.ts';
-import { clearUnsafeFlags } from './client-flags.ts';
+import { clearQueuedHandshakeFlags, clearUnsafeFlags } from './client-flags.ts';
 import { answerWithError, answerWithResult, failDetached } from './local-answer.ts';
 import { IN_TRANSACTION, SESSION_STATE_CHANGED, watchReplyStatus } from './reply-status-watch.ts';
 import type { Mysql2Command, Mysql2Connection } from './mysql2-shapes.ts';
@@ -94,6 +94,7 @@ export class ConnectionGuard {
     this.#account = account;
     this.#send = connection.addCommand.bind(connection);
     clearUnsafeFlags(connection.config);
+    clearQueuedHandshakeFlags(connection);
     rules.charset.pin(connection.config);
     // Set from the config when the connection was made, before the pin.
     (connection as { clientEncoding?: string }).clientEncoding = 'utf8';
