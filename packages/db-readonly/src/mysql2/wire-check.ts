@@ -139,6 +139,8 @@ export class WireCheck {
   readonly #framings = new WeakMap<object, Framing>();
   /** Statement ids the server gave approved Prepares on this connection, until closed. */
   readonly #statements = new Set<number>();
+  /** The highest id ever given: the server numbers statements in order, so a close of any id up to it names one that was given. */
+  #highestStatement = 0;
   #awaitingPrepareReply = false;
   #connected = false;
   /** Handshake packets whose capability flags are still to be read (a second one after an SSL request). */
@@ -410,7 +412,10 @@ export class WireCheck {
       case Rule.Statement: {
         const command = head[0]!;
         if (command !== COM_STMT_EXECUTE && command !== COM_STMT_CLOSE && command !== COM_STMT_RESET) return this.#refuseApproved(framing, 'another command than the one the guard approved');
-        if (!this.#statements.has(head.readUInt32LE(1))) return this.#refuseApproved(framing, 'a statement id no approved Prepare on this connection received');
+        const id = head.readUInt32LE(1);
+        // mysql2 may close a statement twice (unprepare() closes it, and so does the cache it leaves).
+        const given = command === COM_STMT_CLOSE ? id >= 1 && id <= this.#highestStatement : this.#statements.has(id);
+        if (!given) return this.#refuseApproved(framing, 'a statement id no approved Prepare on this connection received (or one already closed)');
         if (command !== COM_STMT_EXECUTE) return (framing.declared === 5 && !framing.continues) || this.#refuseApproved(framing, 'a statement command with more bytes');
         if (this.#unpinned) return this.#refuseApproved(framing, 'the session is not confirmed read-only yet: only the guard\'s own statements may run');
         if (framing.headNeed === 5) {
@@ -464,7 +469,11 @@ export class WireCheck {
       if (this.#awaitingPrepareReply && packet !== undefined && packet !== null) {
         this.#awaitingPrepareReply = false;
         // COM_STMT_PREPARE_OK: 0x00, then the statement id (4 bytes).
-        if (packet.buffer[packet.offset] === 0x00 && packet.length() >= 5) statements.add(packet.buffer.readUInt32LE(packet.offset + 1));
+        if (packet.buffer[packet.offset] === 0x00 && packet.length() >= 5) {
+          const id = packet.buffer.readUInt32LE(packet.offset + 1);
+          statements.add(id);
+          if (id > this.#highestStatement) this.#highestStatement = id;
+        }
       }
       return handlePacket.call(connection, packet);
     };
