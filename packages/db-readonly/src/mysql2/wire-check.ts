@@ -56,10 +56,13 @@ const SESSION_RESETS: Readonly<Record<string, Approval>> = { ResetConnection: RE
 
 /** Whether `buffer[start, end)` is exactly the UTF-8 encoding of `text` (as mysql2's utf8Write makes it). */
 export function isUtf8Of(buffer: Buffer, start: number, end: number, text: string): boolean {
-  const length = end - start;
-  if (Buffer.byteLength(text, 'utf8') !== length) return false;
-  // As many bytes as UTF-16 units: the text is ASCII, one byte per character.
-  if (length === text.length) return buffer.toString('latin1', start, end) === text;
+  return Buffer.byteLength(text, 'utf8') === end - start && sameAsUtf8(buffer, start, end, text);
+}
+
+/** isUtf8Of for a range already known to be as long as the text's UTF-8 encoding. */
+function sameAsUtf8(buffer: Buffer, start: number, end: number, text: string): boolean {
+  // As many bytes as UTF-16 units: the text is ASCII, one byte per character, compared without encoding it.
+  if (end - start === text.length) return (buffer as Latin1Slicing).latin1Slice(start, end) === text;
   return Buffer.from(text, 'utf8').compare(buffer, start, end) === 0;
 }
 
@@ -67,10 +70,59 @@ interface Mysql2Internals extends Mysql2Connection {
   stream: Stream;
   _command?: object | null;
   _handshakePacket?: unknown;
-  handlePacket(packet?: { buffer: Buffer; offset: number; length(): number } | null): void;
+  startTLS?: (...args: unknown[]) => unknown;
 }
 
+/** Node's own Latin-1 decoder on Buffer.prototype, without toString()'s argument handling. */
+type Latin1Slicing = Buffer & { latin1Slice(start: number, end: number): string };
+
 type WriteCallback = (error?: Error | null) => void;
+type Check = (chunk: unknown, encoding: BufferEncoding) => Buffer | undefined;
+
+/** A libuv stream handle (TCP, pipe, TLS) as net.Socket writes to it: `req` is the write's WriteWrap. */
+interface Handle {
+  writeBuffer(req: object, buffer: Buffer): number;
+  writev(req: object, chunks: unknown[], allBuffers: boolean): number;
+}
+const STRING_WRITES: ReadonlyArray<readonly [string, BufferEncoding]> = [
+  ['writeUtf8String', 'utf8'],
+  ['writeLatin1String', 'latin1'],
+  ['writeAsciiString', 'ascii'],
+  ['writeUcs2String', 'ucs2'],
+];
+const NOTHING = Buffer.alloc(0);
+
+/**
+ * Reads every write of a socket handle before it is made: the bytes judged are the bytes written
+ * (a string is encoded once, here). A refused write becomes a write of nothing, which completes as
+ * any write does: the stream goes on, and the guard fails the connection.
+ */
+function wrapHandle(handle: Handle, check: Check): void {
+  const writeBuffer = handle.writeBuffer;
+  const writev = handle.writev;
+  const define = (name: string, value: (this: Handle, req: object, ...args: never[]) => number): void => {
+    Object.defineProperty(handle, name, { configurable: false, writable: false, value });
+  };
+  define('writeBuffer', function checkedWriteBuffer(req, data: unknown) {
+    return writeBuffer.call(this, req, check(data, BYTES) ?? NOTHING);
+  });
+  for (const [name, encoding] of STRING_WRITES) {
+    define(name, function checkedWriteString(req, text: unknown) {
+      return writeBuffer.call(this, req, check(text, encoding) ?? NOTHING);
+    });
+  }
+  define('writev', function checkedWritev(req, chunks: unknown[], allBuffers: boolean) {
+    // Buffers, or chunk and encoding pairs.
+    const buffers: Buffer[] = [];
+    const step = allBuffers ? 1 : 2;
+    for (let at = 0; at < chunks.length; at += step) {
+      const bytes = check(chunks[at], allBuffers ? BYTES : (chunks[at + 1] as BufferEncoding));
+      if (bytes === undefined) return writeBuffer.call(this, req, NOTHING);
+      buffers.push(bytes);
+    }
+    return writev.call(this, req, buffers, true);
+  });
+}
 /** How a Writable names a chunk that is already bytes. */
 const BYTES = 'buffer' as BufferEncoding;
 interface Stream {
@@ -141,7 +193,8 @@ export class WireCheck {
   readonly #statements = new Set<number>();
   /** The highest id ever given: the server numbers statements in order, so a close of any id up to it names one that was given. */
   #highestStatement = 0;
-  #awaitingPrepareReply = false;
+  /** An approved Prepare written: mysql2 sets its `id` from the server's reply, read before the next packet. */
+  #prepared: { readonly id?: unknown } | undefined;
   #connected = false;
   /** Handshake packets whose capability flags are still to be read (a second one after an SSL request). */
   #flagsToRead = 1;
@@ -161,22 +214,20 @@ export class WireCheck {
     this.#options = options;
     this.#connected = connection._handshakePacket !== undefined && connection._handshakePacket !== null;
     this.#stream = this.#wrap(connection.stream);
-    // mysql2's startTLS and compression replace the stream or what writes to it; app code may too.
-    Object.defineProperty(connection, 'stream', {
-      configurable: false,
-      enumerable: true,
-      get: () => this.#stream,
-      set: (next: Stream) => {
-        if (next === this.#stream) return;
-        const framing = this.#framings.get(this.#stream);
-        if (framing !== undefined && next instanceof TLSSocket && (next as unknown as { _parent?: unknown })._parent === this.#stream) framing.retired = true;
-        this.#stream = this.#wrap(next);
-      },
-    });
+    // mysql2's startTLS puts a TLS socket in the stream's place. (Not an accessor on `stream`:
+    // redefining a field of the connection turns it into a dictionary-mode object, and mysql2 reads
+    // its fields for every packet. A stream app code puts there is adopted before the next approval.)
+    const startTLS = connection.startTLS;
+    if (typeof startTLS === 'function') {
+      connection.startTLS = (...args: unknown[]) => {
+        const result = startTLS.apply(connection, args);
+        this.#adopt(connection.stream);
+        return result;
+      };
+    }
     connection.once('connect', () => {
       this.#connected = true;
     });
-    this.#readPrepareReplies();
   }
 
   /** Installs the check on `connection`'s stream; call before its handshake is answered. */
@@ -186,16 +237,19 @@ export class WireCheck {
 
   /** A Query (COM_QUERY) or Prepare (COM_STMT_PREPARE) the guard screened, with the text it screened. */
   approveStatement(command: object, query: boolean, sql: string): void {
+    if (this.#connection.stream !== this.#stream) this.#adopt(this.#connection.stream);
     this.#approvals.set(command, query ? sql : { command: COM_STMT_PREPARE, sql });
   }
 
   /** One of the guard's own statements (`sql` as the guard wrote it, not as the command carries it). */
   approveInternal(command: object, sql: string): void {
+    if (this.#connection.stream !== this.#stream) this.#adopt(this.#connection.stream);
     this.#approvals.set(command, { command: COM_QUERY, sql, internal: true, readBack: sql === READ_SESSION_STATE });
   }
 
   /** A command without SQL the guard passed, by its class name; a session reset only if allowSessionReset named it. */
   approveCommand(command: object, type: string): void {
+    if (this.#connection.stream !== this.#stream) this.#adopt(this.#connection.stream);
     const approval = BY_TYPE[type] ?? (this.#sessionResets.has(command) ? SESSION_RESETS[type] : undefined);
     if (approval !== undefined) this.#approvals.set(command, approval);
   }
@@ -210,21 +264,39 @@ export class WireCheck {
     if (this.#readBackSinceReset) this.#unpinned = false;
   }
 
+  /** The stream now in the connection's place: read too; the one under a TLS socket carries only ciphertext. */
+  #adopt(next: Stream): void {
+    if (next === this.#stream) return;
+    const framing = this.#framings.get(this.#stream);
+    if (framing !== undefined && next instanceof TLSSocket && (next as unknown as { _parent?: unknown })._parent === this.#stream) framing.retired = true;
+    this.#stream = this.#wrap(next);
+  }
+
   #wrap(stream: Stream): Stream {
     if (typeof stream !== 'object' || stream === null || this.#framings.has(stream)) return stream;
     const framing = new Framing();
     this.#framings.set(stream, framing);
-    const check = (chunk: unknown, encoding: BufferEncoding): Buffer | undefined => {
-      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : ArrayBuffer.isView(chunk) ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : undefined;
+    const check: Check = (chunk, encoding) => {
+      const bytes = Buffer.isBuffer(chunk)
+        ? chunk
+        : typeof chunk === 'string'
+          ? Buffer.from(chunk, encoding)
+          : ArrayBuffer.isView(chunk)
+            ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+            : undefined;
       if (framing.retired) return bytes;
       if (this.#refused !== undefined) return undefined;
       if (bytes !== undefined && this.#inspect(framing, bytes)) return bytes;
       if (bytes === undefined) this.#refuse('(write)', 'a write that is not bytes');
       return undefined;
     };
-    // A Writable's _write and _writev are where every write of it ends up (write, end(chunk), the
-    // prototype's write called on it); a duck-typed stream has only its write.
-    if (typeof stream._write === 'function') {
+    // A socket's native handle is where every write of it ends up, whatever JavaScript path led
+    // there (write, end(chunk), cork, the prototypes' write or _write called on it, another Socket
+    // made on the same handle). A stream without one is read at its _write, or its write.
+    const handle = (stream as { _handle?: unknown })._handle as Handle | null | undefined;
+    if (typeof handle?.writeBuffer === 'function' && typeof handle.writev === 'function') {
+      wrapHandle(handle, check);
+    } else if (typeof stream._write === 'function') {
       const write = stream._write;
       Object.defineProperty(stream, '_write', {
         configurable: false,
@@ -305,6 +377,7 @@ export class WireCheck {
       }
       return true;
     }
+    if (this.#prepared !== undefined) this.#collectStatementId();
     framing.declared = length;
     framing.continues = length === MAX_PAYLOAD;
     framing.seen = 0;
@@ -371,7 +444,7 @@ export class WireCheck {
       // The whole statement in one piece, as mysql2 writes it below 16 MB: compared without a copy.
       if (framing.seen === 0 && end - start === framing.total) {
         framing.seen = framing.total;
-        if (bytes[start] === command && isUtf8Of(bytes, start + 1, end, sql)) return true;
+        if (bytes[start] === command && sameAsUtf8(bytes, start + 1, end, sql)) return true;
         return this.#refuseApproved(framing, 'the bytes are not the statement the guard screened (changed after screening, another character set)');
       }
       framing.expected ??= Buffer.concat([Buffer.of(command), Buffer.from(sql, 'utf8')]);
@@ -441,7 +514,7 @@ export class WireCheck {
     if (approval === undefined || typeof approval === 'string') return true;
     switch (approval.command) {
       case COM_STMT_PREPARE:
-        this.#awaitingPrepareReply = true;
+        this.#prepared = (this.#connection._command ?? undefined) as { id?: unknown } | undefined;
         break;
       case COM_STMT_EXECUTE:
         if (framing.head[0] === COM_STMT_CLOSE) this.#statements.delete(framing.head.readUInt32LE(1));
@@ -460,23 +533,17 @@ export class WireCheck {
     return true;
   }
 
-  /** The server's reply to an approved COM_STMT_PREPARE carries the statement id later commands name. */
-  #readPrepareReplies(): void {
-    const connection = this.#connection;
-    const handlePacket = connection.handlePacket;
-    const statements = this.#statements;
-    connection.handlePacket = (packet) => {
-      if (this.#awaitingPrepareReply && packet !== undefined && packet !== null) {
-        this.#awaitingPrepareReply = false;
-        // COM_STMT_PREPARE_OK: 0x00, then the statement id (4 bytes).
-        if (packet.buffer[packet.offset] === 0x00 && packet.length() >= 5) {
-          const id = packet.buffer.readUInt32LE(packet.offset + 1);
-          statements.add(id);
-          if (id > this.#highestStatement) this.#highestStatement = id;
-        }
-      }
-      return handlePacket.call(connection, packet);
-    };
+  /**
+   * The statement id the server gave the last approved Prepare, which mysql2 reads from its reply
+   * into the command before anything else is written (an error reply leaves it 0). Any id a server
+   * statement has came from a Prepare whose bytes this check passed.
+   */
+  #collectStatementId(): void {
+    const id = this.#prepared!.id;
+    if (typeof id !== 'number' || !Number.isInteger(id) || id <= 0 || id > 0xffffffff) return;
+    this.#prepared = undefined;
+    this.#statements.add(id);
+    if (id > this.#highestStatement) this.#highestStatement = id;
   }
 
   #refuseApproved(framing: Framing, reason: string): false {
