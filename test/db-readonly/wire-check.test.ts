@@ -132,6 +132,24 @@ describe('the wire check, judged by a private server', () => {
     }
   });
 
+  it('passes a deep pipeline: 3,000 statements queued at once, some answered from the statement cache', async () => {
+    const { mysql, sink } = guarded();
+    const connection = await connect(mysql);
+    try {
+      const results = await Promise.all(
+        Array.from({ length: 3000 }, (_, n) =>
+          n % 3 === 0
+            ? call((callback) => connection.execute('SELECT ? AS n', [n], callback))
+            : call((callback) => connection.query('SELECT ? AS n', [n], callback)),
+        ),
+      );
+      expect(results.map((result) => (result.rows as Array<{ n: number }>)[0]!.n)).toEqual(Array.from({ length: 3000 }, (_, n) => n));
+      expect(blocked(sink)).toEqual([]);
+    } finally {
+      await closeAndWait(connection);
+    }
+  });
+
   it('passes a statement of more than 16 MB; changed in its last packet, none of it runs', async () => {
     const { mysql, sink } = guarded();
     const connection = await connect(mysql);

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { TLSSocket } from 'node:tls';
 import { MirrorGuardError, type Journal } from '@mirrorguard/core';
 import { READ_SESSION_STATE } from '../server/session-state.ts';
@@ -56,14 +57,11 @@ const SESSION_RESETS: Readonly<Record<string, Approval>> = { ResetConnection: RE
 
 /** Whether `buffer[start, end)` is exactly the UTF-8 encoding of `text` (as mysql2's utf8Write makes it). */
 export function isUtf8Of(buffer: Buffer, start: number, end: number, text: string): boolean {
-  return Buffer.byteLength(text, 'utf8') === end - start && sameAsUtf8(buffer, start, end, text);
-}
-
-/** isUtf8Of for a range already known to be as long as the text's UTF-8 encoding. */
-function sameAsUtf8(buffer: Buffer, start: number, end: number, text: string): boolean {
-  // As many bytes as UTF-16 units: the text is ASCII, one byte per character, compared without encoding it.
-  if (end - start === text.length) return (buffer as Latin1Slicing).latin1Slice(start, end) === text;
-  return Buffer.from(text, 'utf8').compare(buffer, start, end) === 0;
+  // As many bytes as UTF-16 units: only an ASCII text can match, one byte per character, compared
+  // as a Latin-1 decoding of the bytes (a native copy and a string comparison: faster than a loop
+  // over the characters, and nothing is encoded).
+  if (end - start === text.length) return (buffer as Latin1Slicing).latin1Slice(start, end) === text && Buffer.byteLength(text, 'utf8') === text.length;
+  return Buffer.byteLength(text, 'utf8') === end - start && Buffer.from(text, 'utf8').compare(buffer, start, end) === 0;
 }
 
 interface Mysql2Internals extends Mysql2Connection {
@@ -91,6 +89,86 @@ const STRING_WRITES: ReadonlyArray<readonly [string, BufferEncoding]> = [
   ['writeUcs2String', 'ucs2'],
 ];
 const NOTHING = Buffer.alloc(0);
+const min = (a: number, b: number): number => (a < b ? a : b);
+const COMPACT_AFTER = 1024;
+
+/**
+ * The approvals the guard gave, in the order it handed the commands to mysql2, which is the order
+ * mysql2 writes them (it runs its queue in order; the guard re-sends what it holds back in order).
+ * The command in flight is looked up from the oldest: a command approved before it and not written
+ * never will be (a Prepare mysql2 answered from its statement cache, an Execute whose Prepare
+ * failed), and its approval is dropped. Kept in arrays rather than a WeakMap: an approval lives for
+ * one round trip, and a WeakMap keyed by young objects costs the garbage collector more than the
+ * whole check.
+ */
+class Approvals {
+  readonly #commands: Array<object | undefined> = [];
+  readonly #approvals: Array<Approval | undefined> = [];
+  /** The live entries are [#head, #end); the arrays keep their length, their slots are reused. */
+  #head = 0;
+  #end = 0;
+
+  add(command: object, approval: Approval): void {
+    if (this.#end === this.#commands.length) {
+      this.#commands.push(command);
+      this.#approvals.push(approval);
+    } else {
+      this.#commands[this.#end] = command;
+      this.#approvals[this.#end] = approval;
+    }
+    this.#end += 1;
+  }
+
+  /** The approval of `command`, consumed (each is good for one command packet). */
+  take(command: object): Approval | undefined {
+    const commands = this.#commands;
+    for (let index = this.#head; index < this.#end; index += 1) {
+      if (commands[index] !== command) continue;
+      const approval = this.#approvals[index];
+      for (let dropped = this.#head; dropped <= index; dropped += 1) {
+        commands[dropped] = undefined;
+        this.#approvals[dropped] = undefined;
+      }
+      this.#head = index + 1;
+      if (this.#head === this.#end) this.#head = this.#end = 0;
+      // A connection that always has commands queued never empties the list: its dead front goes.
+      else if (this.#head >= COMPACT_AFTER) this.#compact();
+      return approval;
+    }
+    return undefined;
+  }
+
+  #compact(): void {
+    const live = this.#end - this.#head;
+    for (const list of [this.#commands, this.#approvals] as Array<unknown[]>) {
+      list.copyWithin(0, this.#head, this.#end);
+      list.length = live;
+    }
+    this.#head = 0;
+    this.#end = live;
+  }
+}
+
+/**
+ * The guard's own statements: a read-back it sends at once may overtake its pins still waiting in
+ * its queue, so one is taken out alone. There are a handful at a time.
+ */
+class InternalApprovals {
+  readonly #commands: object[] = [];
+  readonly #approvals: Approval[] = [];
+
+  add(command: object, approval: Approval): void {
+    this.#commands.push(command);
+    this.#approvals.push(approval);
+  }
+
+  take(command: object): Approval | undefined {
+    const index = this.#commands.indexOf(command);
+    if (index === -1) return undefined;
+    this.#commands.splice(index, 1);
+    return this.#approvals.splice(index, 1)[0];
+  }
+}
 
 /**
  * Reads every write of a socket handle before it is made: the bytes judged are the bytes written
@@ -185,7 +263,8 @@ export interface WireCheckOptions {
 export class WireCheck {
   readonly #connection: Mysql2Internals;
   readonly #options: WireCheckOptions;
-  readonly #approvals = new WeakMap<object, Approval>();
+  readonly #approvals = new Approvals();
+  readonly #internal = new InternalApprovals();
   /** Commands the guard's reset() or changeUser() queued: only these may reset the session. */
   readonly #sessionResets = new WeakSet<object>();
   readonly #framings = new WeakMap<object, Framing>();
@@ -238,20 +317,20 @@ export class WireCheck {
   /** A Query (COM_QUERY) or Prepare (COM_STMT_PREPARE) the guard screened, with the text it screened. */
   approveStatement(command: object, query: boolean, sql: string): void {
     if (this.#connection.stream !== this.#stream) this.#adopt(this.#connection.stream);
-    this.#approvals.set(command, query ? sql : { command: COM_STMT_PREPARE, sql });
+    this.#approvals.add(command, query ? sql : { command: COM_STMT_PREPARE, sql });
   }
 
   /** One of the guard's own statements (`sql` as the guard wrote it, not as the command carries it). */
   approveInternal(command: object, sql: string): void {
     if (this.#connection.stream !== this.#stream) this.#adopt(this.#connection.stream);
-    this.#approvals.set(command, { command: COM_QUERY, sql, internal: true, readBack: sql === READ_SESSION_STATE });
+    this.#internal.add(command, { command: COM_QUERY, sql, internal: true, readBack: sql === READ_SESSION_STATE });
   }
 
   /** A command without SQL the guard passed, by its class name; a session reset only if allowSessionReset named it. */
   approveCommand(command: object, type: string): void {
     if (this.#connection.stream !== this.#stream) this.#adopt(this.#connection.stream);
     const approval = BY_TYPE[type] ?? (this.#sessionResets.has(command) ? SESSION_RESETS[type] : undefined);
-    if (approval !== undefined) this.#approvals.set(command, approval);
+    if (approval !== undefined) this.#approvals.add(command, approval);
   }
 
   /** A command the guard's reset() or changeUser() queued, with the re-pin right behind it. */
@@ -346,7 +425,16 @@ export class WireCheck {
     const end = bytes.length;
     while (at < end) {
       if (framing.left === -1) {
-        const take = Math.min(4 - framing.headerFill, end - at);
+        // A whole header in this write: read in place.
+        if (framing.headerFill === 0 && end - at >= 4) {
+          const length = bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16);
+          if (!this.#startPacket(framing, length, bytes[at + 3]!)) return false;
+          at += 4;
+          framing.left = length;
+          if (length === 0 && !this.#endPacket(framing)) return false;
+          continue;
+        }
+        const take = min(4 - framing.headerFill, end - at);
         bytes.copy(framing.header, framing.headerFill, at, at + take);
         framing.headerFill += take;
         at += take;
@@ -358,7 +446,7 @@ export class WireCheck {
         if (length === 0 && !this.#endPacket(framing)) return false;
         continue;
       }
-      const take = Math.min(framing.left, end - at);
+      const take = min(framing.left, end - at);
       if (!this.#payload(framing, bytes, at, at + take)) return false;
       at += take;
       framing.left -= take;
@@ -401,10 +489,9 @@ export class WireCheck {
       return this.#refuse(`(packet ${sequence} of a command)`, 'a packet that continues no command the guard approved (LOCAL INFILE data is never sent)');
     }
     const command = this.#connection._command;
-    const approval = typeof command === 'object' && command !== null ? this.#approvals.get(command) : undefined;
+    // One packet per approval (taken): a command sent twice would be sent unscreened the second time.
+    const approval = typeof command === 'object' && command !== null ? (this.#approvals.take(command) ?? this.#internal.take(command)) : undefined;
     if (approval === undefined) return this.#refuse('(command packet)', 'a command the guard did not approve (sent past its screening)');
-    // One packet per approval: a command sent twice is sent unscreened the second time.
-    this.#approvals.delete(command!);
     framing.approval = approval;
     this.#authenticating = undefined;
     if (typeof approval === 'string' || approval.sql !== undefined) {
@@ -413,7 +500,8 @@ export class WireCheck {
         return this.#refuseApproved(framing, 'the session is not confirmed read-only yet: only the guard\'s own statements may run');
       }
       framing.rule = Rule.Text;
-      framing.total = 1 + Buffer.byteLength(sql, 'utf8');
+      // A packet as long as an ASCII text needs no count: the comparison refuses any other text.
+      framing.total = length !== MAX_PAYLOAD && length - 1 === sql.length ? length : 1 + Buffer.byteLength(sql, 'utf8');
       framing.headNeed = 0;
       if (length === MAX_PAYLOAD ? framing.total < MAX_PAYLOAD : length !== framing.total) {
         return this.#refuseApproved(framing, 'its length is not that of the statement the guard screened');
@@ -444,7 +532,7 @@ export class WireCheck {
       // The whole statement in one piece, as mysql2 writes it below 16 MB: compared without a copy.
       if (framing.seen === 0 && end - start === framing.total) {
         framing.seen = framing.total;
-        if (bytes[start] === command && sameAsUtf8(bytes, start + 1, end, sql)) return true;
+        if (bytes[start] === command && isUtf8Of(bytes, start + 1, end, sql)) return true;
         return this.#refuseApproved(framing, 'the bytes are not the statement the guard screened (changed after screening, another character set)');
       }
       framing.expected ??= Buffer.concat([Buffer.of(command), Buffer.from(sql, 'utf8')]);
@@ -455,7 +543,7 @@ export class WireCheck {
     framing.seen += end - start;
     // A head judged may ask for more of it (an execution's flags after its statement id).
     while (framing.headFill < framing.headNeed && start < end) {
-      const take = Math.min(framing.headNeed - framing.headFill, end - start);
+      const take = min(framing.headNeed - framing.headFill, end - start);
       bytes.copy(framing.head, framing.headFill, start, start + take);
       framing.headFill += take;
       start += take;
