@@ -543,8 +543,9 @@ export class WireCheck {
     framing.seen += end - start;
     // A head judged may ask for more of it (an execution's flags after its statement id).
     while (framing.headFill < framing.headNeed && start < end) {
+      // At most ten bytes: copied by hand, cheaper than Buffer#copy's argument handling.
       const take = min(framing.headNeed - framing.headFill, end - start);
-      bytes.copy(framing.head, framing.headFill, start, start + take);
+      for (let index = 0; index < take; index += 1) framing.head[framing.headFill + index] = bytes[start + index]!;
       framing.headFill += take;
       start += take;
       if (framing.headFill === framing.headNeed && !this.#judgeHead(framing)) return false;
