@@ -62,7 +62,7 @@ describe('attacks on the mysql2 guard, round 2, judged by the server', () => {
     await admin.end();
   });
 
-  describe('holes', () => {
+  describe('holes closed by the wire check', () => {
     // charset-pin.ts pin(): a config whose charsetNumber is already a non-configurable getter is
     // taken as pinned ("A pool copies its pinned config's descriptors …") and left alone. A pool's
     // `config.connectionConfig` is a plain property: replaced by one whose getter answers Big5 (1),
@@ -71,7 +71,9 @@ describe('attacks on the mysql2 guard, round 2, judged by the server', () => {
     // the 0x5C escapes the quote the classifier saw closing the string, and GET_LOCK runs.
     // (App code replacing mysql2's objects: the tampering class of the README's known holes, but
     // the pin claims the field "stays utf8mb4 for good".)
-    it.fails('HOLE: a replaced pool connectionConfig with its own charsetNumber getter sends Big5 bytes to a utf8mb4 session', async () => {
+    // Was a hole: the wire check compares each statement's bytes with its UTF-8 encoding; Big5
+    // bytes are refused and the connection fails.
+    it('a replaced pool connectionConfig with its own charsetNumber getter sends no Big5 bytes to a utf8mb4 session', async () => {
       const pool = guardedCallback().createPool({ uri: url(), connectionLimit: 1 });
       try {
         const poolConfig = (pool as unknown as { config: { connectionConfig: object } }).config;

@@ -38,9 +38,9 @@ async function run(command: string, args: readonly string[]): Promise<void> {
  * loopback port, the binary log on, `secure_file_priv` pointing at `files/` — for tests that must
  * change server-wide state or watch it (global variables, binlog position, files) without touching
  * the shared server. Needs `mariadb-install-db` and `mariadbd` (scripts/ensure-services.sh installs
- * mariadb-server).
+ * mariadb-server). `args`: more server options (TLS certificates, a larger max_allowed_packet).
  */
-export async function startMariadbServer(): Promise<ThrowawayMariadb> {
+export async function startMariadbServer({ args = [] }: { args?: readonly string[] } = {}): Promise<ThrowawayMariadb> {
   const dir = mkdtempSync(join(tmpdir(), 'mirrorguard-mariadb-'));
   const data = join(dir, 'data');
   const filesDir = join(dir, 'files');
@@ -91,6 +91,7 @@ export async function startMariadbServer(): Promise<ThrowawayMariadb> {
         '--innodb-buffer-pool-size=32M',
         '--innodb-log-file-size=16M',
         '--performance-schema=OFF',
+        ...args,
       ],
       { stdio: 'ignore' },
     );

@@ -15,6 +15,8 @@ export type DbErrorCode =
   | 'MG_ERR_DB_ACCOUNT_CAN_WRITE'
   /** A protocol command the guard does not know (binlog dump, replica registration, …). */
   | 'MG_ERR_DB_COMMAND_REFUSED'
+  /** A packet written to the connection is not what the guard approved (changed after screening, never screened, another command); not sent, the connection was destroyed. */
+  | 'MG_ERR_DB_WIRE_REFUSED'
   /** The mysql2 module or object passed in does not have the shape the guard relies on. */
   | 'MG_ERR_DB_UNSUPPORTED_DRIVER'
   /** A TypeORM option that writes at start-up or at read time (`cache` of type `database`) in mirror. */

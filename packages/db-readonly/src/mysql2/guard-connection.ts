@@ -6,10 +6,11 @@ import { SHOW_GRANTS, SHOW_PUBLIC_GRANTS } from '../server/account-privileges.ts
 import { SET_READ_ONLY } from '../server/read-only-session.ts';
 import { boundStatements, judgeSession, CHECK_AFTER_STATEMENT, judgeAfterStatement, READ_SESSION_STATE, TRACK_SESSION_CHANGES } from '../server/session-state.ts';
 import type { CharsetPin } from './charset-pin.ts';
-import { clearUnsafeFlags } from './client-flags.ts';
+import { clearQueuedHandshakeFlags, clearUnsafeFlags } from './client-flags.ts';
 import { answerWithError, answerWithResult, failDetached } from './local-answer.ts';
 import { IN_TRANSACTION, SESSION_STATE_CHANGED, watchReplyStatus } from './reply-status-watch.ts';
 import type { Mysql2Command, Mysql2Connection } from './mysql2-shapes.ts';
+import { WireCheck } from './wire-check.ts';
 
 // Commands without SQL text that a read-only client may send. Execute runs a statement that passed
 // the classifier when it was prepared; the handshake is queued before the guard is installed.
@@ -85,6 +86,11 @@ export class ConnectionGuard {
   #failure: Error | undefined;
   #waiters: Array<(failure?: Error) => void> = [];
   #nextIsInternal: Internal | undefined;
+  #nextInternalSql = '';
+  /** Set while the guard's reset() or changeUser() queues its command: the one command that may reset the session. */
+  #sessionResetNext = false;
+  /** The second layer: what reaches the socket is what this guard approved. */
+  readonly #wire: WireCheck;
   #tickScheduled = false;
   /** Ends a transaction that outlives maxTransactionMs; set while the server reports one open. */
   #transactionTimer: ReturnType<typeof setTimeout> | undefined;
@@ -98,7 +104,9 @@ export class ConnectionGuard {
     this.#account = account;
     this.#send = connection.addCommand.bind(connection);
     clearUnsafeFlags(connection.config);
+    clearQueuedHandshakeFlags(connection);
     rules.charset.pin(connection.config);
+    this.#wire = WireCheck.install(connection, { journal: rules.policy.options.journal, refuse: (error) => this.#failWith(error) });
     // Set from the config when the connection was made, before the pin.
     (connection as { clientEncoding?: string }).clientEncoding = 'utf8';
     connection.addCommand = (command) => this.#intercept(command);
@@ -137,11 +145,18 @@ export class ConnectionGuard {
   #intercept(command: Mysql2Command): Mysql2Command {
     const internal = this.#nextIsInternal;
     this.#nextIsInternal = undefined;
+    if (this.#sessionResetNext) {
+      this.#sessionResetNext = false;
+      this.#wire.allowSessionReset(command);
+    }
     if (this.#failure !== undefined) {
       failDetached(command, this.#failure);
       return command;
     }
-    if (internal !== undefined) this.#followed.add(command);
+    if (internal !== undefined) {
+      this.#followed.add(command);
+      this.#wire.approveInternal(command, this.#nextInternalSql);
+    }
     if (internal?.direct) {
       if (internal.barrier) this.#barriers += 1;
       return this.#send(command);
@@ -175,8 +190,10 @@ export class ConnectionGuard {
       if (type === 'ChangeUser' && !this.#rules.charset.allows((command as { charsetNumber?: unknown }).charsetNumber)) {
         return this.#refuseCommand(command, '(ChangeUser command)', 'changeUser() with a character set other than utf8mb4: a guarded connection speaks utf8mb4');
       }
-      if (type === 'Execute') return this.#passStatement();
-      if (COMMANDS_WITHOUT_SQL.has(type)) return PASSED;
+      if (COMMANDS_WITHOUT_SQL.has(type)) {
+        this.#wire.approveCommand(command, type);
+        return type === 'Execute' ? this.#passStatement() : PASSED;
+      }
       return this.#refuseCommand(command, `(${type} command)`, `the ${type} protocol command is not allowed on a read-only connection`);
     }
     // A prepared statement's later executions cannot be answered locally, so a Prepare never simulates.
@@ -185,6 +202,7 @@ export class ConnectionGuard {
       type === 'Query'
         ? this.#policy.decide(this.#asIntercepted(command, sql), { canSimulate: true, lexing })
         : this.#policy.decide(sql, { canSimulate: false, prepared: true, lexing });
+    if (decision.outcome === 'pass') this.#wire.approveStatement(command, type === 'Query', sql);
     if (decision.outcome === 'reject') answerWithError(command, decision.error);
     else if (decision.outcome === 'simulate') answerWithResult(command, decision.result);
     else if (!decision.changesSession) return type === 'Query' ? this.#passStatement() : PASSED;
@@ -270,6 +288,7 @@ export class ConnectionGuard {
 
   #internal(sql: string, internal: Internal, callback: (error: unknown, rows: unknown) => void): Mysql2Command {
     this.#nextIsInternal = internal;
+    this.#nextInternalSql = sql;
     // Bounded like a handshake: a server that stops answering the guard's own statements fails them.
     const timeout = (this.#connection.config as { connectTimeout?: number }).connectTimeout || 10_000;
     return this.#connection.query({ sql, rowsAsArray: true, typeCast: true, nestTables: false, timeout }, callback);
@@ -421,6 +440,7 @@ export class ConnectionGuard {
     const refused = this.#account.failure();
     if (refused !== undefined) return this.#failWith(refused);
     this.#lexing = judgement.lexing;
+    this.#wire.confirmSession();
     this.#confirmedOnce = true;
     for (const waiter of this.#waiters.splice(0)) waiter();
     this.#pump();
@@ -470,6 +490,16 @@ export class ConnectionGuard {
     };
   }
 
+  /** Runs mysql2's reset() or changeUser(): the command it queues is the one the wire check lets reset the session. */
+  #resettingSession<T>(queue: () => T): T {
+    this.#sessionResetNext = true;
+    try {
+      return queue();
+    } finally {
+      this.#sessionResetNext = false;
+    }
+  }
+
   // COM_RESET_CONNECTION and COM_CHANGE_USER both reset the session, read-only included: queue the
   // check again right behind them, before anything the app sends next.
   #wrapSessionResets(): void {
@@ -477,14 +507,14 @@ export class ConnectionGuard {
     const reset = connection.reset;
     if (typeof reset === 'function') {
       connection.reset = (...args: unknown[]) => {
-        const result = reset.apply(connection, args as [never]);
+        const result = this.#resettingSession(() => reset.apply(connection, args as [never]));
         this.#makeReadOnly(false);
         return result;
       };
     }
     const changeUser = connection.changeUser;
     connection.changeUser = (...args: unknown[]) => {
-      const result = changeUser.apply(connection, args);
+      const result = this.#resettingSession(() => changeUser.apply(connection, args));
       this.#account = new AccountCheck(this.#policy.options);
       this.#makeReadOnly(false);
       return result;

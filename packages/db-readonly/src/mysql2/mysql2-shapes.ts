@@ -17,6 +17,8 @@ export type Callback = (error: unknown, ...results: unknown[]) => void;
 
 export interface Mysql2Config {
   clientFlags: number;
+  /** The compressed protocol; negotiated in the handshake when true. */
+  compress?: unknown;
 }
 
 /** A core (callback) connection or pool connection. */

@@ -24,6 +24,61 @@ function isPlainValue(value: unknown): boolean {
   }
 }
 
+const isDigit = (code: number): boolean => code >= 0x30 && code <= 0x39;
+
+function endOfDigits(text: string, at: number): number {
+  while (isDigit(text.charCodeAt(at))) at += 1;
+  return at;
+}
+
+/**
+ * The end of the plain literal at `at` as mysql2 writes a plain value, or -1: a quoted string (or
+ * date) with no quote, backslash or control character inside; a number (`-`, digits, an optional
+ * fraction and exponent); NULL, true or false. By hand: it runs for every query with values, and
+ * a regular expression's fixed cost is several times the scan's.
+ */
+function endOfPlainLiteral(text: string, at: number): number {
+  const first = text.charCodeAt(at);
+  if (first === 0x27) {
+    for (let index = at + 1; index < text.length; index += 1) {
+      const code = text.charCodeAt(index);
+      if (code === 0x27) return index + 1;
+      if (code === 0x22 || code === 0x60 || code === 0x5c || code < 0x20 || code === 0x7f) return -1;
+    }
+    return -1;
+  }
+  if (first === 0x2d || isDigit(first)) {
+    const digits = first === 0x2d ? at + 1 : at;
+    let end = endOfDigits(text, digits);
+    if (end === digits) return -1;
+    if (text.charCodeAt(end) === 0x2e && isDigit(text.charCodeAt(end + 1))) end = endOfDigits(text, end + 1);
+    const sign = text.charCodeAt(end + 1);
+    if (text.charCodeAt(end) === 0x65 && (sign === 0x2b || sign === 0x2d) && isDigit(text.charCodeAt(end + 2))) end = endOfDigits(text, end + 2);
+    return end;
+  }
+  if (text.startsWith('NULL', at) || text.startsWith('true', at)) return at + 4;
+  return text.startsWith('false', at) ? at + 5 : -1;
+}
+
+/**
+ * Whether `sql` is the template (split at its `?` into `pieces`) with each placeholder filled by one
+ * plain literal: what mysql2's query() sends for plain values. A template's verdict speaks only for
+ * such a text; a Query whose `sql` was changed after it was formatted (a createQuery() passed to
+ * query(), a property set later) does not read like its template and is classified as it is.
+ */
+export function readsLikeTemplate(sql: string, pieces: readonly string[]): boolean {
+  if (!sql.startsWith(pieces[0]!)) return false;
+  let at = pieces[0]!.length;
+  for (let index = 1; index < pieces.length; index += 1) {
+    at = endOfPlainLiteral(sql, at);
+    if (at === -1) return false;
+    const piece = pieces[index]!;
+    if (!sql.startsWith(piece, at)) return false;
+    at += piece.length;
+  }
+  return at === sql.length;
+}
+
 /** Whether every value fills a placeholder with a plain literal (see above). */
 export function hasPlainValues(values: unknown): boolean {
   if (values === undefined) return true;

@@ -7,7 +7,7 @@ import { createJournal, memorySink } from '@mirrorguard/core';
 import { CORPUS } from '../../../../test/db-readonly/sql-corpus.ts';
 import { classifyStatement } from '../classifier/classify-statement.ts';
 import { resolveGuardOptions } from './guard-options.ts';
-import { hasOnlyRealPlaceholders, hasPlainValues } from './query-template.ts';
+import { hasOnlyRealPlaceholders, hasPlainValues, readsLikeTemplate } from './query-template.ts';
 import { StatementPolicy } from './statement-policy.ts';
 
 const policy = (options: Parameters<typeof resolveGuardOptions>[0] = {}) => new StatementPolicy(resolveGuardOptions(options));
@@ -69,6 +69,30 @@ describe('StatementPolicy.classifyQuery', () => {
     expect(check('SET sql_mode = ?', ['ORACLE'])).toMatchObject({ allowed: false });
     expect(check('SELECT ?', ["x' , GET_LOCK('a', 1), '"])).toMatchObject({ allowed: false, kind: 'lock' });
     expect(check('SELECT ?', [mysql2.raw('GET_LOCK(1, 1)')])).toMatchObject({ allowed: false, kind: 'lock' });
+  });
+
+  // A Query whose `sql` was changed after mysql2 formatted it (createQuery() passed to query(), a
+  // property set later) keeps its template and plain values: the template must not speak for it.
+  it('classifies a text that is not a filling of its template as sent', () => {
+    const subject = policy();
+    const template = 'SELECT 1 FROM dual WHERE 1 = ?';
+    expect(subject.classifyQuery({ sql: format(template, [1]), template, values: [1] })).toMatchObject({ allowed: true });
+    for (const sql of ["SELECT GET_LOCK('a', 0)", "SELECT 1 FROM dual WHERE 1 = 1 AND GET_LOCK('a', 0)", "SELECT 1 FROM dual WHERE 1 = GET_LOCK('a', 0)"]) {
+      expect(subject.classifyQuery({ sql, template, values: [1] })).toMatchObject({ allowed: false, kind: 'lock' });
+    }
+  });
+
+  it('recognises what mysql2 formats from plain values as a filling of the template', () => {
+    for (const template of [...CORPUS.map((entry) => entry.sql), ...ADVERSARIAL_TEMPLATES]) {
+      if (!hasOnlyRealPlaceholders(template, undefined)) continue;
+      const marks = template.split('?').length - 1;
+      for (const set of PLAIN_VALUE_SETS) {
+        const values = Array.from({ length: Math.max(marks, 1) }, (_, i) => set[i % set.length]);
+        expect({ template, values: values.map(String), reads: readsLikeTemplate(format(template, values), template.split('?')) }).toEqual({ template, values: values.map(String), reads: true });
+      }
+    }
+    expect(readsLikeTemplate("SELECT 'x' , GET_LOCK(1, 0)", ['SELECT ', ''])).toBe(false);
+    expect(readsLikeTemplate("SELECT 'a\\'", ['SELECT ', ''])).toBe(false);
   });
 
   it('knows which values are plain and which placeholders are real', () => {

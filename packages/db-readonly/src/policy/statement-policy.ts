@@ -2,7 +2,7 @@ import { classifyMysqlStatement, classifyStatement, type StatementClassification
 import type { LexOptions } from '../classifier/lex-sql.ts';
 import { ReadOnlyViolationError } from '../errors/read-only-violation-error.ts';
 import type { ResolvedGuardOptions } from './guard-options.ts';
-import { hasOnlyRealPlaceholders, hasPlainValues } from './query-template.ts';
+import { hasOnlyRealPlaceholders, hasPlainValues, readsLikeTemplate } from './query-template.ts';
 
 /** The OK result a simulated write is answered with: the fields of mysql2's `ResultSetHeader`. */
 export interface SimulatedResult {
@@ -44,6 +44,8 @@ interface TemplateVerdict {
   readonly verdict: StatementClassification;
   /** The verdict holds for every plain filling of the template. */
   readonly holdsForPlainValues: boolean;
+  /** The template split at its placeholders, to check that a text is one of its fillings. */
+  readonly pieces: readonly string[];
 }
 
 // Kinds whose verdict cannot depend on a literal: a SET's can (sql_mode, the read-only switch).
@@ -100,8 +102,8 @@ export class StatementPolicy {
 
   /**
    * The verdict for a query(): from the cached template when that provably reads the same as the
-   * text to be sent (plain values, real placeholders, a kind no literal can change), else from the
-   * text itself.
+   * text to be sent (plain values, real placeholders, a kind no literal can change, and the text is
+   * the template filled with plain literals), else from the text itself.
    */
   classifyQuery(query: InterceptedQuery, lexing?: LexOptions): StatementClassification {
     const { template } = query;
@@ -110,10 +112,10 @@ export class StatementPolicy {
       let cached = templates.get(template);
       if (cached === undefined) {
         const verdict = this.#classifyText(template, lexing);
-        cached = { verdict, holdsForPlainValues: VALUE_INDEPENDENT_KINDS.has(verdict.kind) && hasOnlyRealPlaceholders(template, lexing) };
+        cached = { verdict, holdsForPlainValues: VALUE_INDEPENDENT_KINDS.has(verdict.kind) && hasOnlyRealPlaceholders(template, lexing), pieces: template.split('?') };
         remember(templates, template, cached);
       }
-      if (cached.holdsForPlainValues) return cached.verdict;
+      if (cached.holdsForPlainValues && (query.sql === template || readsLikeTemplate(query.sql, cached.pieces))) return cached.verdict;
     }
     return this.#classifyText(query.sql, lexing);
   }

@@ -1,0 +1,651 @@
+import { Buffer } from 'node:buffer';
+import { TLSSocket } from 'node:tls';
+import { MirrorGuardError, type Journal } from '@mirrorguard/core';
+import { READ_SESSION_STATE } from '../server/session-state.ts';
+import { UNSAFE_HANDSHAKE_FLAGS } from './client-flags.ts';
+import type { Mysql2Connection } from './mysql2-shapes.ts';
+
+// The second layer: the bytes themselves. Every packet mysql2 writes to a guarded connection's
+// stream is read here, whatever path wrote it (a command's start(), the prototype's addCommand or
+// reset(), connection.write, the stream itself), and each command packet (sequence id 0) must be
+// exactly what ConnectionGuard approved for the command in flight, with the values it screened:
+// the SQL text as UTF-8 bytes, a statement id an approved Prepare received, a reset only through
+// the guard's own reset() and changeUser(). Anything else is not written, and the connection fails.
+
+const COM_QUIT = 0x01;
+const COM_QUERY = 0x03;
+const COM_PING = 0x0e;
+const COM_CHANGE_USER = 0x11;
+const COM_STMT_PREPARE = 0x16;
+const COM_STMT_EXECUTE = 0x17;
+const COM_STMT_CLOSE = 0x19;
+const COM_STMT_RESET = 0x1a;
+const COM_RESET_CONNECTION = 0x1f;
+
+/** A physical packet of this payload length is continued by the next one (the protocol's 16 MB split). */
+const MAX_PAYLOAD = 0xffffff;
+const CLIENT_SSL = 0x800;
+/** An SSL request is the first 32 bytes of a handshake response: flags, max packet, collation, filler. */
+const SSL_REQUEST_LENGTH = 32;
+const COMMAND_NAMES: Readonly<Record<number, string>> = {
+  [COM_QUIT]: 'COM_QUIT',
+  [COM_QUERY]: 'COM_QUERY',
+  [COM_PING]: 'COM_PING',
+  [COM_CHANGE_USER]: 'COM_CHANGE_USER',
+  [COM_STMT_PREPARE]: 'COM_STMT_PREPARE',
+  [COM_STMT_EXECUTE]: 'COM_STMT_EXECUTE',
+  [COM_STMT_CLOSE]: 'COM_STMT_CLOSE',
+  [COM_STMT_RESET]: 'COM_STMT_RESET',
+  [COM_RESET_CONNECTION]: 'COM_RESET_CONNECTION',
+};
+
+/**
+ * What the guard let one command send. A string: a COM_QUERY of exactly this SQL (an app query,
+ * the common case, kept without allocating). Otherwise the command byte (COM_STMT_EXECUTE stands
+ * for the three statement commands) and, for text, the SQL.
+ */
+type Approval = string | { readonly command: number; readonly sql?: string; readonly internal?: boolean; readonly readBack?: boolean };
+
+const PING: Approval = { command: COM_PING };
+const QUIT: Approval = { command: COM_QUIT };
+const STATEMENT: Approval = { command: COM_STMT_EXECUTE };
+const RESET: Approval = { command: COM_RESET_CONNECTION };
+const CHANGE_USER: Approval = { command: COM_CHANGE_USER };
+/** mysql2's command classes without SQL text the guard passes, and what each may send. */
+const BY_TYPE: Readonly<Record<string, Approval>> = { Ping: PING, Quit: QUIT, Execute: STATEMENT, CloseStatement: STATEMENT };
+const SESSION_RESETS: Readonly<Record<string, Approval>> = { ResetConnection: RESET, ChangeUser: CHANGE_USER };
+
+/** Whether `buffer[start, end)` is exactly the UTF-8 encoding of `text` (as mysql2's utf8Write makes it). */
+export function isUtf8Of(buffer: Buffer, start: number, end: number, text: string): boolean {
+  // As many bytes as UTF-16 units: only an ASCII text can match, one byte per character, compared
+  // as a Latin-1 decoding of the bytes (a native copy and a string comparison: faster than a loop
+  // over the characters, and nothing is encoded).
+  if (end - start === text.length) return (buffer as Latin1Slicing).latin1Slice(start, end) === text && Buffer.byteLength(text, 'utf8') === text.length;
+  return Buffer.byteLength(text, 'utf8') === end - start && Buffer.from(text, 'utf8').compare(buffer, start, end) === 0;
+}
+
+interface Mysql2Internals extends Mysql2Connection {
+  stream: Stream;
+  _command?: object | null;
+  _handshakePacket?: unknown;
+  startTLS?: (...args: unknown[]) => unknown;
+}
+
+/** Node's own Latin-1 decoder on Buffer.prototype, without toString()'s argument handling. */
+type Latin1Slicing = Buffer & { latin1Slice(start: number, end: number): string };
+
+type WriteCallback = (error?: Error | null) => void;
+type Check = (chunk: unknown, encoding: BufferEncoding) => Buffer | undefined;
+
+/** A libuv stream handle (TCP, pipe, TLS) as net.Socket writes to it: `req` is the write's WriteWrap. */
+interface Handle {
+  writeBuffer(req: object, buffer: Buffer): number;
+  writev(req: object, chunks: unknown[], allBuffers: boolean): number;
+}
+const STRING_WRITES: ReadonlyArray<readonly [string, BufferEncoding]> = [
+  ['writeUtf8String', 'utf8'],
+  ['writeLatin1String', 'latin1'],
+  ['writeAsciiString', 'ascii'],
+  ['writeUcs2String', 'ucs2'],
+];
+const NOTHING = Buffer.alloc(0);
+const min = (a: number, b: number): number => (a < b ? a : b);
+const COMPACT_AFTER = 1024;
+
+/**
+ * The approvals the guard gave, in the order it handed the commands to mysql2, which is the order
+ * mysql2 writes them (it runs its queue in order; the guard re-sends what it holds back in order).
+ * The command in flight is looked up from the oldest: a command approved before it and not written
+ * never will be (a Prepare mysql2 answered from its statement cache, an Execute whose Prepare
+ * failed), and its approval is dropped. Kept in arrays rather than a WeakMap: an approval lives for
+ * one round trip, and a WeakMap keyed by young objects costs the garbage collector more than the
+ * whole check.
+ */
+class Approvals {
+  readonly #commands: Array<object | undefined> = [];
+  readonly #approvals: Array<Approval | undefined> = [];
+  /** The live entries are [#head, #end); the arrays keep their length, their slots are reused. */
+  #head = 0;
+  #end = 0;
+
+  add(command: object, approval: Approval): void {
+    if (this.#end === this.#commands.length) {
+      this.#commands.push(command);
+      this.#approvals.push(approval);
+    } else {
+      this.#commands[this.#end] = command;
+      this.#approvals[this.#end] = approval;
+    }
+    this.#end += 1;
+  }
+
+  /** The approval of `command`, consumed (each is good for one command packet). */
+  take(command: object): Approval | undefined {
+    const commands = this.#commands;
+    for (let index = this.#head; index < this.#end; index += 1) {
+      if (commands[index] !== command) continue;
+      const approval = this.#approvals[index];
+      for (let dropped = this.#head; dropped <= index; dropped += 1) {
+        commands[dropped] = undefined;
+        this.#approvals[dropped] = undefined;
+      }
+      this.#head = index + 1;
+      if (this.#head === this.#end) this.#head = this.#end = 0;
+      // A connection that always has commands queued never empties the list: its dead front goes.
+      else if (this.#head >= COMPACT_AFTER) this.#compact();
+      return approval;
+    }
+    return undefined;
+  }
+
+  #compact(): void {
+    const live = this.#end - this.#head;
+    for (const list of [this.#commands, this.#approvals] as Array<unknown[]>) {
+      list.copyWithin(0, this.#head, this.#end);
+      list.length = live;
+    }
+    this.#head = 0;
+    this.#end = live;
+  }
+}
+
+/**
+ * The guard's own statements: a read-back it sends at once may overtake its pins still waiting in
+ * its queue, so one is taken out alone. There are a handful at a time.
+ */
+class InternalApprovals {
+  readonly #commands: object[] = [];
+  readonly #approvals: Approval[] = [];
+
+  add(command: object, approval: Approval): void {
+    this.#commands.push(command);
+    this.#approvals.push(approval);
+  }
+
+  take(command: object): Approval | undefined {
+    const index = this.#commands.indexOf(command);
+    if (index === -1) return undefined;
+    this.#commands.splice(index, 1);
+    return this.#approvals.splice(index, 1)[0];
+  }
+}
+
+/**
+ * Reads every write of a socket handle before it is made: the bytes judged are the bytes written
+ * (a string is encoded once, here). A refused write becomes a write of nothing, which completes as
+ * any write does: the stream goes on, and the guard fails the connection.
+ */
+function wrapHandle(handle: Handle, check: Check): void {
+  const writeBuffer = handle.writeBuffer;
+  const writev = handle.writev;
+  const define = (name: string, value: (this: Handle, req: object, ...args: never[]) => number): void => {
+    Object.defineProperty(handle, name, { configurable: false, writable: false, value });
+  };
+  define('writeBuffer', function checkedWriteBuffer(req, data: unknown) {
+    return writeBuffer.call(this, req, check(data, BYTES) ?? NOTHING);
+  });
+  for (const [name, encoding] of STRING_WRITES) {
+    define(name, function checkedWriteString(req, text: unknown) {
+      return writeBuffer.call(this, req, check(text, encoding) ?? NOTHING);
+    });
+  }
+  define('writev', function checkedWritev(req, chunks: unknown[], allBuffers: boolean) {
+    // Buffers, or chunk and encoding pairs.
+    const buffers: Buffer[] = [];
+    const step = allBuffers ? 1 : 2;
+    for (let at = 0; at < chunks.length; at += step) {
+      const bytes = check(chunks[at], allBuffers ? BYTES : (chunks[at + 1] as BufferEncoding));
+      if (bytes === undefined) return writeBuffer.call(this, req, NOTHING);
+      buffers.push(bytes);
+    }
+    return writev.call(this, req, buffers, true);
+  });
+}
+/** How a Writable names a chunk that is already bytes. */
+const BYTES = 'buffer' as BufferEncoding;
+interface Stream {
+  _write?: (chunk: unknown, encoding: BufferEncoding, callback: WriteCallback) => void;
+  _writev?: ((chunks: Array<{ chunk: unknown; encoding: BufferEncoding }>, callback: WriteCallback) => void) | null;
+  write?: (chunk: unknown, encoding?: unknown, callback?: unknown) => boolean;
+}
+
+/** What a logical packet (one or more physical packets) is judged by. */
+const Rule = {
+  /** Before 'connect': the handshake response, SSL request, auth switch replies; their flags are read. */
+  Handshake: 0,
+  /** The auth exchange of an approved COM_CHANGE_USER. */
+  Auth: 1,
+  /** COM_QUERY / COM_STMT_PREPARE: byte for byte the approved text. */
+  Text: 2,
+  /** COM_PING / COM_QUIT / COM_RESET_CONNECTION: the command byte alone. */
+  Single: 3,
+  /** COM_STMT_EXECUTE / CLOSE / RESET: a statement id an approved Prepare received. */
+  Statement: 4,
+  /** COM_CHANGE_USER: the command byte, then the account's credentials. */
+  ChangeUser: 5,
+} as const;
+type Rule = (typeof Rule)[keyof typeof Rule];
+
+/** The packets of one stream, however the bytes are cut into writes. */
+class Framing {
+  readonly header = Buffer.alloc(4);
+  headerFill = 0;
+  /** Payload bytes left in the physical packet; -1 while a header is next. */
+  left = -1;
+  /** The last physical packet had the maximum length: the next one continues its logical packet. */
+  continues = false;
+  /** Past a TLS upgrade this stream carries ciphertext; the TLS socket above it is checked instead. */
+  retired = false;
+  rule: Rule = Rule.Handshake;
+  approval: Approval | undefined;
+  /** Text: the exact logical length; other rules: the length declared so far. */
+  total = 0;
+  declared = 0;
+  seen = 0;
+  /** The expected bytes of a Text packet split across writes or physical packets, made when first needed. */
+  expected: Buffer | undefined;
+  readonly head = Buffer.alloc(10);
+  headFill = 0;
+  headNeed = 0;
+}
+
+export interface WireCheckOptions {
+  readonly journal: Journal;
+  /** Fails the connection closed (ConnectionGuard's failure path). */
+  readonly refuse: (error: MirrorGuardError) => void;
+}
+
+/**
+ * Judges every packet written to one guarded connection. ConnectionGuard approves each command as
+ * it hands it to mysql2 (approveStatement, approveCommand, approveInternal, allowSessionReset) and
+ * tells it when a fresh session is confirmed read-only (confirmSession).
+ */
+export class WireCheck {
+  readonly #connection: Mysql2Internals;
+  readonly #options: WireCheckOptions;
+  readonly #approvals = new Approvals();
+  readonly #internal = new InternalApprovals();
+  /** Commands the guard's reset() or changeUser() queued: only these may reset the session. */
+  readonly #sessionResets = new WeakSet<object>();
+  readonly #framings = new WeakMap<object, Framing>();
+  /** Statement ids the server gave approved Prepares on this connection, until closed. */
+  readonly #statements = new Set<number>();
+  /** The highest id ever given: the server numbers statements in order, so a close of any id up to it names one that was given. */
+  #highestStatement = 0;
+  /** An approved Prepare written: mysql2 sets its `id` from the server's reply, read before the next packet. */
+  #prepared: { readonly id?: unknown } | undefined;
+  #connected = false;
+  /** Handshake packets whose capability flags are still to be read (a second one after an SSL request). */
+  #flagsToRead = 1;
+  /**
+   * Until the guard has confirmed a fresh session read-only (after connect, a reset, a change of
+   * user), only the guard's own statements reach the server (and closes, pings, quit).
+   */
+  #unpinned = true;
+  #readBackSinceReset = false;
+  /** The COM_CHANGE_USER in flight whose auth exchange may follow it. */
+  #authenticating: object | undefined;
+  #refused: MirrorGuardError | undefined;
+  #stream: Stream;
+
+  private constructor(connection: Mysql2Internals, options: WireCheckOptions) {
+    this.#connection = connection;
+    this.#options = options;
+    this.#connected = connection._handshakePacket !== undefined && connection._handshakePacket !== null;
+    this.#stream = this.#wrap(connection.stream);
+    // mysql2's startTLS puts a TLS socket in the stream's place. (Not an accessor on `stream`:
+    // redefining a field of the connection turns it into a dictionary-mode object, and mysql2 reads
+    // its fields for every packet. A stream app code puts there is adopted before the next approval.)
+    const startTLS = connection.startTLS;
+    if (typeof startTLS === 'function') {
+      connection.startTLS = (...args: unknown[]) => {
+        const result = startTLS.apply(connection, args);
+        this.#adopt(connection.stream);
+        return result;
+      };
+    }
+    connection.once('connect', () => {
+      this.#connected = true;
+    });
+  }
+
+  /** Installs the check on `connection`'s stream; call before its handshake is answered. */
+  static install(connection: Mysql2Connection, options: WireCheckOptions): WireCheck {
+    return new WireCheck(connection as Mysql2Internals, options);
+  }
+
+  /** A Query (COM_QUERY) or Prepare (COM_STMT_PREPARE) the guard screened, with the text it screened. */
+  approveStatement(command: object, query: boolean, sql: string): void {
+    if (this.#connection.stream !== this.#stream) this.#adopt(this.#connection.stream);
+    this.#approvals.add(command, query ? sql : { command: COM_STMT_PREPARE, sql });
+  }
+
+  /** One of the guard's own statements (`sql` as the guard wrote it, not as the command carries it). */
+  approveInternal(command: object, sql: string): void {
+    if (this.#connection.stream !== this.#stream) this.#adopt(this.#connection.stream);
+    this.#internal.add(command, { command: COM_QUERY, sql, internal: true, readBack: sql === READ_SESSION_STATE });
+  }
+
+  /** A command without SQL the guard passed, by its class name; a session reset only if allowSessionReset named it. */
+  approveCommand(command: object, type: string): void {
+    if (this.#connection.stream !== this.#stream) this.#adopt(this.#connection.stream);
+    const approval = BY_TYPE[type] ?? (this.#sessionResets.has(command) ? SESSION_RESETS[type] : undefined);
+    if (approval !== undefined) this.#approvals.add(command, approval);
+  }
+
+  /** A command the guard's reset() or changeUser() queued, with the re-pin right behind it. */
+  allowSessionReset(command: object): void {
+    this.#sessionResets.add(command);
+  }
+
+  /** The guard judged a read-back of the fresh session read-only: the app's commands may follow. */
+  confirmSession(): void {
+    if (this.#readBackSinceReset) this.#unpinned = false;
+  }
+
+  /** The stream now in the connection's place: read too; the one under a TLS socket carries only ciphertext. */
+  #adopt(next: Stream): void {
+    if (next === this.#stream) return;
+    const framing = this.#framings.get(this.#stream);
+    if (framing !== undefined && next instanceof TLSSocket && (next as unknown as { _parent?: unknown })._parent === this.#stream) framing.retired = true;
+    this.#stream = this.#wrap(next);
+  }
+
+  #wrap(stream: Stream): Stream {
+    if (typeof stream !== 'object' || stream === null || this.#framings.has(stream)) return stream;
+    const framing = new Framing();
+    this.#framings.set(stream, framing);
+    const check: Check = (chunk, encoding) => {
+      const bytes = Buffer.isBuffer(chunk)
+        ? chunk
+        : typeof chunk === 'string'
+          ? Buffer.from(chunk, encoding)
+          : ArrayBuffer.isView(chunk)
+            ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+            : undefined;
+      if (framing.retired) return bytes;
+      if (this.#refused !== undefined) return undefined;
+      if (bytes !== undefined && this.#inspect(framing, bytes)) return bytes;
+      if (bytes === undefined) this.#refuse('(write)', 'a write that is not bytes');
+      return undefined;
+    };
+    // A socket's native handle is where every write of it ends up, whatever JavaScript path led
+    // there (write, end(chunk), cork, the prototypes' write or _write called on it, another Socket
+    // made on the same handle). A stream without one is read at its _write, or its write.
+    const handle = (stream as { _handle?: unknown })._handle as Handle | null | undefined;
+    if (typeof handle?.writeBuffer === 'function' && typeof handle.writev === 'function') {
+      wrapHandle(handle, check);
+    } else if (typeof stream._write === 'function') {
+      const write = stream._write;
+      Object.defineProperty(stream, '_write', {
+        configurable: false,
+        writable: false,
+        value: function checkedWrite(this: Stream, chunk: unknown, encoding: BufferEncoding, callback: WriteCallback) {
+          const bytes = check(chunk, encoding);
+          // A refused write is dropped, not failed: the guard fails the connection and ends the stream.
+          if (bytes === undefined) return callback();
+          return write.call(this, bytes, BYTES, callback);
+        },
+      });
+      const writev = stream._writev;
+      if (typeof writev === 'function') {
+        Object.defineProperty(stream, '_writev', {
+          configurable: false,
+          writable: false,
+          value: function checkedWritev(this: Stream, chunks: Array<{ chunk: unknown; encoding: BufferEncoding }>, callback: WriteCallback) {
+            const checked: Array<{ chunk: Buffer; encoding: BufferEncoding }> & { allBuffers?: boolean } = [];
+            for (const { chunk, encoding } of chunks) {
+              const bytes = check(chunk, encoding);
+              if (bytes === undefined) return callback();
+              checked.push({ chunk: bytes, encoding: BYTES });
+            }
+            checked.allBuffers = true;
+            return writev.call(this, checked, callback);
+          },
+        });
+      }
+    } else if (typeof stream.write === 'function') {
+      const write = stream.write;
+      Object.defineProperty(stream, 'write', {
+        configurable: false,
+        writable: false,
+        value: function checkedWrite(this: Stream, chunk: unknown, encoding?: unknown, callback?: unknown) {
+          const bytes = check(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+          if (bytes === undefined) return true;
+          return write.call(this, bytes, typeof encoding === 'function' ? encoding : callback);
+        },
+      });
+    }
+    return stream;
+  }
+
+  /** Follows the packets in `bytes`; false (and the connection refused) at the first that is not approved. */
+  #inspect(framing: Framing, bytes: Buffer): boolean {
+    let at = 0;
+    const end = bytes.length;
+    while (at < end) {
+      if (framing.left === -1) {
+        // A whole header in this write: read in place.
+        if (framing.headerFill === 0 && end - at >= 4) {
+          const length = bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16);
+          if (!this.#startPacket(framing, length, bytes[at + 3]!)) return false;
+          at += 4;
+          framing.left = length;
+          if (length === 0 && !this.#endPacket(framing)) return false;
+          continue;
+        }
+        const take = min(4 - framing.headerFill, end - at);
+        bytes.copy(framing.header, framing.headerFill, at, at + take);
+        framing.headerFill += take;
+        at += take;
+        if (framing.headerFill < 4) return true;
+        framing.headerFill = 0;
+        const length = framing.header.readUIntLE(0, 3);
+        if (!this.#startPacket(framing, length, framing.header[3]!)) return false;
+        framing.left = length;
+        if (length === 0 && !this.#endPacket(framing)) return false;
+        continue;
+      }
+      const take = min(framing.left, end - at);
+      if (!this.#payload(framing, bytes, at, at + take)) return false;
+      at += take;
+      framing.left -= take;
+      if (framing.left === 0 && !this.#endPacket(framing)) return false;
+    }
+    return true;
+  }
+
+  /** A physical packet's header: a new logical packet, or the continuation of a 16 MB one. */
+  #startPacket(framing: Framing, length: number, sequence: number): boolean {
+    if (framing.continues) {
+      framing.declared += length;
+      framing.continues = length === MAX_PAYLOAD;
+      if (framing.rule === Rule.Text && (framing.declared > framing.total || (!framing.continues && framing.declared !== framing.total))) {
+        return this.#refuseApproved(framing, 'its length is not that of the statement the guard screened');
+      }
+      return true;
+    }
+    if (this.#prepared !== undefined) this.#collectStatementId();
+    framing.declared = length;
+    framing.continues = length === MAX_PAYLOAD;
+    framing.seen = 0;
+    framing.headFill = 0;
+    framing.expected = undefined;
+    framing.approval = undefined;
+    if (!this.#connected && this.#connection._handshakePacket) this.#connected = true;
+    if (sequence !== 0) {
+      const command = this.#connection._command;
+      if (!this.#connected) {
+        framing.rule = Rule.Handshake;
+        framing.headNeed = this.#flagsToRead > 0 ? 4 : 0;
+        return true;
+      }
+      if (this.#authenticating !== undefined && command === this.#authenticating) {
+        framing.rule = Rule.Auth;
+        framing.headNeed = 0;
+        return true;
+      }
+      // LOCAL INFILE data, an auth reply outside a change of user, stray bytes.
+      return this.#refuse(`(packet ${sequence} of a command)`, 'a packet that continues no command the guard approved (LOCAL INFILE data is never sent)');
+    }
+    const command = this.#connection._command;
+    // One packet per approval (taken): a command sent twice would be sent unscreened the second time.
+    const approval = typeof command === 'object' && command !== null ? (this.#approvals.take(command) ?? this.#internal.take(command)) : undefined;
+    if (approval === undefined) return this.#refuse('(command packet)', 'a command the guard did not approve (sent past its screening)');
+    framing.approval = approval;
+    this.#authenticating = undefined;
+    if (typeof approval === 'string' || approval.sql !== undefined) {
+      const sql = typeof approval === 'string' ? approval : approval.sql!;
+      if (this.#unpinned && (typeof approval === 'string' || !approval.internal)) {
+        return this.#refuseApproved(framing, 'the session is not confirmed read-only yet: only the guard\'s own statements may run');
+      }
+      framing.rule = Rule.Text;
+      // A packet as long as an ASCII text needs no count: the comparison refuses any other text.
+      framing.total = length !== MAX_PAYLOAD && length - 1 === sql.length ? length : 1 + Buffer.byteLength(sql, 'utf8');
+      framing.headNeed = 0;
+      if (length === MAX_PAYLOAD ? framing.total < MAX_PAYLOAD : length !== framing.total) {
+        return this.#refuseApproved(framing, 'its length is not that of the statement the guard screened');
+      }
+      return true;
+    }
+    switch (approval.command) {
+      case COM_STMT_EXECUTE:
+        framing.rule = Rule.Statement;
+        framing.headNeed = 5;
+        return true;
+      case COM_CHANGE_USER:
+        framing.rule = Rule.ChangeUser;
+        framing.headNeed = 1;
+        return true;
+      default:
+        framing.rule = Rule.Single;
+        framing.headNeed = 1;
+        return length === 1 || this.#refuseApproved(framing, 'a one-byte command with more bytes');
+    }
+  }
+
+  #payload(framing: Framing, bytes: Buffer, start: number, end: number): boolean {
+    if (framing.rule === Rule.Text) {
+      const approval = framing.approval!;
+      const command = typeof approval === 'string' ? COM_QUERY : approval.command;
+      const sql = typeof approval === 'string' ? approval : approval.sql!;
+      // The whole statement in one piece, as mysql2 writes it below 16 MB: compared without a copy.
+      if (framing.seen === 0 && end - start === framing.total) {
+        framing.seen = framing.total;
+        if (bytes[start] === command && isUtf8Of(bytes, start + 1, end, sql)) return true;
+        return this.#refuseApproved(framing, 'the bytes are not the statement the guard screened (changed after screening, another character set)');
+      }
+      framing.expected ??= Buffer.concat([Buffer.of(command), Buffer.from(sql, 'utf8')]);
+      const matches = framing.expected.compare(bytes, start, end, framing.seen, framing.seen + (end - start)) === 0;
+      framing.seen += end - start;
+      return matches || this.#refuseApproved(framing, 'the bytes are not the statement the guard screened (changed after screening, another character set)');
+    }
+    framing.seen += end - start;
+    // A head judged may ask for more of it (an execution's flags after its statement id).
+    while (framing.headFill < framing.headNeed && start < end) {
+      // At most ten bytes: copied by hand, cheaper than Buffer#copy's argument handling.
+      const take = min(framing.headNeed - framing.headFill, end - start);
+      for (let index = 0; index < take; index += 1) framing.head[framing.headFill + index] = bytes[start + index]!;
+      framing.headFill += take;
+      start += take;
+      if (framing.headFill === framing.headNeed && !this.#judgeHead(framing)) return false;
+    }
+    return true;
+  }
+
+  /** The first bytes of a packet judged by its rule. */
+  #judgeHead(framing: Framing): boolean {
+    const head = framing.head;
+    switch (framing.rule) {
+      case Rule.Handshake: {
+        const flags = head.readUInt32LE(0);
+        this.#flagsToRead -= 1;
+        if ((flags & UNSAFE_HANDSHAKE_FLAGS) !== 0) {
+          return this.#refuse('(handshake)', `the handshake asks for capabilities a guarded connection never uses (flags 0x${(flags & UNSAFE_HANDSHAKE_FLAGS).toString(16)}: multiple statements, LOCAL INFILE, compression, query attributes)`);
+        }
+        // An SSL request: the handshake response follows it, over TLS.
+        if ((flags & CLIENT_SSL) !== 0 && framing.declared === SSL_REQUEST_LENGTH) this.#flagsToRead += 1;
+        return true;
+      }
+      case Rule.Single:
+        return head[0] === (framing.approval as { command: number }).command || this.#refuseApproved(framing, 'another command than the one the guard approved');
+      case Rule.ChangeUser:
+        return head[0] === COM_CHANGE_USER || this.#refuseApproved(framing, 'another command than the one the guard approved');
+      case Rule.Statement: {
+        const command = head[0]!;
+        if (command !== COM_STMT_EXECUTE && command !== COM_STMT_CLOSE && command !== COM_STMT_RESET) return this.#refuseApproved(framing, 'another command than the one the guard approved');
+        const id = head.readUInt32LE(1);
+        // mysql2 may close a statement twice (unprepare() closes it, and so does the cache it leaves).
+        const given = command === COM_STMT_CLOSE ? id >= 1 && id <= this.#highestStatement : this.#statements.has(id);
+        if (!given) return this.#refuseApproved(framing, 'a statement id no approved Prepare on this connection received (or one already closed)');
+        if (command !== COM_STMT_EXECUTE) return (framing.declared === 5 && !framing.continues) || this.#refuseApproved(framing, 'a statement command with more bytes');
+        if (this.#unpinned) return this.#refuseApproved(framing, 'the session is not confirmed read-only yet: only the guard\'s own statements may run');
+        if (framing.headNeed === 5) {
+          // The flags and iteration count follow: no cursor, one iteration, as mysql2 sends them.
+          framing.headNeed = 10;
+          return true;
+        }
+        return (head[5] === 0 && head.readUInt32LE(6) === 1) || this.#refuseApproved(framing, 'an execution with a cursor or several iterations');
+      }
+      default:
+        return true;
+    }
+  }
+
+  /** A logical packet complete (its last physical packet ended). */
+  #endPacket(framing: Framing): boolean {
+    framing.left = -1;
+    if (framing.continues) return true;
+    if (framing.headFill < framing.headNeed) {
+      return framing.rule === Rule.Handshake ? this.#refuse('(handshake)', 'a handshake packet too short to hold its flags') : this.#refuseApproved(framing, 'a packet too short for its command');
+    }
+    const approval = framing.approval;
+    if (approval === undefined || typeof approval === 'string') return true;
+    switch (approval.command) {
+      case COM_STMT_PREPARE:
+        this.#prepared = (this.#connection._command ?? undefined) as { id?: unknown } | undefined;
+        break;
+      case COM_STMT_EXECUTE:
+        if (framing.head[0] === COM_STMT_CLOSE) this.#statements.delete(framing.head.readUInt32LE(1));
+        break;
+      case COM_QUERY:
+        if (approval.readBack && this.#unpinned) this.#readBackSinceReset = true;
+        break;
+      case COM_CHANGE_USER:
+      case COM_RESET_CONNECTION:
+        // Both reset the session: read-only again only once the guard has read it back.
+        if (approval.command === COM_CHANGE_USER) this.#authenticating = this.#connection._command ?? undefined;
+        this.#unpinned = true;
+        this.#readBackSinceReset = false;
+        break;
+    }
+    return true;
+  }
+
+  /**
+   * The statement id the server gave the last approved Prepare, which mysql2 reads from its reply
+   * into the command before anything else is written (an error reply leaves it 0). Any id a server
+   * statement has came from a Prepare whose bytes this check passed.
+   */
+  #collectStatementId(): void {
+    const id = this.#prepared!.id;
+    if (typeof id !== 'number' || !Number.isInteger(id) || id <= 0 || id > 0xffffffff) return;
+    this.#prepared = undefined;
+    this.#statements.add(id);
+    if (id > this.#highestStatement) this.#highestStatement = id;
+  }
+
+  #refuseApproved(framing: Framing, reason: string): false {
+    const approval = framing.approval;
+    const command = approval === undefined ? 0 : typeof approval === 'string' ? COM_QUERY : approval.command;
+    return this.#refuse(`(${COMMAND_NAMES[command] ?? 'command'} packet)`, reason);
+  }
+
+  #refuse(operation: string, reason: string): false {
+    if (this.#refused !== undefined) return false;
+    this.#options.journal.record({ dependency: 'db', action: 'blocked', operation, reason: `not written to the server: ${reason}` });
+    this.#refused = new MirrorGuardError('MG_ERR_DB_WIRE_REFUSED', `connection destroyed: a packet was refused at the wire: ${reason}`);
+    this.#options.refuse(this.#refused);
+    return false;
+  }
+}
