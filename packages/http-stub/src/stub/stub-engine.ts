@@ -1,7 +1,6 @@
-import { createJournal, MirrorGuardError, type Journal } from '@mirrorguard/core';
-import type { RecordedRequest, RecordedResponse } from '../exchange/exchange.ts';
-import { decodeResponse } from '../exchange/decode-body.ts';
-import { createRedactor, type RedactionOptions, type Redactor } from '../exchange/redact-exchange.ts';
+import { createJournal, MirrorGuardError, type Journal, type Redactor } from '@mirrorguard/core';
+import type { RecordedExchange, RecordedRequest, RecordedResponse } from '../exchange/exchange.ts';
+import { createExchangeRedactor, stubRedactor, type ExchangeRedactor, type RedactionOptions } from '../exchange/redact-exchange.ts';
 import { RecordingIndex, type MatchOptions } from '../exchange/recording-index.ts';
 import type { ExchangeStore } from '../store/exchange-store.ts';
 import { noRecordingError } from './miss-error.ts';
@@ -17,7 +16,7 @@ export interface StubEngineOptions {
   readonly mode: 'record' | 'replay';
   readonly store: ExchangeStore;
   readonly match?: MatchOptions;
-  readonly redact?: RedactionOptions;
+  readonly redact?: RedactionOptions | Redactor;
   readonly onMiss?: 'error' | MissResponse;
   readonly allowHosts?: readonly string[];
   readonly journal?: Journal;
@@ -42,7 +41,7 @@ export class StubEngine {
   readonly mode: 'record' | 'replay';
   readonly #options: StubEngineOptions;
   readonly #journal: Journal;
-  readonly #redactor: Redactor;
+  readonly #redactor: ExchangeRedactor;
   readonly #allowHosts: ReadonlySet<string>;
   readonly #indexes = new Map<string | null, Promise<RecordingIndex>>();
   readonly #pending = new Set<Promise<void>>();
@@ -53,8 +52,10 @@ export class StubEngine {
     }
     this.mode = options.mode;
     this.#options = options;
-    this.#journal = options.journal ?? createJournal({ profile: options.mode === 'record' ? 'record' : 'mirror' });
-    this.#redactor = createRedactor(options.redact);
+    // One redactor for the recordings, the journal and the errors.
+    const redactor = stubRedactor(options.redact, options.journal);
+    this.#redactor = createExchangeRedactor(redactor);
+    this.#journal = options.journal ?? createJournal({ profile: options.mode === 'record' ? 'record' : 'mirror', redact: redactor });
     this.#allowHosts = new Set((options.allowHosts ?? []).map((host) => host.toLowerCase()));
     // A recording starts afresh: what an earlier run stored is not mixed with this one's.
     if (options.mode === 'record') options.store.beginRecording?.();
@@ -69,7 +70,7 @@ export class StubEngine {
     } else {
       index = this.#options.store.exchangesFor(requestId).then((exchanges) => {
         const built = new RecordingIndex(this.#options.match);
-        for (const exchange of exchanges) built.add(exchange);
+        for (const exchange of exchanges) this.#addTo(built, exchange);
         return built;
       });
       this.#indexes.set(requestId, index);
@@ -77,6 +78,15 @@ export class StubEngine {
       if (this.#indexes.size > MAX_INDEXED_REQUESTS) this.#indexes.delete(this.#indexes.keys().next().value!);
     }
     return index;
+  }
+
+  /**
+   * A stored exchange as matching sees it: its request redacted like a live one. A recording written
+   * by this version is redacted already (redacting again changes nothing); an older or hand-written
+   * one may hold secrets, which then neither decide a match nor reach a miss error.
+   */
+  #addTo(index: RecordingIndex, exchange: RecordedExchange): void {
+    index.add({ ...exchange, request: this.#redactor.request(exchange.request) });
   }
 
   /** Replay: the recorded answer, the configured miss answer, a safe call to an allowed host, or a failure. Journaled. */
@@ -94,7 +104,7 @@ export class StubEngine {
         const more = await store.waitForMore(requestId, known, deadline);
         if (more.length === 0) break;
         // Another call of the same request may have waited and added some of these meanwhile.
-        for (const exchange of more.slice(index.count(requestId) - known)) index.add(exchange);
+        for (const exchange of more.slice(index.count(requestId) - known)) this.#addTo(index, exchange);
         hit = index.take(requestId, request);
         if (hit !== undefined) break;
       }
@@ -120,12 +130,12 @@ export class StubEngine {
       return { type: 'fail', error };
     }
     this.#journal.record({ dependency: 'http', action: 'blocked', operation, reason: 'no recording' });
-    return { type: 'fail', error: noRecordingError(request, requestId, index, this.#options.store.description) };
+    return { type: 'fail', error: noRecordingError(request, requestId, index, this.#options.store.description, this.#redactor.redactor) };
   }
 
   /** Record: stores the exchange (redacted) and journals it. */
   record(requestId: string | null, request: RecordedRequest, response: RecordedResponse, startedAt: string, durationMs: number): void {
-    const exchange = this.#redactor.exchange({ requestId, request, response: decodeResponse(response), startedAt, durationMs: Math.round(durationMs * 1000) / 1000 });
+    const exchange = this.#redactor.exchange({ requestId, request, response, startedAt, durationMs: Math.round(durationMs * 1000) / 1000 });
     const stored = this.#options.store.record(exchange).catch((error: unknown) => {
       // The call was answered; that it could not be stored is journaled, never thrown at the app.
       this.#journal.record({ dependency: 'http', action: 'warned', operation: describeRequest(exchange.request), reason: `not stored in ${this.#options.store.description}: ${(error as Error).message}` });
