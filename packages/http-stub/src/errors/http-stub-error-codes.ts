@@ -6,5 +6,7 @@ export type HttpStubErrorCode =
   | 'MG_ERR_HTTP_UNSAFE'
   /** A recording file cannot be read: not JSON, not HAR 1.2, or an entry this package cannot use. */
   | 'MG_ERR_HTTP_RECORDING_INVALID'
+  /** A recording would be written through a symbolic link (or over something not a regular file): nothing was written. */
+  | 'MG_ERR_HTTP_RECORDING_UNSAFE'
   /** Options that do not fit together (an unknown mode, a store missing for a mode that needs one). */
   | 'MG_ERR_HTTP_STUB_OPTIONS';
