@@ -33,6 +33,7 @@ describe('createRedactor: text', () => {
     ['a PEM private key', 'k=-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----.', `k=${REDACTED}.`],
     ['a secret path segment in a URL', 'GET https://api.test/v1/tokens/k3Yq81sZ0pLm/revoke', `GET https://api.test/v1/tokens/${REDACTED}/revoke`],
     ['a fragment', 'https://app.test/cb#access_token=abc&token_type=bearer', `https://app.test/cb#access_token=${REDACTED}&token_type=bearer`],
+    ['a secret segment of a relative path', 'POST /v1/reset/Zk81mQp0aa9X?lang=en', `POST /v1/reset/${REDACTED}?lang=en`],
   ])('hides %s', (_what, input, expected) => {
     expect(redact(input)).toBe(expected);
     // Redacting again changes nothing.

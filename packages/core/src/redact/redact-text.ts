@@ -1,3 +1,4 @@
+import { isSecretPathSegment } from './redact-url.ts';
 import { REDACTED, REDACTED_ENCODED, isRedacted, type RedactionRules } from './redaction-rules.ts';
 
 /** A URL written in text; it ends where a quote, a space or an angle bracket does. */
@@ -40,8 +41,8 @@ function blockEnd(text: string, start: number): number {
   return text.length;
 }
 
-/** What every rule but the token shapes needs: `:` (URLs, headers, JSON), `=`, `<` (XML), `%3D`, or Redis AUTH. */
-const MAY_HOLD_NAMED_SECRET = /[:=<%]|auth/i;
+/** What every rule but the token shapes needs: `:` (URLs, headers, JSON), `=`, `<` (XML), `%3D`, `/` (paths), or Redis AUTH. */
+const MAY_HOLD_NAMED_SECRET = /[:=<%/]|auth/i;
 
 function unquote(name: string): string {
   return name.startsWith('"') || name.startsWith("'") ? name.slice(1, -1) : name;
@@ -95,8 +96,25 @@ function redactAssignments(text: string, rules: RedactionRules): string {
   return copied === 0 ? text : result + text.slice(copied);
 }
 
+/** Two segments of a path written in text (`/tokens/<secret>`), the second one looked at. */
+const PATH_PAIR = /\/([\w.~%-]+)(?=\/([\w.~%-]{8,})(?:[/?#\s"'<>;,)\]]|$))/g;
+
+/** Secret segments of paths that are no absolute URL (`POST /v1/tokens/<secret>`, a relative Location in a message). */
+function redactPaths(text: string, rules: RedactionRules): string {
+  let result = '';
+  let copied = 0;
+  for (const match of text.matchAll(PATH_PAIR)) {
+    const [whole, previous = '', segment = ''] = match;
+    const start = match.index + whole.length + 1;
+    if (start < copied || !isSecretPathSegment(previous, segment, rules)) continue;
+    result += `${text.slice(copied, start)}${REDACTED}`;
+    copied = start + segment.length;
+  }
+  return copied === 0 ? text : result + text.slice(copied);
+}
+
 /**
- * The text rules, in order: URLs (see `redactUrl`), secret header lines, assignments, XML elements,
+ * The text rules, in order: URLs (see `redactUrl`), paths, secret header lines, assignments, XML elements,
  * Redis AUTH, and last the token shapes. Each pass runs only when the text holds what it looks for.
  */
 export function redactText(text: string, rules: RedactionRules): string {
@@ -104,6 +122,7 @@ export function redactText(text: string, rules: RedactionRules): string {
   if (!MAY_HOLD_NAMED_SECRET.test(text)) return rules.values(text);
   let result = text;
   if (result.includes('://')) result = result.replace(URL_IN_TEXT, (url) => rules.url(url));
+  if (result.includes('/')) result = redactPaths(result, rules);
   if (result.includes(':')) {
     result = result.replace(HEADER_LINE, (line: string, indent: string, name: string, separator: string, value: string) =>
       rules.isSecretKey(name) && !isRedacted(value) ? `${indent}${name}${separator}${REDACTED}` : line,

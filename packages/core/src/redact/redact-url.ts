@@ -83,6 +83,10 @@ function namesSecrets(segment: string, rules: RedactionRules): boolean {
 
 const holdsRedaction = (segment: string): boolean => segment.includes(REDACTED) || segment.includes(REDACTED_ENCODED);
 
+/** Whether `segment`, after `previous` in a path, is a secret: `/tokens/<secret>`, `/reset/<token>`. */
+export const isSecretPathSegment = (previous: string, segment: string, rules: RedactionRules): boolean =>
+  looksSecret(segment) && !holdsRedaction(segment) && namesSecrets(previous, rules);
+
 function redactPath(path: string, rules: RedactionRules): string {
   if (path === '' || path === '/') return path;
   const segments = path.split('/');
@@ -91,7 +95,7 @@ function redactPath(path: string, rules: RedactionRules): string {
     const segment = segments[index]!;
     let next = segment;
     // (A segment redacted in part already is done: replacing it whole now would make a second pass differ from the first.)
-    if (looksSecret(segment) && !holdsRedaction(segment) && namesSecrets(segments[index - 1]!, rules)) next = REDACTED;
+    if (isSecretPathSegment(segments[index - 1]!, segment, rules)) next = REDACTED;
     // Matrix parameters (`;jsessionid=…`) and token shapes, as written.
     else if (segment !== '') next = rules.text(segment);
     if (next !== segment) {
