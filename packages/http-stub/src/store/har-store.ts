@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { MirrorGuardError } from '@mirrorguard/core';
 import type { RecordedExchange } from '../exchange/exchange.ts';
 import type { ExchangeStore } from './exchange-store.ts';
-import { fromHar, toHar } from './har-file.ts';
+import { fromHar, invalidRecording, toHar } from './har-file.ts';
 import { writeRecordingFile } from './write-recording-file.ts';
 
 /** How long recording gathers exchanges before the file is rewritten. */
@@ -26,7 +26,8 @@ async function readExchanges(file: string): Promise<RecordedExchange[]> {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new MirrorGuardError('MG_ERR_HTTP_RECORDING_INVALID', `${file}: not JSON: ${(error as Error).message}`, { cause: error });
+    // The parser's message quotes the text near the fault: it is kept redacted, and the parser's error is not attached.
+    throw invalidRecording(`${file}: not JSON: ${(error as Error).message}`);
   }
   return fromHar(json, file);
 }
