@@ -20,6 +20,7 @@ import { secretCases, type SecretCase } from './secret-cases.ts';
 // Redis entry, every error message — is searched for every planted secret, in every form a writer
 // could turn it into (see secret-oracle.ts). The oracle knows what it planted, not how redaction works.
 const CASES = 40;
+const REDIS_PREFIX = 'secrets:';
 /** Fixed seeds: the same calls and secrets on every machine. MIRRORGUARD_SECRETS_SEED runs another. */
 const SEEDS = process.env.MIRRORGUARD_SECRETS_SEED === undefined ? [1, 2, 3] : [Number(process.env.MIRRORGUARD_SECRETS_SEED)];
 
@@ -129,37 +130,49 @@ describe.each(SEEDS)('secrets never reach a recording or a log (seed %i)', (seed
     expect(server.seen.length, `${label}: no call reached the server`).toBe(seen);
   }
 
-  it('records into a HAR file and replays from it, rotated secrets matching', async () => {
+  it('records into a HAR file (mode 0600), with a journal file', async () => {
     const journal = createJournal({ profile: 'record', sinks: [jsonlFileSink(journalFile)] });
     await record(harStore({ file: harFile }), journal);
     await journal.close();
-    const mirrorJournalFile = join(folder, 'mirror-journal.jsonl');
-    const mirrorJournal = createJournal({ profile: 'mirror', sinks: [jsonlFileSink(mirrorJournalFile)] });
-    await replay(createHttpStub({ mode: 'replay', store: harStore({ file: harFile }), journal: mirrorJournal }), 'HAR replay');
-    await mirrorJournal.close();
     outputs.set('HAR file', readFileSync(harFile));
     outputs.set('record journal', readFileSync(journalFile));
-    outputs.set('mirror journal', readFileSync(mirrorJournalFile));
     expect(statSync(harFile).mode & 0o777).toBe(0o600);
     // The oracle looks at what was really written: each case's plain marker is there.
     const har = readFileSync(harFile, 'utf8');
     for (const planned of recorded) expect(har).toContain(`nonce=case${planned.id}`);
   });
 
-  it('records into the shared Redis store and replays from it, rotated secrets matching', async () => {
-    const prefix = 'secrets:';
+  it('replays from the HAR file: rotated secrets match, variants miss', async () => {
+    const mirrorJournalFile = join(folder, 'mirror-journal.jsonl');
+    const mirrorJournal = createJournal({ profile: 'mirror', sinks: [jsonlFileSink(mirrorJournalFile)] });
+    try {
+      await replay(createHttpStub({ mode: 'replay', store: harStore({ file: harFile }), journal: mirrorJournal }), 'HAR replay');
+    } finally {
+      await mirrorJournal.close();
+      outputs.set('mirror journal', readFileSync(mirrorJournalFile));
+    }
+  });
+
+  it('records into the shared Redis store, with a journal file', async () => {
     const redisJournalFile = join(folder, 'redis-journal.jsonl');
     const journal = createJournal({ profile: 'record', sinks: [jsonlFileSink(redisJournalFile)] });
-    await record(redisStore({ redis, prefix, ttlSeconds: 60 }), journal);
+    await record(redisStore({ redis, prefix: REDIS_PREFIX, ttlSeconds: 60 }), journal);
     await journal.close();
     outputs.set('record journal (Redis)', readFileSync(redisJournalFile));
-    await replay(createHttpStub({ mode: 'replay', store: redisStore({ redis, prefix, waitMs: 0 }) }), 'Redis replay');
     const keys = (await redis.keys('*')).sort();
     expect(keys).toHaveLength(CASES);
     for (const key of keys) outputs.set(`Redis ${key}`, (await redis.lrange(key, 0, -1)).join('\n'));
   });
 
+  it('replays from the shared Redis store: rotated secrets match, variants miss', async () => {
+    await replay(createHttpStub({ mode: 'replay', store: redisStore({ redis, prefix: REDIS_PREFIX, waitMs: 0 }) }), 'Redis replay');
+  });
+
   it('leaves no planted secret, in any form, in any byte written or shown', () => {
+    // Not vacuous: every output is there (a failed step above leaves one out, and this fails too).
+    expect([...outputs.keys()].filter((key) => !key.startsWith('Redis secrets:') && !key.includes('miss error')).sort()).toEqual(['HAR file', 'mirror journal', 'record journal', 'record journal (Redis)']);
+    expect([...outputs.keys()].filter((key) => key.startsWith('Redis secrets:'))).toHaveLength(CASES);
+    expect([...outputs.keys()].filter((key) => key.includes('miss error'))).toHaveLength(2 * CASES);
     expect(planted.size).toBeGreaterThan(CASES * 20);
     const leaks = planted.findIn(outputs);
     expect(leaks, `seed ${seed}: ${leaks.length} planted secret(s) written:\n${describeLeaks(leaks)}`).toEqual([]);
