@@ -55,6 +55,7 @@ describe('createRedactor: text', () => {
     'GET https://auth.test/auth/login?next=%2Fhome',
     'GET https://api.test/tokens/refresh',
     'GET https://api.test/users/8/keys/12345',
+    'in /tmp/my-secrets-Ab12/recording.har',
     '<Key>photos/2024/cat.jpg</Key>',
   ])('leaves ordinary text alone: %s', (input) => {
     expect(redact(input)).toBe(input);

@@ -58,8 +58,9 @@ describe('redaction is idempotent', () => {
     '=', ':', ': ', ' = ', '&', ';', ',', ' ', '\n', '"', "'", '{', '}', '[', ']', '<Password>', '</Password>', 'Bearer ', 'AUTH ', 'HELLO 3 AUTH ', 'x-auth-token: ',
     'AKIAIOSFODNN7EXAMPLE', 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl', 'hunter2', 'Zk81mQp0aa9X', '[REDACTED]', '%5BREDACTED%5D', '#', '?', '/', 'sessions/', 'cookie: ',
   ];
-  it('on 5,000 random texts built of the pieces redaction looks at', () => {
-    const random = rng(13);
+  // Seeds 410 and 534 hold texts that one pass of the rules does not settle.
+  it.each([13, 410, 534])('on 5,000 random texts built of the pieces redaction looks at (seed %i)', (seed) => {
+    const random = rng(seed);
     for (let n = 0; n < 5000; n += 1) {
       const text = Array.from({ length: 1 + Math.floor(random() * 14) }, () => FRAGMENTS[Math.floor(random() * FRAGMENTS.length)]).join('');
       const once = redact(text);

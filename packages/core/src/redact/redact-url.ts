@@ -73,12 +73,20 @@ function looksSecret(segment: string): boolean {
  */
 const SECRET_PATH_ACTIONS = new Set(['session', 'reset', 'resetpassword', 'passwordreset', 'verify', 'verification', 'confirm', 'confirmation', 'invite', 'invitation', 'activate', 'activation', 'unsubscribe', 'magic', 'magiclink', 'hook', 'webhook']);
 
-/** A path segment naming a collection of secrets (`tokens`, `api-keys`, `secrets`, `keys`, `passwords`) or an action on one (SECRET_PATH_ACTIONS). */
+/** What a segment naming a collection of secrets ends with (a folder `my-secrets-2024` names none). */
+const SECRET_COLLECTION = /(?:token|key|secret|password|passwd|credential|cookie|signature|sig|otp|pin|code|assertion|auth|authorization)s?$/;
+
+/**
+ * A path segment naming a collection of secrets (`tokens`, `api-keys`, `client-secrets`, `keys`,
+ * `passwords`: a secret name ending in one of SECRET_COLLECTION's words) or an action on one
+ * (SECRET_PATH_ACTIONS).
+ */
 function namesSecrets(segment: string, rules: RedactionRules): boolean {
   const name = normalizeKey(decodeComponent(segment) ?? segment);
   if (name === '') return false;
   const singular = name.endsWith('s') ? name.slice(0, -1) : name;
-  return SECRET_PATH_ACTIONS.has(singular) || SECRET_PATH_ACTIONS.has(name) || rules.isFormSecretKey(singular) || rules.isFormSecretKey(name);
+  if (SECRET_PATH_ACTIONS.has(singular) || SECRET_PATH_ACTIONS.has(name)) return true;
+  return SECRET_COLLECTION.test(name) && (rules.isFormSecretKey(singular) || rules.isFormSecretKey(name));
 }
 
 const holdsRedaction = (segment: string): boolean => segment.includes(REDACTED) || segment.includes(REDACTED_ENCODED);
