@@ -9,7 +9,6 @@ const MAX_NESTING = 4;
 
 /** A byte-order mark, and the prefixes that keep JSON from running as a script (XSSI): `)]}'`, `while(1);`, `for(;;);`. */
 const JSON_PREFIX = /^\uFEFF?(?:\)\]\}'?,?|while\s*\(\s*1\s*\);|for\s*\(\s*;\s*;\s*\);|&&&START&&&)?\s*/;
-const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'application/jsonl', 'application/x-jsonlines', 'application/jsonlines', 'application/json-seq']);
 const isJsonType = (type: string): boolean => /[/+]json$/.test(type);
 
 const mediaType = (contentType: string): string => (contentType.split(';')[0] ?? '').trim().toLowerCase();
@@ -51,8 +50,8 @@ function redactLines(text: string, redactor: Redactor): string {
 
 function redactTextBody(text: string, type: string, redactor: Redactor): string {
   if (type === 'application/x-www-form-urlencoded') return redactor.form(text);
-  if (type === 'text/event-stream' || NDJSON_TYPES.has(type)) return redactLines(text, redactor);
-  // JSON by its type or its first character (after a BOM or an XSSI prefix); else NDJSON if it has lines.
+  // JSON by its type or its first character (after a BOM or an XSSI prefix); else line by line if it
+  // has lines (NDJSON, JSON text sequences and server-sent events all do), else text.
   const json = isJsonType(type) || /^\uFEFF?[)\]}wf&[{\s]/.test(text) ? redactJsonText(text, redactor) : undefined;
   if (json !== undefined) return json;
   return text.includes('\n') ? redactLines(text, redactor) : redactor.text(text);
