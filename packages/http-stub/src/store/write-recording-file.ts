@@ -17,7 +17,7 @@ const CREATE_NEW = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (
  * anything but a regular file) at `file` is refused with `MG_ERR_HTTP_RECORDING_UNSAFE`; the rename
  * itself replaces a directory entry and never writes through one.
  */
-export async function writeRecordingFile(file: string, text: string): Promise<void> {
+export async function writeRecordingFile(file: string, text: string, temporaryName: string = `.${basename(file)}.${randomBytes(16).toString('hex')}.tmp`): Promise<void> {
   const folder = dirname(file);
   await mkdir(folder, { recursive: true });
   const existing = await lstat(file).catch((error: NodeJS.ErrnoException) => {
@@ -27,7 +27,8 @@ export async function writeRecordingFile(file: string, text: string): Promise<vo
   if (existing !== undefined && !existing.isFile()) {
     throw new MirrorGuardError('MG_ERR_HTTP_RECORDING_UNSAFE', `${file} is ${existing.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}: a recording is never written through one (remove it, or record to another path)`);
   }
-  const temporary = join(folder, `.${basename(file)}.${randomBytes(16).toString('hex')}.tmp`);
+  const temporary = join(folder, temporaryName);
+  // Fails (EEXIST, ELOOP) on anything already there, which is then left alone.
   const handle = await open(temporary, CREATE_NEW, RECORDING_FILE_MODE);
   try {
     try {
