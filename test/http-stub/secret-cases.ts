@@ -69,9 +69,31 @@ function shapedToken(rng: Rng, secrets: PlantedSecrets, place: string, inPath = 
     ['npm token', () => `npm_${chars(alnum, 36)}`],
     ['SendGrid key', () => `SG.${chars(url64, 22)}.${chars(url64, 43)}`],
     ['Telegram bot token', () => `${chars('0123456789', 9)}:AA${chars(url64, 33)}`],
+    ['Google refresh token', () => `1//0${chars(url64, 40)}`],
+    ['Slack app token', () => `xapp-1-${chars(upper, 11)}-${chars(alnum, 24)}`],
+    ['Stripe webhook secret', () => `whsec_${chars(alnum, 32)}`],
   ];
   const [kind, make] = pick(rng, inPath ? makers.filter(([name]) => name !== 'Telegram bot token') : makers);
   return secrets.register(`${place} (${kind})`, make());
+}
+
+/**
+ * Secrets in a frame that is no secret (a webhook URL's host and path, the word Bearer, a PEM key's
+ * armour): the random part is registered, the frame is not. `oneLine`: no line breaks (a header).
+ */
+function framedSecret(rng: Rng, secrets: PlantedSecrets, place: string, oneLine = false): string {
+  // The secret's characters come from the secrets' random source, the frame's from the structure's.
+  const chars = (alphabet: string, length: number): string => Array.from({ length }, () => alphabet[Math.floor(secrets.rng() * alphabet.length)]).join('');
+  const frame = (alphabet: string, length: number): string => Array.from({ length }, () => alphabet[Math.floor(rng() * alphabet.length)]).join('');
+  const alnum = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const makers: Array<[string, () => string]> = [
+    ['Slack webhook', () => `https://hooks.slack.com/services/T${frame('ABCDEFGHIJ0123456789', 8)}/B${frame('ABCDEFGHIJ0123456789', 8)}/${secrets.register(`${place} (Slack webhook)`, chars(alnum, 24))}`],
+    ['Discord webhook', () => `https://discord.com/api/webhooks/${frame('0123456789', 18)}/${secrets.register(`${place} (Discord webhook)`, chars(`${alnum}_-`, 68))}`],
+    ['Bearer credentials in a plain place', () => `Bearer ${secrets.plant(`${place} (Bearer credentials)`)}`],
+    ['a URL with a password', () => `postgres://app:${secrets.plant(`${place} (URL user-info)`)}@db.internal:5432/app`],
+    ...(oneLine ? [] : ([['PEM private key', () => `-----BEGIN PRIVATE KEY-----\n${secrets.plant(`${place} (PEM key line 1)`, 'base64')}\n${secrets.plant(`${place} (PEM key line 2)`, 'base64')}\n-----END PRIVATE KEY-----`]] as Array<[string, () => string]>)),
+  ];
+  return pick(rng, makers)[1]();
 }
 
 /** A JSON value with secrets at a random depth: under secret names (respelled), in arrays, as name/value pairs, as shaped tokens under plain names. */
@@ -87,6 +109,10 @@ function jsonWithSecrets(rng: Rng, secrets: PlantedSecrets, place: string, depth
   object[respell(pick(rng, ['credentials', 'auth', 'secret']), rng)] = { user: 'bob', value: secrets.plant(`${place}: JSON leaf under a secret-named object`) };
   object.env = [{ name: respell(pick(rng, ['DB_PASSWORD', 'API_KEY', 'client_secret']), rng), value: secrets.plant(`${place}: JSON name/value pair`) }];
   object.note = `see ${shapedToken(rng, secrets, `${place}: JSON plain field`)}`;
+  object.details = framedSecret(rng, secrets, `${place}: JSON plain field`);
+  object[respell(pick(rng, ['pin', 'otp', 'cvv', 'password']), rng)] = Number(secrets.register(`${place}: JSON number under a secret name`, `${1 + Math.floor(secrets.rng() * 9)}${Array.from({ length: 14 }, () => Math.floor(secrets.rng() * 10)).join('')}`));
+  // JSON in a string (a queued message, a log line): only the text rules see it.
+  object.payload = JSON.stringify({ kind: 'event', [respell(pick(rng, ['auth', 'credentials', 'secret']), rng)]: { user: 'bob', value: secrets.plant(`${place}: JSON in a string, under a secret-named object`) } });
   object.links = { callback: `https://app.example.test/cb?${respell('access_token', rng)}=${encodeURIComponent(secrets.plant(`${place}: URL in a JSON string`, 'base64'))}&state=s1` };
   if (depth < between(rng, 0, 4)) {
     object.nested = chance(rng, 0.5) ? jsonWithSecrets(rng, secrets, place, depth + 1) : [{ kind: 'x' }, jsonWithSecrets(rng, secrets, place, depth + 1)];
@@ -101,8 +127,10 @@ interface PlannedBody {
   readonly body: Buffer;
 }
 
-const REQUEST_BODY_KINDS = ['json', 'json-bom', 'json-xssi', 'ndjson', 'sse', 'form', 'multipart', 'gzip', 'br', 'deflate', 'gzip-sniffed', 'xml', 'text'] as const;
-const RESPONSE_BODY_KINDS = [...REQUEST_BODY_KINDS, 'binary'] as const;
+const BODY_KINDS = ['json', 'json-bom', 'json-xssi', 'ndjson', 'sse', 'form', 'multipart', 'gzip', 'br', 'deflate', 'gzip-sniffed', 'xml', 'text'] as const;
+// A body that claims gzip but is not (a client would fail on it as a response).
+const REQUEST_BODY_KINDS = [...BODY_KINDS, 'gzip-corrupt'] as const;
+const RESPONSE_BODY_KINDS = [...BODY_KINDS, 'binary'] as const;
 
 function plannedBody(rng: Rng, secrets: PlantedSecrets, place: string, kind: string): PlannedBody {
   const json = (): string => JSON.stringify(jsonWithSecrets(rng, secrets, `${place} ${kind}`));
@@ -125,7 +153,7 @@ function plannedBody(rng: Rng, secrets: PlantedSecrets, place: string, kind: str
         [respell('code_verifier', rng), secrets.plant(`${place} form: code_verifier`)],
         ['client_id', 'app-1'],
         [respell('client_secret', rng), secrets.plant(`${place} form: client_secret`, 'base64')],
-        [respell(pick(rng, ['refresh_token', 'password', 'assertion', 'client_assertion']), rng), secrets.plant(`${place} form: secret field`)],
+        [respell(pick(rng, ['refresh_token', 'password', 'assertion', 'client_assertion']), rng), secrets.plant(`${place} form: secret field`, 'punctuated')],
         ['redirect_uri', `https://app.example.test/cb?${respell('api_key', rng)}=${secrets.plant(`${place} form: URL in a field`)}`],
         ['note', shapedToken(rng, secrets, `${place} form: plain field`)],
       ];
@@ -147,6 +175,8 @@ function plannedBody(rng: Rng, secrets: PlantedSecrets, place: string, kind: str
       return { kind, headers: { 'content-type': 'application/json', 'content-encoding': 'br' }, body: brotliCompressSync(json()) };
     case 'deflate':
       return { kind, headers: { 'content-type': 'application/json', 'content-encoding': 'deflate' }, body: deflateSync(json()) };
+    case 'gzip-corrupt':
+      return { kind, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0]), Buffer.from(json())]) };
     case 'gzip-sniffed':
       // A gzip file as the body itself (an upload, a download): no content-encoding says so.
       return { kind, headers: { 'content-type': 'application/gzip' }, body: gzipSync(json()) };
@@ -217,6 +247,10 @@ export function secretCases(count: number, structure: Rng, secrets: PlantedSecre
     }
     query.push(`q=${encodeURIComponent(shapedToken(rng, secrets, `${place} query plain parameter`))}`);
     query.push(`redirect_uri=${encodeURIComponent(`https://app.example.test/cb?${respell('access_token', rng)}=${secrets.plant(`${place} URL in a query value`, 'base64')}`)}`);
+    // A URL encoded twice (a return address inside a return address).
+    query.push(`state=${encodeURIComponent(encodeURIComponent(`https://app.example.test/cb?x=1&${respell('access_token', rng)}=${secrets.plant(`${place} URL encoded twice in a query value`)}`))}`);
+    query.push(`${respell(pick(rng, QUERY_NAMES), rng)}=${encodeURIComponent(secrets.plant(`${place} query, punctuated`, 'punctuated'))}`);
+    query.push(`hint=${encodeURIComponent(framedSecret(rng, secrets, `${place} query plain parameter`))}`);
     if (variant) query.push('variant=1');
     const pathKind = between(rng, 0, 3);
     const path =
@@ -233,6 +267,7 @@ export function secretCases(count: number, structure: Rng, secrets: PlantedSecre
       cookie: `sid=${secrets.plant(`${place} cookie sid`)}; theme=dark; remember_token=${secrets.plant(`${place} cookie remember_token`)}`,
       referer: `https://app.example.test/${pick(rng, ['reset', 'tokens'])}/${secrets.plant(`${place} Referer path`)}?${respell('api_key', rng)}=${secrets.plant(`${place} Referer query`)}`,
       'x-debug-note': `seen ${shapedToken(rng, secrets, `${place} plain header`)}`,
+      'x-debug-detail': framedSecret(rng, secrets, `${place} plain header`, true),
     };
     for (let n = between(rng, 1, 3); n > 0; n -= 1) {
       const name = pick(rng, HEADER_NAMES);

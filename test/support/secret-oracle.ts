@@ -17,13 +17,16 @@ export class PlantedSecrets {
 
   /**
    * A new random high-entropy value (24 to 40 characters), registered under `place`. Its alphabet is
-   * `alphabet`'s: `base64` (with + / =, which URLs and forms percent-encode), `base64url` or `hex`.
+   * `alphabet`'s: `base64` (with + / =, which URLs and forms percent-encode), `base64url`, `hex`, or
+   * `punctuated` (base64url with ! ' ( ) * in it: characters a form keeps as they are).
    */
-  plant(place: string, alphabet: 'base64' | 'base64url' | 'hex' = 'base64url'): string {
+  plant(place: string, alphabet: 'base64' | 'base64url' | 'hex' | 'punctuated' = 'base64url'): string {
     for (;;) {
       const length = 24 + Math.floor(this.#rng() * 17);
       const bytes = Buffer.from(Array.from({ length }, () => Math.floor(this.#rng() * 256)));
-      const text = (alphabet === 'hex' ? bytes.toString('hex') : bytes.toString(alphabet)).slice(0, length);
+      let text = (alphabet === 'hex' ? bytes.toString('hex') : bytes.toString(alphabet === 'punctuated' ? 'base64url' : alphabet)).slice(0, length);
+      // What encodeURIComponent leaves as it is, and a text rule could take for the end of a value.
+      if (alphabet === 'punctuated') text = [...text].map((char, index) => (index % 5 === 2 ? "!'()*"[Math.floor(this.#rng() * 5)]! : char)).join('');
       // Digits and capitals (or hex's digits and letters): a value no word or number could be.
       const random = alphabet === 'hex' ? /\d/.test(text) && /[a-f]/.test(text) : /\d/.test(text) && /[A-Z]/.test(text) && /[a-z]/.test(text);
       if (random && !this.#planted.has(text)) return this.register(place, text);
@@ -49,12 +52,18 @@ export class PlantedSecrets {
   findIn(haystacks: ReadonlyMap<string, string | Buffer>): Leak[] {
     // Each text is scanned once: every needle is looked up by its first characters (all are longer).
     const byPrefix = new Map<string, Array<{ needle: string; form: string; secret: string }>>();
+    const index = (needle: string, form: string, secret: string): void => {
+      const prefix = needle.slice(0, PREFIX);
+      const list = byPrefix.get(prefix) ?? [];
+      list.push({ needle, form, secret });
+      byPrefix.set(prefix, list);
+    };
     for (const secret of this.#planted.keys()) {
-      for (const [form, needle] of forms(secret)) {
-        const prefix = needle.slice(0, PREFIX);
-        const list = byPrefix.get(prefix) ?? [];
-        list.push({ needle, form, secret });
-        byPrefix.set(prefix, list);
+      for (const [form, needle] of forms(secret)) index(needle, form, secret);
+      // A redaction that stops short leaves part of a secret: any PREFIX characters of it, as planted
+      // or percent-encoded, are a leak too.
+      for (const [form, text] of [['as planted', secret], ['percent-encoded', encodeURIComponent(secret)]] as const) {
+        for (let start = 1; start + PREFIX <= text.length; start += 1) index(text.slice(start, start + PREFIX), `a ${PREFIX}-character part of it, ${form}`, secret);
       }
     }
     const found = new Map<string, Leak>();
