@@ -34,7 +34,7 @@ describe('http-stub edge cases', () => {
     // (The echo server's answer repeats the URL it got; the request as stored holds no secret.)
     expect(JSON.stringify(entry.request)).not.toContain('abc123');
     expect(JSON.stringify(entry.request)).not.toContain('"s3"');
-    expect(entry.request.url).toContain('token=%5BREDACTED%5D');
+    expect(entry.request.url).toContain('token=[REDACTED]');
     expect(entry.request.headers).toContainEqual({ name: 'x-tenant-secret', value: '[REDACTED]' });
     expect(entry.request.postData.text).toBe('{"b":2,"a":1}');
 

@@ -22,9 +22,9 @@ function ordersApp(stub: HttpStub, payments: string): express.Express {
   app.get('/checkout/:order', async (request, response) => {
     const amount = Number(request.params.order) * 10;
     const init = (body: unknown) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), dispatcher: stub.dispatcher }) as unknown as RequestInit;
-    const authorization = await (await fetch(`${payments}/authorize`, init({ order: request.params.order, amount }))).json();
-    const capture = await (await fetch(`${payments}/capture?order=${request.params.order}`, init({ authorization }))).json();
-    response.json({ authorization, capture });
+    const approval = await (await fetch(`${payments}/authorize`, init({ order: request.params.order, amount }))).json();
+    const capture = await (await fetch(`${payments}/capture?order=${request.params.order}`, init({ approval }))).json();
+    response.json({ approval, capture });
   });
   return app;
 }
@@ -56,8 +56,9 @@ describe('a live primary and its mirror, paired through the Redis store', () => 
   const prefix = `pairing:${randomUUID()}:`;
 
   beforeAll(async () => {
-    // Every answer carries a token no replay could invent.
-    payments = await startSentinelServer((request) => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: request.url, body: request.body, token: randomUUID() }) }));
+    // Every answer carries a receipt no replay could invent. (Not named `token` nor `authorization`:
+    // values under such names are secret by default, and replay gets them redacted.)
+    payments = await startSentinelServer((request) => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: request.url, body: request.body, receipt: randomUUID() }) }));
     storeServer = await startRedisServer();
     storeRedis = new Redis(storeServer.url);
     primaryStub = createHttpStub({ mode: 'record', store: redisStore({ redis: storeRedis, prefix, ttlSeconds: 60 }) });
@@ -79,7 +80,7 @@ describe('a live primary and its mirror, paired through the Redis store', () => 
   it('gives every mirror request exactly its own primary\'s answers, with no outbound call', async () => {
     const ids = Array.from({ length: REQUESTS }, (_, order) => ({ order, requestId: `pair-${order}-${randomUUID()}` }));
     const call = (base: string, { order, requestId }: { order: number; requestId: string }) =>
-      fetch(`${base}/checkout/${order}`, { headers: { 'x-request-id': requestId } }).then(async (response) => ({ status: response.status, body: (await response.json()) as { capture: { token: string } } }));
+      fetch(`${base}/checkout/${order}`, { headers: { 'x-request-id': requestId } }).then(async (response) => ({ status: response.status, body: (await response.json()) as { capture: { receipt: string } } }));
     // The mirror gets its copies in random order, all at once, while the primary is still working.
     const [primaryAnswers, mirrorAnswers] = await Promise.all([
       Promise.all(ids.map((id) => call(primary.url, id))),
@@ -89,7 +90,7 @@ describe('a live primary and its mirror, paired through the Redis store', () => 
       expect(answer.status, id.requestId).toBe(200);
       expect(answer.body, id.requestId).toEqual(primaryAnswers[id.order]!.body);
     }
-    expect(new Set(primaryAnswers.map((answer) => answer.body.capture.token)).size).toBe(REQUESTS);
+    expect(new Set(primaryAnswers.map((answer) => answer.body.capture.receipt)).size).toBe(REQUESTS);
     // Only the primary's calls reached the payments service.
     expect(payments.seen.length).toBe(2 * REQUESTS);
     expect(mirrorSink.events().filter((event) => event.action === 'replayed').length).toBe(2 * REQUESTS);

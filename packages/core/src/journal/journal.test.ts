@@ -9,7 +9,7 @@ import type { JournalEvent, JournalSink } from './journal-event.ts';
 import { createJournal, EFFECT_CHANNEL } from './journal.ts';
 import { JsonlFileSink } from './jsonl-file-sink.ts';
 import { MemorySink } from './memory-sink.ts';
-import { REDACTED } from './redact.ts';
+import { REDACTED } from '../redact/redaction-rules.ts';
 
 const blocked = { dependency: 'db', action: 'blocked', operation: "DELETE FROM orders WHERE id = 7", reason: 'write in read-only mode' } as const;
 

@@ -3,7 +3,7 @@ import { getRequestContext } from '../context/request-context.ts';
 import { MirrorGuardError } from '../errors/mirrorguard-error.ts';
 import { resolveProfile, type Profile } from '../profile/resolve-profile.ts';
 import type { JournalEntry, JournalEvent, JournalSink } from './journal-event.ts';
-import { createRedactor, type RedactOptions, type Redactor } from './redact.ts';
+import { createRedactor, isRedactor, type RedactOptions, type Redactor } from '../redact/create-redactor.ts';
 
 /** Every journal publishes each event on this `diagnostics_channel`, whatever its sinks. */
 export const EFFECT_CHANNEL = 'mirrorguard:effect';
@@ -15,8 +15,8 @@ export interface JournalOptions {
   readonly profile?: Profile;
   /** Where events go besides the `mirrorguard:effect` channel. None by default. */
   readonly sinks?: readonly JournalSink[];
-  /** Extra secret names, or your own last pass over the redacted text. */
-  readonly redact?: RedactOptions;
+  /** A redactor to share (with the HTTP stub's recordings), or options for the journal's own (`createRedactor`). */
+  readonly redact?: RedactOptions | Redactor;
 }
 
 let lastMillisecond = -1;
@@ -40,7 +40,8 @@ function isoNow(): string {
 export class Journal {
   readonly profile: Profile;
   readonly #sinks: readonly JournalSink[];
-  readonly #redact: Redactor;
+  /** What hides secrets in the operations this journal keeps; guards that keep operations elsewhere use it too. */
+  readonly redactor: Redactor;
   #seq = 0;
   #lost = 0;
   #failedSinks = new WeakSet<JournalSink>();
@@ -49,7 +50,7 @@ export class Journal {
   constructor(options: JournalOptions = {}) {
     this.profile = options.profile ?? resolveProfile();
     this.#sinks = [...(options.sinks ?? [])];
-    this.#redact = createRedactor(options.redact);
+    this.redactor = isRedactor(options.redact) ? options.redact : createRedactor(options.redact);
   }
 
   /** Journals one side effect. Reads the request context synchronously, here at the interception point. */
@@ -63,7 +64,7 @@ export class Journal {
       profile: this.profile,
       dependency: entry.dependency,
       action: entry.action,
-      operation: this.#redact(entry.operation),
+      operation: this.redactor(entry.operation),
       reason: entry.reason,
       ...(context?.method !== undefined && { method: context.method }),
       ...(context?.path !== undefined && { path: context.path }),
@@ -87,7 +88,7 @@ export class Journal {
 
   /** Redacts text the way `record` does, for guards that keep operations elsewhere (recordings). */
   redact(operation: string): string {
-    return this.#redact(operation);
+    return this.redactor(operation);
   }
 
   /** Closes every sink; every close is attempted. Idempotent. */

@@ -17,7 +17,8 @@ export class JsonlFileSink implements JournalSink {
     this.path = path;
     try {
       mkdirSync(dirname(path), { recursive: true });
-      this.#fd = openSync(path, 'a');
+      // A new journal is the owner's alone (0600): its operations are redacted, but still the app's traffic.
+      this.#fd = openSync(path, 'a', 0o600);
     } catch (cause) {
       throw new MirrorGuardError('MG_ERR_JOURNAL_SINK', `cannot open journal file ${path}: ${(cause as Error).message}`, { cause });
     }

@@ -6,6 +6,8 @@ export type HttpStubErrorCode =
   | 'MG_ERR_HTTP_UNSAFE'
   /** A recording file cannot be read: not JSON, not HAR 1.2, or an entry this package cannot use. */
   | 'MG_ERR_HTTP_RECORDING_INVALID'
+  /** A recording would be written through a symbolic link (or over something not a regular file): nothing was written. */
+  | 'MG_ERR_HTTP_RECORDING_UNSAFE'
   /** The pairing store did not answer within the call's wait, or failed, or cannot hold the call (no request id). Nothing was sent. */
   | 'MG_ERR_HTTP_STORE_UNAVAILABLE'
   /** Replay's recording file is missing or unreadable (replay and mirror read it at start-up). */

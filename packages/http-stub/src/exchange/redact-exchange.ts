@@ -1,74 +1,78 @@
-import { REDACTED } from '@mirrorguard/core';
-import { bodyText } from './canonical-request.ts';
-import { parseExactJson, stringifyExactJson } from './exact-json.ts';
+import { createRedactor, type Journal, type RedactOptions, type Redactor } from '@mirrorguard/core';
+import { decodeContent } from './decode-body.ts';
 import type { Header, RecordedExchange, RecordedRequest, RecordedResponse } from './exchange.ts';
+import { redactBody } from './redact-body.ts';
 
-/** What is hidden before an exchange is stored, besides the default secret headers. */
-export interface RedactionOptions {
-  /** More header names (case-insensitive). */
+/**
+ * What is hidden before an exchange is stored: the defaults of `@mirrorguard/core`'s `createRedactor`,
+ * plus your `keys` and `values` (or only yours, with `defaults: false`).
+ */
+export interface RedactionOptions extends RedactOptions {
+  /** More secret names (the same as `keys`: every name applies to headers, queries, forms and JSON alike). */
   readonly headers?: readonly string[];
-  /** Query parameters whose values are hidden in URLs. */
+  /** More secret names (the same as `keys`). */
   readonly queryParameters?: readonly string[];
-  /** JSON fields hidden at any depth of request and response bodies. */
+  /** More secret names (the same as `keys`). */
   readonly jsonFields?: readonly string[];
 }
 
-/** Hidden in every recording: credentials and session cookies. */
-export const DEFAULT_REDACTED_HEADERS: readonly string[] = ['authorization', 'cookie', 'set-cookie', 'proxy-authorization', 'x-api-key'];
+/**
+ * Headers the defaults hide (by the name patterns of `DEFAULT_SECRET_KEYS`, which hide any name alike).
+ * @deprecated The defaults are name patterns now; this lists well-known headers they cover.
+ */
+export const DEFAULT_REDACTED_HEADERS: readonly string[] = [
+  'authorization',
+  'proxy-authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'api-key',
+  'x-goog-api-key',
+  'x-amz-security-token',
+  'private-token',
+  'x-auth-token',
+  'x-vault-token',
+  'x-csrf-token',
+  'ocp-apim-subscription-key',
+];
 
-/** Redacts exchanges before they are stored, and live requests the same way before they are matched. */
-export interface Redactor {
+/**
+ * The redactor a stub uses: the one given, one built from the options given, else the journal's
+ * (so that the journal and the recordings hide the same), else the defaults.
+ */
+export function stubRedactor(option: RedactionOptions | Redactor | undefined, journal: Journal | undefined): Redactor {
+  if (typeof option === 'function') return option;
+  if (option === undefined) return journal?.redactor ?? createRedactor();
+  const { headers = [], queryParameters = [], jsonFields = [], keys = [], ...rest } = option;
+  return createRedactor({ ...rest, keys: [...keys, ...headers, ...queryParameters, ...jsonFields] });
+}
+
+/** Redacts exchanges before they are stored, and requests (live and recorded) the same way before they are matched. */
+export interface ExchangeRedactor {
+  readonly redactor: Redactor;
   request(request: RecordedRequest): RecordedRequest;
   exchange(exchange: RecordedExchange): RecordedExchange;
 }
 
-export function createRedactor(options: RedactionOptions = {}): Redactor {
-  const headers = new Set([...DEFAULT_REDACTED_HEADERS, ...(options.headers ?? [])].map((name) => name.toLowerCase()));
-  const parameters = new Set(options.queryParameters ?? []);
-  const fields = new Set((options.jsonFields ?? []).map((name) => name.toLowerCase()));
-  const redactHeaders = (list: readonly Header[]): Header[] => list.map(([name, value]) => [name, headers.has(name) ? REDACTED : value]);
-  const redactUrl = (url: string): string => {
-    if (parameters.size === 0) return url;
-    const parsed = new URL(url);
-    let changed = false;
-    for (const name of parameters) {
-      if (!parsed.searchParams.has(name)) continue;
-      const count = parsed.searchParams.getAll(name).length;
-      parsed.searchParams.delete(name);
-      for (let n = 0; n < count; n += 1) parsed.searchParams.append(name, REDACTED);
-      changed = true;
-    }
-    return changed ? parsed.toString() : url;
+/**
+ * Every part of an exchange through one redactor: the URL, each header, and the body — decoded from
+ * its content-encoding first (stored decoded, as HAR wants; one that cannot be decoded is replaced by
+ * a note), then redacted by its content type. A body made shorter or longer keeps a true content-length.
+ */
+export function createExchangeRedactor(redactor: Redactor): ExchangeRedactor {
+  const redactHeaders = (list: readonly Header[], length: number | undefined): Header[] =>
+    list.map((header) => {
+      const [name, value] = header;
+      const redacted = name === 'content-length' && length !== undefined ? String(length) : redactor.header(name, value);
+      return redacted === value ? header : [name, redacted];
+    });
+  const redactParts = (headers: readonly Header[], body: Buffer): { headers: Header[]; body: Buffer } => {
+    const decoded = decodeContent(headers, body);
+    const contentType = decoded.headers.find(([name]) => name === 'content-type')?.[1] ?? '';
+    const redacted = redactBody(decoded.body, contentType, redactor);
+    return { headers: redactHeaders(decoded.headers, redacted === body ? undefined : redacted.length), body: redacted };
   };
-  const hide = (value: unknown): unknown => {
-    if (Array.isArray(value)) return value.map(hide);
-    if (value === null || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return value;
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, fields.has(key.toLowerCase()) ? REDACTED : hide(inner)]));
-  };
-  const redactBody = (body: Buffer): Buffer => {
-    if (fields.size === 0 || body.length === 0) return body;
-    const text = bodyText(body);
-    if (!/^\s*[[{]/.test(text)) return body;
-    try {
-      const before = parseExactJson(text);
-      const after = hide(before);
-      // Unchanged unless a field was hidden; numbers keep their exact text either way.
-      const hidden = stringifyExactJson(after);
-      return hidden === stringifyExactJson(before) ? body : Buffer.from(hidden);
-    } catch {
-      return body;
-    }
-  };
-  // A body made shorter or longer by redaction keeps a content-length that says so.
-  const withLength = (headers: Header[], before: Buffer, after: Buffer): Header[] =>
-    before === after ? headers : headers.map(([name, value]) => [name, name === 'content-length' ? String(after.length) : value]);
-  const request = (value: RecordedRequest): RecordedRequest => {
-    const body = redactBody(value.body);
-    return { ...value, url: redactUrl(value.url), headers: withLength(redactHeaders(value.headers), value.body, body), body };
-  };
-  const response = (value: RecordedResponse): RecordedResponse => {
-    const body = redactBody(value.body);
-    return { ...value, headers: withLength(redactHeaders(value.headers), value.body, body), body };
-  };
-  return { request, exchange: (value) => ({ ...value, request: request(value.request), response: response(value.response) }) };
+  const request = (value: RecordedRequest): RecordedRequest => ({ ...value, url: redactor.url(value.url), ...redactParts(value.headers, value.body) });
+  const response = (value: RecordedResponse): RecordedResponse => ({ ...value, ...redactParts(value.headers, value.body) });
+  return { redactor, request, exchange: (value) => ({ ...value, request: request(value.request), response: response(value.response) }) };
 }

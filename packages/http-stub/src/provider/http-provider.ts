@@ -1,4 +1,4 @@
-import { defineProvider, type Provider, type ProviderContext } from '@mirrorguard/core';
+import { defineProvider, type Provider, type ProviderContext, type Redactor } from '@mirrorguard/core';
 import { getGlobalDispatcher, type Dispatcher } from 'undici';
 import type { MatchOptions } from '../exchange/recording-index.ts';
 import type { RedactionOptions } from '../exchange/redact-exchange.ts';
@@ -12,7 +12,8 @@ export interface HttpStubProviderOptions {
   /** A shared store for a live primary and mirror (`redisStore`): `record` publishes to it, `mirror` replays from it. */
   readonly store?: ExchangeStore;
   readonly match?: MatchOptions;
-  readonly redact?: RedactionOptions;
+  /** What is hidden in recordings, the journal and errors: options, or a redactor to share; by default the journal's. */
+  readonly redact?: RedactionOptions | Redactor;
   /** mirror and test: answer a miss with this response instead of failing. */
   readonly onMiss?: 'error' | MissResponse;
   /** mirror only: safe requests to these hosts go out on a miss (never in test, which has no network). */

@@ -1,9 +1,15 @@
-import { MirrorGuardError } from '@mirrorguard/core';
+import { createRedactor, MirrorGuardError } from '@mirrorguard/core';
 import { bodyText } from '../exchange/canonical-request.ts';
 import { replayHeaders } from '../exchange/decode-body.ts';
 import type { Header, RecordedExchange } from '../exchange/exchange.ts';
 
 const CREATOR = { name: '@mirrorguard/http-stub', version: '0.1.0' };
+
+/** The errors about a recording quote parts of it (a URL, the parser's excerpt): through the default redactor, as a hand-written file may hold secrets. */
+const redactMessage = createRedactor();
+
+/** `MG_ERR_HTTP_RECORDING_INVALID`, its message redacted. */
+export const invalidRecording = (message: string): MirrorGuardError => new MirrorGuardError('MG_ERR_HTTP_RECORDING_INVALID', redactMessage(message));
 
 interface HarNameValue {
   readonly name: string;
@@ -78,7 +84,7 @@ const isObject = (value: unknown): value is Record<string, unknown> => value !==
 
 /** The exchanges of a HAR 1.2 log; `source` names the file in errors, which say what is wrong and where. */
 export function fromHar(har: unknown, source: string): RecordedExchange[] {
-  const invalid = (where: string, what: string): MirrorGuardError => new MirrorGuardError('MG_ERR_HTTP_RECORDING_INVALID', `${source}: ${where}: ${what}`);
+  const invalid = (where: string, what: string): MirrorGuardError => invalidRecording(`${source}: ${where}: ${what}`);
   if (!isObject(har) || !isObject(har.log)) throw invalid('top level', 'not a HAR file (no "log" object)');
   if (!Array.isArray(har.log.entries)) throw invalid('log', '"entries" is not an array');
   return har.log.entries.map((entry: unknown, index: number): RecordedExchange => {

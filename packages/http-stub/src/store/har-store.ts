@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join, basename } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { MirrorGuardError } from '@mirrorguard/core';
 import type { RecordedExchange } from '../exchange/exchange.ts';
 import type { ExchangeStore } from './exchange-store.ts';
-import { fromHar, toHar } from './har-file.ts';
+import { fromHar, invalidRecording, toHar } from './har-file.ts';
+import { writeRecordingFile } from './write-recording-file.ts';
 
 /** How long recording gathers exchanges before the file is rewritten. */
 const FLUSH_DELAY_MS = 250;
@@ -46,16 +46,18 @@ function parseRecording(text: string, file: string): RecordedExchange[] {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new MirrorGuardError('MG_ERR_HTTP_RECORDING_INVALID', `${file}: not JSON: ${(error as Error).message}`, { cause: error });
+    // The parser's message quotes the text near the fault: it is kept redacted, and the parser's error is not attached.
+    throw invalidRecording(`${file}: not JSON: ${(error as Error).message}`);
   }
   return fromHar(json, file);
 }
 
 /**
  * A HAR 1.2 file as the store. Replay reads it once, when the stub is made (a missing, unreadable or
- * invalid file fails then), and never writes it. Recording keeps what the
- * file held, adds each exchange, and writes the whole file atomically (a temporary file beside it,
- * then a rename) at most every 250 ms while recording, and on close.
+ * invalid file fails then), and never writes it. Recording keeps what the file held, adds each
+ * exchange, and writes the whole file atomically at most every 250 ms while recording, and on
+ * close: mode 0600, through a new file with an unpredictable name beside it, never through a
+ * symbolic link (see `writeRecordingFile`).
  */
 export function harStore(options: HarStoreOptions): ExchangeStore {
   const { file } = options;
@@ -64,16 +66,12 @@ export function harStore(options: HarStoreOptions): ExchangeStore {
   let dirty = false;
   let writing: Promise<void> = Promise.resolve();
   let scheduled: NodeJS.Timeout | undefined;
-  let sequence = 0;
 
   const write = async (): Promise<void> => {
     if (!dirty) return;
     const exchanges = await load();
     const count = exchanges.length;
-    await mkdir(dirname(file), { recursive: true });
-    const temporary = join(dirname(file), `.${basename(file)}.${process.pid}.${(sequence += 1)}.tmp`);
-    await writeFile(temporary, `${JSON.stringify(toHar(exchanges), null, 2)}\n`);
-    await rename(temporary, file);
+    await writeRecordingFile(file, `${JSON.stringify(toHar(exchanges), null, 2)}\n`);
     // Written: unless more came meanwhile, nothing is pending. A failed write leaves it pending for close().
     if (exchanges.length === count) dirty = false;
   };

@@ -1,7 +1,6 @@
-import { createJournal, MirrorGuardError, type Journal, type RequestContext } from '@mirrorguard/core';
+import { createJournal, MirrorGuardError, type Journal, type Redactor, type RequestContext } from '@mirrorguard/core';
 import type { IncomingRequest, RecordedExchange, RecordedRequest, RecordedResponse } from '../exchange/exchange.ts';
-import { decodeResponse } from '../exchange/decode-body.ts';
-import { createRedactor, type RedactionOptions, type Redactor } from '../exchange/redact-exchange.ts';
+import { createExchangeRedactor, stubRedactor, type ExchangeRedactor, type RedactionOptions } from '../exchange/redact-exchange.ts';
 import { RecordingIndex, type MatchOptions } from '../exchange/recording-index.ts';
 import type { ExchangeStore } from '../store/exchange-store.ts';
 import { noRecordingError } from './miss-error.ts';
@@ -17,7 +16,7 @@ export interface StubEngineOptions {
   readonly mode: 'record' | 'replay';
   readonly store: ExchangeStore;
   readonly match?: MatchOptions;
-  readonly redact?: RedactionOptions;
+  readonly redact?: RedactionOptions | Redactor;
   readonly onMiss?: 'error' | MissResponse;
   readonly allowHosts?: readonly string[];
   readonly journal?: Journal;
@@ -79,7 +78,7 @@ export class StubEngine {
   readonly mode: 'record' | 'replay';
   readonly #options: StubEngineOptions;
   readonly #journal: Journal;
-  readonly #redactor: Redactor;
+  readonly #redactor: ExchangeRedactor;
   readonly #allowHosts: ReadonlySet<string>;
   readonly #indexes = new Map<string | null, Promise<Loaded>>();
   readonly #pending = new Set<Promise<void>>();
@@ -91,8 +90,10 @@ export class StubEngine {
     }
     this.mode = options.mode;
     this.#options = options;
-    this.#journal = options.journal ?? createJournal({ profile: options.mode === 'record' ? 'record' : 'mirror' });
-    this.#redactor = createRedactor(options.redact);
+    // One redactor for the recordings, the journal and the errors.
+    const redactor = stubRedactor(options.redact, options.journal);
+    this.#redactor = createExchangeRedactor(redactor);
+    this.#journal = options.journal ?? createJournal({ profile: options.mode === 'record' ? 'record' : 'mirror', redact: redactor });
     this.#allowHosts = new Set((options.allowHosts ?? []).map((host) => host.toLowerCase()));
     // A recording starts afresh: what an earlier run stored is not mixed with this one's. A replay
     // checks its store now: a missing or unreadable recording fails start-up, not each call.
@@ -109,7 +110,7 @@ export class StubEngine {
     } else {
       loaded = this.#options.store.exchangesFor(requestId).then((exchanges) => {
         const index = new RecordingIndex(this.#options.match);
-        for (const exchange of exchanges) index.add(exchange);
+        for (const exchange of exchanges) this.#addTo(index, exchange);
         return { index, read: exchanges.length };
       });
       this.#indexes.set(requestId, loaded);
@@ -146,6 +147,15 @@ export class StubEngine {
     this.#journal.record({ dependency: 'http', action: 'warned', operation, reason });
   }
 
+  /**
+   * A stored exchange as matching sees it: its request redacted like a live one. A recording written
+   * by this version is redacted already (redacting again changes nothing); an older or hand-written
+   * one may hold secrets, which then neither decide a match nor reach a miss error.
+   */
+  #addTo(index: RecordingIndex, exchange: RecordedExchange): void {
+    index.add({ ...exchange, request: this.#redactor.request(exchange.request) });
+  }
+
   /** Replay: the recorded answer, the configured miss answer, a safe call to an allowed host, or a failure. Journaled. */
   async decide(caller: RequestContext | undefined, live: RecordedRequest, sent: SentAs = live): Promise<ReplayDecision> {
     const request = this.#redactor.request(live);
@@ -176,7 +186,7 @@ export class StubEngine {
           // Another call of the same request may have waited and read some of these meanwhile.
           const fresh = more.slice(loaded.read - known);
           loaded.read += fresh.length;
-          for (const exchange of fresh) index.add(exchange);
+          for (const exchange of fresh) this.#addTo(index, exchange);
           hit = this.#take(loaded, requestId, request, incoming);
         }
       }
@@ -215,7 +225,7 @@ export class StubEngine {
       return { type: 'fail', error };
     }
     this.#journal.record({ dependency: 'http', action: 'blocked', operation, reason: 'no recording' });
-    return { type: 'fail', error: noRecordingError(request, requestId, index, this.#options.store.description) };
+    return { type: 'fail', error: noRecordingError(request, requestId, index, this.#options.store.description, this.#redactor.redactor) };
   }
 
   /** Record: stores the exchange (redacted), bound to the caller's incoming request, and journals it. */
@@ -224,7 +234,7 @@ export class StubEngine {
       requestId: caller?.requestId ?? null,
       incoming: incomingOf(caller),
       request,
-      response: decodeResponse(response),
+      response,
       startedAt,
       durationMs: Math.round(durationMs * 1000) / 1000,
     });
