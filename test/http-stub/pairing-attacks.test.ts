@@ -23,7 +23,7 @@ async function callFor(stub: HttpStub, origin: string, context: { requestId: str
   return withRequestContext(context, async () => {
     try {
       const response = await fetch(`${origin}${path}`, { dispatcher: stub.dispatcher } as unknown as RequestInit);
-      return `token ${((await response.json()) as { token: string }).token}`;
+      return `token ${((await response.json()) as { answer: string }).answer}`;
     } catch (error) {
       const cause = (error as { cause?: { code?: string } }).cause;
       return `error ${cause?.code ?? (error as { code?: string }).code}`;
@@ -46,7 +46,7 @@ describe('the pairing store cannot be steered', () => {
   const prefix = `pairing-attacks:${randomUUID()}:`;
 
   beforeAll(async () => {
-    sentinel = await startSentinelServer(() => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: randomUUID() }) }));
+    sentinel = await startSentinelServer(() => ({ headers: { 'content-type': 'application/json' }, body: JSON.stringify({ answer: randomUUID() }) }));
     storeServer = await startRedisServer();
     storeRedis = new Redis(storeServer.url);
     mirrorSink = memorySink();
