@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { rng } from '../../../../test/support/seeded-random.ts';
 import { createRedactor } from './create-redactor.ts';
 import { DEFAULT_SECRET_VALUES, DEFAULT_SECRET_VALUES_HINT } from './secret-values.ts';
-
-/** mulberry32: the same texts on every machine. */
-function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One sample of each default value pattern: a pattern added without one fails the test below. */
 const SAMPLES = [
