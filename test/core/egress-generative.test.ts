@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { relative } from 'node:path';
+import { normalize, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { createGuards, EFFECT_CHANNEL, memorySink, type DestinationInput, type JournalEvent } from '@mirrorguard/core';
@@ -143,9 +143,9 @@ describe(`egress lockdown, generative: ${SAMPLES} samples, seed ${SEED} (EGRESS_
     for (const sentinel of [...control.values(), ...locked.values(), ...declared.values()]) await sentinel.close();
   });
 
-  /** Waits for the journal to show a refusal naming `where` — from a worker it arrives over a channel. */
-  function refusalJournaled(where: string, since: number): Promise<void> {
-    const matches = (event: JournalEvent): boolean => event.action === 'blocked' && event.operation.includes(where);
+  /** Waits for the journal to show a refusal naming one of `wheres` — from a worker it arrives over a channel. */
+  function refusalJournaled(wheres: readonly string[], since: number): Promise<void> {
+    const matches = (event: JournalEvent): boolean => event.action === 'blocked' && wheres.some((where) => event.operation.includes(where));
     if (sink.events().slice(since).some(matches)) return Promise.resolve();
     return new Promise((resolve) => {
       const listener = (event: unknown): void => {
@@ -198,10 +198,11 @@ describe(`egress lockdown, generative: ${SAMPLES} samples, seed ${SEED} (EGRESS_
     expect(lockedSentinel.connections()).toBe(0);
     expect(outcomes[0]!.ok).toBe(false);
     if (!reaches[index]) return;
-    const where = lockedSentinel.path ?? `:${lockedSentinel.port}`;
+    // The refusal names the destination as it was asked for: a Unix path as spelled (normalized), or absolute.
+    const wheres = lockedSentinel.path === undefined ? [`:${lockedSentinel.port}`] : [lockedSentinel.path, normalize(target.path!)];
     if (CLIENTS[sample.client]!.opaqueErrors !== true) expect(outcomes[0], outcomes[0]!.message).toMatchObject({ code: 'MG_ERR_EGRESS_REFUSED' });
-    if (childEvents !== undefined) expect(childEvents.some((event) => event.action === 'blocked' && event.operation.includes(where))).toBe(true);
-    else await refusalJournaled(where, since);
+    if (childEvents !== undefined) expect(childEvents.some((event) => event.action === 'blocked' && wheres.some((where) => event.operation.includes(where)))).toBe(true);
+    else await refusalJournaled(wheres, since);
 
     // Declared: through exactly when the spelling names a declared address.
     const declaredAddress = sample.kind === 'unix' || sample.spelling.declared;
