@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import type net from 'node:net';
+import tls from 'node:tls';
 import mysql2Promise, { type Connection, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardMysql2, type GuardMysql2Options } from '@mirrorguard/db-readonly';
@@ -60,6 +62,28 @@ describe('attacks 3: db-readonly wire check and readBackEveryStatement', () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       const [[{ rows }]] = await admin.query<RowDataPacket[]>('SELECT COUNT(*) AS `rows` FROM victim');
       // Safe behaviour: the server never ran any of it.
+      expect({ held, rows: Number(rows) }).toEqual({ held: null, rows: 0 });
+    } finally {
+      connection.destroy();
+      await waitLockFree(admin, lock);
+    }
+  });
+
+  it('a TLSSocket app code puts in the stream\'s place does not retire the raw socket\'s check: plaintext on the raw socket is refused', async () => {
+    const lock = 'mg_a3_tls_lock';
+    const connection = await guardMysql2(mysql2Promise, options).createConnection({ uri: databaseUrl(DATABASE) });
+    try {
+      await connection.query('SELECT 1');
+      const core = (connection as unknown as { connection: { stream: net.Socket } }).connection;
+      const raw = core.stream;
+      // Not a TLS upgrade at all: a TLSSocket over the raw one, put where mysql2's startTLS would put it.
+      core.stream = new tls.TLSSocket(raw) as unknown as net.Socket;
+      // The guard adopts it at its next approval, and retires the raw socket's check.
+      connection.query('SELECT 2').catch(() => undefined);
+      raw.write(Buffer.concat([comQuery('SET SESSION TRANSACTION READ WRITE'), comQuery('INSERT INTO victim VALUES (2)'), comQuery(`SELECT GET_LOCK('${lock}', 0)`)]));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const held = await lockHolder(admin, lock);
+      const [[{ rows }]] = await admin.query<RowDataPacket[]>('SELECT COUNT(*) AS `rows` FROM victim WHERE id = 2');
       expect({ held, rows: Number(rows) }).toEqual({ held: null, rows: 0 });
     } finally {
       connection.destroy();

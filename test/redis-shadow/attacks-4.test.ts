@@ -1,0 +1,59 @@
+import { Command, Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
+import { startOriginAndShadow } from '../support/redis-server.ts';
+
+// Attack round 4: RESET re-authenticates a connection as the server's `default` user (RESET is a
+// no-auth command: every ACL user may run it, whatever its rules say). On the shadow, whose
+// `default` user has no password and every right, a connection so reset is no longer the confined
+// user the sandbox check was made for: a script sent on it could MIGRATE into the origin.
+// Oracles: CLIENT LIST's user= on the shadow, the key on the origin.
+
+const HOST = '127.0.0.1';
+const MIGRATE_TO = (port: number): string => `return redis.call('MIGRATE', '${HOST}', '${port}', '', 0, 5000, 'COPY', 'REPLACE', 'KEYS', KEYS[1])`;
+
+async function connectionUsers(admin: Redis): Promise<string[]> {
+  const lines = String(await admin.call('CLIENT', 'LIST')).trim().split('\n');
+  return lines.filter((line) => !/ name=oracle /.test(line) && !/ cmd=monitor/.test(line) && !/ cmd=client\|list/.test(line)).map((line) => /\buser=(\S+)/.exec(line)?.[1] ?? '?');
+}
+
+const codeOf = (promise: Promise<unknown>): Promise<string> =>
+  promise.then(
+    (value) => `ok ${String(value)}`,
+    (error: Error & { code?: string }) => error.code ?? error.message,
+  );
+
+describe('attacks 4: RESET as re-authentication', () => {
+  for (const via of ['call', 'sendCommand', 'pipeline', 'multi'] as const) {
+    it(`RESET via ${via}: no shadow connection becomes the default user; a script cannot MIGRATE into the origin`, async () => {
+      const servers = await startOriginAndShadow();
+      const { origin, shadowAdmin, originAdmin } = servers;
+      const outcomes: Record<string, string> = {};
+      try {
+        await originAdmin.set('fresh', 'origin value');
+        const client = new ShadowRedis({ host: HOST, port: origin.port, connectionName: 'mirror' }, { shadow: servers.shadow.shadowUrl });
+        client.on('error', () => undefined);
+        try {
+          await client.set('fresh', 'mirror value');
+          if (via === 'call') outcomes.reset = await codeOf(client.call('RESET'));
+          else if (via === 'sendCommand') {
+            const reset = new Command('reset', []);
+            client.sendCommand(reset);
+            outcomes.reset = await codeOf(reset.promise);
+          } else if (via === 'pipeline') outcomes.reset = await codeOf(client.pipeline().set('fresh', 'again').call('reset').exec().then((r) => JSON.stringify(r)));
+          else outcomes.reset = await codeOf(client.multi().set('fresh', 'again').call('reset').exec().then((r) => JSON.stringify(r)));
+          outcomes.users = (await connectionUsers(shadowAdmin)).filter((user) => user !== 'mirror-shadow').join(',');
+          outcomes.migrate = await codeOf(client.eval(MIGRATE_TO(origin.port), 1, 'fresh'));
+        } finally {
+          await client.close();
+        }
+        outcomes.origin = String(await originAdmin.get('fresh'));
+        console.log(via, outcomes);
+        // Safe: no connection is anyone but the confined user, and the origin keeps its value.
+        expect({ users: outcomes.users, origin: outcomes.origin }).toEqual({ users: '', origin: 'origin value' });
+      } finally {
+        await servers.stop();
+      }
+    }, 30_000);
+  }
+});
