@@ -2,6 +2,7 @@ import { Command, Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
 import { startOriginAndShadow } from '../support/redis-server.ts';
+import { commandStats, grown, monitorServer } from '../support/redis-oracles.ts';
 
 // Attack round 4: RESET re-authenticates a connection as the server's `default` user (RESET is a
 // no-auth command: every ACL user may run it, whatever its rules say). On the shadow, whose
@@ -56,4 +57,44 @@ describe('attacks 4: RESET as re-authentication', () => {
       }
     }, 30_000);
   }
+
+  it('connection-state commands that reach other sessions or the origin\'s state (CLIENT TRACKING REDIRECT, CLIENT REPLY, CLIENT NO-EVICT, CLIENT PAUSE/UNPAUSE, WAIT) do not reach the origin; HELLO 3 is only a protocol switch', async () => {
+    const servers = await startOriginAndShadow();
+    const { origin, originAdmin } = servers;
+    const outcomes: Record<string, string> = {};
+    try {
+      await originAdmin.set('k', 'v');
+      const victimId = String(await originAdmin.call('CLIENT', 'ID'));
+      const before = await commandStats(originAdmin);
+      const client = new ShadowRedis({ host: HOST, port: origin.port, connectionName: 'mirror' }, { shadow: servers.shadow.shadowUrl });
+      client.on('error', () => undefined);
+      try {
+        await client.get('k');
+        const attempts: Array<[string, ...string[]]> = [
+          ['CLIENT', 'TRACKING', 'ON', 'REDIRECT', victimId, 'BCAST'],
+          ['CLIENT', 'CACHING', 'YES'],
+          ['CLIENT', 'NO-EVICT', 'ON'],
+          ['CLIENT', 'NO-TOUCH', 'ON'],
+          ['CLIENT', 'UNPAUSE'],
+          ['CLIENT', 'PAUSE', '100'],
+          ['CLIENT', 'REPLY', 'SKIP'],
+          ['WAIT', '0', '0'],
+          ['WAITAOF', '0', '0', '0'],
+          ['HELLO', '3'],
+        ];
+        for (const [name, ...args] of attempts) outcomes[`${name} ${args.join(' ')}`] = await Promise.race([
+          codeOf(client.call(name, ...args)),
+          new Promise<string>((resolve) => setTimeout(() => resolve('timeout'), 1000)),
+        ]);
+      } finally {
+        await client.close();
+      }
+      const after = await commandStats(originAdmin);
+      console.log(JSON.stringify(outcomes), grown(before, after).join(' '));
+      const reached = grown(before, after).filter((name) => /tracking|caching|no-evict|no-touch|unpause|pause|reply|wait/i.test(name));
+      expect(reached).toEqual([]);
+    } finally {
+      await servers.stop();
+    }
+  }, 60_000);
 });
