@@ -91,6 +91,19 @@ describe('attacks 3: db-readonly wire check and readBackEveryStatement', () => {
     }
   });
 
+  it.fails('HOLE: SELECT UUID_SHORT() passes the classifier and the read-only session, and advances the server\'s global counter other sessions draw from', async () => {
+    const connection = await guardMysql2(mysql2Promise, options).createConnection({ uri: databaseUrl(DATABASE) });
+    try {
+      const [[{ u: before }]] = await admin.query<RowDataPacket[]>('SELECT CAST(UUID_SHORT() AS CHAR) AS u');
+      for (let i = 0; i < 5; i += 1) await connection.query('SELECT UUID_SHORT()').catch(() => undefined);
+      const [[{ u: after }]] = await admin.query<RowDataPacket[]>('SELECT CAST(UUID_SHORT() AS CHAR) AS u');
+      // Safe behaviour: the primary's (here admin's) next value follows its last one; the mirror took none.
+      expect(BigInt(after) - BigInt(before)).toBe(1n);
+    } finally {
+      connection.destroy();
+    }
+  });
+
   for (const [name, call, lock] of [
     ['a function that turns tracking off, lifts max_statement_time and turns tracking back on', 'SELECT f_onoff()', undefined],
     ['a function that turns tracking off, lifts max_statement_time and then SIGNALs (an ERR reply carries no status flags)', 'SELECT f_sig()', undefined],
