@@ -97,4 +97,28 @@ describe('attacks 4: RESET as re-authentication', () => {
       await servers.stop();
     }
   }, 60_000);
+
+  // Same class as db-readonly's fd write: app code below the client. redis-shadow has no check on
+  // the origin socket's bytes at all (only what ioredis writes for a judged Command is caught), so
+  // the origin's ACL user is the only backstop: with the default user the write lands.
+  it.fails('HOLE: raw RESP written on the origin connection\'s socket (client.stream.write) reaches the origin unjudged', async () => {
+    const servers = await startOriginAndShadow();
+    const { origin, originAdmin } = servers;
+    try {
+      await originAdmin.set('k', 'origin value');
+      const client = new ShadowRedis({ host: HOST, port: origin.port, connectionName: 'mirror' }, { shadow: servers.shadow.shadowUrl });
+      client.on('error', () => undefined);
+      try {
+        await client.get('k');
+        const socket = (client as unknown as { stream: { write(data: string): boolean } }).stream;
+        socket.write('*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$4\r\nevil\r\n');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      } finally {
+        await client.close().catch(() => undefined);
+      }
+      expect(await originAdmin.get('k')).toBe('origin value');
+    } finally {
+      await servers.stop();
+    }
+  }, 30_000);
 });
