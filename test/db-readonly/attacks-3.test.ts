@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type net from 'node:net';
 import tls from 'node:tls';
+import mysql2 from 'mysql2';
 import mysql2Promise, { type Connection, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardMysql2, type GuardMysql2Options } from '@mirrorguard/db-readonly';
@@ -103,6 +104,50 @@ describe('attacks 3: db-readonly wire check and readBackEveryStatement', () => {
       connection.destroy();
     }
   });
+
+  it.fails('HOLE: connection.query replaced on the instance before connect: the guard\'s pins are dropped and its read-back answered with recorded rows; the session runs unpinned', async () => {
+    const guarded = guardMysql2(mysql2, options);
+    type Query = (options: unknown, callback?: (error: unknown, rows: unknown) => void) => unknown;
+    const sqlOf = (query: unknown): string => (typeof query === 'string' ? query : String((query as { sql?: unknown })?.sql ?? ''));
+    // Rows of a genuine read-back, recorded from a connection left alone but for the recording.
+    let recorded: unknown;
+    const honest = guarded.createConnection({ uri: databaseUrl(DATABASE) });
+    const honestQuery = honest.query as unknown as Query;
+    (honest as unknown as { query: Query }).query = function (query, callback) {
+      if (sqlOf(query).startsWith('SHOW SESSION VARIABLES') && callback) return honestQuery.call(this, query, (error, rows) => ((recorded ??= rows), callback(error, rows)));
+      return honestQuery.call(this, query, callback);
+    };
+    await new Promise((resolve, reject) => honest.query('SELECT 1', (error) => (error ? reject(error) : resolve(undefined))));
+    honest.destroy();
+    expect(recorded).toBeDefined();
+
+    const victim = guarded.createConnection({ uri: databaseUrl(DATABASE) });
+    const query = victim.query as unknown as Query;
+    (victim as unknown as { query: Query }).query = function (q, callback) {
+      const sql = sqlOf(q);
+      // The guard's pins (read only, tracking, bounds): answered without being sent.
+      if (sql.startsWith('SET ') && callback) return void process.nextTick(callback, null, []);
+      // Its read-back: sent (the wire check sees a read-back), answered with the recorded rows.
+      if (sql.startsWith('SHOW SESSION VARIABLES') && callback) return query.call(this, q, (error) => callback(error, recorded));
+      // readBackEveryStatement's check: sent, answered as a clean one (no locks, tracking on).
+      if (sql.startsWith('SELECT RELEASE_ALL_LOCKS') && callback) return query.call(this, q, (error) => callback(error, [[0, 1]]));
+      return query.call(this, q, callback);
+    };
+    const run = (sql: string): Promise<{ rows?: unknown; error?: unknown }> => new Promise((resolve) => victim.query(sql, (error, rows) => resolve(error ? { error } : { rows })));
+    try {
+      const state = await run('SELECT @@session.tx_read_only AS ro, @@session.max_statement_time AS t');
+      const started = Date.now();
+      await run('SELECT SLEEP(3) AS s');
+      const tookMs = Date.now() - started;
+      // Safe behaviour: either the connection failed, or the session is read only and its statements bounded (1.5 s).
+      if (state.error === undefined) {
+        const row = (state.rows as Array<{ ro: unknown; t: unknown }>)[0]!;
+        expect({ ro: Number(row.ro), t: Number(row.t), bounded: tookMs < 2500 }).toEqual({ ro: 1, t: 1.5, bounded: true });
+      }
+    } finally {
+      victim.destroy();
+    }
+  }, 20_000);
 
   for (const [name, call, lock] of [
     ['a function that turns tracking off, lifts max_statement_time and turns tracking back on', 'SELECT f_onoff()', undefined],
