@@ -1,0 +1,175 @@
+import fs from 'node:fs';
+import type net from 'node:net';
+import tls from 'node:tls';
+import mysql2 from 'mysql2';
+import mysql2Promise, { type Connection, type RowDataPacket } from 'mysql2/promise';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { guardMysql2, type GuardMysql2Options } from '@mirrorguard/db-readonly';
+import { databaseUrl, endSessionsIn, lockHolder } from './server-oracles.ts';
+import { MYSQL_URL } from '../support/servers.ts';
+
+// Attack round 3 on the wire check and readBackEveryStatement. Oracles are the server's own:
+// IS_USED_LOCK from an unguarded session, and the guarded session's variables read back.
+const DATABASE = 'mirrorguard_attacks_3';
+const options: GuardMysql2Options = { dialect: 'mariadb', maxStatementTimeMs: 1500, readBackEveryStatement: true };
+
+/** A COM_QUERY packet (sequence 0) of `sql`. */
+function comQuery(sql: string): Buffer {
+  const payload = Buffer.concat([Buffer.of(0x03), Buffer.from(sql, 'utf8')]);
+  const header = Buffer.alloc(4);
+  header.writeUIntLE(payload.length, 0, 3);
+  header[3] = 0;
+  return Buffer.concat([header, payload]);
+}
+
+async function waitLockFree(admin: Connection, lock: string): Promise<void> {
+  for (let i = 0; i < 200 && (await lockHolder(admin, lock)) !== null; i += 1) await admin.query('DO SLEEP(0.01)');
+}
+
+describe('attacks 3: db-readonly wire check and readBackEveryStatement', () => {
+  let admin: Connection;
+
+  beforeAll(async () => {
+    const root = await mysql2Promise.createConnection({ uri: MYSQL_URL });
+    await root.query(`DROP DATABASE IF EXISTS ${DATABASE}`);
+    await root.query(`CREATE DATABASE ${DATABASE}`);
+    await root.query(`USE ${DATABASE}`);
+    await root.query('CREATE TABLE victim (id INT) ENGINE=InnoDB');
+    await root.query('CREATE FUNCTION f_onoff() RETURNS INT NOT DETERMINISTIC BEGIN SET SESSION session_track_state_change = OFF; SET @@session.max_statement_time = 0; SET SESSION session_track_state_change = ON; RETURN 1; END');
+    await root.query("CREATE FUNCTION f_sig() RETURNS INT NOT DETERMINISTIC BEGIN SET SESSION session_track_state_change = OFF; SET @@session.max_statement_time = 0; SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'boom'; RETURN 1; END");
+    await root.query("CREATE FUNCTION f_locksig() RETURNS INT NOT DETERMINISTIC BEGIN DO GET_LOCK('mg_a3_locksig', 0); SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'boom'; RETURN 1; END");
+    await root.end();
+    admin = await mysql2Promise.createConnection({ uri: databaseUrl(DATABASE) });
+  });
+
+  afterAll(async () => {
+    await endSessionsIn(admin, DATABASE);
+    await admin.query(`DROP DATABASE IF EXISTS ${DATABASE}`);
+    await admin.end();
+  });
+
+  it.fails('HOLE: fs.writeSync on the guarded socket\'s fd writes a COM_QUERY past the wire check', async () => {
+    const lock = 'mg_a3_fd_lock';
+    const connection = await guardMysql2(mysql2Promise, options).createConnection({ uri: databaseUrl(DATABASE) });
+    try {
+      await connection.query('SELECT 1');
+      const core = (connection as unknown as { connection: { stream: { _handle: { fd: number } } } }).connection;
+      const fd = core.stream._handle.fd;
+      expect(fd).toBeGreaterThan(0);
+      // The socket's file descriptor written with fs: no handle method is called at all.
+      // Pipelined: the session made read-write, a row inserted, a named lock taken.
+      fs.writeSync(fd, Buffer.concat([comQuery('SET SESSION TRANSACTION READ WRITE'), comQuery('INSERT INTO victim VALUES (1)'), comQuery(`SELECT GET_LOCK('${lock}', 0)`)]));
+      const held = await lockHolder(admin, lock);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const [[{ rows }]] = (await admin.query<RowDataPacket[]>('SELECT COUNT(*) AS `rows` FROM victim')) as unknown as [[{ rows: unknown }]];
+      // Safe behaviour: the server never ran any of it.
+      expect({ held, rows: Number(rows) }).toEqual({ held: null, rows: 0 });
+    } finally {
+      connection.destroy();
+      await waitLockFree(admin, lock);
+    }
+  });
+
+  it('a TLSSocket app code puts in the stream\'s place does not retire the raw socket\'s check: plaintext on the raw socket is refused', async () => {
+    const lock = 'mg_a3_tls_lock';
+    const connection = await guardMysql2(mysql2Promise, options).createConnection({ uri: databaseUrl(DATABASE) });
+    try {
+      await connection.query('SELECT 1');
+      const core = (connection as unknown as { connection: { stream: net.Socket } }).connection;
+      const raw = core.stream;
+      // Not a TLS upgrade at all: a TLSSocket over the raw one, put where mysql2's startTLS would put it.
+      core.stream = new tls.TLSSocket(raw) as unknown as net.Socket;
+      // The guard adopts it at its next approval, and retires the raw socket's check.
+      connection.query('SELECT 2').catch(() => undefined);
+      raw.write(Buffer.concat([comQuery('SET SESSION TRANSACTION READ WRITE'), comQuery('INSERT INTO victim VALUES (2)'), comQuery(`SELECT GET_LOCK('${lock}', 0)`)]));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const held = await lockHolder(admin, lock);
+      const [[{ rows }]] = (await admin.query<RowDataPacket[]>('SELECT COUNT(*) AS `rows` FROM victim WHERE id = 2')) as unknown as [[{ rows: unknown }]];
+      expect({ held, rows: Number(rows) }).toEqual({ held: null, rows: 0 });
+    } finally {
+      connection.destroy();
+      await waitLockFree(admin, lock);
+    }
+  });
+
+  it.fails('HOLE: SELECT UUID_SHORT() passes the classifier and the read-only session, and advances the server\'s global counter other sessions draw from', async () => {
+    const connection = await guardMysql2(mysql2Promise, options).createConnection({ uri: databaseUrl(DATABASE) });
+    try {
+      const [[{ u: before }]] = (await admin.query('SELECT CAST(UUID_SHORT() AS CHAR) AS u')) as unknown as [[{ u: string }]];
+      for (let i = 0; i < 5; i += 1) await connection.query('SELECT UUID_SHORT()').catch(() => undefined);
+      const [[{ u: after }]] = (await admin.query('SELECT CAST(UUID_SHORT() AS CHAR) AS u')) as unknown as [[{ u: string }]];
+      // Safe behaviour: the primary's (here admin's) next value follows its last one; the mirror took none.
+      expect(BigInt(after) - BigInt(before)).toBe(1n);
+    } finally {
+      connection.destroy();
+    }
+  });
+
+  it.fails('HOLE: connection.query replaced on the instance before connect: the guard\'s pins are dropped and its read-back answered with recorded rows; the session runs unpinned', async () => {
+    const guarded = guardMysql2(mysql2, options);
+    type Query = (options: unknown, callback?: (error: unknown, rows: unknown) => void) => unknown;
+    const sqlOf = (query: unknown): string => (typeof query === 'string' ? query : String((query as { sql?: unknown })?.sql ?? ''));
+    // Rows of a genuine read-back, recorded from a connection left alone but for the recording.
+    let recorded: unknown;
+    const honest = guarded.createConnection({ uri: databaseUrl(DATABASE) });
+    const honestQuery = honest.query as unknown as Query;
+    (honest as unknown as { query: Query }).query = function (query, callback) {
+      if (sqlOf(query).startsWith('SHOW SESSION VARIABLES') && callback) return honestQuery.call(this, query, (error, rows) => ((recorded ??= rows), callback(error, rows)));
+      return honestQuery.call(this, query, callback);
+    };
+    await new Promise((resolve, reject) => honest.query('SELECT 1', (error) => (error ? reject(error) : resolve(undefined))));
+    honest.destroy();
+    expect(recorded).toBeDefined();
+
+    const victim = guarded.createConnection({ uri: databaseUrl(DATABASE) });
+    const query = victim.query as unknown as Query;
+    (victim as unknown as { query: Query }).query = function (q, callback) {
+      const sql = sqlOf(q);
+      // The guard's pins (read only, tracking, bounds): answered without being sent.
+      if (sql.startsWith('SET ') && callback) return void process.nextTick(callback, null, []);
+      // Its read-back: sent (the wire check sees a read-back), answered with the recorded rows.
+      if (sql.startsWith('SHOW SESSION VARIABLES') && callback) return query.call(this, q, (error) => callback(error, recorded));
+      // readBackEveryStatement's check: sent, answered as a clean one (no locks, tracking on).
+      if (sql.startsWith('SELECT RELEASE_ALL_LOCKS') && callback) return query.call(this, q, (error) => callback(error, [[0, 1]]));
+      return query.call(this, q, callback);
+    };
+    const run = (sql: string): Promise<{ rows?: unknown; error?: unknown }> => new Promise((resolve) => victim.query(sql, (error, rows) => resolve(error ? { error } : { rows })));
+    try {
+      const state = await run('SELECT @@session.tx_read_only AS ro, @@session.max_statement_time AS t');
+      const started = Date.now();
+      await run('SELECT SLEEP(3) AS s');
+      const tookMs = Date.now() - started;
+      // Safe behaviour: either the connection failed, or the session is read only and its statements bounded (1.5 s).
+      if (state.error === undefined) {
+        const row = (state.rows as Array<{ ro: unknown; t: unknown }>)[0]!;
+        expect({ ro: Number(row.ro), t: Number(row.t), bounded: tookMs < 2500 }).toEqual({ ro: 1, t: 1.5, bounded: true });
+      }
+    } finally {
+      victim.destroy();
+    }
+  }, 20_000);
+
+  for (const [name, call, lock] of [
+    ['a function that turns tracking off, lifts max_statement_time and turns tracking back on', 'SELECT f_onoff()', undefined],
+    ['a function that turns tracking off, lifts max_statement_time and then SIGNALs (an ERR reply carries no status flags)', 'SELECT f_sig()', undefined],
+    ['a function that takes a named lock and then SIGNALs', 'SELECT f_locksig()', 'mg_a3_locksig'],
+  ] as const) {
+    for (const via of ['query', 'execute'] as const) {
+      it(`readBackEveryStatement via ${via}: ${name}: the session is never used unpinned and no lock outlives the statement`, async () => {
+        const connection = await guardMysql2(mysql2Promise, options).createConnection({ uri: databaseUrl(DATABASE) });
+        try {
+          await (via === 'query' ? connection.query(call) : connection.execute(call)).catch(() => undefined);
+          const probe = await connection.query<RowDataPacket[]>('SELECT @@session.max_statement_time AS t, @@session.session_track_state_change AS tracking').then(
+            ([rows]) => rows[0]!,
+            () => undefined,
+          );
+          if (probe !== undefined) expect({ t: Number(probe.t), tracking: Number(probe.tracking) }).toEqual({ t: 1.5, tracking: 1 });
+          if (lock !== undefined) expect(await lockHolder(admin, lock)).toBeNull();
+        } finally {
+          connection.destroy();
+          if (lock !== undefined) await waitLockFree(admin, lock);
+        }
+      });
+    }
+  }
+});
