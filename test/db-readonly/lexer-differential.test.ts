@@ -55,6 +55,7 @@ describe('the SQL classifier against a real MariaDB (lexer differential)', () =>
       `INSERT INTO ${TABLE} (v) VALUES (5)`,
       `SELECT NEXTVAL(${SEQUENCE})`,
       `SELECT SETVAL(${SEQUENCE}, 500)`,
+      'SELECT UUID_SHORT()',
       `SELECT 1 INTO OUTFILE '${server.filesDir}/oracle-check'`,
       'SET GLOBAL max_connect_errors = 77',
       'SET NAMES latin1',

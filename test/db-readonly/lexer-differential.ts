@@ -62,6 +62,9 @@ function expressionPayload(random: Rng): string {
     `nextval(order_numbers)`,
     `${SEQUENCE}.nextval`,
     `(SELECT GET_LOCK('${lockName(random)}', 0))`,
+    'UUID_SHORT()',
+    'uuid_short /**/ ()',
+    '`uuid_short`()',
   ]);
 }
 
@@ -274,6 +277,8 @@ interface ServerSnapshot {
   readonly binlog: string;
   readonly state: string;
   readonly files: string;
+  /** The server-wide UUID_SHORT counter, drawn by the snapshot itself (so one more than the last snapshot's when nobody else drew). */
+  readonly uuidShort: bigint;
 }
 
 export interface Leak {
@@ -391,12 +396,14 @@ export class DifferentialRunner {
         ${checksum('orders', 'id, product_id, quantity, created_at')} AS orders,
         ${checksum(TABLE, 'id, v')} AS t,
         (SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = '${DATABASE}') AS tables,
-        ${LOCK_NAMES.map((name) => `IS_USED_LOCK('${name}')`).join(', ')} AS locks`);
+        ${LOCK_NAMES.map((name) => `IS_USED_LOCK('${name}')`).join(', ')} AS locks;
+      SELECT CAST(UUID_SHORT() AS CHAR) AS uuid_short`);
     const master = results[0]![0]!;
     return {
       binlog: `${master.File}:${master.Position}`,
       state: JSON.stringify(results[1]![0]),
       files: readdirSync(this.server.filesDir).sort().join(','),
+      uuidShort: BigInt(String(results[2]![0]!.uuid_short)),
     };
   }
 
@@ -460,6 +467,8 @@ export class DifferentialRunner {
       for (const key of Object.keys(now)) if (now[key] !== was[key]) changes.push(`${key} changed: ${String(was[key])} -> ${String(now[key])}`);
     }
     if (after.files !== this.baseline.files) changes.push(`files under secure_file_priv: [${this.baseline.files}] -> [${after.files}]`);
+    const drawn = after.uuidShort - this.baseline.uuidShort - 1n;
+    if (drawn !== 0n) changes.push(`the session drew ${drawn} value(s) from the server-wide UUID_SHORT counter`);
     this.baseline = after;
 
     // Harmless session changes (autocommit, a default database, read-only on, a followed sql_mode)

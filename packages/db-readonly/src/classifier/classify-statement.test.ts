@@ -68,6 +68,8 @@ describe('classifyStatement: details', () => {
     expect(classifyStatement('SELECT (SELECT (SELECT GET_LOCK(\'a\', 1)))')).toMatchObject({ kind: 'lock' });
     expect(classifyStatement("UPDATE t SET a = LOAD_FILE('/etc/passwd')")).toMatchObject({ kind: 'escape' });
     expect(classifyStatement('SELECT mydb.NEXTVAL(s)')).toMatchObject({ kind: 'side-effect' });
+    expect(classifyStatement('SELECT id, (SELECT uuid_short()) FROM t')).toMatchObject({ allowed: false, kind: 'side-effect' });
+    expect(classifyStatement("SELECT SERVICE_GET_WRITE_LOCKS('ns', 'a', 0)")).toMatchObject({ allowed: false, kind: 'lock' });
   });
 
   it('accepts a session variable only from the allow-list', () => {

@@ -7,6 +7,7 @@ import {
   SESSION_VARIABLES,
   TIME_BOUND_VARIABLES,
 } from './session-variables.ts';
+import { SERVER_FUNCTIONS } from './server-functions.ts';
 import { readSqlMode } from './sql-mode.ts';
 
 export type SqlDialect = 'mysql' | 'mariadb' | 'sqlite';
@@ -95,8 +96,6 @@ const SIDE_EFFECTS: ReadonlyMap<string, string> = new Map([
   ['UNLOCK', 'UNLOCK TABLES is part of table locking'],
 ]);
 
-const LOCK_FUNCTIONS = new Set(['GET_LOCK', 'RELEASE_LOCK', 'RELEASE_ALL_LOCKS']);
-const SEQUENCE_FUNCTIONS = new Set(['NEXTVAL', 'SETVAL']);
 
 const isWord = (token: Token | undefined, value?: string): boolean =>
   token?.type === 'word' && (value === undefined || token.value === value);
@@ -131,9 +130,8 @@ function findHazard(tokens: readonly Token[], keyword: string): StatementClassif
     const next = tokens[index + 1];
     if ((token.type === 'word' || token.type === 'quoted-identifier') && isPunctuation(next, '(')) {
       const name = token.type === 'word' ? token.value : token.value.toUpperCase();
-      if (LOCK_FUNCTIONS.has(name)) note('lock', `${name}() takes or releases a named server lock`);
-      else if (name === 'LOAD_FILE') note('escape', 'LOAD_FILE() reads files on the server');
-      else if (SEQUENCE_FUNCTIONS.has(name)) note('side-effect', `${name}() changes a sequence`);
+      const server = SERVER_FUNCTIONS.get(name);
+      if (server !== undefined) note(server.effect, server.reason);
       continue;
     }
     if (token.type !== 'word') continue;
