@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { createGuards, getEgressLockdown, memorySink, type Guards } from '@mirrorguard/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,15 @@ import { privateDir } from '../support/private-dir.ts';
 // that gets through is an `it.fails` asserting the safe behaviour.
 
 const PRELOAD = fileURLToPath(new URL('../../packages/core/src/egress/egress-preload.ts', import.meta.url));
+const CORE = pathToFileURL(fileURLToPath(new URL('../../packages/core/src/index.ts', import.meta.url))).href;
+
+/** Runs a node script (an ES module) in a process of its own; its stdout. */
+function runScript(file: string, code: string, args: readonly string[] = [], env: Record<string, string> = {}): Promise<string> {
+  writeFileSync(file, code);
+  return new Promise((resolve) => {
+    execFile(process.execPath, [...args, file], { env: { ...process.env, MIRROR: '', MIRROR_PROFILE: '', MIRROR_STRICT: '', MIRRORGUARD_EGRESS_ALLOW: '', ...env }, timeout: 60_000 }, (_error, out) => resolve(out));
+  });
+}
 
 /** A TCP server on one address and port that counts the connections it accepts. */
 interface Counter {
@@ -104,6 +113,45 @@ catch (e) { process.stdout.write('execve ' + e.code); }
       // The lockdown was there: the ordinary child process was refused.
       expect(stdout).toContain('spawnSync MG_ERR_EGRESS_REFUSED');
       expect({ stdout, reached: sentinel.connections() }).toEqual({ stdout: 'spawnSync MG_ERR_EGRESS_REFUSED\nexecve MG_ERR_EGRESS_REFUSED', reached: 0 });
+    } finally {
+      await sentinel.close();
+    }
+  });
+
+  // A strict mirror refuses to start when its lockdown was not installed by the preload, as
+  // connections opened before it stay usable. createGuards tells the two apart only by whether a
+  // lockdown exists: an app (or a library) that calls installEgressLockdown() from code, after it
+  // opened a connection, passes as preloaded.
+  const strictApp = (installFirst: boolean, port: number): string => `
+import net from 'node:net';
+const core = await import(${JSON.stringify(CORE)});
+// A connection opened at load, before any lockdown (a client connected at module load).
+const early = await new Promise((resolve) => { const socket = net.connect(${port}, '127.0.0.1', () => resolve(socket)); });
+${installFirst ? 'core.installEgressLockdown();' : ''}
+let started;
+try { await core.createGuards({ profile: 'mirror', strict: true, providers: {} }); started = 'started'; } catch (error) { started = error.code; }
+if (started === 'started') early.write('after the guards started');
+early.end(() => { process.stdout.write(started); process.exit(0); });
+`;
+
+  it('control: a strict mirror with no lockdown before createGuards refuses to start (MG_ERR_EGRESS_NOT_PRELOADED)', async () => {
+    const sentinel = await startByteSentinel('tcp');
+    try {
+      const stdout = await runScript(join(dir, 'strict-control.mjs'), strictApp(false, sentinel.port));
+      expect(stdout).toBe('MG_ERR_EGRESS_NOT_PRELOADED');
+      expect(sentinel.bytes()).toBe(0);
+    } finally {
+      await sentinel.close();
+    }
+  });
+
+  it.fails('HOLE: strict takes a lockdown installed from code (installEgressLockdown) for the preload; a connection opened before it keeps sending', async () => {
+    const sentinel = await startByteSentinel('tcp');
+    try {
+      const stdout = await runScript(join(dir, 'strict-installed.mjs'), strictApp(true, sentinel.port));
+      // Started: the early connection wrote after the guards were up; wait for its bytes to arrive.
+      if (stdout === 'started') await sentinel.bytesAbove(0);
+      expect({ stdout, bytes: sentinel.bytes() }).toEqual({ stdout: 'MG_ERR_EGRESS_NOT_PRELOADED', bytes: 0 });
     } finally {
       await sentinel.close();
     }
