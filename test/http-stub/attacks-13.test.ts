@@ -93,18 +93,44 @@ describe('http-stub attacks, pass 13: the incoming request\'s path is recorded',
 
   // toHar writes `_incoming: { method, path }` as the request context holds it; the redactor runs
   // over the outbound request only.
-  it.fails('HOLE: the incoming request\'s path is written unredacted into the HAR file (_incoming.path)', () => {
+  it('the incoming request\'s path is redacted in the HAR file (_incoming.path)', () => {
     const leaks = leaksIn('HAR', harText, /^incoming/);
     expect(leaks, describeLeaks(leaks)).toEqual([]);
   });
 
-  it.fails('HOLE: the incoming request\'s path is written unredacted into the pairing store\'s entries (incoming.path)', () => {
+  it('the incoming request\'s path is redacted in the pairing store\'s entries (incoming.path)', () => {
     const leaks = leaksIn('Redis store', storeText, /^incoming/);
     expect(leaks, describeLeaks(leaks)).toEqual([]);
   });
 
+  it('replay still pairs a call with its recording when the incoming path held a secret (both sides redacted alike)', async () => {
+    const before = sentinel.seen.length;
+    for (const store of [harStore({ file: har }), redisStore({ redis: storeRedis, prefix })]) {
+      const mirror = createHttpStub({ mode: 'replay', store });
+      try {
+        const status = await withRequestContext({ requestId: `${requestId}-2`, method: 'GET', path: `/reset/${incomingReset}` }, async () => {
+          const response = await fetch(`${sentinel.origin}/api-keys/${outboundKey}/x/${outboundToken}`, { dispatcher: mirror.dispatcher } as unknown as RequestInit);
+          await response.arrayBuffer();
+          return response.status;
+        });
+        expect(status).toBe(200);
+        // Bound to its incoming request: another path with the same id gets no answer.
+        const other = await withRequestContext({ requestId: `${requestId}-2`, method: 'GET', path: '/reset/another' }, () =>
+          fetch(`${sentinel.origin}/api-keys/${outboundKey}/x/${outboundToken}`, { dispatcher: mirror.dispatcher } as unknown as RequestInit).then(
+            () => 'answered',
+            () => 'refused',
+          ),
+        );
+        expect(other).toBe('refused');
+      } finally {
+        await mirror.dispose();
+      }
+    }
+    expect(sentinel.seen.length).toBe(before);
+  });
+
   // The journal redacts `operation` only; every event in a request carries the context's `path`.
-  it.fails('HOLE: the incoming request\'s path is written unredacted into every journal event (path)', () => {
+  it('the incoming request\'s path is redacted in every journal event (path)', () => {
     const leaks = leaksIn('journal', journalText, /^incoming/);
     expect(leaks, describeLeaks(leaks)).toEqual([]);
   });

@@ -65,9 +65,9 @@ export class Journal {
       dependency: entry.dependency,
       action: entry.action,
       operation: this.redactor(entry.operation),
-      reason: entry.reason,
+      reason: this.redactor(entry.reason),
       ...(context?.method !== undefined && { method: context.method }),
-      ...(context?.path !== undefined && { path: context.path }),
+      ...(context?.path !== undefined && { path: this.redactor.url(context.path) }),
     });
     for (const sink of this.#sinks) {
       try {

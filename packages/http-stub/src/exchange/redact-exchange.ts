@@ -1,6 +1,6 @@
 import { createRedactor, type Journal, type RedactOptions, type Redactor } from '@mirrorguard/core';
 import { decodeContent } from './decode-body.ts';
-import type { Header, RecordedExchange, RecordedRequest, RecordedResponse } from './exchange.ts';
+import type { Header, IncomingRequest, RecordedExchange, RecordedRequest, RecordedResponse } from './exchange.ts';
 import { redactBody } from './redact-body.ts';
 
 /**
@@ -51,6 +51,8 @@ export function stubRedactor(option: RedactionOptions | Redactor | undefined, jo
 export interface ExchangeRedactor {
   readonly redactor: Redactor;
   request(request: RecordedRequest): RecordedRequest;
+  /** The incoming request an exchange is bound to, its path redacted as a URL (`/reset/<token>`). */
+  incoming<T extends IncomingRequest | null | undefined>(incoming: T): T;
   exchange(exchange: RecordedExchange): RecordedExchange;
 }
 
@@ -74,5 +76,15 @@ export function createExchangeRedactor(redactor: Redactor): ExchangeRedactor {
   };
   const request = (value: RecordedRequest): RecordedRequest => ({ ...value, url: redactor.url(value.url), ...redactParts(value.headers, value.body) });
   const response = (value: RecordedResponse): RecordedResponse => ({ ...value, ...redactParts(value.headers, value.body) });
-  return { redactor, request, exchange: (value) => ({ ...value, request: request(value.request), response: response(value.response) }) };
+  const incoming = <T extends IncomingRequest | null | undefined>(value: T): T => {
+    if (value === null || value === undefined) return value;
+    const path = redactor.url(value.path);
+    return path === value.path ? value : { ...value, path };
+  };
+  return {
+    redactor,
+    request,
+    incoming,
+    exchange: (value) => ({ ...value, ...(value.incoming !== undefined && { incoming: incoming(value.incoming) }), request: request(value.request), response: response(value.response) }),
+  };
 }

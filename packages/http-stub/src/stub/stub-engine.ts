@@ -148,12 +148,12 @@ export class StubEngine {
   }
 
   /**
-   * A stored exchange as matching sees it: its request redacted like a live one. A recording written
+   * A stored exchange as matching sees it: its request and incoming path redacted like a live one. A recording written
    * by this version is redacted already (redacting again changes nothing); an older or hand-written
    * one may hold secrets, which then neither decide a match nor reach a miss error.
    */
   #addTo(index: RecordingIndex, exchange: RecordedExchange): void {
-    index.add({ ...exchange, request: this.#redactor.request(exchange.request) });
+    index.add({ ...exchange, ...(exchange.incoming !== undefined && { incoming: this.#redactor.incoming(exchange.incoming) }), request: this.#redactor.request(exchange.request) });
   }
 
   /** Replay: the recorded answer, the configured miss answer, a safe call to an allowed host, or a failure. Journaled. */
@@ -168,7 +168,7 @@ export class StubEngine {
       return this.refuse(operation, new MirrorGuardError('MG_ERR_HTTP_UNREADABLE', `mirrorguard http-stub: ${operation} names no URL the stub can match, and it never goes out in replay`));
     }
     const requestId = caller?.requestId ?? null;
-    const incoming = incomingOf(caller);
+    const incoming = this.#redactor.incoming(incomingOf(caller));
     const { store } = this.#options;
     let hit: RecordedExchange | undefined;
     let index: RecordingIndex;
