@@ -14,29 +14,24 @@ export interface MemoryEngineResult {
   readonly conformance: { readonly commands: number; readonly memory: number; readonly ioredisMock: number; readonly ioredisMockMissing: number };
   readonly mixedPerSecond: { readonly memory: number; readonly ioredisMock: number; readonly ratio: number };
   readonly bigHashPerSecond: { readonly memory: number; readonly ioredisMock: number; readonly ratio: number };
+  /** Each operation class of the mixed workload on its own: none should be below 1×. */
+  readonly byClass: Readonly<Record<string, { readonly memory: number; readonly ioredisMock: number; readonly ratio: number }>>;
 }
 
+/** The operation classes of the mixed workload, each one command (or two) an app's unit test sends. */
+const OPERATION_CLASSES: ReadonlyArray<readonly [string, (client: Redis, n: number) => Promise<unknown>]> = [
+  ['SET', (client, n) => client.set(`s:${n}`, `value-${n}`)],
+  ['GET', (client, n) => client.get(`s:${n - 1}`)],
+  ['INCR', (client, n) => client.incr(`c:${n % 100}`)],
+  ['HSET', (client, n) => client.hset(`h:${n % 100}`, `f${n % 20}`, String(n))],
+  ['HGETALL (20 fields)', (client, n) => client.hgetall(`h:${n % 100}`)],
+  ['LPUSH + LTRIM', (client, n) => client.lpush(`l:${n % 50}`, String(n)).then(() => client.ltrim(`l:${n % 50}`, 0, 49))],
+  ['ZADD', (client, n) => client.zadd(`z:${n % 50}`, n, `m${n % 200}`)],
+  ['ZRANGE', (client, n) => client.zrange(`z:${n % 50}`, 0, 9)],
+];
+
 /** A cache-and-counters mix, as an app's unit test drives its Redis: one command per step. */
-function mixed(client: Redis, n: number): Promise<unknown> {
-  switch (n % 8) {
-    case 0:
-      return client.set(`s:${n}`, `value-${n}`);
-    case 1:
-      return client.get(`s:${n - 1}`);
-    case 2:
-      return client.incr(`c:${n % 100}`);
-    case 3:
-      return client.hset(`h:${n % 100}`, `f${n % 20}`, String(n));
-    case 4:
-      return client.hgetall(`h:${n % 100}`);
-    case 5:
-      return client.lpush(`l:${n % 50}`, String(n)).then(() => client.ltrim(`l:${n % 50}`, 0, 49));
-    case 6:
-      return client.zadd(`z:${n % 50}`, n, `m${n % 200}`);
-    default:
-      return client.zrange(`z:${n % 50}`, 0, 9);
-  }
-}
+const mixed = (client: Redis, n: number): Promise<unknown> => OPERATION_CLASSES[n % OPERATION_CLASSES.length]![1](client, n);
 
 type Invoke = (name: string, args: readonly string[]) => Promise<unknown>;
 const outcome = (reply: Promise<unknown>): Promise<unknown> => reply.catch((error: Error) => `error: ${error.message}`);
@@ -112,11 +107,12 @@ async function measure(clients: { memory: Redis; ioredisMock: Redis }, operation
  */
 export async function memoryEngineBench({ rounds = 6, seconds = 2 } = {}): Promise<MemoryEngineResult> {
   const clients = { memory: new MemoryRedis() as Redis, ioredisMock: new RedisMock() as unknown as Redis };
-  const bigHash: Record<string, string> = {};
-  for (let field = 0; field < 1_000; field += 1) bigHash[`field-${field}`] = `value-${field}`;
-  for (const client of Object.values(clients)) await client.hset('big', bigHash);
   try {
+    // First: every ioredis-mock instance shares one keyspace, and the conformance run flushes it.
     const agreement = await conformance();
+    const bigHash: Record<string, string> = {};
+    for (let field = 0; field < 1_000; field += 1) bigHash[`field-${field}`] = `value-${field}`;
+    for (const client of Object.values(clients)) await client.hset('big', bigHash);
     printTable(
       `The conformance suite's ${agreement.commands} commands (strings, keys, hashes, lists, sets, sorted sets, SORT, transactions): replies equal to the real Redis's`,
       ['engine', 'same reply', 'share', 'no such command'],
@@ -127,15 +123,23 @@ export async function memoryEngineBench({ rounds = 6, seconds = 2 } = {}): Promi
     );
     const mixedPerSecond = await measure(clients, mixed, rounds, seconds);
     const bigHashPerSecond = await measure(clients, (client, n) => (n % 2 === 0 ? client.hset('big', `field-${n % 1_000}`, String(n)) : client.hgetall('big')), rounds, seconds);
+    // What was measured was the big hash, not an empty key.
+    for (const [name, client] of Object.entries(clients)) {
+      const fields = Object.keys(await client.hgetall('big')).length;
+      if (fields !== 1_000) throw new Error(`the big-hash bench measured ${name} over ${fields} fields, not 1,000`);
+    }
+    const byClass: Record<string, MemoryEngineResult['bigHashPerSecond']> = {};
+    for (const [name, operation] of OPERATION_CLASSES) byClass[name] = await measure(clients, operation, Math.max(2, Math.floor(rounds / 2)), Math.max(0.5, seconds / 2));
     printTable(
       `The memory engine vs ioredis-mock, one loop, ${rounds} alternating rounds of ${seconds} s ("ratio" is the median of per-round memory / ioredis-mock)`,
       ['workload', 'memory engine ops / s', 'ioredis-mock ops / s', 'ratio'],
       [
         ['mixed (strings, counters, hashes, lists, sorted sets)', mixedPerSecond.memory.toFixed(0), mixedPerSecond.ioredisMock.toFixed(0), `${mixedPerSecond.ratio.toFixed(2)}x`],
         ['HSET / HGETALL of a 1,000-field hash', bigHashPerSecond.memory.toFixed(0), bigHashPerSecond.ioredisMock.toFixed(0), `${bigHashPerSecond.ratio.toFixed(2)}x`],
+        ...Object.entries(byClass).map(([name, result]) => [`  ${name} alone`, result.memory.toFixed(0), result.ioredisMock.toFixed(0), `${result.ratio.toFixed(2)}x`]),
       ],
     );
-    return { conformance: agreement, mixedPerSecond, bigHashPerSecond };
+    return { conformance: agreement, mixedPerSecond, bigHashPerSecond, byClass };
   } finally {
     for (const client of Object.values(clients)) client.disconnect();
   }
