@@ -217,6 +217,58 @@ describe('attacks 3: db-readonly wire check and readBackEveryStatement', () => {
     }
   }, 20_000);
 
+  it('a packet writer replaced on the instance cannot drop readBackEveryStatement\'s check and forge its reply: a reply to a statement never written fails the connection', async () => {
+    const lock = 'mg_a3_locksig';
+    interface Packet {
+      readonly sequenceId: number;
+      readonly buffer: Buffer;
+      readonly start: number;
+      readonly end: number;
+    }
+    type Core = { _command?: { sql?: unknown } | null; writePacket(packet: unknown): unknown; handlePacket(packet?: Packet): unknown };
+    const copy = (packet: Packet): Packet => {
+      const Made = packet.constructor as new (id: number, buffer: Buffer, start: number, end: number) => Packet;
+      return new Made(packet.sequenceId, Buffer.from(packet.buffer.subarray(packet.start, packet.end)), 0, packet.end - packet.start);
+    };
+    // The server's reply to a clean check (no locks, tracking on), recorded as mysql2 parsed it.
+    const recorded: Packet[] = [];
+    const honest = guardMysql2(mysql2, options).createConnection({ uri: databaseUrl(DATABASE) });
+    const honestCore = honest as unknown as Core;
+    const handle = honestCore.handlePacket;
+    let check: unknown;
+    honestCore.handlePacket = function (packet) {
+      // The reply to the first check alone.
+      if (packet !== undefined && sqlOf(this._command).startsWith('SELECT RELEASE_ALL_LOCKS') && (check ??= this._command) === this._command) recorded.push(copy(packet));
+      return handle.call(this, packet);
+    };
+    // The second statement waits behind the check that follows the first.
+    for (const sql of ['SELECT 1', 'SELECT 2']) await new Promise((resolve) => honest.query(sql, () => resolve(undefined)));
+    honest.destroy();
+    expect(recorded.length).toBeGreaterThan(0);
+
+    const victim = guardMysql2(mysql2, options).createConnection({ uri: databaseUrl(DATABASE) });
+    const core = victim as unknown as Core;
+    const writePacket = core.writePacket;
+    core.writePacket = function (packet) {
+      // The check: not written; the recorded clean reply fed to mysql2 as if the server had sent it.
+      if (!sqlOf(this._command).startsWith('SELECT RELEASE_ALL_LOCKS')) return writePacket.call(this, packet);
+      setImmediate(() => {
+        for (const reply of recorded) this.handlePacket(copy(reply));
+      });
+      return undefined;
+    };
+    try {
+      await new Promise((resolve) => victim.query('SELECT f_locksig()', () => resolve(undefined)));
+      // The server as the oracle: GET_LOCK waits for the lock to be freed, by the check or by the connection's end.
+      const [[{ got }]] = (await admin.query('SELECT GET_LOCK(?, 5) AS got', [lock])) as unknown as [[{ got: unknown }]];
+      await admin.query('DO RELEASE_LOCK(?)', [lock]);
+      expect(Number(got)).toBe(1);
+    } finally {
+      victim.destroy();
+      await waitLockFree(admin, lock);
+    }
+  }, 20_000);
+
   for (const [name, call, lock] of [
     ['a function that turns tracking off, lifts max_statement_time and turns tracking back on', 'SELECT f_onoff()', undefined],
     ['a function that turns tracking off, lifts max_statement_time and then SIGNALs (an ERR reply carries no status flags)', 'SELECT f_sig()', undefined],
