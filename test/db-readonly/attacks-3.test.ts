@@ -6,6 +6,7 @@ import mysql2Promise, { type Connection, type RowDataPacket } from 'mysql2/promi
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardMysql2, type GuardMysql2Options } from '@mirrorguard/db-readonly';
 import { databaseUrl, endSessionsIn, lockHolder } from './server-oracles.ts';
+import { READ_SESSION_STATE } from '../../packages/db-readonly/src/server/session-state.ts';
 import { MYSQL_URL } from '../support/servers.ts';
 
 // Attack round 3 on the wire check and readBackEveryStatement. Oracles are the server's own:
@@ -105,26 +106,43 @@ describe('attacks 3: db-readonly wire check and readBackEveryStatement', () => {
     }
   });
 
-  it.fails('HOLE: connection.query replaced on the instance before connect: the guard\'s pins are dropped and its read-back answered with recorded rows; the session runs unpinned', async () => {
-    const guarded = guardMysql2(mysql2, options);
-    type Query = (options: unknown, callback?: (error: unknown, rows: unknown) => void) => unknown;
-    const sqlOf = (query: unknown): string => (typeof query === 'string' ? query : String((query as { sql?: unknown })?.sql ?? ''));
-    // Rows of a genuine read-back, recorded from a connection left alone but for the recording.
-    let recorded: unknown;
-    const honest = guarded.createConnection({ uri: databaseUrl(DATABASE) });
-    const honestQuery = honest.query as unknown as Query;
-    (honest as unknown as { query: Query }).query = function (query, callback) {
-      if (sqlOf(query).startsWith('SHOW SESSION VARIABLES') && callback) return honestQuery.call(this, query, (error, rows) => ((recorded ??= rows), callback(error, rows)));
-      return honestQuery.call(this, query, callback);
-    };
-    await new Promise((resolve, reject) => honest.query('SELECT 1', (error) => (error ? reject(error) : resolve(undefined))));
-    honest.destroy();
-    expect(recorded).toBeDefined();
+  type Query = (options: unknown, callback?: (error: unknown, rows: unknown) => void) => unknown;
+  type Command = { sql?: unknown; onResult?: ((error: unknown, rows?: unknown) => void) | undefined };
+  const sqlOf = (query: unknown): string => (typeof query === 'string' ? query : String((query as { sql?: unknown })?.sql ?? ''));
+  /** The guard's own statements: pins, read-backs, grants, readBackEveryStatement's check. */
+  const isGuardStatement = (sql: string): boolean => /^(SET |SHOW SESSION VARIABLES|SHOW GRANTS|SELECT RELEASE_ALL_LOCKS)/.test(sql);
 
-    const victim = guarded.createConnection({ uri: databaseUrl(DATABASE) });
+  /** Rows of a genuine read-back: the guard's own statement, asked by the app on a pinned guarded connection. */
+  async function recordReadBack(): Promise<unknown> {
+    const honest = guardMysql2(mysql2, options).createConnection({ uri: databaseUrl(DATABASE) });
+    try {
+      return await new Promise((resolve, reject) => honest.query({ sql: READ_SESSION_STATE, rowsAsArray: true }, (error, rows) => (error ? reject(error) : resolve(rows))));
+    } finally {
+      honest.destroy();
+    }
+  }
+
+  /** Safe behaviour: either the connection failed, or the session is read only and its statements bounded (1.5 s). */
+  async function expectPinnedOrFailed(victim: mysql2.Connection): Promise<void> {
+    const run = (sql: string): Promise<{ rows?: unknown; error?: unknown }> => new Promise((resolve) => victim.query(sql, (error, rows) => resolve(error ? { error } : { rows })));
+    const state = await run('SELECT @@session.tx_read_only AS ro, @@session.max_statement_time AS t');
+    const started = Date.now();
+    await run('SELECT SLEEP(3) AS s');
+    const tookMs = Date.now() - started;
+    if (state.error === undefined) {
+      const row = (state.rows as Array<{ ro: unknown; t: unknown }>)[0]!;
+      expect({ ro: Number(row.ro), t: Number(row.t), bounded: tookMs < 2500 }).toEqual({ ro: 1, t: 1.5, bounded: true });
+    }
+  }
+
+  it('connection.query replaced on the instance before connect cannot drop the guard\'s pins nor answer its read-back: the session runs pinned', async () => {
+    const recorded = await recordReadBack();
+    const victim = guardMysql2(mysql2, options).createConnection({ uri: databaseUrl(DATABASE) });
     const query = victim.query as unknown as Query;
+    const seen: string[] = [];
     (victim as unknown as { query: Query }).query = function (q, callback) {
       const sql = sqlOf(q);
+      seen.push(sql);
       // The guard's pins (read only, tracking, bounds): answered without being sent.
       if (sql.startsWith('SET ') && callback) return void process.nextTick(callback, null, []);
       // Its read-back: sent (the wire check sees a read-back), answered with the recorded rows.
@@ -133,19 +151,121 @@ describe('attacks 3: db-readonly wire check and readBackEveryStatement', () => {
       if (sql.startsWith('SELECT RELEASE_ALL_LOCKS') && callback) return query.call(this, q, (error) => callback(error, [[0, 1]]));
       return query.call(this, q, callback);
     };
-    const run = (sql: string): Promise<{ rows?: unknown; error?: unknown }> => new Promise((resolve) => victim.query(sql, (error, rows) => resolve(error ? { error } : { rows })));
     try {
-      const state = await run('SELECT @@session.tx_read_only AS ro, @@session.max_statement_time AS t');
-      const started = Date.now();
-      await run('SELECT SLEEP(3) AS s');
-      const tookMs = Date.now() - started;
-      // Safe behaviour: either the connection failed, or the session is read only and its statements bounded (1.5 s).
-      if (state.error === undefined) {
-        const row = (state.rows as Array<{ ro: unknown; t: unknown }>)[0]!;
-        expect({ ro: Number(row.ro), t: Number(row.t), bounded: tookMs < 2500 }).toEqual({ ro: 1, t: 1.5, bounded: true });
-      }
+      await expectPinnedOrFailed(victim);
+      // None of the guard's own statements passed the app's function.
+      expect(seen.filter(isGuardStatement)).toEqual([]);
     } finally {
       victim.destroy();
+    }
+  }, 20_000);
+
+  it('connection.addCommand replaced on the instance before connect cannot drop the guard\'s pins nor answer its read-back: the session runs pinned', async () => {
+    const recorded = await recordReadBack();
+    const victim = guardMysql2(mysql2, options).createConnection({ uri: databaseUrl(DATABASE) });
+    const core = victim as unknown as { addCommand(command: Command): Command };
+    const addCommand = core.addCommand;
+    const seen: string[] = [];
+    core.addCommand = function (command) {
+      const sql = sqlOf(command);
+      seen.push(sql);
+      const onResult = command.onResult;
+      // The guard's pins: answered without being queued at all.
+      if (sql.startsWith('SET ') && onResult) {
+        process.nextTick(onResult, null, []);
+        return command;
+      }
+      // Its read-back and check: queued (and sent), their replies swapped for made-up rows.
+      if (sql.startsWith('SHOW SESSION VARIABLES') && onResult) command.onResult = (error) => onResult(error, recorded);
+      if (sql.startsWith('SELECT RELEASE_ALL_LOCKS') && onResult) command.onResult = (error) => onResult(error, [[0, 1]]);
+      return addCommand.call(this, command);
+    };
+    try {
+      await expectPinnedOrFailed(victim);
+      // None of the guard's own statements passed the app's function.
+      expect(seen.filter(isGuardStatement)).toEqual([]);
+    } finally {
+      victim.destroy();
+    }
+  }, 20_000);
+
+  it('query replaced on a pool\'s connection in its \'connection\' event cannot answer readBackEveryStatement\'s check: no lock a function takes outlives its statement', async () => {
+    const lock = 'mg_a3_locksig';
+    const pool = guardMysql2(mysql2, options).createPool({ uri: databaseUrl(DATABASE), connectionLimit: 1 });
+    let victim: mysql2.PoolConnection | undefined;
+    pool.on('connection', (connection) => {
+      victim = connection;
+      const query = connection.query as unknown as Query;
+      (connection as unknown as { query: Query }).query = function (q, callback) {
+        // The check that releases named locks: answered as a clean one, without being sent.
+        if (sqlOf(q).startsWith('SELECT RELEASE_ALL_LOCKS') && callback) return void process.nextTick(callback, null, [[0, 1]]);
+        return query.call(this, q, callback);
+      };
+    });
+    try {
+      await new Promise((resolve) => pool.query('SELECT f_locksig()', () => resolve(undefined)));
+      // The server as the oracle: the lock is free once the check that follows the statement has run
+      // (GET_LOCK waits for it). One the check never released stays held by the pool's connection.
+      const [[{ got }]] = (await admin.query('SELECT GET_LOCK(?, 5) AS got', [lock])) as unknown as [[{ got: unknown }]];
+      await admin.query('DO RELEASE_LOCK(?)', [lock]);
+      expect(Number(got)).toBe(1);
+    } finally {
+      // Destroyed first: a connection whose check was answered locally may never finish a graceful end.
+      victim?.destroy();
+      await new Promise((resolve) => pool.end(() => resolve(undefined)));
+      await waitLockFree(admin, lock);
+    }
+  }, 20_000);
+
+  it('a packet writer replaced on the instance cannot drop readBackEveryStatement\'s check and forge its reply: a reply to a statement never written fails the connection', async () => {
+    const lock = 'mg_a3_locksig';
+    interface Packet {
+      readonly sequenceId: number;
+      readonly buffer: Buffer;
+      readonly start: number;
+      readonly end: number;
+    }
+    type Core = { _command?: { sql?: unknown } | null; writePacket(packet: unknown): unknown; handlePacket(packet?: Packet): unknown };
+    const copy = (packet: Packet): Packet => {
+      const Made = packet.constructor as new (id: number, buffer: Buffer, start: number, end: number) => Packet;
+      return new Made(packet.sequenceId, Buffer.from(packet.buffer.subarray(packet.start, packet.end)), 0, packet.end - packet.start);
+    };
+    // The server's reply to a clean check (no locks, tracking on), recorded as mysql2 parsed it.
+    const recorded: Packet[] = [];
+    const honest = guardMysql2(mysql2, options).createConnection({ uri: databaseUrl(DATABASE) });
+    const honestCore = honest as unknown as Core;
+    const handle = honestCore.handlePacket;
+    let check: unknown;
+    honestCore.handlePacket = function (packet) {
+      // The reply to the first check alone.
+      if (packet !== undefined && sqlOf(this._command).startsWith('SELECT RELEASE_ALL_LOCKS') && (check ??= this._command) === this._command) recorded.push(copy(packet));
+      return handle.call(this, packet);
+    };
+    // The second statement waits behind the check that follows the first.
+    for (const sql of ['SELECT 1', 'SELECT 2']) await new Promise((resolve) => honest.query(sql, () => resolve(undefined)));
+    honest.destroy();
+    expect(recorded.length).toBeGreaterThan(0);
+
+    const victim = guardMysql2(mysql2, options).createConnection({ uri: databaseUrl(DATABASE) });
+    const core = victim as unknown as Core;
+    const writePacket = core.writePacket;
+    core.writePacket = function (packet) {
+      // The check: not written; the recorded clean reply fed to mysql2 as if the server had sent it.
+      if (!sqlOf(this._command).startsWith('SELECT RELEASE_ALL_LOCKS')) return writePacket.call(this, packet);
+      setImmediate(() => {
+        for (const reply of recorded) this.handlePacket(copy(reply));
+      });
+      return undefined;
+    };
+    try {
+      await new Promise((resolve) => victim.query('SELECT f_locksig()', () => resolve(undefined)));
+      // The server as the oracle: GET_LOCK waits for the lock to be freed, by the check or by the connection's end.
+      const [[{ got }]] = (await admin.query('SELECT GET_LOCK(?, 5) AS got', [lock])) as unknown as [[{ got: unknown }]];
+      await admin.query('DO RELEASE_LOCK(?)', [lock]);
+      expect(Number(got)).toBe(1);
+    } finally {
+      victim.destroy();
+      await waitLockFree(admin, lock);
     }
   }, 20_000);
 

@@ -10,6 +10,7 @@ import { clearQueuedHandshakeFlags, clearUnsafeFlags } from './client-flags.ts';
 import { answerWithError, answerWithResult, failDetached } from './local-answer.ts';
 import { IN_TRANSACTION, SESSION_STATE_CHANGED, watchReplyStatus } from './reply-status-watch.ts';
 import type { Mysql2Command, Mysql2Connection } from './mysql2-shapes.ts';
+import { ownStatements, type MakeOwnStatement } from './own-statements.ts';
 import { WireCheck } from './wire-check.ts';
 
 // Commands without SQL text that a read-only client may send. Execute runs a statement that passed
@@ -75,6 +76,11 @@ export class ConnectionGuard {
   readonly #rules: ConnectionRules;
   #account: AccountCheck;
   readonly #send: (command: Mysql2Command) => Mysql2Command;
+  /** Makes the guard's own statements, past anything on the instance app code can replace. */
+  readonly #makeOwn: MakeOwnStatement;
+  /** mysql2's own ways to end the connection, taken at install. */
+  readonly #destroy: () => void;
+  readonly #handleFatalError: ((error: Error) => void) | undefined;
   readonly #queue: Queued[] = [];
   /** Read-backs sent and not yet judged: while any is, the app's commands wait in this guard's queue. */
   #barriers = 0;
@@ -85,8 +91,6 @@ export class ConnectionGuard {
   #confirmedOnce = false;
   #failure: Error | undefined;
   #waiters: Array<(failure?: Error) => void> = [];
-  #nextIsInternal: Internal | undefined;
-  #nextInternalSql = '';
   /** Set while the guard's reset() or changeUser() queues its command: the one command that may reset the session. */
   #sessionResetNext = false;
   /** The second layer: what reaches the socket is what this guard approved. */
@@ -103,6 +107,10 @@ export class ConnectionGuard {
     this.#rules = rules;
     this.#account = account;
     this.#send = connection.addCommand.bind(connection);
+    this.#makeOwn = ownStatements(connection);
+    this.#destroy = connection.destroy.bind(connection);
+    const handleFatalError = (connection as { _handleFatalError?: unknown })._handleFatalError;
+    this.#handleFatalError = typeof handleFatalError === 'function' ? (handleFatalError.bind(connection) as (error: Error) => void) : undefined;
     clearUnsafeFlags(connection.config);
     clearQueuedHandshakeFlags(connection);
     rules.charset.pin(connection.config);
@@ -142,9 +150,8 @@ export class ConnectionGuard {
     else this.#waiters.push(callback);
   }
 
-  #intercept(command: Mysql2Command): Mysql2Command {
-    const internal = this.#nextIsInternal;
-    this.#nextIsInternal = undefined;
+  /** Every command queued on the connection; `internal` (with its SQL) only for the guard's own, which never pass the instance. */
+  #intercept(command: Mysql2Command, internal?: Internal, internalSql = ''): Mysql2Command {
     if (this.#sessionResetNext) {
       this.#sessionResetNext = false;
       this.#wire.allowSessionReset(command);
@@ -155,7 +162,7 @@ export class ConnectionGuard {
     }
     if (internal !== undefined) {
       this.#followed.add(command);
-      this.#wire.approveInternal(command, this.#nextInternalSql);
+      this.#wire.approveInternal(command, internalSql);
     }
     if (internal?.direct) {
       if (internal.barrier) this.#barriers += 1;
@@ -286,12 +293,19 @@ export class ConnectionGuard {
     HELD_TIMERS.set(command, timer);
   }
 
+  /**
+   * Queues one of the guard's own statements. Its reply is judged only if the wire check saw it
+   * written to the socket: a reply to a statement never sent did not come from the server.
+   */
   #internal(sql: string, internal: Internal, callback: (error: unknown, rows: unknown) => void): Mysql2Command {
-    this.#nextIsInternal = internal;
-    this.#nextInternalSql = sql;
-    // Bounded like a handshake: a server that stops answering the guard's own statements fails them.
-    const timeout = (this.#connection.config as { connectTimeout?: number }).connectTimeout || 10_000;
-    return this.#connection.query({ sql, rowsAsArray: true, typeCast: true, nestTables: false, timeout }, callback);
+    const command = this.#makeOwn(sql, (error, rows) => {
+      // Once the connection has failed, its commands are answered locally, with the failure.
+      if (this.#failure !== undefined || this.#wire.wasSent(command)) return callback(error, rows);
+      const reason = 'a reply to one of the guard\'s own statements that was never written to the socket';
+      this.#policy.options.journal.record({ dependency: 'db', action: 'blocked', operation: '(guard statement)', reason });
+      this.#failWith(new MirrorGuardError('MG_ERR_DB_WIRE_REFUSED', `connection destroyed: ${reason}`));
+    });
+    return this.#intercept(command, internal, sql);
   }
 
   /**
@@ -466,10 +480,10 @@ export class ConnectionGuard {
     // With nothing in flight there is no one to tell (mysql2 would emit it as an 'error' event): the
     // connection is just closed.
     process.nextTick(() => {
-      const connection = this.#connection as Mysql2Connection & { _fatalError?: unknown; _command?: unknown; _handleFatalError?: (error: Error) => void };
+      const connection = this.#connection as Mysql2Connection & { _fatalError?: unknown; _command?: unknown };
       if (connection._fatalError) return;
-      if (connection._command && typeof connection._handleFatalError === 'function') connection._handleFatalError(error);
-      else connection.destroy();
+      if (connection._command && this.#handleFatalError !== undefined) this.#handleFatalError(error);
+      else this.#destroy();
     });
   }
 

@@ -265,6 +265,8 @@ export class WireCheck {
   readonly #options: WireCheckOptions;
   readonly #approvals = new Approvals();
   readonly #internal = new InternalApprovals();
+  /** The guard's own statements whose command packet was written: only their replies came from the server. */
+  readonly #sentInternal = new WeakSet<object>();
   /** Commands the guard's reset() or changeUser() queued: only these may reset the session. */
   readonly #sessionResets = new WeakSet<object>();
   readonly #framings = new WeakMap<object, Framing>();
@@ -324,6 +326,11 @@ export class WireCheck {
   approveInternal(command: object, sql: string): void {
     if (this.#connection.stream !== this.#stream) this.#adopt(this.#connection.stream);
     this.#internal.add(command, { command: COM_QUERY, sql, internal: true, readBack: sql === READ_SESSION_STATE });
+  }
+
+  /** Whether the packet of one of the guard's own statements was written to the socket (approved and passed). */
+  wasSent(command: object): boolean {
+    return this.#sentInternal.has(command);
   }
 
   /** A command without SQL the guard passed, by its class name; a session reset only if allowSessionReset named it. */
@@ -490,7 +497,7 @@ export class WireCheck {
     }
     const command = this.#connection._command;
     // One packet per approval (taken): a command sent twice would be sent unscreened the second time.
-    const approval = typeof command === 'object' && command !== null ? (this.#approvals.take(command) ?? this.#internal.take(command)) : undefined;
+    const approval = typeof command === 'object' && command !== null ? (this.#approvals.take(command) ?? this.#takeInternal(command)) : undefined;
     if (approval === undefined) return this.#refuse('(command packet)', 'a command the guard did not approve (sent past its screening)');
     framing.approval = approval;
     this.#authenticating = undefined;
@@ -633,6 +640,13 @@ export class WireCheck {
     this.#prepared = undefined;
     this.#statements.add(id);
     if (id > this.#highestStatement) this.#highestStatement = id;
+  }
+
+  /** The approval of one of the guard's own statements, which is then written (or the connection refused). */
+  #takeInternal(command: object): Approval | undefined {
+    const approval = this.#internal.take(command);
+    if (approval !== undefined) this.#sentInternal.add(command);
+    return approval;
   }
 
   #refuseApproved(framing: Framing, reason: string): false {
