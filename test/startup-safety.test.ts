@@ -1,8 +1,10 @@
-import { createGuards, getEgressLockdown, installEgressLockdown, type Guards, type ProviderMap } from '@mirrorguard/core';
+import { createGuards, getEgressLockdown, type Guards, type ProviderMap } from '@mirrorguard/core';
 import { typeormProvider } from '@mirrorguard/db-readonly';
 import { redisProvider } from '@mirrorguard/redis-shadow';
+import { once } from 'node:events';
 import mysql2 from 'mysql2';
 import { afterEach, describe, expect, it } from 'vitest';
+import { preloadEgressLockdown } from './support/egress-preloaded.ts';
 import { startOriginAndShadow } from './support/redis-server.ts';
 import { MYSQL_URL } from './support/servers.ts';
 
@@ -30,10 +32,11 @@ async function warningsDuring(work: () => Promise<unknown>): Promise<Array<{ nam
 
 describe('start-up safety warnings', () => {
   let guards: Guards<ProviderMap> | undefined;
-  // Each case locks down before its mirror, as the egress preload would (a lockdown installed by
-  // createGuards is a start-up weakness of its own, tested in egress-preload.test.ts), after starting
-  // any server of its own, and takes the lockdown out again when it is over.
-  const preloaded = (): void => void installEgressLockdown();
+  // Each case locks down before its mirror through the egress preload (a lockdown installed by
+  // createGuards or from code is a start-up weakness of its own, tested in egress-preload.test.ts and
+  // egress-attacks-2.test.ts), after starting any server of its own, and takes the lockdown out again
+  // when it is over.
+  const preloaded = preloadEgressLockdown;
   afterEach(async () => {
     await guards?.close();
     guards = undefined;
@@ -41,7 +44,7 @@ describe('start-up safety warnings', () => {
   });
 
   it('a database account that can write is journaled and printed as a MirrorGuardWarning', async () => {
-    preloaded();
+    await preloaded();
     const warnings = await warningsDuring(async () => {
       guards = await createGuards({ profile: 'mirror', env: {}, providers: { db: typeormProvider({ dataSource, mysql2 }) } });
     });
@@ -53,7 +56,7 @@ describe('start-up safety warnings', () => {
     ['MIRROR_STRICT=1', { env: { MIRROR_STRICT: '1' } }],
   ] as const) {
     it(`${how} refuses start-up instead`, async () => {
-      preloaded();
+      await preloaded();
       const warnings = await warningsDuring(async () => {
         await expect(createGuards({ profile: 'mirror', ...options, providers: { db: typeormProvider({ dataSource, mysql2 }) } })).rejects.toMatchObject({
           code: 'MG_ERR_PROVIDER_BUILD',
@@ -65,8 +68,15 @@ describe('start-up safety warnings', () => {
   }
 
   it('a Redis origin user that can write is printed too, and strict refuses it at start-up', async () => {
-    const { origin, shadow, stop } = await startOriginAndShadow();
-    preloaded();
+    const { origin, shadow, originAdmin, shadowAdmin, stop } = await startOriginAndShadow();
+    // The oracle connections are not used here: closed before the preload, which counts a socket
+    // already open as one the lockdown never checks (and its lockdown then as not preloaded).
+    await Promise.all([originAdmin, shadowAdmin].map(async (admin) => {
+      const ended = once(admin, 'end');
+      admin.disconnect();
+      await ended;
+    }));
+    await preloaded();
     try {
       // The origin's `default` user can do anything: the weakness.
       const providers = { redis: redisProvider({ origin: origin.url, shadow: shadow.shadowUrl }) };

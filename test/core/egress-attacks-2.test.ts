@@ -1,4 +1,5 @@
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
@@ -93,7 +94,7 @@ describe('egress attacks, pass 13: a mirror process', () => {
   // process is made, so neither ChildProcess.prototype.spawn nor process_wrap/spawn_sync sees it,
   // and the program it runs has none of the lockdown. A mirror (locked down by the preload, child
   // processes refused) runs `node -e <connect>`, which reaches an undeclared server.
-  it.fails('HOLE: process.execve runs an unguarded program in place of the locked-down mirror', async () => {
+  it('HOLE (closed): process.execve runs an unguarded program in place of the locked-down mirror', async () => {
     const sentinel = await startByteSentinel('tcp');
     try {
       const escaped = `const s = require('net').connect(${sentinel.port}, '127.0.0.1', () => { process.stdout.write('connected'); s.end('x'); }); s.on('error', (e) => process.stdout.write('error ' + e.code));`;
@@ -118,16 +119,55 @@ catch (e) { process.stdout.write('execve ' + e.code); }
     }
   });
 
+  // The same refusal journaled as a refused child process is, and held for the named ESM import of
+  // node:process (bound before createGuards). With egress.childProcesses, execve runs, as spawn does.
+  const execveApp = (childProcesses: boolean, port: number): string => `
+import { execve } from 'node:process';
+const core = await import(${JSON.stringify(CORE)});
+const sink = core.memorySink();
+await core.createGuards({ profile: 'mirror', providers: {}, journal: { sinks: [sink] }, egress: { childProcesses: ${childProcesses} } });
+const escaped = "const s = require('net').connect(${port}, '127.0.0.1', () => { process.stdout.write('replaced'); s.end('x'); }); s.on('error', (e) => process.stdout.write('error ' + e.code));";
+let named;
+// Allowed, this replaces the process with the program: nothing after it runs.
+try { execve(process.execPath, [process.execPath, '-e', escaped], { PATH: '' }); } catch (error) { named = error.code; }
+const events = sink.events().filter((event) => event.dependency === 'process').map(({ action, operation, reason }) => ({ action, operation, reason }));
+process.stdout.write(JSON.stringify({ named, events }));
+`;
+
+  it('process.execve refused is journaled as a refused child process, also through the ESM named import', async () => {
+    const sentinel = await startByteSentinel('tcp');
+    try {
+      const stdout = await runScript(join(dir, 'execve-journal.mjs'), execveApp(false, sentinel.port), ['--require', PRELOAD], { MIRROR: '1' });
+      expect(JSON.parse(stdout) as unknown).toEqual({
+        named: 'MG_ERR_EGRESS_REFUSED',
+        events: [{ action: 'blocked', operation: expect.stringMatching(/^spawn .*node -e /), reason: 'child processes are refused in the mirror profile (process.execve)' }],
+      });
+      expect(sentinel.connections()).toBe(0);
+    } finally {
+      await sentinel.close();
+    }
+  });
+
+  it('control: with egress.childProcesses, process.execve runs its program, as spawn would', async () => {
+    const sentinel = await startByteSentinel('tcp');
+    try {
+      const stdout = await runScript(join(dir, 'execve-allowed.mjs'), execveApp(true, sentinel.port), ['--require', PRELOAD], { MIRROR: '1' });
+      expect(stdout).toBe('replaced');
+    } finally {
+      await sentinel.close();
+    }
+  });
+
   // A strict mirror refuses to start when its lockdown was not installed by the preload, as
   // connections opened before it stay usable. createGuards tells the two apart only by whether a
   // lockdown exists: an app (or a library) that calls installEgressLockdown() from code, after it
   // opened a connection, passes as preloaded.
-  const strictApp = (installFirst: boolean, port: number): string => `
+  const strictApp = (installFirst: boolean | 'late preload', port: number): string => `
 import net from 'node:net';
 const core = await import(${JSON.stringify(CORE)});
 // A connection opened at load, before any lockdown (a client connected at module load).
 const early = await new Promise((resolve) => { const socket = net.connect(${port}, '127.0.0.1', () => resolve(socket)); });
-${installFirst ? 'core.installEgressLockdown();' : ''}
+${installFirst === 'late preload' ? `process.env.MIRROR = '1'; await import(${JSON.stringify(pathToFileURL(PRELOAD).href)});` : installFirst ? 'core.installEgressLockdown();' : ''}
 let started;
 try { await core.createGuards({ profile: 'mirror', strict: true, providers: {} }); started = 'started'; } catch (error) { started = error.code; }
 if (started === 'started') early.write('after the guards started');
@@ -145,7 +185,7 @@ early.end(() => { process.stdout.write(started); process.exit(0); });
     }
   });
 
-  it.fails('HOLE: strict takes a lockdown installed from code (installEgressLockdown) for the preload; a connection opened before it keeps sending', async () => {
+  it('HOLE (closed): strict takes a lockdown installed from code (installEgressLockdown) for the preload; a connection opened before it keeps sending', async () => {
     const sentinel = await startByteSentinel('tcp');
     try {
       const stdout = await runScript(join(dir, 'strict-installed.mjs'), strictApp(true, sentinel.port));
@@ -155,6 +195,38 @@ early.end(() => { process.stdout.write(started); process.exit(0); });
     } finally {
       await sentinel.close();
     }
+  });
+
+  // The preload itself, loaded by the app after it opened a connection (not at start-up): its
+  // lockdown counts the socket already open, and is not taken for a preloaded one.
+  it('strict refuses a lockdown the preload installed late, with a socket already open', async () => {
+    const sentinel = await startByteSentinel('tcp');
+    try {
+      const stdout = await runScript(join(dir, 'strict-late-preload.mjs'), strictApp('late preload', sentinel.port));
+      if (stdout === 'started') await sentinel.bytesAbove(0);
+      expect({ stdout, bytes: sentinel.bytes() }).toEqual({ stdout: 'MG_ERR_EGRESS_NOT_PRELOADED', bytes: 0 });
+    } finally {
+      await sentinel.close();
+    }
+  });
+
+  // A CommonJS app that requires the preload from its main module has started already (modules
+  // before it may have captured what the lockdown patches): not preloaded either.
+  it('strict refuses a lockdown the preload installed from the main module (CommonJS), and accepts the real preload', async () => {
+    const app = (requirePreload: boolean): string => `
+process.env.MIRROR = '1';
+${requirePreload ? `require(${JSON.stringify(PRELOAD)});` : ''}
+import(${JSON.stringify(CORE)}).then(async (core) => {
+  const lockdown = core.getEgressLockdown();
+  let started;
+  try { await core.createGuards({ profile: 'mirror', strict: true, providers: {} }); started = 'started'; } catch (error) { started = error.code; }
+  process.stdout.write(JSON.stringify({ started, installedBy: lockdown?.installedBy, preloaded: lockdown?.preloaded, openAtInstall: lockdown?.openAtInstall }));
+});
+`;
+    const fromMain = await runScript(join(dir, 'strict-main-require.cjs'), app(true));
+    expect(JSON.parse(fromMain) as unknown).toEqual({ started: 'MG_ERR_EGRESS_NOT_PRELOADED', installedBy: 'preload', preloaded: false, openAtInstall: 0 });
+    const preloaded = await runScript(join(dir, 'strict-preloaded.cjs'), app(false), ['--require', PRELOAD], { MIRROR: '1' });
+    expect(JSON.parse(preloaded) as unknown).toEqual({ started: 'started', installedBy: 'preload', preloaded: true, openAtInstall: 0 });
   });
 });
 
@@ -172,6 +244,9 @@ describe('egress attacks, pass 13', () => {
   let tcpSentinel: ByteSentinel;
   /** dgram's send as a library that copied it at load keeps it: the handle layer is what holds for it. */
   let capturedSend: (this: dgram.Socket, ...args: unknown[]) => void;
+  /** net's connect, copied the same way. */
+  let capturedConnect: (this: net.Socket, ...args: unknown[]) => net.Socket;
+  let unixSentinel: ByteSentinel;
 
   beforeAll(async () => {
     [granted, undeclared] = await serverPair();
@@ -192,6 +267,8 @@ describe('egress attacks, pass 13', () => {
       udpUndeclaredReceived += 1;
     });
     capturedSend = dgram.Socket.prototype.send as unknown as typeof capturedSend;
+    capturedConnect = net.Socket.prototype.connect as unknown as typeof capturedConnect;
+    unixSentinel = await startByteSentinel('unix');
     guards = await createGuards({
       profile: 'mirror',
       providers: {},
@@ -206,8 +283,24 @@ describe('egress attacks, pass 13', () => {
     await granted.close();
     await undeclared.close();
     await tcpSentinel.close();
+    await unixSentinel.close();
     udpGranted.close();
     udpUndeclared.close();
+  });
+
+  it('a lockdown installed by createGuards is not preloaded, and cannot be made so', () => {
+    const lockdown = getEgressLockdown()!;
+    expect({ installedBy: lockdown.installedBy, preloaded: lockdown.preloaded }).toEqual({ installedBy: 'createGuards', preloaded: false });
+    expect(() => {
+      (lockdown as { preloaded: boolean }).preloaded = true;
+    }).toThrow(TypeError);
+    expect(() => Object.defineProperty(lockdown, 'preloaded', { value: true })).toThrow(TypeError);
+    expect(lockdown.preloaded).toBe(false);
+  });
+
+  // The lockdown an earlier createGuards installed (not strict, warned) is not the preload's either.
+  it('a strict createGuards refuses the lockdown an earlier createGuards installed', async () => {
+    await expect(createGuards({ profile: 'mirror', strict: true, env: {}, providers: {} })).rejects.toMatchObject({ code: 'MG_ERR_EGRESS_NOT_PRELOADED' });
   });
 
   it('control: a new socket to the undeclared address on the granted port is refused', async () => {
@@ -234,7 +327,7 @@ describe('egress attacks, pass 13', () => {
   // port" (WeakMap keyed by the socket), for the handle layer below. net lets a closed socket
   // connect again; the approval is never taken back, so the same socket object then reaches any
   // address on that port, by IP, asking for no name at all.
-  it.fails('HOLE: a socket reused after connecting to a name-granted destination reaches any address on that port', async () => {
+  it('HOLE (closed): a socket reused after connecting to a name-granted destination reaches any address on that port', async () => {
     const socket = new net.Socket();
     socket.connect({ host: 'localhost', port: granted.port, family: 4 });
     expect(await outcome(socket)).toBe('connected');
@@ -249,7 +342,7 @@ describe('egress attacks, pass 13', () => {
   // The same approval on a UDP socket: one send to a granted name approves "any address on this
   // port" for the socket; a send through dgram's send copied before the lockdown (which only the
   // handle layer sees) then reaches an undeclared address on that port.
-  it.fails('HOLE: a UDP socket that sent to a name-granted destination, through a send copied before the lockdown, reaches any address on that port', async () => {
+  it('HOLE (closed): a UDP socket that sent to a name-granted destination, through a send copied before the lockdown, reaches any address on that port', async () => {
     const socket = dgram.createSocket('udp4');
     try {
       const first = await new Promise<Error | null>((resolve) => socket.send('granted', udpPort, 'localhost', (error) => resolve(error ?? null)));
@@ -258,6 +351,60 @@ describe('egress attacks, pass 13', () => {
       // Sent: the datagram is on its way to the undeclared receiver; wait for it (the event, not a timer).
       if (second === null && udpUndeclaredReceived === 0) await once(udpUndeclared, 'message');
       expect({ refused: second !== null, received: udpUndeclaredReceived }).toEqual({ refused: true, received: 0 });
+    } finally {
+      socket.close();
+    }
+  });
+
+  // The same socket again, through a connect copied before the lockdown (which only the handle layer
+  // sees, and which asks for no name): what the name approved, for one connect attempt, ended when
+  // the socket closed, even for the very address the name resolved to.
+  it('a socket closed after connecting to a name-granted destination, connected again by address through a copied connect, is refused', async () => {
+    const before = granted.connections();
+    const socket = new net.Socket();
+    socket.connect({ host: 'localhost', port: granted.port, family: 4 });
+    expect(await outcome(socket)).toBe('connected');
+    socket.destroy();
+    await once(socket, 'close');
+    for (const host of ['127.0.0.1', '127.0.0.2']) {
+      const again = outcome(socket);
+      capturedConnect.call(socket, { host, port: granted.port });
+      const result = await again;
+      socket.destroy();
+      await once(socket, 'close');
+      expect({ host, refused: ['EACCES', 'MG_ERR_EGRESS_REFUSED'].includes(result) }).toEqual({ host, refused: true });
+    }
+    // The one connection the granted server accepted is the name's.
+    expect({ granted: granted.connections() - before, undeclared: undeclared.connections() }).toEqual({ granted: 1, undeclared: 0 });
+  });
+
+  it('a socket that connected to a name-granted destination is refused a Unix socket not declared', async () => {
+    const socket = new net.Socket();
+    socket.connect({ host: 'localhost', port: granted.port, family: 4 });
+    expect(await outcome(socket)).toBe('connected');
+    socket.destroy();
+    await once(socket, 'close');
+    socket.connect({ path: unixSentinel.path! });
+    const second = await outcome(socket);
+    socket.destroy();
+    expect({ second, reached: unixSentinel.connections() }).toEqual({ second: 'MG_ERR_EGRESS_REFUSED', reached: 0 });
+  });
+
+  // A name's grant approves the addresses it resolved to, canonical: a name resolving to the
+  // IPv4-mapped spelling of the granted receiver approves that IPv4 address, and not another address
+  // in either spelling (a udp6 socket reaches IPv4 receivers through mapped addresses).
+  it('a udp6 socket whose granted name resolved to a mapped address is approved for that address only', async () => {
+    // Its own lookup: the granted name as the mapped spelling of the granted receiver; anything else (the bind address) as dns says.
+    const lookup = (host: string, family: number, callback: (error: Error | null, address: string, family: number) => void): void =>
+      host === 'localhost' ? callback(null, '::ffff:127.0.0.1', 6) : dns.lookup(host, family, callback);
+    const socket = dgram.createSocket({ type: 'udp6', lookup: lookup as never });
+    const before = udpUndeclaredReceived;
+    try {
+      const first = await new Promise<Error | null>((resolve) => socket.send('granted', udpPort, 'localhost', (error) => resolve(error ?? null)));
+      expect(first).toBeNull();
+      const second = await new Promise<Error | null>((resolve) => capturedSend.call(socket, 'escaped', udpPort, '::ffff:127.0.0.2', (error: Error | null) => resolve(error ?? null)));
+      if (second === null && udpUndeclaredReceived === before) await once(udpUndeclared, 'message');
+      expect({ refused: second !== null, received: udpUndeclaredReceived - before }).toEqual({ refused: true, received: 0 });
     } finally {
       socket.close();
     }

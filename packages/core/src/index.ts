@@ -13,7 +13,7 @@ export type { EgressGrant } from './egress/allow-list.ts';
 export { describeDestination, parseDestination } from './egress/destination.ts';
 export type { Destination, DestinationInput } from './egress/destination.ts';
 export { EGRESS_CHANNEL, getEgressLockdown, installEgressLockdown } from './egress/egress-lockdown.ts';
-export type { EgressLockdown, InstallEgressLockdownOptions, JournalLike } from './egress/egress-lockdown.ts';
+export type { EgressLockdown, InstallEgressLockdownOptions, InstalledBy, JournalLike } from './egress/egress-lockdown.ts';
 export type { WorkerPolicy } from './egress/egress-policy.ts';
 export { EgressRefusedError } from './egress/egress-refused-error.ts';
 export type { RefusedAttempt } from './egress/egress-refused-error.ts';

@@ -2,10 +2,12 @@ import { existsSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import dgram from 'node:dgram';
+import net from 'node:net';
 import { BroadcastChannel, isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
 import type { JournalEntry } from '../journal/journal-event.ts';
 import { AllowList, type EgressGrant } from './allow-list.ts';
-import { parseDestination, type Destination, type DestinationInput } from './destination.ts';
+import { canonicalHost, parseDestination, type Destination, type DestinationInput } from './destination.ts';
 import type { EgressPolicy, WorkerPolicy } from './egress-policy.ts';
 import { EgressRefusedError, type RefusedAttempt } from './egress-refused-error.ts';
 import { guardChildProcesses } from './guard-child-process.ts';
@@ -49,6 +51,16 @@ export interface EgressLockdown {
   readonly missingLayers: readonly string[];
   /** Whether the handle layer holds (and refuses TCP and Unix connects); without it the socket layer refuses by itself. */
   readonly handleLayer: boolean;
+  /**
+   * Whether the preload installed it before the app started: before the main module loaded, with no
+   * socket open. False for one installed from code (`installEgressLockdown`, `createGuards`), or by
+   * the preload loaded late. Fixed when the lockdown is made; a strict mirror requires it.
+   */
+  readonly preloaded: boolean;
+  /** How many TCP, Unix and UDP sockets were already open when it was installed (not counting stdio): they are not checked. */
+  readonly openAtInstall: number;
+  /** Who installed it: the preload, `createGuards`, or other code (`installEgressLockdown`). */
+  readonly installedBy: InstalledBy;
   /** Declares a destination. Throws `MG_ERR_EGRESS_INVALID` for one it cannot parse. */
   allow(destination: DestinationInput, reason: string, by: string): EgressGrant;
   /** Every declared destination, in order. */
@@ -106,7 +118,13 @@ class Lockdown implements EgressLockdown, EgressPolicy {
   readonly layers: string[] = [];
   readonly missingLayers: string[] = [];
 
-  constructor(snapshot: EgressSnapshot | undefined) {
+  declare readonly preloaded: boolean;
+  declare readonly openAtInstall: number;
+  declare readonly installedBy: InstalledBy;
+
+  constructor(snapshot: EgressSnapshot | undefined, origin: InstallOrigin) {
+    // How it was installed is fixed here, and cannot be changed or forged afterwards (not writable, not configurable).
+    for (const [key, value] of Object.entries(origin)) Object.defineProperty(this, key, { value, enumerable: true, writable: false, configurable: false });
     if (snapshot !== undefined) this.#apply(snapshot);
     this.#channel = new BroadcastChannel(EGRESS_CHANNEL);
     this.#channel.onmessage = (message: unknown) => this.#receive((message as { data: ChannelMessage }).data);
@@ -130,6 +148,7 @@ class Lockdown implements EgressLockdown, EgressPolicy {
       'dgram.Socket.prototype.connect',
       'child_process.ChildProcess.prototype.spawn',
       'child_process.spawnSync, execSync, execFileSync',
+      ...(typeof (process as { execve?: unknown }).execve === 'function' ? ['process.execve'] : []),
       'worker_threads.Worker',
       ...handles.installed,
     );
@@ -151,15 +170,31 @@ class Lockdown implements EgressLockdown, EgressPolicy {
     return this.#allow.path(path);
   }
 
-  approve(owner: object, address: string | undefined, port: number): void {
+  approve(owner: object, addresses: readonly string[], port: number): void {
     let approved = this.#approvals.get(owner);
-    if (approved === undefined) this.#approvals.set(owner, (approved = new Set()));
-    approved.add(`${address ?? '*'}|${port}`);
+    if (approved === undefined) {
+      const created = new Set<string>();
+      this.#approvals.set(owner, created);
+      approved = created;
+      // The approvals end with the socket: one closed and connected again (or sent from again) starts with none.
+      const emitter = owner as { once?: (event: string, listener: () => void) => unknown };
+      if (typeof emitter.once === 'function') {
+        emitter.once('close', () => {
+          if (this.#approvals.get(owner) === created) this.#approvals.delete(owner);
+        });
+      }
+    }
+    for (const address of addresses) approved.add(`${canonicalHost(address)}|${port}`);
   }
 
   approved(owner: object | undefined, address: string, port: number): boolean {
     const approved = owner === undefined ? undefined : this.#approvals.get(owner);
-    return approved !== undefined && (approved.has(`${address}|${port}`) || approved.has(`*|${port}`));
+    return approved !== undefined && approved.has(`${address}|${port}`);
+  }
+
+  withdraw(owner: object): void {
+    this.#approvals.delete(owner);
+    this.#asked.delete(owner);
   }
 
   note(owner: object, asked: string): void {
@@ -311,16 +346,67 @@ export interface InstallEgressLockdownOptions {
   readonly snapshot?: EgressSnapshot;
 }
 
+/** Who installed a lockdown. */
+export type InstalledBy = 'preload' | 'createGuards' | 'code';
+
+interface InstallOrigin {
+  readonly installedBy: InstalledBy;
+  readonly preloaded: boolean;
+  readonly openAtInstall: number;
+}
+
+/**
+ * The sockets of this thread open now (TCP, Unix, UDP; connected or connecting), stdio aside:
+ * what a lockdown installed now would never check.
+ */
+function openSockets(): number {
+  const active = (process as unknown as { _getActiveHandles?: () => unknown[] })._getActiveHandles?.() ?? [];
+  let open = 0;
+  for (const handle of active) {
+    if (handle instanceof net.Socket) {
+      const fd = (handle as unknown as { _handle?: { fd?: unknown } | null })._handle?.fd;
+      if (typeof fd === 'number' && fd >= 0 && fd <= 2) continue;
+      open += 1;
+    } else if (handle instanceof dgram.Socket) {
+      open += 1;
+    }
+  }
+  return open;
+}
+
 /**
  * Installs the egress lockdown in this thread, or returns the one already installed (by this or
  * another copy of the package), after declaring `allow` on it. `createGuards` calls it in the
- * mirror profile; the preload calls it before the app's first import.
+ * mirror profile. A lockdown installed here is never `preloaded`: only the preload's is.
  */
 export function installEgressLockdown(options: InstallEgressLockdownOptions = {}): EgressLockdown {
+  return install(options, () => ({ installedBy: 'code', preloaded: false, openAtInstall: openSockets() }));
+}
+
+/** createGuards' install (not exported from the package): a lockdown it installs is not preloaded either. */
+export function installLockdownForGuards(): EgressLockdown {
+  return install({}, () => ({ installedBy: 'createGuards', preloaded: false, openAtInstall: openSockets() }));
+}
+
+/**
+ * The preload's install (not exported from the package: only egress-preload.ts calls it). The
+ * lockdown it makes is `preloaded` when nothing ran before it: no main module loaded yet, no
+ * socket open. One already installed from code stays as it was: not preloaded.
+ */
+export function installPreloadedLockdown(options: InstallEgressLockdownOptions = {}): EgressLockdown {
+  return install(options, () => {
+    const openAtInstall = openSockets();
+    // A CommonJS main module that requires the preload itself (late) has already started; an ESM one is caught by its open sockets.
+    const appStarted = (process as { mainModule?: unknown }).mainModule !== undefined;
+    return { installedBy: 'preload', preloaded: openAtInstall === 0 && !appStarted, openAtInstall };
+  });
+}
+
+function install(options: InstallEgressLockdownOptions, origin: () => InstallOrigin): EgressLockdown {
   const destinations = (options.allow ?? []).map((input) => ({ input, destination: parseDestination(input) }));
   let lockdown = getEgressLockdown();
   if (lockdown === undefined) {
-    const created = new Lockdown(options.snapshot);
+    const created = new Lockdown(options.snapshot, origin());
     Object.defineProperty(globalThis, STATE_KEY, { value: created, enumerable: false, writable: false, configurable: true });
     created.install();
     lockdown = created;

@@ -16,13 +16,15 @@ export interface EgressPolicy {
   /** The grant for this Unix socket path. */
   path(path: string): EgressGrant | undefined;
   /**
-   * Marks an address the socket layer let through by name (a hostname grant), for the handle layer
-   * below it, which sees only the address. `address` undefined: any address on that port (a UDP
-   * socket whose own lookup resolves a granted name).
+   * Marks addresses the socket layer let through by name (a hostname grant: the addresses that name
+   * resolved to), for the handle layer below it, which sees only the address. Exact addresses and
+   * this port only; the marks end when the owner emits `close`, or at `withdraw`.
    */
-  approve(owner: object, address: string | undefined, port: number): void;
-  /** Whether `approve` was called for this owner, address and port. */
+  approve(owner: object, addresses: readonly string[], port: number): void;
+  /** Whether `approve` was called for this owner, address (canonical) and port, and not withdrawn since. */
   approved(owner: object | undefined, address: string, port: number): boolean;
+  /** Forgets the owner's approvals and what it asked for: a socket starts a new connect attempt. */
+  withdraw(owner: object): void;
   /** Remembers what a socket's caller asked for (`localhost:4567`), for the handle layer's refusal. */
   note(owner: object, asked: string): void;
   noted(owner: object | undefined): string | undefined;

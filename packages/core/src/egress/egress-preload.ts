@@ -6,7 +6,7 @@
 import { getEnvironmentData, isMainThread } from 'node:worker_threads';
 import { MirrorGuardError } from '../errors/mirrorguard-error.ts';
 import { resolveProfile } from '../profile/resolve-profile.ts';
-import { EGRESS_CHANNEL, installEgressLockdown, type EgressSnapshot } from './egress-lockdown.ts';
+import { EGRESS_CHANNEL, installPreloadedLockdown, type EgressSnapshot } from './egress-lockdown.ts';
 
 /** Destinations for connections made before createGuards: `host:port`, `[v6]:port` or `unix:/path`, separated by commas or spaces. */
 export const ALLOW_VARIABLE = 'MIRRORGUARD_EGRESS_ALLOW';
@@ -21,7 +21,8 @@ function preload(): void {
   const snapshot = isMainThread ? undefined : (getEnvironmentData(EGRESS_CHANNEL) as EgressSnapshot | undefined);
   if (snapshot === undefined && resolveProfile() !== 'mirror') return;
   try {
-    installEgressLockdown({ allow: allowFromEnvironment(), by: ALLOW_VARIABLE, ...(snapshot !== undefined && { snapshot }) });
+    // The preloaded install: the one strict start-up accepts (`preloaded`, when nothing was open before it).
+    installPreloadedLockdown({ allow: allowFromEnvironment(), by: ALLOW_VARIABLE, ...(snapshot !== undefined && { snapshot }) });
   } catch (error) {
     if (error instanceof MirrorGuardError && error.code === 'MG_ERR_EGRESS_INVALID') {
       throw new MirrorGuardError('MG_ERR_EGRESS_INVALID', `${ALLOW_VARIABLE}: ${error.message}`, { cause: error });

@@ -18,7 +18,8 @@ const SYNC: readonly Sync[] = ['spawnSync', 'execSync', 'execFileSync'];
 /**
  * Child processes, at the two points every API reaches: `ChildProcess.prototype.spawn` (spawn,
  * exec, execFile, fork) and the synchronous exports (spawnSync, execSync, execFileSync; their
- * common internal is guarded by the handle layer). Refused unless child processes are allowed, with
+ * common internal is guarded by the handle layer); and `process.execve`, where it exists, which
+ * replaces the process with another program. Refused unless child processes are allowed, with
  * a synchronous throw before anything starts; an allowed one is journaled as `passed`.
  */
 export function guardChildProcesses(policy: EgressPolicy): () => void {
@@ -52,8 +53,25 @@ export function guardChildProcesses(policy: EgressPolicy): () => void {
     }[name]!;
   }
 
+  // process.execve (Node 22.15+/23.11+) makes no child: it replaces this process with another
+  // program, which runs with none of the lockdown. It is refused as a child process is (and, when
+  // child processes are allowed, journaled as one). Its native side (process_methods) is not
+  // reachable through process.binding, so this is the one place it can be held.
+  const processWithExecve = process as unknown as { execve?: (file: unknown, args?: unknown, env?: unknown) => unknown };
+  const originalExecve = processWithExecve.execve;
+  const execve =
+    typeof originalExecve === 'function'
+      ? function execve(this: unknown, ...args: unknown[]): unknown {
+          const [file, argv] = args;
+          check(describeCommand(file, argv), 'process.execve');
+          return originalExecve.apply(this, args as [unknown, unknown?, unknown?]);
+        }
+      : undefined;
+  if (execve !== undefined) processWithExecve.execve = execve;
+
   return () => {
     if (prototype.spawn === spawn) prototype.spawn = originalSpawn;
     for (const [name, original] of originals) exports[name] = original;
+    if (execve !== undefined && originalExecve !== undefined && processWithExecve.execve === execve) processWithExecve.execve = originalExecve;
   };
 }

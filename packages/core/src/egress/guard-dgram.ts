@@ -45,6 +45,19 @@ function sendTarget(args: unknown[]): Target | undefined {
   };
 }
 
+// dgram keeps a socket's state (its handle, and on it the socket's own lookup) under an internal symbol; found by its description.
+let stateSymbol: symbol | undefined;
+type Resolve = (name: string, callback: (error: Error | null, address: string) => void) => void;
+
+/** The socket's own lookup (`createSocket({ lookup })`, bound to its family by dgram), or dns.lookup in the socket's family. */
+function lookupOf(socket: DgramSocket, family: 4 | 6): Resolve {
+  stateSymbol ??= Object.getOwnPropertySymbols(socket).find((symbol) => symbol.description === 'state symbol');
+  const state = stateSymbol === undefined ? undefined : (socket as unknown as Record<symbol, { handle?: { lookup?: unknown } | null } | undefined>)[stateSymbol];
+  const own = state?.handle?.lookup;
+  if (typeof own === 'function') return (name, callback) => (own as Resolve).call(state!.handle, name, callback);
+  return (name, callback) => dns.lookup(name, { family }, (error, address) => callback(error, address));
+}
+
 function connectTarget(args: unknown[]): Target | undefined {
   const port = readPort(args[0]);
   if (port === undefined) return undefined;
@@ -60,9 +73,10 @@ function connectTarget(args: unknown[]): Target | undefined {
 
 /**
  * dgram: `send` to an address and `connect`. The checks are the socket layer's: an address is
- * checked as it is; a hostname granted by name goes out through the socket's own lookup; any other
- * hostname is resolved here (dns.lookup, the socket's family) and sent to the checked address, so
- * what is checked is what is used. The handle layer below checks every datagram's address again.
+ * checked as it is; a hostname granted by name is resolved here by the socket's own lookup, the
+ * socket approved for that address and port alone (for the handle layer), and the datagram sent to
+ * it; any other hostname is resolved here (dns.lookup, the socket's family) and sent to the checked
+ * address, so what is checked is what is used. The handle layer below checks every datagram's address again.
  */
 export function guardDgram(policy: EgressPolicy): () => void {
   const prototype = dgram.Socket.prototype as dgram.Socket & Record<'send' | 'connect' | 'connectSync', (...args: unknown[]) => unknown>;
@@ -93,24 +107,34 @@ export function guardDgram(policy: EgressPolicy): () => void {
         return policy.refuse({ kind, protocol: 'udp', target: spelled, ...(askedSpelled !== undefined && { asked: askedSpelled }), allowAs: askedSpelled ?? spelled, layer: `dgram.Socket.prototype.${kind}` });
       });
       if (isIP(address) !== 0) {
-        if (policy.address(address, port) !== undefined) return original.apply(this, args);
+        // An address this socket's granted name resolved to passes too: dgram re-enters `send` with it
+        // (a send queued while the socket binds).
+        if (policy.address(address, port) !== undefined || policy.approved(this, canonicalHost(address), port)) return original.apply(this, args);
         fail(this, kind, refuse(address), target.callback);
         return undefined;
       }
-      if (policy.name(address, port) !== undefined) {
-        policy.approve(this, undefined, port);
-        return original.apply(this, args);
-      }
-      dns.lookup(address, { family }, (error, resolved) => {
-        if (error !== null) {
+      const byName = policy.name(address, port) !== undefined;
+      // A name granted by name is resolved by the socket's own lookup; any other by dns.lookup.
+      const resolve: Resolve = byName ? lookupOf(this, family) : (name, callback) => dns.lookup(name, { family }, (error, resolved) => callback(error, resolved));
+      resolve(address, (error, resolved) => {
+        if (error !== null && error !== undefined) {
           fail(this, kind, error as unknown as EgressRefusedError, target.callback);
           return;
         }
-        if (policy.address(resolved, port) === undefined) {
+        if (byName) {
+          // The name's grant covers the address it resolved to, on this port, for this socket (the
+          // handle layer below sees only the address): that address and no other, until the socket closes.
+          policy.approve(this, [resolved], port);
+        } else if (policy.address(resolved, port) === undefined) {
           fail(this, kind, refuse(resolved, address), target.callback);
           return;
         }
-        original.apply(this, target.withAddress(resolved));
+        try {
+          original.apply(this, target.withAddress(resolved));
+        } catch (thrown) {
+          // Closed while the name was looked up: reported as dgram reports a failed send, not thrown from a callback.
+          fail(this, kind, thrown as EgressRefusedError, target.callback);
+        }
       });
       return undefined;
     };

@@ -63,8 +63,8 @@ const spell = (host: string, port: number): string => describeDestination({ host
  * - An IP address is checked directly, in canonical form.
  * - A hostname is checked after lookup, on the addresses it resolves to: the socket is handed a
  *   lookup that calls its own (or dns.lookup) and keeps the granted addresses — all of them when a
- *   hostname grant names exactly this name and port (the socket is then approved on that port for
- *   the handle layer).
+ *   hostname grant names exactly this name and port (the socket is then approved, for the handle
+ *   layer, for exactly those addresses on that port, until it closes or connects again).
  *
  * Where the handle layer holds (`policy.handleLayer`), this layer refuses nothing itself: it notes
  * what was asked and narrows the lookup to granted addresses when there are any, and the handle
@@ -82,10 +82,16 @@ export function guardNetConnect(policy: EgressPolicy, checkedSockets: WeakSet<ob
   };
   const original = prototype.connect;
   const enforce = !policy.handleLayer;
+  // The connect attempt each socket is in: a lookup that answers for an earlier one approves nothing.
+  const attempts = new WeakMap<object, object>();
 
   function connect(this: net.Socket, ...args: unknown[]): net.Socket {
     const [options, callback] = readArguments(args);
     checkedSockets.add(this);
+    // A new attempt: nothing approved for an earlier one (by name, to its addresses) carries over.
+    policy.withdraw(this);
+    const attempt = {};
+    attempts.set(this, attempt);
     const refuse = (attempt: Omit<RefusedAttempt, 'layer' | 'kind'>): EgressRefusedError => policy.refuse({ kind: 'connect', layer: CONNECT_LAYER, ...attempt });
 
     // A path wins over host and port, as in net.
@@ -116,8 +122,6 @@ export function guardNetConnect(policy: EgressPolicy, checkedSockets: WeakSet<ob
     const asked = spell(canonicalHost(host), port);
     policy.note(this, asked);
     const byName = policy.name(host, port) !== undefined;
-    // A hostname grant covers whatever the name resolves to, for this socket and port.
-    if (byName) policy.approve(this, undefined, port);
     const lookup = (typeof options.lookup === 'function' ? options.lookup : dns.lookup) as LookupFunction;
     // The refusal is journaled in the context of the call that connected, not of the lookup's callback.
     const refuseAfterLookup = bindRequestContext((addresses: readonly string[]): EgressRefusedError =>
@@ -134,6 +138,9 @@ export function guardNetConnect(policy: EgressPolicy, checkedSockets: WeakSet<ob
           if (enforce) return done(refuseAfterLookup(addresses), Array.isArray(address) ? [] : '', family);
           return done(null, address, family);
         }
+        // A hostname grant covers what the name resolved to, for this attempt of this socket and this port:
+        // the handle layer lets these addresses through, and only these.
+        if (byName && attempts.get(this) === attempt) policy.approve(this, addresses, port);
         return done(null, kept, family);
       });
     };
@@ -148,6 +155,8 @@ export function guardNetConnect(policy: EgressPolicy, checkedSockets: WeakSet<ob
   const originalDestroy = prototype.destroy;
   function destroy(this: net.Socket, error?: Error): net.Socket {
     const refusal = error === undefined || error === null || !this.connecting ? undefined : policy.recall(this);
+    // The attempt is over: what its name approved ends now (and, for a destroy copied before the lockdown, at `close`).
+    policy.withdraw(this);
     return originalDestroy.call(this, refusal ?? error);
   }
 

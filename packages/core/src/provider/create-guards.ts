@@ -1,5 +1,5 @@
 import { parseDestination, type DestinationInput } from '../egress/destination.ts';
-import { getEgressLockdown, installEgressLockdown, type EgressLockdown } from '../egress/egress-lockdown.ts';
+import { getEgressLockdown, installLockdownForGuards, type EgressLockdown } from '../egress/egress-lockdown.ts';
 import type { WorkerPolicy } from '../egress/egress-policy.ts';
 import { MirrorGuardError } from '../errors/mirrorguard-error.ts';
 import { Journal, type JournalOptions } from '../journal/journal.ts';
@@ -78,21 +78,38 @@ function checkEgress(egress: EgressOptions | undefined): void {
   }
 }
 
-const NOT_PRELOADED =
-  'egress lockdown installed by createGuards, not at start-up: connections opened before it (at module load, keep-alive pools) are not covered; start node with --require @mirrorguard/core/egress-preload';
+const USE_THE_PRELOAD = 'connections opened before it (at module load, keep-alive pools) are not covered; start node with --require @mirrorguard/core/egress-preload';
+const NOT_PRELOADED = `egress lockdown installed by createGuards, not at start-up: ${USE_THE_PRELOAD}`;
+
+/**
+ * Why this lockdown (or none) is not one the preload installed before the app started; undefined
+ * when it is. `again`: one an earlier createGuards installed (and warned about).
+ */
+function notPreloaded(existing: EgressLockdown | undefined): { operation: string; reason: string; again?: true } | undefined {
+  if (existing === undefined) return { operation: 'egress lockdown installed by createGuards', reason: NOT_PRELOADED };
+  // A lockdown of a copy of the package without the mark is not taken for a preloaded one either.
+  if (existing.preloaded === true) return undefined;
+  if (existing.installedBy === 'createGuards') return { operation: 'egress lockdown installed by createGuards', reason: NOT_PRELOADED, again: true };
+  if (existing.installedBy !== 'preload') {
+    return { operation: 'egress lockdown installed from code', reason: `egress lockdown installed from code (installEgressLockdown), not by the preload at start-up: ${USE_THE_PRELOAD}` };
+  }
+  const open = typeof existing.openAtInstall === 'number' && existing.openAtInstall > 0 ? `, with ${existing.openAtInstall} socket(s) already open` : '';
+  return { operation: 'egress lockdown installed by the preload after the app started', reason: `egress lockdown installed by the preload loaded after the app started${open}: ${USE_THE_PRELOAD}` };
+}
 
 /**
  * The mirror's lockdown, installed before any provider builds (or the one the preload installed),
  * with the user's destinations declared and this journal attached. Returns how to detach the journal.
- * Nothing takes the lockdown out again: a mirror that is closing keeps refusing. Installed here and
- * not by the preload, it is a start-up weakness: warned, or refused when strict.
+ * Nothing takes the lockdown out again: a mirror that is closing keeps refusing. Not installed by
+ * the preload before the app started (installed here, from code, or by the preload loaded late), it
+ * is a start-up weakness: warned, or refused when strict.
  */
 function lockDown(egress: EgressOptions | undefined, journal: Journal, strict: boolean): { lockdown: EgressLockdown; detach: () => void } {
-  const late = getEgressLockdown() === undefined;
-  if (late && strict) throw new MirrorGuardError('MG_ERR_EGRESS_NOT_PRELOADED', `strict mirror: the ${NOT_PRELOADED}`);
-  const lockdown = installEgressLockdown();
+  const weakness = notPreloaded(getEgressLockdown());
+  if (weakness !== undefined && strict) throw new MirrorGuardError('MG_ERR_EGRESS_NOT_PRELOADED', `strict mirror: the ${weakness.reason}`);
+  const lockdown = installLockdownForGuards();
   const detach = lockdown.attachJournal(journal);
-  if (late) warnAtStartUp(journal, { dependency: 'network', operation: 'egress lockdown installed by createGuards', reason: NOT_PRELOADED }, 'MG_ERR_EGRESS_NOT_PRELOADED');
+  if (weakness !== undefined && weakness.again !== true) warnAtStartUp(journal, { dependency: 'network', operation: weakness.operation, reason: weakness.reason }, 'MG_ERR_EGRESS_NOT_PRELOADED');
   lockdown.configure({ childProcesses: egress?.childProcesses ?? false, workers: egress?.workers ?? 'lockdown' });
   for (const destination of egress?.allow ?? []) lockdown.allow(destination, 'declared by the app', 'egress.allow');
   return { lockdown, detach };
