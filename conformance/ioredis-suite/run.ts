@@ -33,6 +33,7 @@ const { values } = parseArgs({
     suite: { type: 'string' },
     client: { type: 'string', default: CLIENTS.join(',') },
     grep: { type: 'string' },
+    file: { type: 'string', multiple: true },
     results: { type: 'string', default: join(here, 'results') },
     cache: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
@@ -120,6 +121,8 @@ async function startRedisServer(name: string, directory: string): Promise<Privat
   const dir = join(directory, name);
   mkdirSync(dir);
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--logfile', join(dir, 'redis.log')], { stdio: 'ignore' });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
   for (let attempt = 0; attempt < 100; attempt += 1) {
     if (await ping(port)) return { port, process: child };
     if (child.exitCode !== null) break;
@@ -139,7 +142,10 @@ async function startRedisServer(name: string, directory: string): Promise<Privat
 function specFiles(): { helpers: string[]; files: string[] } {
   const excluded = new Set(EXCLUDED.flatMap(({ glob }) => globSync(glob, { cwd: suite })));
   const helpers = globSync('test/helpers/*.ts', { cwd: suite }).sort();
-  const files = globSync('test/functional/**/*.ts', { cwd: suite }).filter((file) => !excluded.has(file)).sort();
+  const only = values.file?.map((file) => relative(suite, resolve(suite, file)));
+  const files = globSync('test/functional/**/*.ts', { cwd: suite })
+    .filter((file) => !excluded.has(file) && (only === undefined || only.includes(file)))
+    .sort();
   return { helpers, files };
 }
 
@@ -160,7 +166,7 @@ interface Outcome {
   readonly blocked: number;
 }
 
-async function runFile(client: Client, modules: string, helpers: string[], file: string, servers: { origin: number; shadow: number | undefined }, directory: string): Promise<FileOutcome> {
+async function runMocha(client: Client, modules: string, helpers: string[], file: string, servers: { origin: number; shadow: number | undefined }, directory: string, skip: readonly string[]): Promise<FileOutcome> {
   const resultsFile = join(directory, 'results.jsonl');
   writeFileSync(resultsFile, '');
   const closedPort = await freePort();
@@ -176,7 +182,11 @@ async function runFile(client: Client, modules: string, helpers: string[], file:
     '--reporter', join(here, 'reporter.cts'),
     '--timeout', '8000',
     '--exit',
-    ...(values.grep !== undefined ? ['--grep', values.grep] : []),
+    ...(skip.length > 0
+      ? ['--grep', `^(${skip.map(escapeRegExp).join('|')})$`, '--invert']
+      : values.grep !== undefined
+        ? ['--grep', values.grep]
+        : []),
     ...helpers,
     file,
   ];
@@ -208,7 +218,9 @@ async function runFile(client: Client, modules: string, helpers: string[], file:
     appendFileSync(output, `\n${file}: timed out after ${values['file-timeout-minutes']} minutes; killed\n`);
     child.kill('SIGKILL');
   }, Number(values['file-timeout-minutes']) * 60_000);
+  children.add(child);
   const exitCode = await new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  children.delete(child);
   clearTimeout(timer);
   const records = readFileSync(resultsFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
   const titles = (event: string): string[] => records.filter((record) => record['event'] === event).map((record) => String(record['title']));
@@ -228,8 +240,47 @@ async function runFile(client: Client, modules: string, helpers: string[], file:
     complete: records.some((record) => record['event'] === 'end'),
     exitCode,
   };
-  process.stderr.write(`${client} ${file}: ${outcome.passed.length} passing, ${outcome.failed.length} failing, ${outcome.pending.length} pending${notRun(outcome) ? `, ${notRun(outcome)} not run` : ''}\n`);
   return outcome;
+}
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/**
+ * Runs a file; when a failing hook made mocha skip the rest of it, runs it again without the tests
+ * that already ran (`--grep … --invert`), until every test ran or a run makes no progress (a
+ * failing `before` hook). With --grep given, the file runs once.
+ */
+async function runFile(client: Client, modules: string, helpers: string[], file: string, servers: { origin: number; shadow: number | undefined }, directory: string): Promise<FileOutcome & { runs: number }> {
+  let outcome = await runMocha(client, modules, helpers, file, servers, directory, []);
+  let runs = 1;
+  const ran = (result: FileOutcome): string[] => [...result.passed, ...result.pending, ...result.failed.filter((failure) => !failure.hook).map((failure) => failure.title)];
+  while (values.grep === undefined && notRun(outcome) > 0 && runs < 25) {
+    const skip = ran(outcome);
+    const again = await runMocha(client, modules, helpers, file, servers, directory, skip);
+    runs += 1;
+    const progress = ran(again).length;
+    outcome = {
+      file,
+      planned: outcome.planned,
+      passed: [...outcome.passed, ...again.passed],
+      failed: [...outcome.failed, ...again.failed],
+      pending: [...outcome.pending, ...again.pending],
+      complete: again.complete,
+      exitCode: again.exitCode,
+    };
+    if (progress === 0) break;
+  }
+  process.stderr.write(`${client} ${file}: ${outcome.passed.length} passing, ${outcome.failed.filter((failure) => !failure.hook).length} failing, ${outcome.pending.length} pending${notRun(outcome) ? `, ${notRun(outcome)} not run` : ''}${runs > 1 ? ` (${runs} runs)` : ''}\n`);
+  return { ...outcome, runs };
+}
+
+/** The mocha processes and redis-servers running, ended if the runner is interrupted. */
+const children = new Set<ChildProcess>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    for (const child of children) child.kill('SIGKILL');
+    process.exit(130);
+  });
 }
 
 /** Tests of a file that never ran: after a failing hook, or in a process that crashed or was killed. */
