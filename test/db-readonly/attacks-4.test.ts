@@ -3,7 +3,7 @@ import mysql2Promise, { type Connection, type RowDataPacket } from 'mysql2/promi
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardMysql2, type GuardMysql2Options } from '@mirrorguard/db-readonly';
 import { READ_SESSION_STATE } from '../../packages/db-readonly/src/server/session-state.ts';
-import { databaseUrl, endSessionsIn, lockHolder, run } from './server-oracles.ts';
+import { databaseUrl, endSessionsIn, lockHolder, primaryWaits, run } from './server-oracles.ts';
 import { startMariadbServer } from '../support/mariadb-server.ts';
 import { MYSQL_URL } from '../support/servers.ts';
 
@@ -61,6 +61,8 @@ describe('attacks 4: built-ins with state past the session, and the guard\'s own
     await root.query(`CREATE DATABASE ${DATABASE}`);
     await root.query(`USE ${DATABASE}`);
     await root.query('CREATE SEQUENCE seq');
+    await root.query('CREATE TABLE victim (id INT PRIMARY KEY, name VARCHAR(64)) ENGINE=InnoDB');
+    await root.query("INSERT INTO victim VALUES (1, 'sql_mode')");
     // The primary's schema: ids drawn from UUID_SHORT() by default, a sequence-backed column, and a
     // virtual column computed by UUID_SHORT() (MariaDB accepts it; it refuses GET_LOCK and NEXTVAL there).
     await root.query('CREATE TABLE by_default (k INT, u BIGINT DEFAULT UUID_SHORT())');
@@ -72,6 +74,7 @@ describe('attacks 4: built-ins with state past the session, and the guard\'s own
     await root.query(`INSERT INTO computed (k) VALUES ${values}`);
     await root.end();
     admin = await mysql2Promise.createConnection({ uri: databaseUrl(DATABASE) });
+    await admin.query('SET SESSION innodb_lock_wait_timeout = 1, SESSION lock_wait_timeout = 2');
   });
 
   afterAll(async () => {
@@ -198,6 +201,19 @@ describe('attacks 4: built-ins with state past the session, and the guard\'s own
       await server.kill();
     }
   }, 60_000);
+
+  it.fails('HOLE: a subquery in SHOW … WHERE, inside a mirror transaction, holds share locks the primary\'s UPDATE waits on (classifier: SHOW is not a SELECT to InnoDB, which locks what it reads)', async () => {
+    const connection = await guardedConnection();
+    try {
+      expect((await run(connection, 'START TRANSACTION')).error).toBeUndefined();
+      const show = await run(connection, 'SHOW SESSION VARIABLES WHERE Variable_name = (SELECT name FROM victim WHERE id = 1)');
+      expect(show.error).toBeUndefined();
+      // Safe behaviour: the primary's write goes through at once.
+      expect(await primaryWaits(admin, "UPDATE victim SET name = 'sql_mode' WHERE id = 1")).toBe(false);
+    } finally {
+      connection.destroy();
+    }
+  });
 
   // ---- 2. the guard's own statements ----
 
