@@ -137,7 +137,7 @@ describe('attacks 4: built-ins with state past the session, and the guard\'s own
     }
   });
 
-  it.fails('HOLE: SELECT DEFAULT(u) of a column whose default is UUID_SHORT() advances the server-wide counter (classifier: DEFAULT() runs an expression it never sees)', async () => {
+  it('SELECT DEFAULT(u) of a column whose default is UUID_SHORT() is refused: DEFAULT() runs an expression the classifier never sees', async () => {
     const connection = await guardedConnection();
     try {
       const before = await uuidShort(admin);
@@ -164,7 +164,7 @@ describe('attacks 4: built-ins with state past the session, and the guard\'s own
     }
   });
 
-  it.fails('HOLE: SELECT from information_schema.INNODB_CMP_RESET zeroes the server-wide InnoDB compression counters (classifier: a read with a server-wide effect; PROCESS, which requireReadOnlyAccount accepts, is enough)', async () => {
+  it('SELECT from information_schema.INNODB_CMP_RESET is refused: it would zero the server-wide InnoDB compression counters (PROCESS, which requireReadOnlyAccount accepts, is enough to read it)', async () => {
     // A private server: the counters are server-wide.
     const server = await startMariadbServer();
     try {
@@ -202,12 +202,14 @@ describe('attacks 4: built-ins with state past the session, and the guard\'s own
     }
   }, 60_000);
 
-  it.fails('HOLE: a subquery in SHOW … WHERE, inside a mirror transaction, holds share locks the primary\'s UPDATE waits on (classifier: SHOW is not a SELECT to InnoDB, which locks what it reads)', async () => {
+  it('a subquery in SHOW … WHERE is refused: inside a mirror transaction it would hold share locks the primary\'s UPDATE waits on (to InnoDB SHOW is not a SELECT)', async () => {
     const connection = await guardedConnection();
     try {
       expect((await run(connection, 'START TRANSACTION')).error).toBeUndefined();
       const show = await run(connection, 'SHOW SESSION VARIABLES WHERE Variable_name = (SELECT name FROM victim WHERE id = 1)');
-      expect(show.error).toBeUndefined();
+      expect(show.error).toBeDefined();
+      // Without a subquery, SHOW … WHERE still reads.
+      expect((await run(connection, "SHOW SESSION VARIABLES WHERE Variable_name = 'sql_mode'")).error).toBeUndefined();
       // Safe behaviour: the primary's write goes through at once.
       expect(await primaryWaits(admin, "UPDATE victim SET name = 'sql_mode' WHERE id = 1")).toBe(false);
     } finally {

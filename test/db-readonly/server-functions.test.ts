@@ -72,6 +72,20 @@ describe('built-in functions with effects past the session (server differential)
     await server?.kill();
   });
 
+  it('refuses every system table whose read resets server-wide counters (the *_RESET tables the server lists)', async () => {
+    const probe = await createConnection({ host: server.host, port: server.port, user: server.user });
+    try {
+      const [tables] = await probe.query<RowDataPacket[]>(
+        "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA IN ('information_schema', 'performance_schema', 'mysql', 'sys') AND TABLE_NAME LIKE '%RESET%'",
+      );
+      expect(tables.length).toBeGreaterThanOrEqual(3);
+      const allowed = tables.map(({ db, name }) => `SELECT * FROM ${String(db)}.${String(name)}`).filter((sql) => classifyStatement(sql).allowed);
+      expect(allowed).toEqual([]);
+    } finally {
+      await probe.end();
+    }
+  });
+
   it('finds every built-in that changes state past the session, and the classifier refuses each call that did', async () => {
     // The server's own list, not a hand sample: MariaDB 10.11 names about 260 functions there.
     expect(names.length).toBeGreaterThan(250);

@@ -7,7 +7,7 @@ import {
   SESSION_VARIABLES,
   TIME_BOUND_VARIABLES,
 } from './session-variables.ts';
-import { SERVER_FUNCTIONS } from './server-functions.ts';
+import { RESETTING_TABLE, SERVER_FUNCTIONS } from './server-functions.ts';
 import { readSqlMode } from './sql-mode.ts';
 
 export type SqlDialect = 'mysql' | 'mariadb' | 'sqlite';
@@ -132,6 +132,10 @@ function findHazard(tokens: readonly Token[], keyword: string): StatementClassif
       const name = token.type === 'word' ? token.value : token.value.toUpperCase();
       const server = SERVER_FUNCTIONS.get(name);
       if (server !== undefined) note(server.effect, server.reason);
+      continue;
+    }
+    if ((token.type === 'word' || token.type === 'quoted-identifier') && RESETTING_TABLE.test(token.type === 'word' ? token.value : token.value.toUpperCase())) {
+      note('side-effect', `reading ${token.value} resets server-wide counters`);
       continue;
     }
     if (token.type !== 'word') continue;
@@ -335,6 +339,10 @@ function classifyTokens(tokens: readonly Token[]): StatementClassification {
     case 'VALUES':
       return allow('read', keyword, `${keyword} reads`);
     case 'SHOW':
+      // To InnoDB only a SELECT reads without locking: a subquery in SHOW … WHERE takes shared row locks.
+      if (tokens.some((token, index) => index > start && token.type === 'word' && READ_STARTS.has(token.value) && isPunctuation(tokens[index - 1], '('))) {
+        return refuse('lock', keyword, 'a subquery in SHOW takes shared row locks the primary may wait on');
+      }
       return allow('read', keyword, 'SHOW reads server metadata');
     case 'WITH': {
       let index = start + 1;

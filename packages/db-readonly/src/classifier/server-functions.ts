@@ -29,6 +29,9 @@ const entries: Array<[readonly string[], ServerFunctionEffect, string]> = [
   [['LOAD_FILE'], 'escape', 'reads files on the server'],
   [['NEXTVAL', 'SETVAL'], 'side-effect', 'changes a sequence'],
   [['UUID_SHORT'], 'side-effect', 'advances the server-wide counter other sessions draw identifiers from'],
+  // Not a function of its own: it runs the column's default expression, which the classifier never
+  // sees (a UUID_SHORT() default draws from the server-wide counter, even in a read-only session).
+  [['DEFAULT'], 'side-effect', 'runs a column\'s default expression, which the classifier never sees'],
   // MySQL replication and group-replication control (loadable functions).
   [
     [
@@ -72,6 +75,12 @@ const entries: Array<[readonly string[], ServerFunctionEffect, string]> = [
   ],
   [['MASKING_DICTIONARY_TERM_ADD', 'MASKING_DICTIONARY_TERM_REMOVE', 'MASKING_DICTIONARY_REMOVE', 'GEN_DICTIONARY_LOAD', 'GEN_DICTIONARY_DROP'], 'side-effect', 'changes the server\'s masking dictionaries'],
 ];
+
+/**
+ * Tables whose read changes server-wide state: InnoDB's `*_RESET` compression tables zero the
+ * counters the primary's monitoring reads (PROCESS, a read-only privilege, is enough).
+ */
+export const RESETTING_TABLE = /^INNODB_CMP[A-Z_]*_RESET$/;
 
 /** The built-in functions the classifier refuses, by upper-case name. */
 export const SERVER_FUNCTIONS: ReadonlyMap<string, ServerFunction> = new Map(
