@@ -1,0 +1,293 @@
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { startByteSentinel } from '../support/byte-sentinel.ts';
+import { privateDir } from '../support/private-dir.ts';
+import { startSentinelServer } from '../support/sentinel-server.ts';
+
+// Attack pass 13b on the egress lockdown. Every mirror is a node process of its own (locked down by
+// the preload, or by createGuards); the oracle is a byte sentinel of this file that counts the
+// connections, datagrams and bytes it receives. An attack that gets through is an `it.fails`
+// asserting the safe behaviour; one refused is an ordinary test.
+
+const PRELOAD = fileURLToPath(new URL('../../packages/core/src/egress/egress-preload.ts', import.meta.url));
+const PRELOAD_URL = pathToFileURL(PRELOAD).href;
+const CORE = pathToFileURL(fileURLToPath(new URL('../../packages/core/src/index.ts', import.meta.url))).href;
+
+/** Runs `file` (written from `code`) in a node process of its own, with `args` before it; its stdout. */
+function runScript(file: string, code: string, args: readonly string[] = [], env: Record<string, string> = {}): Promise<string> {
+  writeFileSync(file, code);
+  return new Promise((resolve) => {
+    execFile(process.execPath, [...args, file], { env: { ...process.env, MIRROR: '', MIRROR_PROFILE: '', MIRROR_STRICT: '', MIRRORGUARD_EGRESS_ALLOW: '', ...env }, timeout: 60_000 }, (_error, out) => resolve(out));
+  });
+}
+
+/** A program that, if it ever runs, connects to `port` on loopback and writes one line. */
+const escapee = (port: number, what: string): string => `require('net').connect(${port}, '127.0.0.1', function () { this.end(${JSON.stringify(what)}); }).on('error', () => {});`;
+
+describe('egress attacks, pass 13b: strict start-up', () => {
+  const dir = privateDir('mirrorguard-egress-attacks-3-');
+
+  // The preload counts open sockets with process._getActiveHandles(), which lists only handles that
+  // keep the loop alive: an unref()'d socket — every idle socket of an http.Agent with keepAlive, and
+  // of undici's pools — is not there. An ESM app that made a keep-alive request, then imported the
+  // preload, is taken for preloaded; its pooled socket reaches the undeclared server afterwards.
+  it.fails('HOLE: the preload loaded late with only an idle keep-alive socket open is taken for preloaded; the pooled socket keeps sending', async () => {
+    const sentinel = await startSentinelServer();
+    try {
+      const app = `
+import http from 'node:http';
+import { once } from 'node:events';
+const agent = new http.Agent({ keepAlive: true });
+const get = (path) => new Promise((resolve, reject) => http.get(${JSON.stringify(sentinel.origin)} + path, { agent }, (response) => { response.resume(); response.on('end', resolve); }).on('error', reject));
+// One request before anything is locked down; its socket goes back to the pool (where the agent unref()s it).
+const freed = once(agent, 'free');
+await get('/before');
+await freed;
+process.env.MIRROR = '1';
+await import(${JSON.stringify(PRELOAD_URL)});
+const core = await import(${JSON.stringify(CORE)});
+const lockdown = core.getEgressLockdown();
+let started;
+try { await core.createGuards({ profile: 'mirror', strict: true, providers: {} }); started = 'started'; } catch (error) { started = error.code; }
+let after = 'not tried';
+if (started === 'started') after = await get('/after-strict-start').then(() => 'reached', (error) => error.code);
+process.stdout.write(JSON.stringify({ started, preloaded: lockdown.preloaded, openAtInstall: lockdown.openAtInstall, after }));
+process.exit(0);
+`;
+      const out = await runScript(join(dir, 'strict-keepalive.mjs'), app);
+      const report = JSON.parse(out) as { started: string };
+      // Control: the request before the lockdown reached the sentinel. The oracle: what else it received.
+      expect(sentinel.seen[0]?.url).toBe('/before');
+      expect({ started: report.started, seen: sentinel.seen.map((request) => request.url) }).toEqual({ started: 'MG_ERR_EGRESS_NOT_PRELOADED', seen: ['/before'] });
+    } finally {
+      await sentinel.close();
+    }
+  });
+
+  // A module `--require`d before the preload runs first: mainModule is not set yet and no socket is
+  // open, so the lockdown is marked preloaded. It took process.execve, which has no handle layer
+  // under it: the strict mirror starts, and the copy replaces it with a program outside the lockdown.
+  it.fails('HOLE: a --require before the preload takes process.execve; the strict mirror starts and the copy runs an unguarded program', async () => {
+    const sentinel = await startByteSentinel('tcp');
+    try {
+      const early = join(dir, 'early-execve.cjs');
+      writeFileSync(early, 'globalThis.execveTaken = process.execve;\n');
+      const app = `
+import(${JSON.stringify(CORE)}).then(async (core) => {
+  let started;
+  try { await core.createGuards({ profile: 'mirror', strict: true, providers: {} }); started = 'started'; } catch (error) { started = error.code; }
+  let spawned;
+  try { require('node:child_process').spawnSync(process.execPath, ['-e', '0']); spawned = 'ran'; } catch (error) { spawned = error.code; }
+  process.stdout.write(JSON.stringify({ started, preloaded: core.getEgressLockdown().preloaded, spawned }) + '\\n');
+  if (started === 'started') globalThis.execveTaken(process.execPath, [process.execPath, '-e', ${JSON.stringify(escapee(sentinel.port, 'execve taken early'))}], { PATH: '' });
+});
+`;
+      const out = await runScript(join(dir, 'strict-early-require.cjs'), app, ['--require', early, '--require', PRELOAD], { MIRROR: '1' });
+      const report = JSON.parse(out.split('\n')[0]!) as { started: string; spawned: string };
+      // The lockdown was there: an ordinary child process was refused.
+      expect(report.spawned).toBe('MG_ERR_EGRESS_REFUSED');
+      expect({ started: report.started, connections: sentinel.connections() }).toEqual({ started: 'MG_ERR_EGRESS_NOT_PRELOADED', connections: 0 });
+    } finally {
+      await sentinel.close();
+    }
+  });
+
+  it('control: the same app with the preload first and nothing before it starts strict, and its execve is refused', async () => {
+    const sentinel = await startByteSentinel('tcp');
+    try {
+      const app = `
+const taken = process.execve;
+import(${JSON.stringify(CORE)}).then(async (core) => {
+  await core.createGuards({ profile: 'mirror', strict: true, providers: {} });
+  let replaced;
+  try { taken(process.execPath, [process.execPath, '-e', ${JSON.stringify(escapee(sentinel.port, 'execve'))}], { PATH: '' }); } catch (error) { replaced = error.code; }
+  process.stdout.write(String(replaced));
+});
+`;
+      const out = await runScript(join(dir, 'strict-preload-first.cjs'), app, ['--require', PRELOAD], { MIRROR: '1' });
+      expect(out).toBe('MG_ERR_EGRESS_REFUSED');
+      expect(sentinel.connections()).toBe(0);
+    } finally {
+      await sentinel.close();
+    }
+  });
+});
+
+describe('egress attacks, pass 13b: processes', () => {
+  const dir = privateDir('mirrorguard-egress-attacks-3p-');
+
+  // Without the preload, a process.execve taken before createGuards (a module loaded at start-up)
+  // is not the patched one, and nothing is below it. The README lists a Worker class taken early
+  // as a known hole, not execve.
+  it.fails('HOLE: a process.execve taken before createGuards replaces the mirror with an unguarded program', async () => {
+    const sentinel = await startByteSentinel('tcp');
+    try {
+      const app = `
+const taken = process.execve;
+const core = await import(${JSON.stringify(CORE)});
+await core.createGuards({ profile: 'mirror', providers: {} });
+let patched;
+try { process.execve(process.execPath, [process.execPath, '-e', '0'], {}); } catch (error) { patched = error.code; }
+process.stdout.write(String(patched) + '\\n');
+try { taken(process.execPath, [process.execPath, '-e', ${JSON.stringify(escapee(sentinel.port, 'execve taken before createGuards'))}], { PATH: '' }); } catch (error) { process.stdout.write(error.code); }
+`;
+      const out = await runScript(join(dir, 'execve-taken.mjs'), app);
+      if (!out.includes('MG_ERR_EGRESS_REFUSED\nMG_ERR')) await sentinel.bytesAbove(0);
+      expect(out.split('\n')[0]).toBe('MG_ERR_EGRESS_REFUSED');
+      expect({ out, connections: sentinel.connections() }).toEqual({ out: 'MG_ERR_EGRESS_REFUSED\nMG_ERR_EGRESS_REFUSED', connections: 0 });
+    } finally {
+      await sentinel.close();
+    }
+  });
+
+  // Every other way to start a program that was tried: each would connect to the sentinel if it ran.
+  it('child_process through getBuiltinModule, createRequire, cluster.fork, the bindings, and execve in a worker, are refused', async () => {
+    const sentinel = await startByteSentinel('tcp');
+    try {
+      const program = escapee(sentinel.port, 'escaped');
+      const app = `
+import { createRequire } from 'node:module';
+import cluster from 'node:cluster';
+import { Worker } from 'node:worker_threads';
+const results = {};
+const attempt = async (name, run) => { try { await run(); results[name] = 'ran'; } catch (error) { results[name] = error.code ?? error.message; } };
+const args = ['-e', ${JSON.stringify(program)}];
+await attempt('getBuiltinModule spawnSync', () => process.getBuiltinModule('child_process').spawnSync(process.execPath, args));
+await attempt('getBuiltinModule spawn', () => new Promise((resolve, reject) => { const child = process.getBuiltinModule('node:child_process').spawn(process.execPath, args); child.on('error', reject); child.on('spawn', resolve); }));
+await attempt('createRequire execFileSync', () => createRequire(import.meta.url)('child_process').execFileSync(process.execPath, args));
+await attempt('cluster.fork', () => new Promise((resolve, reject) => { cluster.setupPrimary({ exec: '-e', execArgv: [] }); const worker = cluster.fork(); worker.on('error', reject); worker.on('online', resolve); }));
+await attempt('process.binding spawn_sync', () => process.binding('spawn_sync').spawn({ file: process.execPath, args: [process.execPath, ...args], envPairs: [], stdio: [{ type: 'ignore' }, { type: 'ignore' }, { type: 'ignore' }] }));
+await attempt('process.binding process_wrap', () => { const { Process } = process.binding('process_wrap'); const handle = new Process(); const error = handle.spawn({ file: process.execPath, args: [process.execPath, ...args], envPairs: [], stdio: [{ type: 'ignore' }, { type: 'ignore' }, { type: 'ignore' }] }); if (error !== 0) throw Object.assign(new Error('spawn ' + error), { code: 'errno ' + error }); });
+await attempt('execve in a worker', () => new Promise((resolve, reject) => {
+  const worker = new Worker(\`const { parentPort } = require('node:worker_threads'); try { process.execve(process.execPath, [process.execPath, ...\${JSON.stringify(args)}], {}); parentPort.postMessage('ran'); } catch (error) { parentPort.postMessage(error.code); }\`, { eval: true });
+  worker.once('message', (message) => (message === 'ran' ? resolve() : reject(Object.assign(new Error(message), { code: message }))));
+  worker.once('error', reject);
+}));
+process.stdout.write(JSON.stringify(results));
+process.exit(0);
+`;
+      const out = await runScript(join(dir, 'processes.mjs'), app, ['--require', PRELOAD], { MIRROR: '1' });
+      const results = JSON.parse(out) as Record<string, string>;
+      expect(Object.keys(results)).toHaveLength(7);
+      for (const [name, result] of Object.entries(results)) expect(result, name).not.toBe('ran');
+      expect(sentinel.connections()).toBe(0);
+    } finally {
+      await sentinel.close();
+    }
+  });
+
+  // A signal is no socket and no child process, so it is outside the lockdown's written promise —
+  // but it changes a process outside the mirror (a sidecar, the primary on the same host).
+  it.fails('HOLE (outside the written promise): process.kill signals another process from a locked-down mirror', async () => {
+    const target = spawn(process.execPath, ['-e', "process.stdin.on('data', () => process.stdout.write('alive')); process.stdout.write('ready');"], { stdio: ['pipe', 'pipe', 'ignore'] });
+    try {
+      await once(target.stdout!, 'data');
+      const app = `
+import(${JSON.stringify(CORE)}).then(async (core) => {
+  await core.createGuards({ profile: 'mirror', strict: true, providers: {} });
+  let sent;
+  try { process.kill(${target.pid}, 'SIGTERM'); sent = 'sent'; } catch (error) { sent = error.code; }
+  process.stdout.write(sent);
+});
+`;
+      const out = await runScript(join(dir, 'kill.cjs'), app, ['--require', PRELOAD], { MIRROR: '1' });
+      // The target answers on stdin unless it was killed: the answer or its exit, whichever comes.
+      const fate = new Promise<string>((resolve) => {
+        target.stdout!.once('data', () => resolve('alive'));
+        target.once('exit', (_code, signal) => resolve(`exited ${String(signal)}`));
+      });
+      if (target.exitCode === null && target.signalCode === null) target.stdin!.write('ping');
+      expect({ out, fate: target.signalCode === null ? await fate : `exited ${target.signalCode}` }).toEqual({ out: 'MG_ERR_EGRESS_REFUSED', fate: 'alive' });
+    } finally {
+      target.kill();
+    }
+  });
+});
+
+describe('egress attacks, pass 13b: threads and datagrams', () => {
+  const dir = privateDir('mirrorguard-egress-attacks-3t-');
+
+  const hooksApp = (port: number, strict: boolean): string => `
+import { register } from 'node:module';
+const core = await import(${JSON.stringify(CORE)});
+await core.createGuards({ profile: 'mirror', strict: ${strict}, providers: {} });
+// The hooks of module.register() run on an internal thread of node's, not a worker_threads.Worker.
+const hook = ${JSON.stringify(`import net from 'node:net'; import { once } from 'node:events';
+const socket = net.connect(PORT, '127.0.0.1'); socket.on('error', () => {});
+export const outcome = await once(socket, 'connect').then(() => new Promise((resolve) => socket.end('from the hooks thread', () => resolve('connected'))), (error) => error.code);
+export async function resolve(specifier, context, next) { if (specifier === 'hooks:outcome') return { url: 'data:text/javascript,export default ' + JSON.stringify(JSON.stringify(outcome)), shortCircuit: true }; return next(specifier, context); }`).replace('PORT', String(port))};
+register('data:text/javascript,' + encodeURIComponent(hook));
+const { default: outcome } = await import('hooks:outcome');
+process.stdout.write(JSON.parse(outcome));
+`;
+
+  // Without the preload, createGuards patches worker_threads.Worker, but the loader-hooks thread of
+  // module.register() is Node's own internal worker: it starts without the lockdown and connects.
+  it.fails('HOLE: module.register() hooks, registered after createGuards (no preload), connect from their thread', async () => {
+    const sentinel = await startByteSentinel('tcp');
+    try {
+      const out = await runScript(join(dir, 'hooks.mjs'), hooksApp(sentinel.port, false));
+      if (out === 'connected') await sentinel.bytesAbove(0);
+      expect({ out, connections: sentinel.connections() }).toEqual({ out: 'MG_ERR_EGRESS_REFUSED', connections: 0 });
+    } finally {
+      await sentinel.close();
+    }
+  });
+
+  it('with the preload, module.register() hooks are locked down too', async () => {
+    const sentinel = await startByteSentinel('tcp');
+    try {
+      const out = await runScript(join(dir, 'hooks-preloaded.mjs'), hooksApp(sentinel.port, true), ['--require', PRELOAD], { MIRROR: '1' });
+      expect({ out, connections: sentinel.connections() }).toEqual({ out: 'MG_ERR_EGRESS_REFUSED', connections: 0 });
+    } finally {
+      await sentinel.close();
+    }
+  });
+
+  // dgram's send reads `send(msg, offset, length, port, address)` when an address is given; the socket
+  // layer reads the long form only when `length` is a number. With a string length it takes the
+  // offset (0) for the port, finds none, and passes the call on unchecked; dgram then sends.
+  // The handle layer refuses it (EACCES) — but under --permission there is no handle layer.
+  const udpApp = (port: number): string => `
+import dgram from 'node:dgram';
+const core = await import(${JSON.stringify(CORE)});
+await core.createGuards({ profile: 'mirror', providers: {} });
+const socket = dgram.createSocket('udp4');
+await new Promise((resolve) => socket.bind(0, '127.0.0.1', resolve));
+const send = (...args) => new Promise((resolve) => socket.send(...args, (error) => resolve(error ? error.code : 'sent')));
+const plain = await send(Buffer.from('plain'), ${port}, '127.0.0.1');
+const stringLength = await send(Buffer.from('string length'), 0, '13', ${port}, '127.0.0.1');
+const byName = await send(Buffer.from('string length, by name'), 0, '22', ${port}, 'localhost');
+process.stdout.write(JSON.stringify({ handleLayer: core.getEgressLockdown().handleLayer, plain, stringLength, byName }));
+socket.close();
+`;
+
+  it('control: with the handle layer, a send with a string length is refused at the handle', async () => {
+    const sentinel = await startByteSentinel('udp');
+    try {
+      const out = await runScript(join(dir, 'udp-handles.mjs'), udpApp(sentinel.port), ['--require', PRELOAD], { MIRROR: '1' });
+      expect(JSON.parse(out) as unknown).toEqual({ handleLayer: true, plain: 'MG_ERR_EGRESS_REFUSED', stringLength: 'EACCES', byName: 'EACCES' });
+      expect(sentinel.bytes()).toBe(0);
+    } finally {
+      await sentinel.close();
+    }
+  });
+
+  it.fails('HOLE: under --permission (socket layer alone), dgram send(msg, 0, "13", port, address) goes out unchecked', async () => {
+    const sentinel = await startByteSentinel('udp');
+    try {
+      const out = await runScript(join(dir, 'udp-permission.mjs'), udpApp(sentinel.port), ['--permission', '--allow-fs-read=*', '--require', PRELOAD], { MIRROR: '1' });
+      const report = JSON.parse(out) as { handleLayer: boolean; plain: string; stringLength: string; byName: string };
+      // Control: the socket layer alone is there, and refuses the ordinary send.
+      expect({ handleLayer: report.handleLayer, plain: report.plain }).toEqual({ handleLayer: false, plain: 'MG_ERR_EGRESS_REFUSED' });
+      if (report.stringLength === 'sent') await sentinel.bytesAbove(0);
+      expect({ stringLength: report.stringLength, byName: report.byName, bytes: sentinel.bytes() }).toEqual({ stringLength: 'MG_ERR_EGRESS_REFUSED', byName: 'MG_ERR_EGRESS_REFUSED', bytes: 0 });
+    } finally {
+      await sentinel.close();
+    }
+  });
+});
