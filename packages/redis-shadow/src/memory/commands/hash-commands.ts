@@ -149,6 +149,8 @@ function hscan(call: CommandCall): Reply {
     } else if (option === 'MATCH') pattern = text(args[index + 1]!);
     else fail(errors.syntax());
   }
+  // A lone `*` is no pattern, as in Redis' scans (stringmatchlen itself would refuse the empty field).
+  if (pattern === '*') pattern = undefined;
   const matching = (fields: Iterable<string>): Reply[] => {
     const reply: Reply[] = [];
     for (const field of fields) {

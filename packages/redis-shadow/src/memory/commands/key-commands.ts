@@ -101,6 +101,8 @@ function scan(call: CommandCall): Reply {
     } else if (option === 'TYPE') type = text(args[index + 1]!).toLowerCase();
     else fail(errors.syntax());
   }
+  // A lone `*` is no pattern, as in Redis' SCAN (stringmatchlen itself would refuse the empty key).
+  if (pattern === '*') pattern = undefined;
   const { next, keys } = db.scan(Number(cursorText), count);
   const kept = keys.filter((key) => (pattern === undefined || globMatch(pattern, key)) && (type === undefined || db.value(key)?.type === type));
   return [bulk(String(next)), kept.map(bytes)];
@@ -145,7 +147,8 @@ export const keyCommands: CommandFamily = {
   },
   keys: ({ args, db }) => {
     const pattern = text(args[0]!);
-    return [...db.keys()].filter((key) => globMatch(pattern, key)).map(bytes);
+    // A lone `*` is every key, as in Redis' KEYS (stringmatchlen itself would refuse the empty key).
+    return [...db.keys()].filter((key) => pattern === '*' || globMatch(pattern, key)).map(bytes);
   },
   scan,
   dbsize: ({ db }) => db.size,
