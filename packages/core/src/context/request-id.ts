@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createRedactor } from '../redact/create-redactor.ts';
 
 /** Where a request id came from. */
 export type RequestIdSource = 'x-request-id' | 'traceparent' | 'generated' | 'explicit';
@@ -22,8 +23,16 @@ const REQUEST_ID = /^[\x21-\x7e]{1,200}$/;
 // W3C Trace Context: version-traceid-parentid-flags, lower-case hex.
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 
+/** The default redactor: an id it would change is shaped like a secret (a token pasted as an id). */
+const redactDefaults = createRedactor();
+
+/**
+ * Printable, at most 200 characters, and not shaped like a secret the redactor knows (a `ghp_…`
+ * token, a JWT): an id is written as it is into journals, recordings and pairing keys, where a
+ * secret must never be.
+ */
 export function isValidRequestId(value: string): boolean {
-  return REQUEST_ID.test(value);
+  return REQUEST_ID.test(value) && redactDefaults(value) === value;
 }
 
 function header(headers: HeaderSource, name: string): string | undefined {
@@ -43,8 +52,8 @@ export function traceIdFromTraceparent(value: string): string | undefined {
 }
 
 /**
- * The id of an incoming request: `x-request-id` when present and printable, else the trace id of a
- * valid `traceparent`, else a new UUID.
+ * The id of an incoming request: `x-request-id` when present and valid (printable, not shaped like a
+ * secret), else the trace id of a valid `traceparent`, else a new UUID.
  */
 export function requestIdFromHeaders(
   headers: HeaderSource,

@@ -95,23 +95,46 @@ const holdsRedaction = (segment: string): boolean => segment.includes(REDACTED) 
 export const isSecretPathSegment = (previous: string, segment: string, rules: RedactionRules): boolean =>
   looksSecret(segment) && !holdsRedaction(segment) && namesSecrets(previous, rules);
 
+/** A segment a router resolves away: `.`, `..` (also percent-encoded, as WHATWG URL reads them), or empty. */
+function dotSegment(segment: string): '.' | '..' | undefined {
+  if (segment === '') return '.';
+  const decoded = (decodeComponent(segment) ?? segment).toLowerCase();
+  return decoded === '.' ? '.' : decoded === '..' ? '..' : undefined;
+}
+
+/**
+ * A path with its secret segments replaced. Which segment names a collection is read on the path
+ * as a router resolves it — a backslash is a separator to WHATWG URL, and `.`, `%2e`, `..` and
+ * empty segments are resolved away — so that `/reset/./<token>` and `/reset\<token>` hide the token as
+ * `/reset/<token>` does; the separators and segments are kept as written.
+ */
 function redactPath(path: string, rules: RedactionRules): string {
   if (path === '' || path === '/') return path;
-  const segments = path.split('/');
+  // Segments at even indexes, their separators between them.
+  const parts = path.split(/([/\\])/);
+  /** The segments still in the resolved path, for the one before the next. */
+  const resolved: string[] = [parts[0]!];
   let changed = false;
-  for (let index = 1; index < segments.length; index += 1) {
-    const segment = segments[index]!;
+  for (let index = 2; index < parts.length; index += 2) {
+    const segment = parts[index]!;
+    const dot = dotSegment(segment);
+    if (dot === '.') continue;
+    if (dot === '..') {
+      if (resolved.length > 1) resolved.pop();
+      continue;
+    }
     let next = segment;
     // (A segment redacted in part already is done: replacing it whole now would make a second pass differ from the first.)
-    if (isSecretPathSegment(segments[index - 1]!, segment, rules)) next = REDACTED;
+    if (isSecretPathSegment(resolved.at(-1)!, segment, rules)) next = REDACTED;
     // Matrix parameters (`;jsessionid=…`) and token shapes, as written.
-    else if (segment !== '') next = rules.text(segment);
+    else next = rules.text(segment);
     if (next !== segment) {
-      segments[index] = next;
+      parts[index] = next;
       changed = true;
     }
+    resolved.push(segment);
   }
-  return changed ? segments.join('/') : path;
+  return changed ? parts.join('') : path;
 }
 
 const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
