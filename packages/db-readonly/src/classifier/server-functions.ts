@@ -80,7 +80,7 @@ const entries: Array<[readonly string[], ServerFunctionEffect, string]> = [
  * Tables whose read changes server-wide state: InnoDB's `*_RESET` compression tables zero the
  * counters the primary's monitoring reads (PROCESS, a read-only privilege, is enough).
  */
-export const RESETTING_TABLE = /^INNODB_CMP[A-Z_]*_RESET$/;
+export const RESETTING_TABLE: RegExp = /^INNODB_CMP[A-Z_]*_RESET$/;
 
 /** The built-in functions the classifier refuses, by upper-case name. */
 export const SERVER_FUNCTIONS: ReadonlyMap<string, ServerFunction> = new Map(
