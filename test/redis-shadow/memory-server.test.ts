@@ -3,6 +3,7 @@ import { createJournal, memorySink } from '@mirrorguard/core';
 import { MemoryRedis, RecordingRedis, serveMemoryEngine, ShadowRedis, type MemoryServer } from '@mirrorguard/redis-shadow';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
 
 // The memory engine served over RESP: what a primary and its mirror share as their origin when no
 // Redis server is there (the demo's embedded mode).
@@ -110,5 +111,119 @@ describe('serveMemoryEngine', () => {
       primary.disconnect();
       mirror.disconnect();
     }
+  });
+});
+
+// The served engine against a real Redis, reply by reply on the wire: RESP2's null array (`*-1`)
+// apart from the null bulk string (`$-1`), and 64-bit integers exact. Status and bulk strings are
+// read alike (the engine sends statuses as bulk strings; clients read both the same).
+describe('serveMemoryEngine on the wire, against a real Redis', () => {
+  let engine: MemoryServer;
+  let real: ThrowawayRedis;
+  beforeAll(async () => {
+    engine = await serveMemoryEngine();
+    real = await startRedisServer();
+  });
+  afterAll(async () => {
+    await engine.close();
+    await real.kill();
+  });
+
+  /** RESP2 read into a comparable form: nulls told apart, integers as their digits. */
+  function decode(text: string): unknown[] {
+    let at = 0;
+    const line = (): string => {
+      const end = text.indexOf('\r\n', at);
+      const value = text.slice(at, end);
+      at = end + 2;
+      return value;
+    };
+    const one = (): unknown => {
+      const head = line();
+      const body = head.slice(1);
+      switch (head[0]) {
+        case '+':
+          return { string: body };
+        case '-':
+          return { error: body.split(' ')[0] };
+        case ':':
+          return { integer: body };
+        case '$': {
+          if (body === '-1') return 'null bulk';
+          const value = text.slice(at, at + Number(body));
+          at += Number(body) + 2;
+          return { string: value };
+        }
+        case '*':
+          return body === '-1' ? 'null array' : Array.from({ length: Number(body) }, one);
+        default:
+          throw new Error(`not RESP2: ${JSON.stringify(text.slice(at - head.length - 2))}`);
+      }
+    };
+    const replies: unknown[] = [];
+    while (at < text.length) replies.push(one());
+    return replies;
+  }
+
+  const resp = (...argv: string[]): string => `*${argv.length}\r\n${argv.map((arg) => `$${Buffer.byteLength(arg)}\r\n${arg}\r\n`).join('')}`;
+
+  /** Sends `commands` then QUIT on a new connection, and decodes everything the server answered. */
+  async function session(port: number, commands: ReadonlyArray<readonly string[]>): Promise<unknown[]> {
+    const socket = connect(port, '127.0.0.1');
+    const replies: Buffer[] = [];
+    socket.on('data', (chunk) => replies.push(chunk));
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    socket.write(commands.map((argv) => resp(...argv)).join('') + resp('QUIT'));
+    await closed;
+    return decode(Buffer.concat(replies).toString('latin1'));
+  }
+
+  const bothAnswer = async (commands: ReadonlyArray<readonly string[]>): Promise<void> => {
+    const port = Number(new URL(real.url).port);
+    expect(await session(engine.port, commands)).toEqual(await session(port, commands));
+  };
+
+  it('sends the null array where Redis does: LPOP/RPOP with a count on a missing key, LMPOP and ZMPOP with nothing to pop', async () => {
+    await bothAnswer([
+      ['LPOP', 'wire:missing', '2'],
+      ['RPOP', 'wire:missing', '2'],
+      ['LPOP', 'wire:missing'],
+      ['LMPOP', '1', 'wire:missing', 'LEFT'],
+      ['ZMPOP', '1', 'wire:missing', 'MIN'],
+      ['RPUSH', 'wire:list', 'a'],
+      ['LPOP', 'wire:list', '2'],
+      ['LPOP', 'wire:list', '2'],
+      ['DEL', 'wire:list'],
+    ]);
+  });
+
+  it('sends the null array for an EXEC that WATCH aborted', async () => {
+    for (const port of [engine.port, Number(new URL(real.url).port)]) {
+      const watcher = connect(port, '127.0.0.1');
+      const replies: Buffer[] = [];
+      const first = new Promise((resolve) => watcher.once('data', resolve));
+      watcher.on('data', (chunk) => replies.push(chunk));
+      const closed = new Promise((resolve) => watcher.on('close', resolve));
+      watcher.write(resp('WATCH', 'wire:watched'));
+      await first;
+      await session(port, [['SET', 'wire:watched', 'changed']]);
+      watcher.write(resp('MULTI') + resp('GET', 'wire:watched') + resp('EXEC') + resp('DEL', 'wire:watched') + resp('QUIT'));
+      await closed;
+      expect(decode(Buffer.concat(replies).toString('latin1')).slice(2, 4), `port ${port}`).toEqual([{ string: 'QUEUED' }, 'null array']);
+    }
+  });
+
+  it('answers 64-bit integers exactly, past 2^53 (HINCRBY, INCRBY, DECRBY and their overflow errors)', async () => {
+    await bothAnswer([
+      ['HSET', 'wire:h', 'n', '-9223372036854775484'],
+      ['HINCRBY', 'wire:h', 'n', '-1'],
+      ['HINCRBY', 'wire:h', 'n', '-10000'],
+      ['SET', 'wire:n', '9007199254740993'],
+      ['INCRBY', 'wire:n', '2'],
+      ['INCRBY', 'wire:n', '9223372036854775000'],
+      ['DECRBY', 'wire:n', '9007199254740995'],
+      ['INCR', 'wire:n'],
+      ['DEL', 'wire:h', 'wire:n'],
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 import { ReplyError } from 'ioredis';
 import { keyId } from '../shadow/key-state.ts';
 import { DATABASES, type CommandArgv, type MemoryEngine } from './memory-engine.ts';
-import { errors, OK, QUEUED, type Reply } from './replies.ts';
+import { errors, NULL_ARRAY, OK, QUEUED, type Reply } from './replies.ts';
 
 /**
  * One client's connection to the memory engine: its selected database and its transaction
@@ -108,7 +108,7 @@ export class MemoryConnection {
     const changed = this.#watched.some(({ db, key, version }) => this.engine.database(db).version(key) !== version);
     this.#endTransaction();
     if (aborted) return errors.custom('EXECABORT Transaction discarded because of previous errors.');
-    if (changed) return null;
+    if (changed) return NULL_ARRAY;
     return queued.map((argv) => this.execute(argv));
   }
 

@@ -2,6 +2,7 @@ import { Command, Redis, ReplyError, type RedisOptions } from 'ioredis';
 import { MemoryConnection } from './memory-connection.ts';
 import { MemoryEngine } from './memory-engine.ts';
 import { createMemoryEngine } from './families.ts';
+import { parsedReply } from './replies.ts';
 
 export interface MemoryRedisOptions {
   /** The engine to share with other clients (a mirror's shadow, a test's fixtures); a new one by default. */
@@ -54,7 +55,7 @@ export class MemoryRedis extends Redis {
       const reply = this.#connection.execute([command.name, ...command.args.map(asBuffer)]);
       // ioredis names the command on its reply errors.
       if (reply instanceof ReplyError) command.reject(Object.assign(reply, { command: { name: command.name, args: command.args } }));
-      else command.resolve(reply);
+      else command.resolve(parsedReply(reply));
     } catch (error) {
       command.reject(error as Error);
     }

@@ -4,7 +4,7 @@ import { MirrorGuardError } from '@mirrorguard/core';
 import { createMemoryEngine } from './families.ts';
 import { MemoryConnection } from './memory-connection.ts';
 import type { MemoryEngine } from './memory-engine.ts';
-import { errors, type Reply } from './replies.ts';
+import { errors, NULL_ARRAY, type Reply } from './replies.ts';
 
 export interface MemoryServerOptions {
   /** The engine to serve; a new one by default. */
@@ -28,7 +28,8 @@ const CRLF = '\r\n';
 
 function encode(reply: Reply, parts: Buffer[]): void {
   if (reply === null) parts.push(Buffer.from(`$-1${CRLF}`));
-  else if (typeof reply === 'number') parts.push(Buffer.from(`:${reply}${CRLF}`));
+  else if (reply === NULL_ARRAY) parts.push(Buffer.from(`*-1${CRLF}`));
+  else if (typeof reply === 'number' || typeof reply === 'bigint') parts.push(Buffer.from(`:${reply}${CRLF}`));
   else if (Buffer.isBuffer(reply)) parts.push(Buffer.from(`$${reply.length}${CRLF}`), reply, Buffer.from(CRLF));
   else if (reply instanceof Error) parts.push(Buffer.from(`-${reply.message.replaceAll(/[\r\n]+/g, ' ')}${CRLF}`));
   else {

@@ -1,10 +1,18 @@
 import { ReplyError } from 'ioredis';
 
 /**
- * A reply as ioredis' parser hands it over (RESP2, Buffers kept): bulk and status strings as
- * Buffers, integers as numbers, nil as null, arrays, and errors as ReplyError values.
+ * RESP2's null array (`*-1`), which Redis sends where an array reply has nothing (LPOP with a count
+ * on a missing key, LMPOP, ZMPOP, an EXEC that WATCH aborted); `null` is the null bulk string
+ * (`$-1`). A client reads both as nil; the wire tells them apart.
  */
-export type Reply = Buffer | number | null | ErrorReply | readonly Reply[];
+export const NULL_ARRAY: unique symbol = Symbol('mirrorguard.nullArray');
+
+/**
+ * A reply of the engine (RESP2, Buffers kept): bulk and status strings as Buffers, integers as
+ * numbers (as bigints beyond 2^53, exact on the wire), nil as null, the null array, arrays, and
+ * errors as ReplyError values. `parsedReply` gives what ioredis' parser would hand over.
+ */
+export type Reply = Buffer | number | bigint | null | typeof NULL_ARRAY | ErrorReply | readonly Reply[];
 
 /** An error reply (the class ioredis' parser uses). */
 export type ErrorReply = InstanceType<typeof ReplyError>;
@@ -98,12 +106,25 @@ function exactDecimal(value: number): { digits: string; exponent: number } {
   return { digits: trimmed, exponent: pointAt - 1 };
 }
 
+/** A 64-bit integer reply: a number while it is exact in a double, else the bigint itself. */
+export const integerReply = (value: bigint): number | bigint => (value >= -MAX_SAFE && value <= MAX_SAFE ? Number(value) : value);
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 /**
- * An integer reply as ioredis' parser hands it over: its digits summed up in a double, so past
- * 2^53 it is the parser's number (9223372036854775807 reads 9223372036854778000), not Number()'s.
+ * An integer as ioredis' parser hands it over: its digits summed up in a double, so past 2^53 it is
+ * the parser's number (9223372036854775807 reads 9223372036854778000), not Number()'s.
  */
-export function integerReply(value: bigint): number {
+function parsedInteger(value: bigint): number {
   let number = 0;
   for (const digit of (value < 0n ? -value : value).toString()) number = number * 10 + Number(digit);
   return value < 0n ? -number : number;
+}
+
+/** What ioredis' parser hands over for a reply: bigints as its numbers, the null array as null. */
+export function parsedReply(reply: Reply): Buffer | number | null | ErrorReply | readonly unknown[] {
+  if (reply === NULL_ARRAY) return null;
+  if (typeof reply === 'bigint') return parsedInteger(reply);
+  if (Array.isArray(reply)) return reply.some((item) => item === NULL_ARRAY || typeof item === 'bigint' || Array.isArray(item)) ? reply.map(parsedReply) : reply;
+  return reply as Buffer | number | null | ErrorReply;
 }

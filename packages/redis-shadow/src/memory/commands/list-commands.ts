@@ -1,7 +1,7 @@
 import { bigIntegerArgument, text, upper } from '../arguments.ts';
 import type { CommandCall, CommandFamily } from '../memory-engine.ts';
 import { keyId } from '../../shadow/key-state.ts';
-import { errors, fail, OK, type Reply } from '../replies.ts';
+import { errors, fail, NULL_ARRAY, OK, type Reply } from '../replies.ts';
 
 type List = Buffer[];
 type End = 'LEFT' | 'RIGHT';
@@ -72,7 +72,7 @@ function popCommand(call: CommandCall, where: End): Reply {
   if (args.length > 2) fail(errors.arity(call.name));
   const count = args.length === 2 ? boundedArgument(args[1]!, 0n, 'value is out of range, must be positive') : undefined;
   const list = listAt(call);
-  if (list === undefined) return null;
+  if (list === undefined) return count === undefined ? null : NULL_ARRAY;
   if (count === undefined) return pop(list, where, 1)[0] ?? null;
   return pop(list, where, count);
 }
@@ -197,7 +197,7 @@ function lmpop(call: CommandCall): Reply {
     if (list === undefined || list.length === 0) continue;
     return [Buffer.from(key), pop(list, where, count === -1 ? 1 : count)];
   }
-  return null;
+  return NULL_ARRAY;
 }
 
 /** Lists: pushes and pops at both ends, ranges, indexes, LPOS, LINSERT, LMOVE and LMPOP. Blocking forms are not run. */

@@ -2,7 +2,7 @@ import { text, upper } from '../arguments.ts';
 import { globMatch } from '../glob-pattern.ts';
 import type { CommandCall, CommandFamily } from '../memory-engine.ts';
 import { keyId } from '../../shadow/key-state.ts';
-import { bytes, errors, fail, formatDouble, type ErrorReply, type Reply } from '../replies.ts';
+import { bytes, errors, fail, formatDouble, NULL_ARRAY, type ErrorReply, type Reply } from '../replies.ts';
 import { compareScored, LISTPACK_ENTRIES, LISTPACK_VALUE, SortedSet, type ScoredMember } from '../sorted-set.ts';
 import { bigIntegerArgument, positiveArgument, rangedArgument, rangedLong } from '../arguments.ts';
 import { scanCursor, scanOptions, scanReply, scanStep } from '../collection-scan.ts';
@@ -338,7 +338,7 @@ function zmpop(call: CommandCall): Reply {
     const popped = popFrom(zset, count === -1 ? 1 : count, where === 'MAX');
     return [bytes(keyId(args[index]!)), popped.map(({ member, score }) => [bytes(member), formatDouble(score)])];
   }
-  return null;
+  return NULL_ARRAY;
 }
 
 function zrandmember(call: CommandCall): Reply {
