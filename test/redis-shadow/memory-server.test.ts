@@ -226,4 +226,21 @@ describe('serveMemoryEngine on the wire, against a real Redis', () => {
       ['DEL', 'wire:h', 'wire:n'],
     ]);
   });
+
+  it('keeps expiries past 2^53 ms exactly, and refuses those past 64 bits as Redis does', async () => {
+    await bothAnswer([
+      ['SET', 'wire:e', 'v'],
+      ['PEXPIREAT', 'wire:e', '9223372036854770000'],
+      ['PEXPIRETIME', 'wire:e'],
+      ['EXPIRETIME', 'wire:e'],
+      ['PEXPIREAT', 'wire:e', '9223372036854770001', 'GT'],
+      ['PEXPIRETIME', 'wire:e'],
+      ['EXPIRE', 'wire:e', '9223372036854775', 'LT'],
+      ['EXPIRE', 'wire:e', '9223372036854776'],
+      ['PEXPIRE', 'wire:e', '9223372036854775807'],
+      ['PEXPIREAT', 'wire:e', '-9223372036854770000'],
+      ['TTL', 'wire:e'],
+      ['EXISTS', 'wire:e'],
+    ]);
+  });
 });

@@ -23,6 +23,8 @@ interface Entry {
   value: MemoryValue;
   /** Absolute expiry in Unix milliseconds; 0 for none. */
   expiresAt: number;
+  /** The expiry as given when it is past 2^53 ms (expiresAt is then its nearest double), for exact replies. */
+  exact?: bigint;
   /** Creation order: SCAN's cursor is the last sequence number returned. */
   readonly seq: number;
 }
@@ -112,7 +114,10 @@ export class Keyspace {
     if (entry === undefined) this.#entries.set(key, { value, expiresAt, seq: ++this.#seq });
     else {
       entry.value = value;
-      if (!keepExpiry) entry.expiresAt = expiresAt;
+      if (!keepExpiry) {
+        entry.expiresAt = expiresAt;
+        delete entry.exact;
+      }
     }
     if (expiresAt !== 0) this.#volatile.add(key);
   }
@@ -127,14 +132,22 @@ export class Keyspace {
     return this.#live(key)?.expiresAt;
   }
 
-  /** Sets an absolute expiry; one already past deletes the key, as Redis does. */
-  setExpiry(key: string, expiresAt: number): void {
+  /** The expiry exactly as it was set (0n for none), also past 2^53 ms. */
+  exactExpiresAt(key: string): bigint | undefined {
+    const entry = this.#live(key);
+    return entry === undefined ? undefined : (entry.exact ?? BigInt(entry.expiresAt));
+  }
+
+  /** Sets an absolute expiry (a bigint past 2^53 ms is kept exactly); one already past deletes the key, as Redis does. */
+  setExpiry(key: string, expiresAt: number | bigint): void {
     const entry = this.#live(key);
     if (entry === undefined) return;
-    if (expiresAt !== 0 && expiresAt <= this.now()) this.#entries.delete(key);
+    if (expiresAt !== 0 && expiresAt !== 0n && expiresAt <= this.now()) this.#entries.delete(key);
     else {
-      entry.expiresAt = expiresAt;
-      if (expiresAt !== 0) this.#volatile.add(key);
+      entry.expiresAt = Number(expiresAt);
+      if (typeof expiresAt === 'bigint' && !Number.isSafeInteger(entry.expiresAt)) entry.exact = expiresAt;
+      else delete entry.exact;
+      if (expiresAt !== 0 && expiresAt !== 0n) this.#volatile.add(key);
     }
   }
 

@@ -1,16 +1,16 @@
-import { integerArgument, text, upper } from '../arguments.ts';
+import { bigIntegerArgument, integerArgument, text, upper } from '../arguments.ts';
 import { globMatch } from '../glob-pattern.ts';
 import { cloneValue } from '../keyspace.ts';
 import { DATABASES, type CommandCall, type CommandFamily } from '../memory-engine.ts';
 import { keyId } from '../../shadow/key-state.ts';
-import { bulk, bytes, errors, fail, OK, type Reply } from '../replies.ts';
+import { bulk, bytes, errors, fail, integerReply, OK, type Reply } from '../replies.ts';
 
 const ids = (keys: readonly Buffer[]): string[] => keys.map((key) => keyId(key));
 
 /** EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT with NX, XX, GT, LT. */
 function expire(call: CommandCall, unit: 'seconds' | 'milliseconds', absolute: boolean): Reply {
   const { args, db, name } = call;
-  const amount = integerArgument(args[1]);
+  const amount = bigIntegerArgument(args[1]!);
   const flags = new Set<string>();
   for (const option of args.slice(2)) {
     const word = upper(option);
@@ -19,28 +19,37 @@ function expire(call: CommandCall, unit: 'seconds' | 'milliseconds', absolute: b
   }
   if (flags.has('NX') && (flags.has('XX') || flags.has('GT') || flags.has('LT'))) fail(errors.custom('ERR NX and XX, GT or LT options at the same time are not compatible'));
   if (flags.has('GT') && flags.has('LT')) fail(errors.custom('ERR GT and LT options at the same time are not compatible'));
-  const milliseconds = unit === 'seconds' ? amount * 1000 : amount;
-  const when = absolute ? milliseconds : db.now() + milliseconds;
-  if (!Number.isSafeInteger(milliseconds) || !Number.isSafeInteger(when)) fail(errors.custom(`ERR invalid expire time in '${name}' command`));
+  // As Redis 7.0 does it, in 64-bit arithmetic: seconds that overflow as milliseconds, or a time
+  // past LLONG_MAX once the base is added, are refused; anything else is kept exactly.
+  const invalid = (): never => fail(errors.custom(`ERR invalid expire time in '${name}' command`));
+  if (unit === 'seconds' && (amount > LLONG_MAX / 1000n || amount < LLONG_MIN / 1000n)) invalid();
+  const milliseconds = unit === 'seconds' ? amount * 1000n : amount;
+  const base = absolute ? 0n : BigInt(db.now());
+  if (milliseconds > LLONG_MAX - base) invalid();
+  const when = milliseconds + base;
   const key = keyId(args[0]!);
-  const current = db.expiresAt(key);
+  const current = db.exactExpiresAt(key);
   if (current === undefined) return 0;
-  if (flags.has('NX') && current !== 0) return 0;
-  if (flags.has('XX') && current === 0) return 0;
+  if (flags.has('NX') && current !== 0n) return 0;
+  if (flags.has('XX') && current === 0n) return 0;
   // A key with no expiry counts as one that never expires.
-  if (flags.has('GT') && (current === 0 || when <= current)) return 0;
-  if (flags.has('LT') && current !== 0 && when >= current) return 0;
-  db.setExpiry(key, when <= db.now() ? -1 : when);
+  if (flags.has('GT') && (current === 0n || when <= current)) return 0;
+  if (flags.has('LT') && current !== 0n && when >= current) return 0;
+  db.setExpiry(key, when <= BigInt(db.now()) ? -1 : when);
   return 1;
 }
 
-/** TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 without the key, -1 without an expiry. */
+const LLONG_MAX = 2n ** 63n - 1n;
+const LLONG_MIN = -(2n ** 63n);
+
+/** TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 without the key, -1 without an expiry; exact past 2^53 ms. */
 function timeToLive(call: CommandCall, milliseconds: boolean, absolute: boolean): Reply {
-  const expiresAt = call.db.expiresAt(keyId(call.args[0]!));
+  const expiresAt = call.db.exactExpiresAt(keyId(call.args[0]!));
   if (expiresAt === undefined) return -2;
-  if (expiresAt === 0) return -1;
-  const ttl = Math.max(0, absolute ? expiresAt : expiresAt - call.db.now());
-  return milliseconds ? ttl : Math.floor((ttl + 500) / 1000);
+  if (expiresAt === 0n) return -1;
+  const left = absolute ? expiresAt : expiresAt - BigInt(call.db.now());
+  const ttl = left < 0n ? 0n : left;
+  return integerReply(milliseconds ? ttl : (ttl + 500n) / 1000n);
 }
 
 function rename(call: CommandCall, onlyIfNew: boolean): Reply {
