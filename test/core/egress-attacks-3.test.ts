@@ -249,9 +249,10 @@ process.stdout.write(JSON.parse(outcome));
   });
 
   // dgram's send reads `send(msg, offset, length, port, address)` when an address is given; the socket
-  // layer reads the long form only when `length` is a number. With a string length it takes the
-  // offset (0) for the port, finds none, and passes the call on unchecked; dgram then sends.
-  // The handle layer refuses it (EACCES) — but under --permission there is no handle layer.
+  // layer read the long form only when `length` was a number: with a string length it took the
+  // offset (0) for the port, found none, and passed the call on unchecked. It now reads the arguments
+  // as lib/dgram.js does (egress-dgram-shapes.test.ts compares the two over generated shapes).
+  // The handle layer refuses it too (EACCES) — but under --permission there is no handle layer.
   const udpApp = (port: number): string => `
 import dgram from 'node:dgram';
 const core = await import(${JSON.stringify(CORE)});
@@ -266,18 +267,18 @@ process.stdout.write(JSON.stringify({ handleLayer: core.getEgressLockdown().hand
 socket.close();
 `;
 
-  it('control: with the handle layer, a send with a string length is refused at the handle', async () => {
+  it('control: with the handle layer, a send with a string length is refused (at the socket layer now, with the handle below it)', async () => {
     const sentinel = await startByteSentinel('udp');
     try {
       const out = await runScript(join(dir, 'udp-handles.mjs'), udpApp(sentinel.port), ['--require', PRELOAD], { MIRROR: '1' });
-      expect(JSON.parse(out) as unknown).toEqual({ handleLayer: true, plain: 'MG_ERR_EGRESS_REFUSED', stringLength: 'EACCES', byName: 'EACCES' });
+      expect(JSON.parse(out) as unknown).toEqual({ handleLayer: true, plain: 'MG_ERR_EGRESS_REFUSED', stringLength: 'MG_ERR_EGRESS_REFUSED', byName: 'MG_ERR_EGRESS_REFUSED' });
       expect(sentinel.bytes()).toBe(0);
     } finally {
       await sentinel.close();
     }
   });
 
-  it.fails('HOLE: under --permission (socket layer alone), dgram send(msg, 0, "13", port, address) goes out unchecked', async () => {
+  it('closed: under --permission (socket layer alone), dgram send(msg, 0, "13", port, address) is refused', async () => {
     const sentinel = await startByteSentinel('udp');
     try {
       const out = await runScript(join(dir, 'udp-permission.mjs'), udpApp(sentinel.port), ['--permission', '--allow-fs-read=*', '--require', PRELOAD], { MIRROR: '1' });
