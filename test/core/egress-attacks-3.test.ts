@@ -180,9 +180,9 @@ process.exit(0);
     }
   });
 
-  // A signal is no socket and no child process, so it is outside the lockdown's written promise —
-  // but it changes a process outside the mirror (a sidecar, the primary on the same host).
-  it.fails('HOLE (outside the written promise): process.kill signals another process from a locked-down mirror', async () => {
+  // A signal is no socket and no child process, but it changes a process outside the mirror (a
+  // sidecar, the primary on the same host): the lockdown now refuses it (process._kill, below kill).
+  it('closed: process.kill of another process from a locked-down mirror is refused', async () => {
     const target = spawn(process.execPath, ['-e', "process.stdin.on('data', () => process.stdout.write('alive')); process.stdout.write('ready');"], { stdio: ['pipe', 'pipe', 'ignore'] });
     try {
       await once(target.stdout!, 'data');
@@ -202,6 +202,64 @@ import(${JSON.stringify(CORE)}).then(async (core) => {
       });
       if (target.exitCode === null && target.signalCode === null) target.stdin!.write('ping');
       expect({ out, fate: target.signalCode === null ? await fate : `exited ${target.signalCode}` }).toEqual({ out: 'MG_ERR_EGRESS_REFUSED', fate: 'alive' });
+    } finally {
+      target.kill();
+    }
+  });
+});
+
+describe('egress: process.kill in the mirror', () => {
+  const dir = privateDir('mirrorguard-egress-kill-');
+
+  // What passes and what is refused, and what the journal says; the target is a process of the test's own.
+  it('the own pid and signal 0 pass; a captured kill, a pid as a string and a process group are refused and journaled; childProcesses lets them through', async () => {
+    const target = spawn(process.execPath, ['-e', "process.stdin.on('data', () => process.stdout.write('alive')); process.stdout.write('ready');"], { stdio: ['pipe', 'pipe', 'ignore'] });
+    try {
+      await once(target.stdout!, 'data');
+      const app = `
+const captured = process.kill;
+import(${JSON.stringify(CORE)}).then(async (core) => {
+  const sink = core.memorySink({ limit: 100 });
+  let guards = await core.createGuards({ profile: 'mirror', providers: {}, journal: { sinks: [sink] } });
+  const results = {};
+  const attempt = (name, run) => { try { results[name] = String(run()); } catch (error) { results[name] = error.code; } };
+  process.on('SIGUSR2', () => undefined);
+  attempt('own pid', () => process.kill(process.pid, 'SIGUSR2'));
+  attempt('signal 0 to the target', () => process.kill(${target.pid}, 0));
+  attempt('captured kill', () => captured(${target.pid}, 'SIGTERM'));
+  attempt('pid as a string', () => process.kill(${JSON.stringify(String(target.pid))}, 'SIGKILL'));
+  attempt('process group', () => process.kill(-${target.pid}, 'SIGTERM'));
+  attempt('_kill', () => process._kill(${target.pid}, 15));
+  await guards.close();
+  guards = await core.createGuards({ profile: 'mirror', providers: {}, journal: { sinks: [sink] }, egress: { childProcesses: true } });
+  attempt('with childProcesses, SIGWINCH to the target', () => process.kill(${target.pid}, 'SIGWINCH'));
+  results.journal = sink.events().filter((event) => event.dependency === 'process').map((event) => event.action + ' ' + event.operation);
+  process.stdout.write(JSON.stringify(results));
+});
+`;
+      const out = await runScript(join(dir, 'kill-cases.cjs'), app, ['--require', PRELOAD], { MIRROR: '1' });
+      const fate = new Promise<string>((resolve) => {
+        target.stdout!.once('data', () => resolve('alive'));
+        target.once('exit', (_code, signal) => resolve(`exited ${String(signal)}`));
+      });
+      if (target.exitCode === null && target.signalCode === null) target.stdin!.write('ping');
+      expect(JSON.parse(out) as unknown).toEqual({
+        'own pid': 'true',
+        'signal 0 to the target': 'true',
+        'captured kill': 'MG_ERR_EGRESS_REFUSED',
+        'pid as a string': 'MG_ERR_EGRESS_REFUSED',
+        'process group': 'MG_ERR_EGRESS_REFUSED',
+        _kill: 'MG_ERR_EGRESS_REFUSED',
+        'with childProcesses, SIGWINCH to the target': 'true',
+        journal: [
+          `blocked signal SIGTERM to process ${target.pid}`,
+          `blocked signal SIGKILL to process ${target.pid}`,
+          `blocked signal SIGTERM to process group ${target.pid}`,
+          `blocked signal SIGTERM to process ${target.pid}`,
+          `passed signal SIGWINCH to process ${target.pid}`,
+        ],
+      });
+      expect(target.signalCode === null ? await fate : `exited ${target.signalCode}`).toBe('alive');
     } finally {
       target.kill();
     }

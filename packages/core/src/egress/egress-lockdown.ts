@@ -96,6 +96,7 @@ function findPreload(): string | undefined {
 function operationOf(attempt: RefusedAttempt): string {
   if (attempt.kind === 'spawn') return `spawn ${attempt.target}`;
   if (attempt.kind === 'worker') return `worker ${attempt.target}`;
+  if (attempt.kind === 'signal') return `signal ${attempt.target}`;
   return `${attempt.kind} ${attempt.protocol ?? 'tcp'} ${attempt.target}${attempt.asked === undefined ? '' : ` (asked ${attempt.asked})`}`;
 }
 
@@ -149,6 +150,7 @@ class Lockdown implements EgressLockdown, EgressPolicy {
       'child_process.ChildProcess.prototype.spawn',
       'child_process.spawnSync, execSync, execFileSync',
       ...(typeof (process as { execve?: unknown }).execve === 'function' ? ['process.execve'] : []),
+      'process.kill (process._kill)',
       'worker_threads.Worker',
       ...handles.installed,
     );
@@ -219,7 +221,7 @@ class Lockdown implements EgressLockdown, EgressPolicy {
     const error = new EgressRefusedError(attempt);
     const why = attempt.why ?? 'not a declared destination';
     this.#record({
-      dependency: attempt.kind === 'spawn' || attempt.kind === 'worker' ? 'process' : 'network',
+      dependency: attempt.kind === 'spawn' || attempt.kind === 'worker' || attempt.kind === 'signal' ? 'process' : 'network',
       action: 'blocked',
       operation: operationOf(attempt),
       reason: `${why} (${attempt.layer})`,
