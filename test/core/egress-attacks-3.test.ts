@@ -34,8 +34,9 @@ describe('egress attacks, pass 13b: strict start-up', () => {
   // The preload counts open sockets with process._getActiveHandles(), which lists only handles that
   // keep the loop alive: an unref()'d socket — every idle socket of an http.Agent with keepAlive, and
   // of undici's pools — is not there. An ESM app that made a keep-alive request, then imported the
-  // preload, is taken for preloaded; its pooled socket reaches the undeclared server afterwards.
-  it.fails('HOLE: the preload loaded late with only an idle keep-alive socket open is taken for preloaded; the pooled socket keeps sending', async () => {
+  // preload, was taken for preloaded. Now the preload must be the first --require/--import of node's
+  // options, and no networking module may have loaded before it (process.moduleLoadList).
+  it('closed: the preload loaded late with only an idle keep-alive socket open is not taken for preloaded; strict start-up refuses', async () => {
     const sentinel = await startSentinelServer();
     try {
       const app = `
@@ -69,9 +70,9 @@ process.exit(0);
   });
 
   // A module `--require`d before the preload runs first: mainModule is not set yet and no socket is
-  // open, so the lockdown is marked preloaded. It took process.execve, which has no handle layer
-  // under it: the strict mirror starts, and the copy replaces it with a program outside the lockdown.
-  it.fails('HOLE: a --require before the preload takes process.execve; the strict mirror starts and the copy runs an unguarded program', async () => {
+  // open, so the lockdown was marked preloaded. It took process.execve, which has no handle layer
+  // under it. Now the preload must be the first --require/--import node runs, or strict refuses.
+  it('closed: with a --require before the preload (which took process.execve), the strict mirror refuses to start', async () => {
     const sentinel = await startByteSentinel('tcp');
     try {
       const early = join(dir, 'early-execve.cjs');

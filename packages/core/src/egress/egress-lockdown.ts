@@ -15,6 +15,7 @@ import { guardDgram } from './guard-dgram.ts';
 import { guardHandles } from './guard-handles.ts';
 import { guardNetConnect, guardTlsConnect } from './guard-net.ts';
 import { guardWorkers } from './guard-worker.ts';
+import { ranBeforePreload } from './preload-position.ts';
 
 /** The BroadcastChannel between the lockdown of the main thread and those of its workers, and the environment-data key workers read the allow-list from. */
 export const EGRESS_CHANNEL = 'mirrorguard:egress';
@@ -59,6 +60,12 @@ export interface EgressLockdown {
   readonly preloaded: boolean;
   /** How many TCP, Unix and UDP sockets were already open when it was installed (not counting stdio): they are not checked. */
   readonly openAtInstall: number;
+  /**
+   * What ran before the preload, when it installed the lockdown: `--require`s and `--import`s ahead
+   * of it in node's options (NODE_OPTIONS included), networking modules already loaded (`node:http`),
+   * the app itself. Empty for a lockdown the preload installed first; any entry makes it not `preloaded`.
+   */
+  readonly ranBefore: readonly string[];
   /** Who installed it: the preload, `createGuards`, or other code (`installEgressLockdown`). */
   readonly installedBy: InstalledBy;
   /** Declares a destination. Throws `MG_ERR_EGRESS_INVALID` for one it cannot parse. */
@@ -122,6 +129,7 @@ class Lockdown implements EgressLockdown, EgressPolicy {
   declare readonly preloaded: boolean;
   declare readonly openAtInstall: number;
   declare readonly installedBy: InstalledBy;
+  declare readonly ranBefore: readonly string[];
 
   constructor(snapshot: EgressSnapshot | undefined, origin: InstallOrigin) {
     // How it was installed is fixed here, and cannot be changed or forged afterwards (not writable, not configurable).
@@ -355,6 +363,7 @@ interface InstallOrigin {
   readonly installedBy: InstalledBy;
   readonly preloaded: boolean;
   readonly openAtInstall: number;
+  readonly ranBefore: readonly string[];
 }
 
 /**
@@ -382,25 +391,38 @@ function openSockets(): number {
  * mirror profile. A lockdown installed here is never `preloaded`: only the preload's is.
  */
 export function installEgressLockdown(options: InstallEgressLockdownOptions = {}): EgressLockdown {
-  return install(options, () => ({ installedBy: 'code', preloaded: false, openAtInstall: openSockets() }));
+  return install(options, () => ({ installedBy: 'code', preloaded: false, openAtInstall: openSockets(), ranBefore: [] }));
 }
 
 /** createGuards' install (not exported from the package): a lockdown it installs is not preloaded either. */
 export function installLockdownForGuards(): EgressLockdown {
-  return install({}, () => ({ installedBy: 'createGuards', preloaded: false, openAtInstall: openSockets() }));
+  return install({}, () => ({ installedBy: 'createGuards', preloaded: false, openAtInstall: openSockets(), ranBefore: [] }));
+}
+
+/** What the preload knows of its own start: its file, and what had loaded before it (see preload-snapshot.ts). */
+export interface PreloadStart {
+  /** The preload's own file, to find it among node's `--require`s and `--import`s. */
+  readonly self: string | undefined;
+  /** Networking modules node had loaded before the preload's first line: `node:http`, … */
+  readonly loadedBefore: readonly string[];
 }
 
 /**
  * The preload's install (not exported from the package: only egress-preload.ts calls it). The
- * lockdown it makes is `preloaded` when nothing ran before it: no main module loaded yet, no
- * socket open. One already installed from code stays as it was: not preloaded.
+ * lockdown it makes is `preloaded` when nothing ran before it: it is the first `--require` or
+ * `--import` node runs (NODE_OPTIONS included), no networking module was loaded before it, no
+ * main module loaded yet, no socket open. One already installed from code stays as it was: not preloaded.
  */
-export function installPreloadedLockdown(options: InstallEgressLockdownOptions = {}): EgressLockdown {
+export function installPreloadedLockdown(options: InstallEgressLockdownOptions = {}, start: PreloadStart = { self: undefined, loadedBefore: [] }): EgressLockdown {
   return install(options, () => {
     const openAtInstall = openSockets();
+    const ranBefore: string[] = [];
     // A CommonJS main module that requires the preload itself (late) has already started; an ESM one is caught by its open sockets.
-    const appStarted = (process as { mainModule?: unknown }).mainModule !== undefined;
-    return { installedBy: 'preload', preloaded: openAtInstall === 0 && !appStarted, openAtInstall };
+    if ((process as { mainModule?: unknown }).mainModule !== undefined) ranBefore.push('the main module (it loaded the preload itself)');
+    // Only the main thread's options are the process's: a worker's have the preload appended by the worker guard.
+    if (isMainThread) ranBefore.push(...(start.self === undefined ? ['(the preload could not tell its own file)'] : ranBeforePreload(start.self)));
+    ranBefore.push(...start.loadedBefore.map((name) => `${name} (loaded before the preload)`));
+    return { installedBy: 'preload', preloaded: openAtInstall === 0 && ranBefore.length === 0, openAtInstall, ranBefore };
   });
 }
 
