@@ -270,27 +270,50 @@ import(${JSON.stringify(CORE)}).then(async (core) => {
 describe('egress attacks, pass 13b: threads and datagrams', () => {
   const dir = privateDir('mirrorguard-egress-attacks-3t-');
 
-  const hooksApp = (port: number, strict: boolean): string => `
+  const hooksApp = (port: number, strict: boolean, workers = 'lockdown'): string => `
 import { register } from 'node:module';
 const core = await import(${JSON.stringify(CORE)});
-await core.createGuards({ profile: 'mirror', strict: ${strict}, providers: {} });
+await core.createGuards({ profile: 'mirror', strict: ${strict}, providers: {}, egress: { workers: ${JSON.stringify(workers)} } });
 // The hooks of module.register() run on an internal thread of node's, not a worker_threads.Worker.
 const hook = ${JSON.stringify(`import net from 'node:net'; import { once } from 'node:events';
 const socket = net.connect(PORT, '127.0.0.1'); socket.on('error', () => {});
 export const outcome = await once(socket, 'connect').then(() => new Promise((resolve) => socket.end('from the hooks thread', () => resolve('connected'))), (error) => error.code);
 export async function resolve(specifier, context, next) { if (specifier === 'hooks:outcome') return { url: 'data:text/javascript,export default ' + JSON.stringify(JSON.stringify(outcome)), shortCircuit: true }; return next(specifier, context); }`).replace('PORT', String(port))};
-register('data:text/javascript,' + encodeURIComponent(hook));
+try { register('data:text/javascript,' + encodeURIComponent(hook)); } catch (error) { process.stdout.write('register: ' + error.code); process.exit(0); }
 const { default: outcome } = await import('hooks:outcome');
 process.stdout.write(JSON.parse(outcome));
 `;
 
   // Without the preload, createGuards patches worker_threads.Worker, but the loader-hooks thread of
-  // module.register() is Node's own internal worker: it starts without the lockdown and connects.
-  it.fails('HOLE: module.register() hooks, registered after createGuards (no preload), connect from their thread', async () => {
+  // module.register() is Node's own internal worker: it started without the lockdown and connected.
+  // Now the first register() registers the preload on that thread before the app's hooks.
+  it('closed: module.register() hooks, registered after createGuards (no preload), are locked down', async () => {
     const sentinel = await startByteSentinel('tcp');
     try {
       const out = await runScript(join(dir, 'hooks.mjs'), hooksApp(sentinel.port, false));
       if (out === 'connected') await sentinel.bytesAbove(0);
+      expect({ out, connections: sentinel.connections() }).toEqual({ out: 'MG_ERR_EGRESS_REFUSED', connections: 0 });
+    } finally {
+      await sentinel.close();
+    }
+  });
+
+  it("with egress.workers: 'refuse' (no preload), module.register() is refused", async () => {
+    const sentinel = await startByteSentinel('tcp');
+    try {
+      const out = await runScript(join(dir, 'hooks-refuse.mjs'), hooksApp(sentinel.port, false, 'refuse'));
+      expect({ out, connections: sentinel.connections() }).toEqual({ out: 'register: MG_ERR_EGRESS_REFUSED', connections: 0 });
+    } finally {
+      await sentinel.close();
+    }
+  });
+
+  // The hooks thread runs node's --require preloads, not its --import ones: a strict mirror started
+  // with --import of the preload has its hooks locked down by the register guard.
+  it('with the preload as --import, module.register() hooks are locked down too', async () => {
+    const sentinel = await startByteSentinel('tcp');
+    try {
+      const out = await runScript(join(dir, 'hooks-import.mjs'), hooksApp(sentinel.port, true), ['--import', PRELOAD_URL], { MIRROR: '1' });
       expect({ out, connections: sentinel.connections() }).toEqual({ out: 'MG_ERR_EGRESS_REFUSED', connections: 0 });
     } finally {
       await sentinel.close();

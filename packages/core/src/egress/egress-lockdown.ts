@@ -15,7 +15,8 @@ import { guardDgram } from './guard-dgram.ts';
 import { guardHandles } from './guard-handles.ts';
 import { guardNetConnect, guardTlsConnect } from './guard-net.ts';
 import { guardWorkers } from './guard-worker.ts';
-import { ranBeforePreload } from './preload-position.ts';
+import { guardLoaderHooks } from './guard-loader-hooks.ts';
+import { isThePreload, preloadEntries, ranBeforePreload } from './preload-position.ts';
 
 /** The BroadcastChannel between the lockdown of the main thread and those of its workers, and the environment-data key workers read the allow-list from. */
 export const EGRESS_CHANNEL = 'mirrorguard:egress';
@@ -147,6 +148,11 @@ class Lockdown implements EgressLockdown, EgressPolicy {
     this.handleLayer = ['tcp_wrap TCP.prototype.connect', 'tcp_wrap TCP.prototype.connect6', 'pipe_wrap Pipe.prototype.connect'].every((layer) => handles.installed.includes(layer));
     this.#undo.push(guardNetConnect(this, checked), guardTlsConnect(this, checked), guardDgram(this), guardChildProcesses(this));
     this.#undo.push(guardWorkers(this, syncBuiltinESMExports));
+    // The hooks thread of module.register() starts locked down only when the preload is a --require of node's options.
+    const hooksThreadLocked = preloadEntries(process.execArgv, process.env.NODE_OPTIONS).some((entry) => entry.flag === '--require' && this.preloadPath !== undefined && isThePreload(entry.value, this.preloadPath));
+    if (!hooksThreadLocked) {
+      this.#undo.push(guardLoaderHooks(this, syncBuiltinESMExports));
+    }
     this.#undo.push(handles.dispose);
     // ESM named imports of node:tls, node:child_process and node:worker_threads follow the patched exports.
     syncBuiltinESMExports();
@@ -161,6 +167,7 @@ class Lockdown implements EgressLockdown, EgressPolicy {
       'process.kill (process._kill)',
       'worker_threads.Worker',
       ...handles.installed,
+      ...(hooksThreadLocked ? [] : ['module.register']),
     );
     this.missingLayers.push(...handles.missing);
     this.#publish();
