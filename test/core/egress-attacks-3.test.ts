@@ -97,6 +97,39 @@ import(${JSON.stringify(CORE)}).then(async (core) => {
     }
   });
 
+  // The preload's first module reads process.moduleLoadList: node's options can be made to say the
+  // preload ran first (here the app rewrites them), but what was loaded before it cannot.
+  it('networking modules loaded before the preload make it not preloaded, whatever node options say', async () => {
+    const app = `
+import 'node:http';
+import 'node:child_process';
+process.execArgv.unshift('--require', ${JSON.stringify(PRELOAD)});
+process.env.MIRROR = '1';
+await import(${JSON.stringify(PRELOAD_URL)});
+const core = await import(${JSON.stringify(CORE)});
+const { preloaded, ranBefore } = core.getEgressLockdown();
+process.stdout.write(JSON.stringify({ preloaded, ranBefore }));
+`;
+    const out = await runScript(join(dir, 'strict-modules-before.mjs'), app);
+    // (node:http's ESM namespace loads more: undici, tls, …)
+    expect(JSON.parse(out) as unknown).toEqual({ preloaded: false, ranBefore: expect.arrayContaining(['node:child_process (loaded before the preload)', 'node:http (loaded before the preload)']) as unknown });
+  });
+
+  // Its record is made once: a preload that ran first in another profile (and installed nothing),
+  // imported again later under another URL, finds http loaded now, which it never loads itself.
+  it('the preload run first in another profile, then again late by another URL, is not preloaded', async () => {
+    const app = `
+import 'node:http';
+process.env.MIRROR = '1';
+await import(${JSON.stringify(PRELOAD_URL + '?again')});
+const core = await import(${JSON.stringify(CORE)});
+const { preloaded, ranBefore } = core.getEgressLockdown();
+process.stdout.write(JSON.stringify({ preloaded, ranBefore }));
+`;
+    const out = await runScript(join(dir, 'strict-preload-again.mjs'), app, ['--require', PRELOAD], { MIRROR: '' });
+    expect(JSON.parse(out) as unknown).toEqual({ preloaded: false, ranBefore: expect.arrayContaining(['node:http (loaded before the lockdown)']) as unknown });
+  });
+
   it('control: the same app with the preload first and nothing before it starts strict, and its execve is refused', async () => {
     const sentinel = await startByteSentinel('tcp');
     try {

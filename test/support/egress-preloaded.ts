@@ -39,10 +39,15 @@ export async function preloadEgressLockdown(): Promise<EgressLockdown> {
   // As node's options of a mirror started with the preload first (the preload checks that it is).
   delete process.env.NODE_OPTIONS;
   process.execArgv = ['--require', PRELOAD_FILE];
+  // And as node's module list at the start of a fresh process: none of the networking modules this
+  // process loaded. (The preload's first module reads it once per module graph, at its first load here.)
+  const moduleLoadList = Object.getOwnPropertyDescriptor(process, 'moduleLoadList');
+  Object.defineProperty(process, 'moduleLoadList', { ...moduleLoadList, value: [] });
   try {
     loads += 1;
     await import(/* @vite-ignore */ `${PRELOAD}?load=${loads}`);
   } finally {
+    if (moduleLoadList !== undefined) Object.defineProperty(process, 'moduleLoadList', moduleLoadList);
     process.execArgv = execArgv;
     for (const [name, value] of Object.entries(saved)) {
       if (value === undefined) delete process.env[name];

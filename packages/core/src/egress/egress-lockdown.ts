@@ -2,8 +2,6 @@ import { existsSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import dgram from 'node:dgram';
-import net from 'node:net';
 import { BroadcastChannel, isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
 import type { JournalEntry } from '../journal/journal-event.ts';
 import { AllowList, type EgressGrant } from './allow-list.ts';
@@ -17,6 +15,12 @@ import { guardNetConnect, guardTlsConnect } from './guard-net.ts';
 import { guardWorkers } from './guard-worker.ts';
 import { guardLoaderHooks } from './guard-loader-hooks.ts';
 import { isThePreload, preloadEntries, ranBeforePreload } from './preload-position.ts';
+import { networkingLoaded } from './networking-modules.ts';
+
+// Loaded through process.getBuiltinModule, not imported: the preload's first module records which
+// networking modules were loaded before it (preload-snapshot.ts), so none of its own may load first.
+const dgram = process.getBuiltinModule('node:dgram');
+const net = process.getBuiltinModule('node:net');
 
 /** The BroadcastChannel between the lockdown of the main thread and those of its workers, and the environment-data key workers read the allow-list from. */
 export const EGRESS_CHANNEL = 'mirrorguard:egress';
@@ -429,6 +433,9 @@ export function installPreloadedLockdown(options: InstallEgressLockdownOptions =
     // Only the main thread's options are the process's: a worker's have the preload appended by the worker guard.
     if (isMainThread) ranBefore.push(...(start.self === undefined ? ['(the preload could not tell its own file)'] : ranBeforePreload(start.self)));
     ranBefore.push(...start.loadedBefore.map((name) => `${name} (loaded before the preload)`));
+    // The preload's first module is evaluated once: one loaded again later (another URL of it, its
+    // first run in another profile) has an old record. What the preload never loads itself must not be there now either.
+    for (const name of networkingLoaded(['tls', 'dgram', 'child_process'])) if (!start.loadedBefore.includes(name)) ranBefore.push(`${name} (loaded before the lockdown)`);
     return { installedBy: 'preload', preloaded: openAtInstall === 0 && ranBefore.length === 0, openAtInstall, ranBefore };
   });
 }

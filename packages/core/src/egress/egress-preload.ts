@@ -3,6 +3,8 @@
 // profile before any module can connect at load time; createGuards later declares the providers'
 // destinations on the same lockdown. Workers run it too: the worker guard adds it to their
 // `--require`, and they inherit it when the process was started with it.
+// First: it records what was loaded before the preload, before this file's other imports load anything.
+import { networkingLoadedBefore } from './preload-snapshot.ts';
 import { fileURLToPath } from 'node:url';
 import { getEnvironmentData, isMainThread } from 'node:worker_threads';
 import { MirrorGuardError } from '../errors/mirrorguard-error.ts';
@@ -32,7 +34,7 @@ function preload(): void {
   if (snapshot === undefined && resolveProfile() !== 'mirror') return;
   try {
     // The preloaded install: the one strict start-up accepts (`preloaded`, when nothing was open before it).
-    installPreloadedLockdown({ allow: allowFromEnvironment(), by: ALLOW_VARIABLE, ...(snapshot !== undefined && { snapshot }) }, { self: ownFile(), loadedBefore: [] });
+    installPreloadedLockdown({ allow: allowFromEnvironment(), by: ALLOW_VARIABLE, ...(snapshot !== undefined && { snapshot }) }, { self: ownFile(), loadedBefore: networkingLoadedBefore });
   } catch (error) {
     if (error instanceof MirrorGuardError && error.code === 'MG_ERR_EGRESS_INVALID') {
       throw new MirrorGuardError('MG_ERR_EGRESS_INVALID', `${ALLOW_VARIABLE}: ${error.message}`, { cause: error });

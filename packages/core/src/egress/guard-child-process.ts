@@ -1,6 +1,11 @@
-import childProcess, { ChildProcess } from 'node:child_process';
+import type * as ChildProcessModule from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { EgressPolicy } from './egress-policy.ts';
+
+// Loaded through process.getBuiltinModule, not imported: the preload's first module records which
+// networking modules were loaded before it (preload-snapshot.ts), so none of its own may load first.
+const childProcess = process.getBuiltinModule('node:child_process') as typeof ChildProcessModule;
 
 const MAX_COMMAND = 300;
 
@@ -24,7 +29,7 @@ const SYNC: readonly Sync[] = ['spawnSync', 'execSync', 'execFileSync'];
  * a synchronous throw before anything starts; an allowed one is journaled as `passed`.
  */
 export function guardChildProcesses(policy: EgressPolicy): () => void {
-  const prototype = ChildProcess.prototype as ChildProcess & { spawn: (options: { file?: unknown; args?: unknown }) => unknown };
+  const prototype = childProcess.ChildProcess.prototype as ChildProcess & { spawn: (options: { file?: unknown; args?: unknown }) => unknown };
   const originalSpawn = prototype.spawn;
 
   const check = (command: string, layer: string): void => {

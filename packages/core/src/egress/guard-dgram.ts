@@ -1,13 +1,17 @@
-import dgram from 'node:dgram';
+import type * as Dgram from 'node:dgram';
 import dns from 'node:dns';
-import { isIP } from 'node:net';
 import { bindRequestContext } from '../context/request-context.ts';
 import { canonicalHost, describeDestination } from './destination.ts';
 import type { EgressPolicy } from './egress-policy.ts';
 import type { EgressRefusedError } from './egress-refused-error.ts';
 
+// Loaded through process.getBuiltinModule, not imported: the preload's first module records which
+// networking modules were loaded before it (preload-snapshot.ts), so none of its own may load first.
+const dgram = process.getBuiltinModule('node:dgram') as typeof Dgram;
+const { isIP } = process.getBuiltinModule('node:net');
+
 type Callback = (error: Error | null, ...rest: unknown[]) => void;
-type DgramSocket = dgram.Socket & { type?: string };
+type DgramSocket = Dgram.Socket & { type?: string };
 
 interface Target {
   readonly port: number;
@@ -107,7 +111,7 @@ function connectTarget(_socket: DgramSocket, args: unknown[]): Target | undefine
  * address, so what is checked is what is used. The handle layer below checks every datagram's address again.
  */
 export function guardDgram(policy: EgressPolicy): () => void {
-  const prototype = dgram.Socket.prototype as dgram.Socket & Record<'send' | 'connect' | 'connectSync', (...args: unknown[]) => unknown>;
+  const prototype = dgram.Socket.prototype as Dgram.Socket & Record<'send' | 'connect' | 'connectSync', (...args: unknown[]) => unknown>;
   const originalSend = prototype.send;
   const originalConnect = prototype.connect;
   const originalConnectSync = prototype.connectSync as ((...args: unknown[]) => unknown) | undefined;
