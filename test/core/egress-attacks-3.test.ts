@@ -155,9 +155,9 @@ describe('egress attacks, pass 13b: processes', () => {
   const dir = privateDir('mirrorguard-egress-attacks-3p-');
 
   // Without the preload, a process.execve taken before createGuards (a module loaded at start-up)
-  // is not the patched one, and nothing is below it. The README lists a Worker class taken early
-  // as a known hole, not execve.
-  it.fails('HOLE: a process.execve taken before createGuards replaces the mirror with an unguarded program', async () => {
+  // is not the patched one, and nothing is below it (its native side is not reachable to patch).
+  // A known hole, in the README's list: the preload closes it (see the control above).
+  it.fails('KNOWN HOLE (README): a process.execve taken before createGuards (no preload) replaces the mirror with an unguarded program', async () => {
     const sentinel = await startByteSentinel('tcp');
     try {
       const app = `
