@@ -1,6 +1,9 @@
-import { isIP, isIPv4 } from 'node:net';
 import { resolve } from 'node:path';
 import { MirrorGuardError } from '../errors/mirrorguard-error.ts';
+
+// Loaded through process.getBuiltinModule, not imported: the preload's first module records which
+// networking modules were loaded before it (preload-snapshot.ts), so none of its own may load first.
+const { isIP, isIPv4 } = process.getBuiltinModule('node:net');
 
 /**
  * Where a connection goes: a host (an IP address or a hostname) and a port, or a Unix socket path.

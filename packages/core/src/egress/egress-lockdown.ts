@@ -2,8 +2,6 @@ import { existsSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import dgram from 'node:dgram';
-import net from 'node:net';
 import { BroadcastChannel, isMainThread, setEnvironmentData, threadId } from 'node:worker_threads';
 import type { JournalEntry } from '../journal/journal-event.ts';
 import { AllowList, type EgressGrant } from './allow-list.ts';
@@ -15,6 +13,14 @@ import { guardDgram } from './guard-dgram.ts';
 import { guardHandles } from './guard-handles.ts';
 import { guardNetConnect, guardTlsConnect } from './guard-net.ts';
 import { guardWorkers } from './guard-worker.ts';
+import { guardLoaderHooks } from './guard-loader-hooks.ts';
+import { isThePreload, preloadEntries, ranBeforePreload } from './preload-position.ts';
+import { networkingLoaded } from './networking-modules.ts';
+
+// Loaded through process.getBuiltinModule, not imported: the preload's first module records which
+// networking modules were loaded before it (preload-snapshot.ts), so none of its own may load first.
+const dgram = process.getBuiltinModule('node:dgram');
+const net = process.getBuiltinModule('node:net');
 
 /** The BroadcastChannel between the lockdown of the main thread and those of its workers, and the environment-data key workers read the allow-list from. */
 export const EGRESS_CHANNEL = 'mirrorguard:egress';
@@ -59,6 +65,12 @@ export interface EgressLockdown {
   readonly preloaded: boolean;
   /** How many TCP, Unix and UDP sockets were already open when it was installed (not counting stdio): they are not checked. */
   readonly openAtInstall: number;
+  /**
+   * What ran before the preload, when it installed the lockdown: `--require`s and `--import`s ahead
+   * of it in node's options (NODE_OPTIONS included), networking modules already loaded (`node:http`),
+   * the app itself. Empty for a lockdown the preload installed first; any entry makes it not `preloaded`.
+   */
+  readonly ranBefore: readonly string[];
   /** Who installed it: the preload, `createGuards`, or other code (`installEgressLockdown`). */
   readonly installedBy: InstalledBy;
   /** Declares a destination. Throws `MG_ERR_EGRESS_INVALID` for one it cannot parse. */
@@ -96,6 +108,7 @@ function findPreload(): string | undefined {
 function operationOf(attempt: RefusedAttempt): string {
   if (attempt.kind === 'spawn') return `spawn ${attempt.target}`;
   if (attempt.kind === 'worker') return `worker ${attempt.target}`;
+  if (attempt.kind === 'signal') return `signal ${attempt.target}`;
   return `${attempt.kind} ${attempt.protocol ?? 'tcp'} ${attempt.target}${attempt.asked === undefined ? '' : ` (asked ${attempt.asked})`}`;
 }
 
@@ -121,6 +134,7 @@ class Lockdown implements EgressLockdown, EgressPolicy {
   declare readonly preloaded: boolean;
   declare readonly openAtInstall: number;
   declare readonly installedBy: InstalledBy;
+  declare readonly ranBefore: readonly string[];
 
   constructor(snapshot: EgressSnapshot | undefined, origin: InstallOrigin) {
     // How it was installed is fixed here, and cannot be changed or forged afterwards (not writable, not configurable).
@@ -138,6 +152,11 @@ class Lockdown implements EgressLockdown, EgressPolicy {
     this.handleLayer = ['tcp_wrap TCP.prototype.connect', 'tcp_wrap TCP.prototype.connect6', 'pipe_wrap Pipe.prototype.connect'].every((layer) => handles.installed.includes(layer));
     this.#undo.push(guardNetConnect(this, checked), guardTlsConnect(this, checked), guardDgram(this), guardChildProcesses(this));
     this.#undo.push(guardWorkers(this, syncBuiltinESMExports));
+    // The hooks thread of module.register() starts locked down only when the preload is a --require of node's options.
+    const hooksThreadLocked = preloadEntries(process.execArgv, process.env.NODE_OPTIONS).some((entry) => entry.flag === '--require' && this.preloadPath !== undefined && isThePreload(entry.value, this.preloadPath));
+    if (!hooksThreadLocked) {
+      this.#undo.push(guardLoaderHooks(this, syncBuiltinESMExports));
+    }
     this.#undo.push(handles.dispose);
     // ESM named imports of node:tls, node:child_process and node:worker_threads follow the patched exports.
     syncBuiltinESMExports();
@@ -149,8 +168,10 @@ class Lockdown implements EgressLockdown, EgressPolicy {
       'child_process.ChildProcess.prototype.spawn',
       'child_process.spawnSync, execSync, execFileSync',
       ...(typeof (process as { execve?: unknown }).execve === 'function' ? ['process.execve'] : []),
+      'process.kill (process._kill)',
       'worker_threads.Worker',
       ...handles.installed,
+      ...(hooksThreadLocked ? [] : ['module.register']),
     );
     this.missingLayers.push(...handles.missing);
     this.#publish();
@@ -219,7 +240,7 @@ class Lockdown implements EgressLockdown, EgressPolicy {
     const error = new EgressRefusedError(attempt);
     const why = attempt.why ?? 'not a declared destination';
     this.#record({
-      dependency: attempt.kind === 'spawn' || attempt.kind === 'worker' ? 'process' : 'network',
+      dependency: attempt.kind === 'spawn' || attempt.kind === 'worker' || attempt.kind === 'signal' ? 'process' : 'network',
       action: 'blocked',
       operation: operationOf(attempt),
       reason: `${why} (${attempt.layer})`,
@@ -353,6 +374,7 @@ interface InstallOrigin {
   readonly installedBy: InstalledBy;
   readonly preloaded: boolean;
   readonly openAtInstall: number;
+  readonly ranBefore: readonly string[];
 }
 
 /**
@@ -380,25 +402,41 @@ function openSockets(): number {
  * mirror profile. A lockdown installed here is never `preloaded`: only the preload's is.
  */
 export function installEgressLockdown(options: InstallEgressLockdownOptions = {}): EgressLockdown {
-  return install(options, () => ({ installedBy: 'code', preloaded: false, openAtInstall: openSockets() }));
+  return install(options, () => ({ installedBy: 'code', preloaded: false, openAtInstall: openSockets(), ranBefore: [] }));
 }
 
 /** createGuards' install (not exported from the package): a lockdown it installs is not preloaded either. */
 export function installLockdownForGuards(): EgressLockdown {
-  return install({}, () => ({ installedBy: 'createGuards', preloaded: false, openAtInstall: openSockets() }));
+  return install({}, () => ({ installedBy: 'createGuards', preloaded: false, openAtInstall: openSockets(), ranBefore: [] }));
+}
+
+/** What the preload knows of its own start: its file, and what had loaded before it (see preload-snapshot.ts). */
+export interface PreloadStart {
+  /** The preload's own file, to find it among node's `--require`s and `--import`s. */
+  readonly self: string | undefined;
+  /** Networking modules node had loaded before the preload's first line: `node:http`, … */
+  readonly loadedBefore: readonly string[];
 }
 
 /**
  * The preload's install (not exported from the package: only egress-preload.ts calls it). The
- * lockdown it makes is `preloaded` when nothing ran before it: no main module loaded yet, no
- * socket open. One already installed from code stays as it was: not preloaded.
+ * lockdown it makes is `preloaded` when nothing ran before it: it is the first `--require` or
+ * `--import` node runs (NODE_OPTIONS included), no networking module was loaded before it, no
+ * main module loaded yet, no socket open. One already installed from code stays as it was: not preloaded.
  */
-export function installPreloadedLockdown(options: InstallEgressLockdownOptions = {}): EgressLockdown {
+export function installPreloadedLockdown(options: InstallEgressLockdownOptions = {}, start: PreloadStart = { self: undefined, loadedBefore: [] }): EgressLockdown {
   return install(options, () => {
     const openAtInstall = openSockets();
+    const ranBefore: string[] = [];
     // A CommonJS main module that requires the preload itself (late) has already started; an ESM one is caught by its open sockets.
-    const appStarted = (process as { mainModule?: unknown }).mainModule !== undefined;
-    return { installedBy: 'preload', preloaded: openAtInstall === 0 && !appStarted, openAtInstall };
+    if ((process as { mainModule?: unknown }).mainModule !== undefined) ranBefore.push('the main module (it loaded the preload itself)');
+    // Only the main thread's options are the process's: a worker's have the preload appended by the worker guard.
+    if (isMainThread) ranBefore.push(...(start.self === undefined ? ['(the preload could not tell its own file)'] : ranBeforePreload(start.self)));
+    ranBefore.push(...start.loadedBefore.map((name) => `${name} (loaded before the preload)`));
+    // The preload's first module is evaluated once: one loaded again later (another URL of it, its
+    // first run in another profile) has an old record. What the preload never loads itself must not be there now either.
+    for (const name of networkingLoaded(['tls', 'dgram', 'child_process'])) if (!start.loadedBefore.includes(name)) ranBefore.push(`${name} (loaded before the lockdown)`);
+    return { installedBy: 'preload', preloaded: openAtInstall === 0 && ranBefore.length === 0, openAtInstall, ranBefore };
   });
 }
 

@@ -2,9 +2,9 @@ import { MirrorGuardError } from '../errors/mirrorguard-error.ts';
 
 /** What the lockdown refused, as the error, the journal and the message describe it. */
 export interface RefusedAttempt {
-  readonly kind: 'connect' | 'send' | 'spawn' | 'worker';
+  readonly kind: 'connect' | 'send' | 'spawn' | 'worker' | 'signal';
   readonly protocol?: 'tcp' | 'udp' | 'unix';
-  /** What was attempted: `127.0.0.1:4567`, `unix:/run/app.sock`, `/bin/sh -c ls`, a worker's script. */
+  /** What was attempted: `127.0.0.1:4567`, `unix:/run/app.sock`, `/bin/sh -c ls`, a worker's script, `SIGTERM to process 123`. */
   readonly target: string;
   /** What the caller asked for, when it differs from `target`: `localhost:4567`. */
   readonly asked?: string;
@@ -24,14 +24,16 @@ function message(attempt: RefusedAttempt): string {
       ? `start a child process (${attempt.target})`
       : attempt.kind === 'worker'
         ? `start a worker thread (${attempt.target})`
-        : `${attempt.kind} ${attempt.protocol ?? 'tcp'} to ${attempt.target}${attempt.asked === undefined ? '' : ` (asked for ${attempt.asked})`}`;
+        : attempt.kind === 'signal'
+          ? `send ${attempt.target}`
+          : `${attempt.kind} ${attempt.protocol ?? 'tcp'} to ${attempt.target}${attempt.asked === undefined ? '' : ` (asked for ${attempt.asked})`}`;
   const why = attempt.why ?? 'it is not a declared destination of this mirror';
   const how =
     attempt.howToAllow ??
     (attempt.allowAs !== undefined
       ? `allow it with createGuards({ egress: { allow: ['${attempt.allowAs}'] } }), or declare it from its provider with context.allowDestination(); ` +
         `for a connection made before createGuards, start node with MIRRORGUARD_EGRESS_ALLOW=${attempt.allowAs}`
-      : attempt.kind === 'spawn'
+      : attempt.kind === 'spawn' || attempt.kind === 'signal'
         ? 'allow child processes with createGuards({ egress: { childProcesses: true } }) (each one is journaled)'
         : "set createGuards({ egress: { workers: 'lockdown' } }) so that workers start with the lockdown preloaded");
   return `mirrorguard egress lockdown refused to ${what}: ${why}. To let it through, ${how}`;

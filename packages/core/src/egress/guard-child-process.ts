@@ -1,5 +1,11 @@
-import childProcess, { ChildProcess } from 'node:child_process';
+import type * as ChildProcessModule from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
 import type { EgressPolicy } from './egress-policy.ts';
+
+// Loaded through process.getBuiltinModule, not imported: the preload's first module records which
+// networking modules were loaded before it (preload-snapshot.ts), so none of its own may load first.
+const childProcess = process.getBuiltinModule('node:child_process') as typeof ChildProcessModule;
 
 const MAX_COMMAND = 300;
 
@@ -23,7 +29,7 @@ const SYNC: readonly Sync[] = ['spawnSync', 'execSync', 'execFileSync'];
  * a synchronous throw before anything starts; an allowed one is journaled as `passed`.
  */
 export function guardChildProcesses(policy: EgressPolicy): () => void {
-  const prototype = ChildProcess.prototype as ChildProcess & { spawn: (options: { file?: unknown; args?: unknown }) => unknown };
+  const prototype = childProcess.ChildProcess.prototype as ChildProcess & { spawn: (options: { file?: unknown; args?: unknown }) => unknown };
   const originalSpawn = prototype.spawn;
 
   const check = (command: string, layer: string): void => {
@@ -69,7 +75,31 @@ export function guardChildProcesses(policy: EgressPolicy): () => void {
       : undefined;
   if (execve !== undefined) processWithExecve.execve = execve;
 
+  // Signals: process.kill calls process._kill (looked up on `process` at each call, so a `kill`
+  // captured before the lockdown comes here too) with the signal as a number. A signal to another
+  // process changes something outside the mirror: refused unless child processes are allowed. The
+  // process's own pid, and signal 0 (a probe: it delivers nothing), pass.
+  const processWithKill = process as unknown as { _kill?: (pid: unknown, signal: unknown) => unknown };
+  const originalKill = processWithKill._kill;
+  const kill =
+    typeof originalKill === 'function'
+      ? function _kill(this: unknown, pid: unknown, signal: unknown): unknown {
+          const target = Number(pid);
+          if (signal !== 0 && target !== process.pid) {
+            const name = Object.entries(constants.signals).find(([, number]) => number === signal)?.[0] ?? `signal ${String(signal)}`;
+            const whom = target > 0 ? `process ${target}` : target === 0 ? 'its own process group' : `process group ${-target}`;
+            if (!policy.childProcesses) {
+              throw policy.refuse({ kind: 'signal', target: `${name} to ${whom}`, layer: 'process.kill', why: 'signals to other processes are refused in the mirror profile' });
+            }
+            policy.passed('process', `signal ${name} to ${whom}`, 'child processes are allowed (egress.childProcesses)');
+          }
+          return originalKill.call(this, pid, signal);
+        }
+      : undefined;
+  if (kill !== undefined) processWithKill._kill = kill;
+
   return () => {
+    if (kill !== undefined && originalKill !== undefined && processWithKill._kill === kill) processWithKill._kill = originalKill;
     if (prototype.spawn === spawn) prototype.spawn = originalSpawn;
     for (const [name, original] of originals) exports[name] = original;
     if (execve !== undefined && originalExecve !== undefined && processWithExecve.execve === execve) processWithExecve.execve = originalExecve;

@@ -1,13 +1,17 @@
-import dgram from 'node:dgram';
+import type * as Dgram from 'node:dgram';
 import dns from 'node:dns';
-import { isIP } from 'node:net';
 import { bindRequestContext } from '../context/request-context.ts';
 import { canonicalHost, describeDestination } from './destination.ts';
 import type { EgressPolicy } from './egress-policy.ts';
 import type { EgressRefusedError } from './egress-refused-error.ts';
 
+// Loaded through process.getBuiltinModule, not imported: the preload's first module records which
+// networking modules were loaded before it (preload-snapshot.ts), so none of its own may load first.
+const dgram = process.getBuiltinModule('node:dgram') as typeof Dgram;
+const { isIP } = process.getBuiltinModule('node:net');
+
 type Callback = (error: Error | null, ...rest: unknown[]) => void;
-type DgramSocket = dgram.Socket & { type?: string };
+type DgramSocket = Dgram.Socket & { type?: string };
 
 interface Target {
   readonly port: number;
@@ -18,30 +22,58 @@ interface Target {
   readonly withAddress: (address: string) => unknown[];
 }
 
-function readPort(raw: unknown): number | undefined {
+/** A port as node's validatePort reads it (a number, or a string that is one, padding aside), or undefined where node would throw. */
+function readPort(raw: unknown, allowZero = true): number | undefined {
   if (typeof raw !== 'number' && typeof raw !== 'string') return undefined;
-  const port = Number(raw);
-  return Number.isInteger(port) && port > 0 && port <= 0xffff ? port : undefined;
+  if (typeof raw === 'string' && raw.trim().length === 0) return undefined;
+  const port = +raw;
+  // validatePort throws for these (and for 0 in any spelling where zero is not allowed, as in send and connect).
+  if (port !== port >>> 0 || port > 0xffff || (port === 0 && !allowZero)) return undefined;
+  return port;
+}
+
+/** Whether dgram takes this socket for connected: then `send` goes to its peer (checked at `connect`), and throws for a port or address. */
+// The prototype's, taken when this module loads: a socket's own `remoteAddress` could say anything.
+const remoteAddressOf = dgram.Socket.prototype.remoteAddress;
+
+function isConnected(socket: DgramSocket): boolean {
+  try {
+    remoteAddressOf.call(socket);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
- * The destination of `send(msg, [offset, length,] port[, address][, callback])`, or undefined for a
- * send without a port (a connected socket's, checked when it connected; dgram throws for an
- * unconnected one).
+ * The destination of `send(msg, [offset, length,] port[, address][, callback])`, read exactly as
+ * node's lib/dgram.js reads it — the long form when an address is there or the fourth argument is a
+ * port (whatever the type of `length`), the short form otherwise — or undefined for a send node
+ * itself sends to no address of the caller's: a connected socket's (its peer was checked when it
+ * connected), or one node throws for (a port it does not accept).
  */
-function sendTarget(args: unknown[]): Target | undefined {
-  const long = typeof args[2] === 'number';
-  const portIndex = long ? 3 : 1;
-  const port = readPort(args[portIndex]);
+function sendTarget(socket: DgramSocket, args: unknown[]): Target | undefined {
+  if (isConnected(socket)) return undefined;
+  const [, offset, length, fourth, fifth, sixth] = args;
+  const long = Boolean(fifth) || (Boolean(fourth) && typeof fourth !== 'function');
+  const rawPort = long ? fourth : offset;
+  let rawAddress: unknown = long ? fifth : length;
+  let callback: unknown = long ? sixth : fourth;
+  if (typeof rawAddress === 'function') {
+    callback = rawAddress;
+    rawAddress = undefined;
+  }
+  // Port 0 as a number is refused by node (allowZero false); as a string it passes, and is checked here.
+  const port = readPort(rawPort, false);
   if (port === undefined) return undefined;
-  const rawAddress = args[portIndex + 1];
-  const addressGiven = typeof rawAddress !== 'function';
-  const callback = (addressGiven ? args[portIndex + 2] : rawAddress) as Callback | undefined;
+  // node throws for an address that is not a string (validateString): nothing is sent.
+  if (rawAddress != null && typeof rawAddress !== 'string') return undefined;
+  const fn = typeof callback === 'function' ? (callback as Callback) : undefined;
   return {
     port,
-    address: addressGiven && rawAddress != null && rawAddress !== '' ? String(rawAddress) : undefined,
-    callback: typeof callback === 'function' ? callback : undefined,
-    withAddress: (address) => [...args.slice(0, portIndex + 1), address, ...(callback === undefined ? [] : [callback])],
+    address: typeof rawAddress === 'string' && rawAddress !== '' ? rawAddress : undefined,
+    callback: fn,
+    withAddress: (address) => (long ? [args[0], offset, length, rawPort, address, ...(fn === undefined ? [] : [fn])] : [args[0], rawPort, address, ...(fn === undefined ? [] : [fn])]),
   };
 }
 
@@ -58,8 +90,8 @@ function lookupOf(socket: DgramSocket, family: 4 | 6): Resolve {
   return (name, callback) => dns.lookup(name, { family }, (error, address) => callback(error, address));
 }
 
-function connectTarget(args: unknown[]): Target | undefined {
-  const port = readPort(args[0]);
+function connectTarget(_socket: DgramSocket, args: unknown[]): Target | undefined {
+  const port = readPort(args[0], false);
   if (port === undefined) return undefined;
   const addressGiven = typeof args[1] !== 'function';
   const callback = (addressGiven ? args[2] : args[1]) as Callback | undefined;
@@ -79,7 +111,7 @@ function connectTarget(args: unknown[]): Target | undefined {
  * address, so what is checked is what is used. The handle layer below checks every datagram's address again.
  */
 export function guardDgram(policy: EgressPolicy): () => void {
-  const prototype = dgram.Socket.prototype as dgram.Socket & Record<'send' | 'connect' | 'connectSync', (...args: unknown[]) => unknown>;
+  const prototype = dgram.Socket.prototype as Dgram.Socket & Record<'send' | 'connect' | 'connectSync', (...args: unknown[]) => unknown>;
   const originalSend = prototype.send;
   const originalConnect = prototype.connect;
   const originalConnectSync = prototype.connectSync as ((...args: unknown[]) => unknown) | undefined;
@@ -94,9 +126,9 @@ export function guardDgram(policy: EgressPolicy): () => void {
     });
   }
 
-  function guard(kind: 'send' | 'connect', original: (...args: unknown[]) => unknown, read: (args: unknown[]) => Target | undefined) {
+  function guard(kind: 'send' | 'connect', original: (...args: unknown[]) => unknown, read: (socket: DgramSocket, args: unknown[]) => Target | undefined) {
     return function guarded(this: DgramSocket, ...args: unknown[]): unknown {
-      const target = read(args);
+      const target = read(this, args);
       if (target === undefined) return original.apply(this, args);
       const { port } = target;
       const family = this.type === 'udp6' ? 6 : 4;

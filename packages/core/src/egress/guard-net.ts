@@ -1,10 +1,15 @@
 import dns, { type LookupAddress } from 'node:dns';
-import net from 'node:net';
-import tls from 'node:tls';
+import type * as Net from 'node:net';
+import type * as Tls from 'node:tls';
 import { bindRequestContext } from '../context/request-context.ts';
 import { canonicalHost, describeDestination } from './destination.ts';
 import type { EgressPolicy } from './egress-policy.ts';
 import type { EgressRefusedError, RefusedAttempt } from './egress-refused-error.ts';
+
+// Loaded through process.getBuiltinModule, not imported: the preload's first module records which
+// networking modules were loaded before it (preload-snapshot.ts), so none of its own may load first.
+const net = process.getBuiltinModule('node:net') as typeof Net;
+const tls = process.getBuiltinModule('node:tls') as typeof Tls;
 
 const CONNECT_LAYER = 'net.Socket.prototype.connect';
 const TLS_LAYER = 'tls.connect';
@@ -45,7 +50,7 @@ function readPort(raw: unknown): number | undefined {
  * Fails a connection the way a failed DNS lookup does: the socket is `connecting` (so a write waits
  * instead of failing with another error first), then it is destroyed with the refusal.
  */
-function refuseSocket(socket: net.Socket, error: EgressRefusedError): net.Socket {
+function refuseSocket(socket: Net.Socket, error: EgressRefusedError): Net.Socket {
   (socket as { connecting: boolean }).connecting = true;
   process.nextTick(() => socket.destroy(error));
   return socket;
@@ -77,15 +82,15 @@ const spell = (host: string, port: number): string => describeDestination({ host
  */
 export function guardNetConnect(policy: EgressPolicy, checkedSockets: WeakSet<object>): () => void {
   const prototype = net.Socket.prototype as unknown as {
-    connect: (this: net.Socket, ...args: unknown[]) => net.Socket;
-    destroy: (this: net.Socket, error?: Error) => net.Socket;
+    connect: (this: Net.Socket, ...args: unknown[]) => Net.Socket;
+    destroy: (this: Net.Socket, error?: Error) => Net.Socket;
   };
   const original = prototype.connect;
   const enforce = !policy.handleLayer;
   // The connect attempt each socket is in: a lookup that answers for an earlier one approves nothing.
   const attempts = new WeakMap<object, object>();
 
-  function connect(this: net.Socket, ...args: unknown[]): net.Socket {
+  function connect(this: Net.Socket, ...args: unknown[]): Net.Socket {
     const [options, callback] = readArguments(args);
     checkedSockets.add(this);
     // A new attempt: nothing approved for an earlier one (by name, to its addresses) carries over.
@@ -153,7 +158,7 @@ export function guardNetConnect(policy: EgressPolicy, checkedSockets: WeakSet<ob
   // Only while it is still connecting: a socket that went on to connect to another, granted address
   // fails later for reasons of its own.
   const originalDestroy = prototype.destroy;
-  function destroy(this: net.Socket, error?: Error): net.Socket {
+  function destroy(this: Net.Socket, error?: Error): Net.Socket {
     const refusal = error === undefined || error === null || !this.connecting ? undefined : policy.recall(this);
     // The attempt is over: what its name approved ends now (and, for a destroy copied before the lockdown, at `close`).
     policy.withdraw(this);
@@ -177,7 +182,7 @@ export function guardNetConnect(policy: EgressPolicy, checkedSockets: WeakSet<ob
 export function guardTlsConnect(policy: EgressPolicy, checkedSockets: WeakSet<object>): () => void {
   const original = tls.connect;
 
-  function connect(this: unknown, ...args: unknown[]): tls.TLSSocket {
+  function connect(this: unknown, ...args: unknown[]): Tls.TLSSocket {
     const options = args.find((arg): arg is { socket?: unknown } => typeof arg === 'object' && arg !== null);
     const socket = options?.socket;
     if (socket instanceof net.Socket && !checkedSockets.has(socket) && (socket as { server?: unknown }).server == null) {
@@ -194,7 +199,7 @@ export function guardTlsConnect(policy: EgressPolicy, checkedSockets: WeakSet<ob
         });
       }
     }
-    return (original as (...a: unknown[]) => tls.TLSSocket).apply(this, args);
+    return (original as (...a: unknown[]) => Tls.TLSSocket).apply(this, args);
   }
 
   tls.connect = connect as typeof tls.connect;

@@ -94,7 +94,11 @@ function notPreloaded(existing: EgressLockdown | undefined): { operation: string
     return { operation: 'egress lockdown installed from code', reason: `egress lockdown installed from code (installEgressLockdown), not by the preload at start-up: ${USE_THE_PRELOAD}` };
   }
   const open = typeof existing.openAtInstall === 'number' && existing.openAtInstall > 0 ? `, with ${existing.openAtInstall} socket(s) already open` : '';
-  return { operation: 'egress lockdown installed by the preload after the app started', reason: `egress lockdown installed by the preload loaded after the app started${open}: ${USE_THE_PRELOAD}` };
+  const ranBefore = Array.isArray(existing.ranBefore) && existing.ranBefore.length > 0 ? `, after ${existing.ranBefore.join('; ')}` : '';
+  return {
+    operation: 'egress lockdown installed by the preload after the app started',
+    reason: `egress lockdown installed by the preload after other code ran${open}${ranBefore}: ${USE_THE_PRELOAD}, first — before every other --require and --import, NODE_OPTIONS included`,
+  };
 }
 
 /**

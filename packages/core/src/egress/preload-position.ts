@@ -1,0 +1,104 @@
+import { realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The package specifier of the preload. */
+export const PRELOAD_SPECIFIER = '@mirrorguard/core/egress-preload';
+
+/** A module node loads before the app: `--require` (`-r`) or `--import`, from the command line or NODE_OPTIONS. */
+export interface PreloadEntry {
+  readonly flag: '--require' | '--import';
+  readonly value: string;
+  readonly from: 'NODE_OPTIONS' | 'the command line';
+}
+
+/**
+ * NODE_OPTIONS split as node splits it: on whitespace, with double quotes grouping and a backslash
+ * escaping the next character inside them.
+ */
+export function splitNodeOptions(text: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let started = false;
+  let quoted = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text[index]!;
+    if (quoted && char === '\\' && index + 1 < text.length) {
+      word += text[(index += 1)];
+    } else if (char === '"') {
+      quoted = !quoted;
+      started = true;
+    } else if (!quoted && /\s/.test(char)) {
+      if (started) words.push(word);
+      word = '';
+      started = false;
+    } else {
+      word += char;
+      started = true;
+    }
+  }
+  if (started) words.push(word);
+  return words;
+}
+
+function entriesOf(args: readonly string[], from: PreloadEntry['from']): PreloadEntry[] {
+  const entries: PreloadEntry[] = [];
+  for (let index = 0; index < args.length; index += 1) {
+    const argument = args[index]!;
+    if (argument === '--') break;
+    const flag = argument === '-r' || argument === '--require' || argument.startsWith('--require=') ? '--require' : argument === '--import' || argument.startsWith('--import=') ? '--import' : undefined;
+    if (flag === undefined) continue;
+    const equals = argument.indexOf('=');
+    const value = equals === -1 ? args[(index += 1)] : argument.slice(equals + 1);
+    if (value !== undefined) entries.push({ flag, value, from });
+  }
+  return entries;
+}
+
+/**
+ * The modules node loads before the app, in the order it runs them: every `--require` (those of
+ * NODE_OPTIONS first, then the command line's), then every `--import` (NODE_OPTIONS' first).
+ */
+export function preloadEntries(execArgv: readonly string[], nodeOptions: string | undefined): PreloadEntry[] {
+  const fromEnvironment = entriesOf(splitNodeOptions(nodeOptions ?? ''), 'NODE_OPTIONS');
+  const fromCommandLine = entriesOf(execArgv, 'the command line');
+  const all = [...fromEnvironment, ...fromCommandLine];
+  return [...all.filter((entry) => entry.flag === '--require'), ...all.filter((entry) => entry.flag === '--import')];
+}
+
+function real(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** Whether this `--require`/`--import` value loads the preload at `self` (its file): by the package specifier, a path, or a file URL. */
+export function isThePreload(value: string, self: string): boolean {
+  if (value === PRELOAD_SPECIFIER) return true;
+  const cwd = process.cwd();
+  let path: string | undefined;
+  try {
+    if (value.startsWith('file:')) path = fileURLToPath(value);
+    else if (isAbsolute(value)) path = value;
+    else if (value.startsWith('./') || value.startsWith('../') || value === '.' || value === '..') path = resolve(cwd, value);
+    // A bare specifier, resolved from the working directory as node resolves a preload.
+    else path = createRequire(join(cwd, '[preload]')).resolve(value);
+  } catch {
+    return false;
+  }
+  return real(path) === real(self);
+}
+
+/**
+ * What ran before the preload at `self`, from node's options: the `--require`s and `--import`s
+ * before it, or, when it is in none of them, that (it was loaded by the app). Empty when it is the first.
+ */
+export function ranBeforePreload(self: string, execArgv: readonly string[] = process.execArgv, nodeOptions: string | undefined = process.env.NODE_OPTIONS): string[] {
+  const entries = preloadEntries(execArgv, nodeOptions);
+  const position = entries.findIndex((entry) => isThePreload(entry.value, self));
+  if (position === -1) return ['the app (the preload is not among the --require and --import of node’s options: something loaded it later)'];
+  return entries.slice(0, position).map((entry) => `${entry.flag} ${entry.value} (${entry.from})`);
+}
