@@ -657,20 +657,19 @@ export class WireCheck {
   /**
    * Reads what `stream` receives, where Node hands it over: its push(), called by the handle's
    * onread with the bytes the socket read (for a TLS socket, the plaintext). On a stream with a
-   * handle, bytes pushed from anywhere else (push() or unshift() called by app code) and 'data'
-   * emitted with bytes that were not pushed did not come from the server: they are not passed on,
-   * and the connection fails.
+   * handle, bytes pushed from anywhere else (push() or unshift() called by app code) did not come
+   * from the server: they are not passed on, and the connection fails. ('data' emitted by app code
+   * reaches mysql2 and not this reader: a reply to a guard statement made of it has no reply read
+   * here, and fails the connection.)
    */
   #watchReads(stream: Stream, framing: Framing): ReplyReader {
     const reader = new ReplyReader((command, reply) => this.#replies.set(command, reply));
     const check = this;
-    const readable = stream as Stream & { push?: (chunk: unknown, encoding?: unknown) => boolean; unshift?: (chunk: unknown, encoding?: unknown) => unknown; emit?: (event: string | symbol, ...args: unknown[]) => boolean };
+    const readable = stream as Stream & { push?: (chunk: unknown, encoding?: unknown) => boolean; unshift?: (chunk: unknown, encoding?: unknown) => unknown; };
     const push = readable.push;
     if (typeof push !== 'function') return reader;
     const handle = (stream as { _handle?: unknown })._handle;
     const accessor = typeof handle === 'object' && handle !== null ? onreadAccessor(handle) : undefined;
-    /** Bytes the handle read, passed on to the stream's 'data' listeners as they were pushed. */
-    const received = new WeakSet<object>();
     let reading = 0;
     if (accessor !== undefined) {
       const set = accessor.set!;
@@ -680,10 +679,11 @@ export class WireCheck {
       const counted = (onread: unknown): unknown =>
         typeof onread !== 'function'
           ? onread
-          : function countedOnread(this: unknown, ...args: unknown[]): unknown {
+          : function countedOnread(this: unknown, arrayBuffer: unknown): unknown {
+              // Node's onStreamRead takes the read's buffer alone (its length comes by another way).
               reading += 1;
               try {
-                return (onread as (...values: unknown[]) => unknown).apply(this, args);
+                return (onread as (value: unknown) => unknown).call(this, arrayBuffer);
               } finally {
                 reading -= 1;
               }
@@ -709,10 +709,7 @@ export class WireCheck {
           check.#refuse('(read)', 'bytes handed to the socket that did not arrive from the server');
           return false;
         }
-        if (chunk !== null && typeof chunk === 'object') {
-          if (accessor !== undefined) received.add(chunk);
-          if (reader.command !== undefined && !framing.retired && Buffer.isBuffer(chunk)) reader.read(chunk);
-        }
+        if (reader.command !== undefined && !framing.retired && Buffer.isBuffer(chunk)) reader.read(chunk);
         return push.call(this, chunk, encoding);
       },
     });
@@ -726,21 +723,6 @@ export class WireCheck {
           if (chunk === null || chunk === undefined) return unshift.call(this, chunk, encoding);
           check.#refuse('(read)', 'bytes put back into the socket (unshift): mysql2 never does');
           return undefined;
-        },
-      });
-    }
-    const emit = readable.emit;
-    if (typeof emit === 'function') {
-      Object.defineProperty(stream, 'emit', {
-        configurable: false,
-        writable: false,
-        value: function checkedEmit(this: unknown, event: string | symbol, chunk?: unknown): boolean {
-          if (event === 'data' && !(typeof chunk === 'object' && chunk !== null && received.has(chunk))) {
-            check.#refuse('(read)', "'data' emitted on the socket with bytes it did not receive");
-            return false;
-          }
-          // eslint-disable-next-line prefer-rest-params -- no array made for every event
-          return Reflect.apply(emit, this, arguments);
         },
       });
     }
