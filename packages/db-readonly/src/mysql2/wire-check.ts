@@ -263,7 +263,7 @@ function okStatus(payload: Buffer): number | undefined {
  * to the one before it has been read, so the reply begins with the first packet that arrives after
  * the statement's packet was written; it must be sequence 1, 2, … on.
  */
-class ReplyReader {
+export class ReplyReader {
   command: object | undefined;
   phase: Phase = Phase.Idle;
   #deprecateEof = false;
