@@ -52,6 +52,38 @@ function withoutAnsiQuotes(rows: unknown): unknown {
 // code and `-- "` a comment; read without ANSI_QUOTES, everything after AS is one string.
 const ANSI_ONLY_LOCK = (lock: string): string => `SELECT 1 AS "\\", GET_LOCK('${lock}', 0) -- "`;
 
+
+/** MySQL packets: a 3-byte length, the sequence id, the payload. */
+function packets(first: number, payloads: readonly Buffer[]): Buffer {
+  return Buffer.concat(
+    payloads.map((payload, index) => {
+      const header = Buffer.alloc(4);
+      header.writeUIntLE(payload.length, 0, 3);
+      header[3] = (first + index) & 0xff;
+      return Buffer.concat([header, payload]);
+    }),
+  );
+}
+const lengthEncoded = (text: string): Buffer => Buffer.concat([Buffer.of(Buffer.byteLength(text)), Buffer.from(text)]);
+
+/** A made-up reply to READ_SESSION_STATE: read-only, pinned, bounded, and sql_mode without ANSI_QUOTES. */
+function forgedReadBack(): Buffer {
+  const column = (name: string): Buffer =>
+    Buffer.concat([...['def', '', '', '', name, name].map(lengthEncoded), Buffer.from([0x0c, 45, 0, 0, 1, 0, 0, 0xfd, 0, 0, 0, 0, 0])]);
+  const eof = Buffer.from([0xfe, 0, 0, 0x02, 0x40]);
+  const rows = [
+    ['transaction_read_only', 'ON'],
+    ['tx_read_only', 'ON'],
+    ['sql_mode', 'STRICT_TRANS_TABLES'],
+    ['session_track_state_change', 'ON'],
+    ['character_set_client', 'utf8mb4'],
+    ['character_set_connection', 'utf8mb4'],
+    ['max_statement_time', '1.500000'],
+    ['net_write_timeout', '2'],
+  ];
+  return packets(1, [Buffer.of(2), column('Variable_name'), column('Value'), eof, ...rows.map((row) => Buffer.concat(row.map(lengthEncoded))), eof]);
+}
+
 describe('attacks 4: built-ins with state past the session, and the guard\'s own statements', () => {
   let admin: Connection;
 
@@ -242,7 +274,7 @@ describe('attacks 4: built-ins with state past the session, and the guard\'s own
     }
   });
 
-  it.fails('HOLE: onResult of the guard\'s read-back, wrapped while it waits in connection._commands, forges the session\'s sql_mode: a GET_LOCK hidden in an ANSI_QUOTES name runs', async () => {
+  it('onResult of the guard\'s read-back, wrapped while it waits in connection._commands, cannot forge the session\'s sql_mode: the reply is read from the socket, and a GET_LOCK hidden in an ANSI_QUOTES name does not run', async () => {
     const lock = 'mg_a4_onresult';
     const connection = await guardedConnection();
     type Command = { sql?: unknown; onResult?: (error: unknown, rows?: unknown) => void };
@@ -266,7 +298,7 @@ describe('attacks 4: built-ins with state past the session, and the guard\'s own
     }
   });
 
-  it.fails('HOLE: a typeCast function in the connection\'s config parses the guard\'s own read-back rows: a forged sql_mode lets a GET_LOCK hidden in an ANSI_QUOTES name run', async () => {
+  it('a typeCast function in the connection\'s config does not parse the guard\'s own read-back rows: no forged sql_mode, and a GET_LOCK hidden in an ANSI_QUOTES name does not run', async () => {
     const lock = 'mg_a4_typecast';
     let variable = '';
     // An app's config option: mysql2 applies a config-wide typeCast function to every query whose
@@ -291,7 +323,7 @@ describe('attacks 4: built-ins with state past the session, and the guard\'s own
     }
   });
 
-  it.fails('HOLE: the same typeCast option forges SHOW GRANTS: requireReadOnlyAccount hands out a connection of an account that can write', async () => {
+  it('the same typeCast option cannot forge SHOW GRANTS: requireReadOnlyAccount refuses the connection of an account that can write', async () => {
     const typeCast = (field: { name: string }, next: () => unknown): unknown => {
       const value = next();
       return field.name.startsWith('Grants for ') ? 'GRANT SELECT ON *.* TO `mirror`@`%`' : value;
@@ -313,7 +345,7 @@ describe('attacks 4: built-ins with state past the session, and the guard\'s own
     }
   });
 
-  it.fails('HOLE: packets queued in connection._paused_packets while _paused is set are handled as the server\'s reply to the guard\'s read-back: a forged sql_mode row lets a GET_LOCK hidden in an ANSI_QUOTES name run', async () => {
+  it('packets pushed into connection._paused_packets while _paused is set are not taken for the server\'s reply to the guard\'s read-back: a forged sql_mode row fails the connection, and a GET_LOCK hidden in an ANSI_QUOTES name does not run', async () => {
     const lock = 'mg_a4_paused';
     const connection = await guardedConnection();
     type Packet = { buffer: Buffer; start: number; end: number; offset: number; sequenceId: number; constructor: new (id: number, buffer: Buffer, start: number, end: number) => Packet };
@@ -327,7 +359,8 @@ describe('attacks 4: built-ins with state past the session, and the guard\'s own
       expect((await run(connection, "SET sql_mode = 'ANSI_QUOTES'")).error).toBeUndefined();
       core._paused = true;
       // The read-back's column count, definitions, EOF, rows and EOF.
-      for (let i = 0; i < 500 && core._paused_packets.toArray().filter(isEof).length < 2; i += 1) await new Promise((resolve) => setImmediate(resolve));
+      // Until the reply is all there (a busy server can take longer than a few hundred turns of the loop).
+      for (const deadline = Date.now() + 5_000; Date.now() < deadline && core._paused_packets.toArray().filter(isEof).length < 2; ) await new Promise((resolve) => setImmediate(resolve));
       const packets = core._paused_packets.toArray();
       expect(packets.filter(isEof).length).toBe(2);
       const lenenc = (text: string): Buffer => Buffer.concat([Buffer.of(Buffer.byteLength(text)), Buffer.from(text)]);
@@ -351,6 +384,105 @@ describe('attacks 4: built-ins with state past the session, and the guard\'s own
     } finally {
       connection.destroy();
       await waitLockFree(admin, lock);
+    }
+  });
+
+  for (const injection of ['push', 'unshift', "emit('data')"] as const) {
+    it(`a made-up reply to the guard's read-back handed to the socket with ${injection} before the server's arrives is not taken for the server's: the connection fails, and a GET_LOCK hidden in an ANSI_QUOTES name does not run`, async () => {
+      const lock = 'mg_a4_inject';
+      const blocked: string[] = [];
+      const journal = { record: (event: { action: string; operation: string }) => void (event.action === 'blocked' && blocked.push(event.operation)) } as unknown as NonNullable<GuardMysql2Options['journal']>;
+      const connection = guardMysql2(mysql2, { ...options, journal }).createConnection({ uri: databaseUrl(DATABASE) });
+      expect((await run(connection, 'SELECT 1')).error).toBeUndefined();
+      const stream = (connection as unknown as { stream: { push(bytes: Buffer): unknown; unshift(bytes: Buffer): unknown; emit(event: string, bytes: Buffer): unknown } }).stream;
+      try {
+        // The SET's reply is handled, and the read-back written, before its callback runs: the
+        // server's reply to the read-back has not been read yet.
+        const set = await new Promise<unknown>((resolve) =>
+          connection.query("SET sql_mode = 'ANSI_QUOTES'", (error) => {
+            const bytes = forgedReadBack();
+            if (injection === 'push') stream.push(bytes);
+            else if (injection === 'unshift') stream.unshift(bytes);
+            else stream.emit('data', bytes);
+            resolve(error);
+          }),
+        );
+        expect(set).toBeNull();
+        const attack = await run(connection, ANSI_ONLY_LOCK(lock));
+        // The connection failed (mysql2 then reports it closed to later queries): bytes pushed or
+        // put back are refused as they are handed over; bytes emitted reach mysql2 only, and its
+        // answer to the read-back has no reply from the socket.
+        const layer = injection === "emit('data')" ? '(guard statement)' : '(read)';
+        expect({ failed: attack.error !== undefined, holder: await lockHolder(admin, lock), blocked }).toEqual({ failed: true, holder: null, blocked: [layer] });
+      } finally {
+        connection.destroy();
+        await waitLockFree(admin, lock);
+      }
+    });
+  }
+
+  it('handlePacket replaced on the instance to rewrite the guard\'s read-back rows cannot forge the session\'s sql_mode: the reply is read from the socket, and the connection fails', async () => {
+    const lock = 'mg_a4_handle_packet';
+    const connection = await guardedConnection();
+    type Packet = { buffer: Buffer; start: number; end: number; offset: number; sequenceId: number; constructor: new (id: number, buffer: Buffer, start: number, end: number) => Packet };
+    const core = connection as unknown as { handlePacket(packet?: Packet): void };
+    const handlePacket = core.handlePacket;
+    core.handlePacket = function rewritten(this: unknown, packet?: Packet) {
+      const payload = packet?.buffer.subarray(packet.offset, packet.end);
+      if (packet === undefined || payload === undefined || !payload.includes('sql_mode') || !payload.includes('ANSI_QUOTES')) return handlePacket.call(this, packet);
+      const bytes = packets(packet.sequenceId, [Buffer.concat([lengthEncoded('sql_mode'), lengthEncoded('STRICT_TRANS_TABLES')])]);
+      return handlePacket.call(this, new packet.constructor(packet.sequenceId, bytes, 0, bytes.length));
+    };
+    try {
+      await run(connection, "SET sql_mode = 'ANSI_QUOTES'");
+      const attack = await run(connection, ANSI_ONLY_LOCK(lock));
+      expect({ code: attack.error?.code, holder: await lockHolder(admin, lock) }).toEqual({ code: 'MG_ERR_DB_WIRE_REFUSED', holder: null });
+    } finally {
+      connection.destroy();
+      await waitLockFree(admin, lock);
+    }
+  });
+
+  it('an app\'s own parsing options (a typeCast to booleans, dateStrings, supportBigNumbers, rowsAsArray, nestTables) shape its results as without the guard, and not the guard\'s, which still judges what the server sent', async () => {
+    const lock = 'mg_a4_app_options';
+    await admin.query('CREATE TABLE IF NOT EXISTS app_types (id INT PRIMARY KEY, flag TINYINT(1), at DATETIME, big BIGINT UNSIGNED)');
+    await admin.query("REPLACE INTO app_types VALUES (1, 1, '2024-01-02 03:04:05', 18446744073709551615)");
+    // What an app configures: TINYINT(1) as booleans, everything else parsed mysql2's way.
+    const typeCast = (field: { type: string; length: number; string(): string | null }, next: () => unknown): unknown =>
+      field.type === 'TINY' && field.length === 1 ? field.string() === '1' : next();
+    const parsing = { typeCast: typeCast as NonNullable<mysql2.ConnectionOptions['typeCast']>, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true } satisfies mysql2.ConnectionOptions;
+    const query = (connection: mysql2.Connection, sql: string | mysql2.QueryOptions): Promise<unknown> =>
+      new Promise((resolve) => connection.query(sql as string, (error: unknown, rows: unknown) => resolve(error ?? rows)));
+    const cases = [
+      { config: { ...parsing, rowsAsArray: true }, expected: [[1, true, '2024-01-02 03:04:05', '18446744073709551615']] },
+      { config: { ...parsing, nestTables: true }, expected: [{ app_types: { id: 1, flag: true, at: '2024-01-02 03:04:05', big: '18446744073709551615' } }] },
+    ];
+    for (const { config, expected } of cases) {
+      const raw = mysql2.createConnection({ uri: databaseUrl(DATABASE), ...config });
+      const connection = await guardedConnection(config);
+      try {
+        // The app's queries are parsed its way, exactly as mysql2 parses them without the guard.
+        for (const sql of ['SELECT id, flag, at, big FROM app_types WHERE id = 1', { sql: 'SELECT id, flag FROM app_types', nestTables: true }, { sql: 'SELECT id, flag FROM app_types', nestTables: '_' }]) {
+          expect({ sql, rows: await query(connection, sql) }).toEqual({ sql, rows: await query(raw, sql) });
+        }
+        expect(await query(connection, 'SELECT id, flag, at, big FROM app_types WHERE id = 1')).toEqual(expected);
+        // The guard's read-back is judged as the server sent it: ANSI_QUOTES followed, the lock refused.
+        expect((await run(connection, "SET sql_mode = 'ANSI_QUOTES'")).error).toBeUndefined();
+        const attack = await run(connection, ANSI_ONLY_LOCK(lock));
+        expect({ code: attack.error?.code, holder: await lockHolder(admin, lock) }).toEqual({ code: 'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION', holder: null });
+        expect(await query(connection, 'SELECT id, flag, at, big FROM app_types WHERE id = 1')).toEqual(expected);
+      } finally {
+        connection.destroy();
+        raw.destroy();
+        await waitLockFree(admin, lock);
+      }
+      // And the account's grants as the server sent them: this account can write, so it is refused.
+      const strict = guardMysql2(mysql2, { ...options, requireReadOnlyAccount: true }).createConnection({ uri: databaseUrl(DATABASE), ...config });
+      try {
+        expect((await run(strict, 'SELECT 1')).error?.code).toBe('MG_ERR_DB_ACCOUNT_CAN_WRITE');
+      } finally {
+        strict.destroy();
+      }
     }
   });
 

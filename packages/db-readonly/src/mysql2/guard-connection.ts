@@ -10,7 +10,7 @@ import { clearQueuedHandshakeFlags, clearUnsafeFlags } from './client-flags.ts';
 import { answerWithError, answerWithResult, failDetached } from './local-answer.ts';
 import { IN_TRANSACTION, SESSION_STATE_CHANGED, watchReplyStatus } from './reply-status-watch.ts';
 import type { Mysql2Command, Mysql2Connection } from './mysql2-shapes.ts';
-import { ownStatements, type MakeOwnStatement } from './own-statements.ts';
+import { ownReplyDisagreement, ownReplyError, ownStatements, type MakeOwnStatement } from './own-statements.ts';
 import { WireCheck } from './wire-check.ts';
 
 // Commands without SQL text that a read-only client may send. Execute runs a statement that passed
@@ -294,16 +294,28 @@ export class ConnectionGuard {
   }
 
   /**
-   * Queues one of the guard's own statements. Its reply is judged only if the wire check saw it
-   * written to the socket: a reply to a statement never sent did not come from the server.
+   * Queues one of the guard's own statements. What it judges is the reply the wire check read from
+   * the bytes that arrived on the socket after the statement's packet was written, never what
+   * mysql2 hands its callback (a config's typeCast, a wrapped onResult, packets fed to mysql2 could
+   * change that): mysql2's answer only says when, and must agree with the bytes, or the connection
+   * fails. `callback` gets the server's error, or its rows as text (arrays of string or null).
    */
   #internal(sql: string, internal: Internal, callback: (error: unknown, rows: unknown) => void): Mysql2Command {
     const command = this.#makeOwn(sql, (error, rows) => {
       // Once the connection has failed, its commands are answered locally, with the failure.
-      if (this.#failure !== undefined || this.#wire.wasSent(command)) return callback(error, rows);
-      const reason = 'a reply to one of the guard\'s own statements that was never written to the socket';
-      this.#policy.options.journal.record({ dependency: 'db', action: 'blocked', operation: '(guard statement)', reason });
-      this.#failWith(new MirrorGuardError('MG_ERR_DB_WIRE_REFUSED', `connection destroyed: ${reason}`));
+      if (this.#failure !== undefined) return callback(error, rows);
+      const reply = this.#wire.replyTo(command);
+      // A server that stopped answering: mysql2's own timeout of the statement, and nothing arrived.
+      if (reply === undefined && (error as { code?: unknown } | null)?.code === 'PROTOCOL_SEQUENCE_TIMEOUT' && this.#wire.wasSent(command)) {
+        return this.#fail(`the server did not answer the guard's own statement: ${(error as Error).message}`, error);
+      }
+      const disagreement = ownReplyDisagreement(reply, error, rows);
+      if (disagreement !== undefined) {
+        this.#policy.options.journal.record({ dependency: 'db', action: 'blocked', operation: '(guard statement)', reason: disagreement });
+        return this.#failWith(new MirrorGuardError('MG_ERR_DB_WIRE_REFUSED', `connection destroyed: ${disagreement}`));
+      }
+      if (reply!.kind === 'error') return callback(ownReplyError(reply!), undefined);
+      callback(null, reply!.kind === 'rows' ? reply!.rows : []);
     });
     return this.#intercept(command, internal, sql);
   }

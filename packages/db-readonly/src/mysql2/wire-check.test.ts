@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isUtf8Of } from './wire-check.ts';
+import { isUtf8Of, ReplyReader, type OwnReply } from './wire-check.ts';
 
 // As mysql2 writes a statement: Buffer#utf8Write into a packet after its header and command byte.
 const written = (text: string): Buffer => {
@@ -26,5 +26,80 @@ describe('isUtf8Of', () => {
     // Big5 許 is B3 5C: its second byte is a backslash.
     expect(isUtf8Of(Buffer.from([0x27, 0xb3, 0x5c, 0x27]), 0, 4, "'許'")).toBe(false);
     expect(isUtf8Of(written('SELECT 1'), 5, 12, 'SELECT 1')).toBe(false);
+  });
+});
+
+/** MySQL packets from sequence id `first` on. */
+const packets = (first: number, payloads: readonly Buffer[]): Buffer =>
+  Buffer.concat(
+    payloads.map((payload, index) => {
+      const header = Buffer.alloc(4);
+      header.writeUIntLE(payload.length, 0, 3);
+      header[3] = (first + index) & 0xff;
+      return Buffer.concat([header, payload]);
+    }),
+  );
+const text = (value: string): Buffer => Buffer.concat([Buffer.of(Buffer.byteLength(value)), Buffer.from(value)]);
+const column = (name: string): Buffer => Buffer.concat([...['def', '', '', '', name, name].map(text), Buffer.from([0x0c, 45, 0, 0, 1, 0, 0, 0xfd, 0, 0, 0, 0, 0])]);
+const EOF = Buffer.from([0xfe, 0, 0, 0x02, 0x40]);
+/** An OK that ends a result set under CLIENT_DEPRECATE_EOF: 0xfe, affected rows, insert id, status, warnings. */
+const CLOSING_OK = Buffer.from([0xfe, 0, 0, 0x02, 0x40, 0, 0]);
+const ROWS = [['sql_mode', 'ANSI_QUOTES,STRICT_TRANS_TABLES'], ['grant', 'GRANT SELECT ON `é`.* TO `m`@`%`'], ['null', null]];
+const row = (values: ReadonlyArray<string | null>): Buffer => Buffer.concat(values.map((value) => (value === null ? Buffer.of(0xfb) : text(value))));
+const resultSet = (deprecateEof: boolean, status = 0x0002): Buffer => {
+  const closing = Buffer.from(deprecateEof ? CLOSING_OK : EOF);
+  closing.writeUInt16LE(status, 3);
+  return packets(1, [Buffer.of(2), column('Variable_name'), column('Value'), ...(deprecateEof ? [] : [EOF]), ...ROWS.map(row), closing]);
+};
+
+/** What a ReplyReader makes of `bytes`, cut into reads at `cuts`. */
+function readReply(bytes: Buffer, cuts: readonly number[], deprecateEof = false): OwnReply | undefined {
+  let reply: OwnReply | undefined;
+  const command = {};
+  const reader = new ReplyReader((done, answer) => {
+    expect(done).toBe(command);
+    reply = answer;
+  });
+  reader.begin(command, deprecateEof);
+  let at = 0;
+  for (const cut of [...cuts, bytes.length]) {
+    reader.read(bytes.subarray(at, cut));
+    at = cut;
+  }
+  return reply;
+}
+
+describe('ReplyReader: the reply to a guard statement, from the bytes that arrived', () => {
+  it('reads a text result set however it is cut into reads, with or without CLIENT_DEPRECATE_EOF', () => {
+    for (const deprecateEof of [false, true]) {
+      const bytes = resultSet(deprecateEof);
+      const expected = { kind: 'rows', rows: ROWS };
+      // Whole, byte by byte, and cut at every offset (headers, payloads, several packets per read).
+      expect(readReply(bytes, [], deprecateEof)).toEqual(expected);
+      expect(readReply(bytes, Array.from({ length: bytes.length - 1 }, (_, i) => i + 1), deprecateEof)).toEqual(expected);
+      for (let cut = 1; cut < bytes.length; cut += 1) expect(readReply(bytes, [cut], deprecateEof)).toEqual(expected);
+    }
+  });
+
+  it('reads an OK and an error, and nothing before the reply is complete', () => {
+    expect(readReply(packets(1, [Buffer.from([0x00, 0, 0, 0x02, 0x40, 0, 0])]), [3])).toEqual({ kind: 'ok' });
+    const error = packets(1, [Buffer.concat([Buffer.from([0xff, 0x96, 0x07]), Buffer.from('#25006Cannot execute statement in a READ ONLY transaction')])]);
+    expect(readReply(error, [5])).toEqual({ kind: 'error', errno: 1942, message: 'Cannot execute statement in a READ ONLY transaction' });
+    const bytes = resultSet(false);
+    expect(readReply(bytes.subarray(0, bytes.length - 1), [])).toBeUndefined();
+  });
+
+  it('refuses what is not one text result: out of sequence, more results, LOCAL INFILE, a 16 MB packet, a row that does not fit its columns', () => {
+    const unreadable = (bytes: Buffer): string | undefined => {
+      const reply = readReply(bytes, []);
+      return reply?.kind === 'unreadable' ? reply.kind : JSON.stringify(reply);
+    };
+    const bytes = resultSet(false);
+    expect(unreadable(Buffer.concat([Buffer.from([bytes[0]!, bytes[1]!, bytes[2]!, 2]), bytes.subarray(4)]))).toBe('unreadable');
+    expect(unreadable(resultSet(false, 0x0002 | 0x0008))).toBe('unreadable');
+    expect(unreadable(packets(1, [Buffer.from([0xfb, ...Buffer.from('/etc/passwd')])]))).toBe('unreadable');
+    expect(unreadable(Buffer.from([0xff, 0xff, 0xff, 1, 0x00]))).toBe('unreadable');
+    expect(unreadable(packets(1, [Buffer.of(2), column('a'), column('b'), EOF, text('only one'), EOF]))).toBe('unreadable');
+    expect(unreadable(packets(1, [Buffer.of(1), column('a'), EOF, Buffer.concat([text('a'), text('b')]), EOF]))).toBe('unreadable');
   });
 });

@@ -25,6 +25,10 @@ const COM_RESET_CONNECTION = 0x1f;
 /** A physical packet of this payload length is continued by the next one (the protocol's 16 MB split). */
 const MAX_PAYLOAD = 0xffffff;
 const CLIENT_SSL = 0x800;
+/** The client asked the server to end column definitions and result sets with OK packets rather than EOF packets. */
+const CLIENT_DEPRECATE_EOF = 0x1000000;
+/** In the status of a reply's last packet: another result set follows. */
+const SERVER_MORE_RESULTS_EXISTS = 0x0008;
 /** An SSL request is the first 32 bytes of a handshake response: flags, max packet, collation, filler. */
 const SSL_REQUEST_LENGTH = 32;
 const COMMAND_NAMES: Readonly<Record<number, string>> = {
@@ -209,6 +213,214 @@ interface Stream {
   write?: (chunk: unknown, encoding?: unknown, callback?: unknown) => boolean;
 }
 
+
+/**
+ * The server's answer to one of the guard's own statements (text-protocol COM_QUERY), read from the
+ * bytes that arrived on the socket mysql2 reads: an OK, an ERR (its code and message), or a result
+ * set (each value the text the server sent, null for NULL). Unreadable: bytes that are not such an
+ * answer (a reply packet out of sequence, LOCAL INFILE, several result sets, a 16 MB packet).
+ */
+export type OwnReply =
+  | { readonly kind: 'ok' }
+  | { readonly kind: 'error'; readonly errno: number; readonly message: string }
+  | { readonly kind: 'rows'; readonly rows: ReadonlyArray<ReadonlyArray<string | null>> }
+  | { readonly kind: 'unreadable'; readonly reason: string };
+
+/** Where a ReplyReader is in a text-protocol reply. */
+const Phase = {
+  /** No statement of the guard's in flight on this stream: bytes pass unread. */
+  Idle: 0,
+  /** The first packet: OK, ERR, or a column count. */
+  First: 1,
+  Columns: 2,
+  /** The EOF after the column definitions (unless CLIENT_DEPRECATE_EOF). */
+  ColumnsEnd: 3,
+  Rows: 4,
+} as const;
+type Phase = (typeof Phase)[keyof typeof Phase];
+
+/** The index after a length-encoded integer at `at`, and its value; undefined past `end` or for 0xfb/0xff. */
+function lengthEncoded(buffer: Buffer, at: number, end: number): { value: number; next: number } | undefined {
+  if (at >= end) return undefined;
+  const first = buffer[at]!;
+  if (first < 0xfb) return { value: first, next: at + 1 };
+  if (first === 0xfc) return at + 3 <= end ? { value: buffer.readUInt16LE(at + 1), next: at + 3 } : undefined;
+  if (first === 0xfd) return at + 4 <= end ? { value: buffer.readUIntLE(at + 1, 3), next: at + 4 } : undefined;
+  if (first === 0xfe) return at + 9 <= end ? { value: Number(buffer.readBigUInt64LE(at + 1)), next: at + 9 } : undefined;
+  return undefined;
+}
+
+/** The status flags of an OK packet (header 0x00, or 0xfe ending a result set under CLIENT_DEPRECATE_EOF). */
+function okStatus(payload: Buffer): number | undefined {
+  const affected = lengthEncoded(payload, 1, payload.length);
+  const insertId = affected && lengthEncoded(payload, affected.next, payload.length);
+  return insertId !== undefined && insertId.next + 2 <= payload.length ? payload.readUInt16LE(insertId.next) : undefined;
+}
+
+/**
+ * Reads the reply to the guard's statement in flight on one stream, from the bytes the socket
+ * received, as they arrive (before mysql2 sees them). mysql2 writes a command only once the reply
+ * to the one before it has been read, so the reply begins with the first packet that arrives after
+ * the statement's packet was written; it must be sequence 1, 2, … on.
+ */
+export class ReplyReader {
+  command: object | undefined;
+  phase: Phase = Phase.Idle;
+  #deprecateEof = false;
+  #sequence = 1;
+  readonly #header = Buffer.alloc(4);
+  #headerFill = 0;
+  /** The packet being received when it spans reads; -1 while a header is next. */
+  #left = -1;
+  #payload: Buffer | undefined;
+  #payloadFill = 0;
+  #columns = 0;
+  #columnsLeft = 0;
+  #rows: Array<Array<string | null>> = [];
+  readonly #done: (command: object, reply: OwnReply) => void;
+
+  constructor(done: (command: object, reply: OwnReply) => void) {
+    this.#done = done;
+  }
+
+  /** The guard's statement `command` was written: what arrives next is its reply. */
+  begin(command: object, deprecateEof: boolean): void {
+    if (this.command !== undefined) this.#finish({ kind: 'unreadable', reason: 'another statement was written before its reply was complete' });
+    this.command = command;
+    this.phase = Phase.First;
+    this.#deprecateEof = deprecateEof;
+    this.#sequence = 1;
+    this.#headerFill = 0;
+    this.#left = -1;
+    this.#payload = undefined;
+    this.#rows = [];
+  }
+
+  /** Bytes the socket received. */
+  read(bytes: Buffer): void {
+    let at = 0;
+    const end = bytes.length;
+    while (at < end && this.phase !== Phase.Idle) {
+      if (this.#left === -1) {
+        const take = min(4 - this.#headerFill, end - at);
+        bytes.copy(this.#header, this.#headerFill, at, at + take);
+        this.#headerFill += take;
+        at += take;
+        if (this.#headerFill < 4) return;
+        this.#headerFill = 0;
+        const length = this.#header.readUIntLE(0, 3);
+        const sequence = this.#header[3]!;
+        if (sequence !== this.#sequence) return this.#finish({ kind: 'unreadable', reason: `a reply packet out of sequence (${sequence}, ${this.#sequence} expected)` });
+        this.#sequence = (this.#sequence + 1) & 0xff;
+        if (length === MAX_PAYLOAD) return this.#finish({ kind: 'unreadable', reason: 'a 16 MB reply packet' });
+        // A whole packet in this read: read in place.
+        if (end - at >= length) {
+          const payload = bytes.subarray(at, at + length);
+          at += length;
+          this.#packet(payload);
+          continue;
+        }
+        this.#payload = Buffer.allocUnsafe(length);
+        this.#payloadFill = 0;
+        this.#left = length;
+      }
+      const take = min(this.#left, end - at);
+      bytes.copy(this.#payload!, this.#payloadFill, at, at + take);
+      this.#payloadFill += take;
+      this.#left -= take;
+      at += take;
+      if (this.#left === 0) {
+        this.#left = -1;
+        const payload = this.#payload!;
+        this.#payload = undefined;
+        this.#packet(payload);
+      }
+    }
+  }
+
+  #packet(payload: Buffer): void {
+    const marker = payload.length > 0 ? payload[0] : undefined;
+    switch (this.phase) {
+      case Phase.First: {
+        if (marker === 0x00) return this.#end(okStatus(payload), { kind: 'ok' });
+        if (marker === 0xff) return this.#error(payload);
+        const count = marker === 0xfb ? undefined : lengthEncoded(payload, 0, payload.length);
+        if (count === undefined || count.next !== payload.length || count.value === 0) return this.#finish({ kind: 'unreadable', reason: 'a reply that is no OK, error or result set (LOCAL INFILE, say)' });
+        this.#columns = this.#columnsLeft = count.value;
+        this.phase = Phase.Columns;
+        return;
+      }
+      case Phase.Columns:
+        if (marker === 0xff) return this.#error(payload);
+        this.#columnsLeft -= 1;
+        if (this.#columnsLeft === 0) this.phase = this.#deprecateEof ? Phase.Rows : Phase.ColumnsEnd;
+        return;
+      case Phase.ColumnsEnd:
+        if (marker === 0xfe && payload.length < 9) {
+          this.phase = Phase.Rows;
+          return;
+        }
+        return this.#finish({ kind: 'unreadable', reason: 'no EOF after the column definitions' });
+      case Phase.Rows: {
+        if (marker === 0xff) return this.#error(payload);
+        // The end of the rows (a row starting 0xfe holds a value of 16 MB or more).
+        if (marker === 0xfe) {
+          const status = this.#deprecateEof ? okStatus(payload) : payload.length >= 5 ? payload.readUInt16LE(3) : undefined;
+          return this.#end(status, { kind: 'rows', rows: this.#rows });
+        }
+        const row: Array<string | null> = [];
+        let at = 0;
+        for (let column = 0; column < this.#columns; column += 1) {
+          if (payload[at] === 0xfb) {
+            row.push(null);
+            at += 1;
+            continue;
+          }
+          const length = lengthEncoded(payload, at, payload.length);
+          if (length === undefined || length.next + length.value > payload.length) return this.#finish({ kind: 'unreadable', reason: 'a row shorter than its values' });
+          row.push(payload.toString('utf8', length.next, length.next + length.value));
+          at = length.next + length.value;
+        }
+        if (at !== payload.length) return this.#finish({ kind: 'unreadable', reason: 'a row longer than its values' });
+        this.#rows.push(row);
+        return;
+      }
+    }
+  }
+
+  #error(payload: Buffer): void {
+    if (payload.length < 3) return this.#finish({ kind: 'unreadable', reason: 'an error packet too short for its code' });
+    // After the code, MySQL 4.1 and later put '#' and a five-character SQLSTATE before the message.
+    const from = payload[3] === 0x23 ? 9 : 3;
+    this.#finish({ kind: 'error', errno: payload.readUInt16LE(1), message: payload.toString('utf8', min(from, payload.length), payload.length) });
+  }
+
+  /** The last packet of a reply: one result only (no more results flagged). */
+  #end(status: number | undefined, reply: OwnReply): void {
+    if (status === undefined) return this.#finish({ kind: 'unreadable', reason: 'a closing packet too short for its status' });
+    if ((status & SERVER_MORE_RESULTS_EXISTS) !== 0) return this.#finish({ kind: 'unreadable', reason: 'more than one result' });
+    this.#finish(reply);
+  }
+
+  #finish(reply: OwnReply): void {
+    const command = this.command;
+    this.command = undefined;
+    this.phase = Phase.Idle;
+    this.#payload = undefined;
+    this.#rows = [];
+    if (command !== undefined) this.#done(command, reply);
+  }
+}
+
+/** The onread accessor of a libuv stream handle (StreamBase): where Node hands it what the socket received. */
+function onreadAccessor(handle: object): PropertyDescriptor | undefined {
+  for (let proto = Object.getPrototypeOf(handle) as object | null; proto !== null; proto = Object.getPrototypeOf(proto) as object | null) {
+    const descriptor = Object.getOwnPropertyDescriptor(proto, 'onread');
+    if (descriptor !== undefined) return typeof descriptor.get === 'function' && typeof descriptor.set === 'function' ? descriptor : undefined;
+  }
+  return undefined;
+}
+
 /** What a logical packet (one or more physical packets) is judged by. */
 const Rule = {
   /** Before 'connect': the handshake response, SSL request, auth switch replies; their flags are read. */
@@ -247,6 +459,8 @@ class Framing {
   readonly head = Buffer.alloc(10);
   headFill = 0;
   headNeed = 0;
+  /** What this stream receives, read while one of the guard's own statements is in flight on it. */
+  reader: ReplyReader | undefined;
 }
 
 export interface WireCheckOptions {
@@ -267,6 +481,10 @@ export class WireCheck {
   readonly #internal = new InternalApprovals();
   /** The guard's own statements whose command packet was written: only their replies came from the server. */
   readonly #sentInternal = new WeakSet<object>();
+  /** The replies to the guard's own statements, as read from the bytes that arrived. */
+  readonly #replies = new WeakMap<object, OwnReply>();
+  /** Whether the handshake asked for CLIENT_DEPRECATE_EOF (mysql2 does not). */
+  #deprecateEof = false;
   /** Commands the guard's reset() or changeUser() queued: only these may reset the session. */
   readonly #sessionResets = new WeakSet<object>();
   readonly #framings = new WeakMap<object, Framing>();
@@ -333,6 +551,15 @@ export class WireCheck {
     return this.#sentInternal.has(command);
   }
 
+  /**
+   * The server's reply to one of the guard's own statements, read from the bytes that arrived on
+   * the socket after its packet was written; undefined until the reply is complete (or when it was
+   * never written).
+   */
+  replyTo(command: object): OwnReply | undefined {
+    return this.#replies.get(command);
+  }
+
   /** A command without SQL the guard passed, by its class name; a session reset only if allowSessionReset named it. */
   approveCommand(command: object, type: string): void {
     if (this.#connection.stream !== this.#stream) this.#adopt(this.#connection.stream);
@@ -362,6 +589,7 @@ export class WireCheck {
     if (typeof stream !== 'object' || stream === null || this.#framings.has(stream)) return stream;
     const framing = new Framing();
     this.#framings.set(stream, framing);
+    framing.reader = this.#watchReads(stream, framing);
     const check: Check = (chunk, encoding) => {
       const bytes = Buffer.isBuffer(chunk)
         ? chunk
@@ -424,6 +652,81 @@ export class WireCheck {
       });
     }
     return stream;
+  }
+
+  /**
+   * Reads what `stream` receives, where Node hands it over: its push(), called by the handle's
+   * onread with the bytes the socket read (for a TLS socket, the plaintext). On a stream with a
+   * handle, bytes pushed from anywhere else (push() or unshift() called by app code) did not come
+   * from the server: they are not passed on, and the connection fails. ('data' emitted by app code
+   * reaches mysql2 and not this reader: a reply to a guard statement made of it has no reply read
+   * here, and fails the connection.)
+   */
+  #watchReads(stream: Stream, framing: Framing): ReplyReader {
+    const reader = new ReplyReader((command, reply) => this.#replies.set(command, reply));
+    const check = this;
+    const readable = stream as Stream & { push?: (chunk: unknown, encoding?: unknown) => boolean; unshift?: (chunk: unknown, encoding?: unknown) => unknown; };
+    const push = readable.push;
+    if (typeof push !== 'function') return reader;
+    const handle = (stream as { _handle?: unknown })._handle;
+    const accessor = typeof handle === 'object' && handle !== null ? onreadAccessor(handle) : undefined;
+    let reading = 0;
+    if (accessor !== undefined) {
+      const set = accessor.set!;
+      const get = accessor.get!;
+      // Node's own onread (onStreamRead) marks what it pushes as received; one set later (Node sets
+      // a no-op when the socket is destroyed, app code may set its own) is not counted as reading.
+      const counted = (onread: unknown): unknown =>
+        typeof onread !== 'function'
+          ? onread
+          : function countedOnread(this: unknown, arrayBuffer: unknown): unknown {
+              // Node's onStreamRead takes the read's buffer alone (its length comes by another way).
+              reading += 1;
+              try {
+                return (onread as (value: unknown) => unknown).call(this, arrayBuffer);
+              } finally {
+                reading -= 1;
+              }
+            };
+      set.call(handle, counted(get.call(handle)));
+      Object.defineProperty(handle, 'onread', {
+        configurable: false,
+        enumerable: accessor.enumerable ?? false,
+        get() {
+          return get.call(this);
+        },
+        set(onread: unknown) {
+          set.call(this, onread);
+        },
+      });
+    }
+    const fromServer = (chunk: unknown): boolean => accessor === undefined || reading > 0 || chunk === null || chunk === undefined;
+    Object.defineProperty(stream, 'push', {
+      configurable: false,
+      writable: false,
+      value: function checkedPush(this: unknown, chunk: unknown, encoding?: unknown): boolean {
+        if (!fromServer(chunk)) {
+          check.#refuse('(read)', 'bytes handed to the socket that did not arrive from the server');
+          return false;
+        }
+        if (reader.command !== undefined && !framing.retired && Buffer.isBuffer(chunk)) reader.read(chunk);
+        return push.call(this, chunk, encoding);
+      },
+    });
+    if (accessor === undefined) return reader;
+    const unshift = readable.unshift;
+    if (typeof unshift === 'function') {
+      Object.defineProperty(stream, 'unshift', {
+        configurable: false,
+        writable: false,
+        value: function checkedUnshift(this: unknown, chunk: unknown, encoding?: unknown): unknown {
+          if (chunk === null || chunk === undefined) return unshift.call(this, chunk, encoding);
+          check.#refuse('(read)', 'bytes put back into the socket (unshift): mysql2 never does');
+          return undefined;
+        },
+      });
+    }
+    return reader;
   }
 
   /** Follows the packets in `bytes`; false (and the connection refused) at the first that is not approved. */
@@ -497,7 +800,7 @@ export class WireCheck {
     }
     const command = this.#connection._command;
     // One packet per approval (taken): a command sent twice would be sent unscreened the second time.
-    const approval = typeof command === 'object' && command !== null ? (this.#approvals.take(command) ?? this.#takeInternal(command)) : undefined;
+    const approval = typeof command === 'object' && command !== null ? (this.#approvals.take(command) ?? this.#takeInternal(command, framing)) : undefined;
     if (approval === undefined) return this.#refuse('(command packet)', 'a command the guard did not approve (sent past its screening)');
     framing.approval = approval;
     this.#authenticating = undefined;
@@ -567,6 +870,7 @@ export class WireCheck {
       case Rule.Handshake: {
         const flags = head.readUInt32LE(0);
         this.#flagsToRead -= 1;
+        this.#deprecateEof = (flags & CLIENT_DEPRECATE_EOF) !== 0;
         if ((flags & UNSAFE_HANDSHAKE_FLAGS) !== 0) {
           return this.#refuse('(handshake)', `the handshake asks for capabilities a guarded connection never uses (flags 0x${(flags & UNSAFE_HANDSHAKE_FLAGS).toString(16)}: multiple statements, LOCAL INFILE, compression, query attributes)`);
         }
@@ -643,9 +947,12 @@ export class WireCheck {
   }
 
   /** The approval of one of the guard's own statements, which is then written (or the connection refused). */
-  #takeInternal(command: object): Approval | undefined {
+  #takeInternal(command: object, framing: Framing): Approval | undefined {
     const approval = this.#internal.take(command);
-    if (approval !== undefined) this.#sentInternal.add(command);
+    if (approval !== undefined) {
+      this.#sentInternal.add(command);
+      framing.reader?.begin(command, this.#deprecateEof);
+    }
     return approval;
   }
 
