@@ -26,14 +26,15 @@ export interface MemoryServer {
 
 const CRLF = '\r\n';
 
-function encode(reply: Reply, parts: Buffer[]): void {
+/** Encodes an engine reply as RESP2 (status replies as bulk strings). */
+export function encodeReply(reply: Reply, parts: Buffer[]): void {
   if (reply === null) parts.push(Buffer.from(`$-1${CRLF}`));
   else if (typeof reply === 'number') parts.push(Buffer.from(`:${reply}${CRLF}`));
   else if (Buffer.isBuffer(reply)) parts.push(Buffer.from(`$${reply.length}${CRLF}`), reply, Buffer.from(CRLF));
   else if (reply instanceof Error) parts.push(Buffer.from(`-${reply.message.replaceAll(/[\r\n]+/g, ' ')}${CRLF}`));
   else {
     parts.push(Buffer.from(`*${reply.length}${CRLF}`));
-    for (const item of reply) encode(item, parts);
+    for (const item of reply) encodeReply(item, parts);
   }
 }
 
@@ -86,7 +87,7 @@ export async function serveMemoryEngine(options: MemoryServerOptions = {}): Prom
         }
         const name = argv[0]!.toString('latin1').toLowerCase();
         const parts: Buffer[] = [];
-        encode(answer(name, argv), parts);
+        encodeReply(answer(name, argv), parts);
         socket.write(Buffer.concat(parts));
         if (name === 'quit') {
           // What was pipelined after QUIT is not run.
