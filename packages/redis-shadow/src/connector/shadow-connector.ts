@@ -15,6 +15,7 @@ export const SHADOW_CONNECTOR = 'mirrorguardShadowConnector';
 interface ConnectorOptions {
   readonly shadow: ShadowTarget;
   readonly state: ConnectorState;
+  readonly coalesceWrites?: boolean;
 }
 
 type IoredisOptions = RedisOptions & { [SHADOW_CONNECTOR]?: ConnectorOptions; host?: string; port?: number; path?: string; family?: number };
@@ -65,6 +66,7 @@ export class ShadowConnector extends AbstractConnector {
           originDb: this.#options.db ?? 0,
           shadow: connectorOptions.shadow,
           state: connectorOptions.state,
+          ...(connectorOptions.coalesceWrites !== undefined && { coalesceWrites: connectorOptions.coalesceWrites }),
         });
         this.stream = stream as never;
         stream.once('error', (error: Error) => {
@@ -102,6 +104,8 @@ function mirrorGuardError(error: Error): MirrorGuardError | undefined {
 
 export interface ShadowRedis2Options {
   readonly shadow: ShadowOption;
+  /** Commands written in one tick leave in one socket write per side (default true). */
+  readonly coalesceWrites?: boolean;
 }
 
 /**
@@ -111,7 +115,11 @@ export interface ShadowRedis2Options {
 export class ShadowRedis2 extends Redis {
   constructor(origin: RedisOptions | string, options: ShadowRedis2Options) {
     const parsed: RedisOptions = typeof origin === 'string' ? parseUrl(origin) : { ...origin };
-    const connectorOptions: ConnectorOptions = { shadow: shadowTarget(options.shadow), state: new SharedKeyStates() };
+    const connectorOptions: ConnectorOptions = {
+      shadow: shadowTarget(options.shadow),
+      state: new SharedKeyStates(),
+      ...(options.coalesceWrites !== undefined && { coalesceWrites: options.coalesceWrites }),
+    };
     super({ ...parsed, Connector: ShadowConnector as never, [SHADOW_CONNECTOR]: connectorOptions } as RedisOptions);
   }
 

@@ -30,6 +30,8 @@ export interface ShadowStreamOptions {
   readonly originDb: number;
   readonly shadow: ShadowTarget;
   readonly state: ConnectorState;
+  /** Commands written in one tick leave in one socket write (default true); false: one write per ioredis write. */
+  readonly coalesceWrites?: boolean;
 }
 
 /** Error replies the connector writes itself; ShadowRedis2 maps them to MirrorGuardError codes. */
@@ -202,13 +204,16 @@ export class ShadowStream extends EventEmitter {
       this.destroy(error as Error);
       return false;
     }
-    this.#flushSockets();
+    // Commands written in one tick (concurrent callers) leave in one socket write per side.
+    if (this.#options.coalesceWrites === false) this.#flushSockets();
+    else this.#scheduleSocketFlush();
     if (done !== undefined) process.nextTick(done);
     return true;
   }
 
   end(): this {
     if (this.#ended) return this;
+    this.#flushSockets();
     this.#ended = true;
     this.#origin.socket?.end();
     this.#shadow.socket?.end();
@@ -272,6 +277,17 @@ export class ShadowStream extends EventEmitter {
   #shadowDb(originDb: number): number {
     const offset = (this.#options.shadow.db ?? 0) - this.#options.originDb;
     return (((originDb + offset) % 16) + 16) % 16;
+  }
+
+  #socketFlushScheduled = false;
+
+  #scheduleSocketFlush(): void {
+    if (this.#socketFlushScheduled) return;
+    this.#socketFlushScheduled = true;
+    process.nextTick(() => {
+      this.#socketFlushScheduled = false;
+      this.#flushSockets();
+    });
   }
 
   #flushSockets(): void {
