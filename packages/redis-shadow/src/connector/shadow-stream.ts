@@ -199,7 +199,7 @@ export class ShadowStream extends EventEmitter {
     }
     const chunk = typeof data === 'string' ? Buffer.from(data, typeof encoding === 'string' ? encoding : 'utf8') : data;
     try {
-      this.#reader.feed(chunk, (command) => this.#command(command));
+      this.#reader.feed(chunk, this.#onCommand);
     } catch (error) {
       this.destroy(error as Error);
       return false;
@@ -340,13 +340,7 @@ export class ShadowStream extends EventEmitter {
     // Fast path: every reply owed is this side's and none is the stream's own: pass the bytes through.
     if (side.internal === 0 && side.rewrites === 0 && side.appPending === this.#pending.length && (head === undefined || !(head as Slot).subscriber)) {
       this.emit('data', chunk);
-      side.splitter.feed(chunk, () => {
-        const slot = side.expect.shift() as Slot | undefined;
-        if (slot === undefined) return;
-        side.appPending -= 1;
-        this.#pending.shift();
-        if (slot.closeAfter) this.end();
-      });
+      side.splitter.feed(chunk, side === this.#origin ? this.#passedOrigin : this.#passedShadow);
       const rest = side.splitter.pending;
       if (rest > 0 && side.expect[0] !== undefined) (side.expect[0] as Slot).streamed = rest;
       return;
@@ -359,6 +353,18 @@ export class ShadowStream extends EventEmitter {
     }
     this.#flushReplies();
   }
+
+  /** A reply passed through whole (the fast path): its slot is done. */
+  #passed(side: Side): void {
+    const slot = side.expect.shift() as Slot | undefined;
+    if (slot === undefined) return;
+    side.appPending -= 1;
+    this.#pending.shift();
+    if (slot.closeAfter) this.end();
+  }
+
+  readonly #passedOrigin = (): void => this.#passed(this.#origin);
+  readonly #passedShadow = (): void => this.#passed(this.#shadow);
 
   #onFrame(side: Side, frame: Buffer): void {
     const head = side.expect[0];
@@ -462,6 +468,12 @@ export class ShadowStream extends EventEmitter {
     return this.#options.state.stateFor(this.#db);
   }
 
+  #allOwned(keys: readonly Buffer[]): boolean {
+    const state = this.#state();
+    for (const key of keys) if (!state.isOwned(keyId(key))) return false;
+    return true;
+  }
+
   /** Runs `run` now, or after the commands before it (and the copies of `keys`). */
   #schedule(keys: readonly Buffer[], run: () => void, slot?: Slot): void {
     const state = this.#state();
@@ -499,19 +511,31 @@ export class ShadowStream extends EventEmitter {
   #toShadow(command: CommandFrame, keys: readonly Buffer[], configure?: (slot: Slot) => void): void {
     const slot = this.#slot('shadow');
     configure?.(slot);
-    this.#schedule(keys, () => this.#send(this.#shadow, command.raw, command.argv, slot), slot);
+    if (this.#jobs.length === 0 && this.#allOwned(keys)) this.#send(this.#shadow, command.raw, command.argv, slot);
+    else this.#schedule(keys, () => this.#send(this.#shadow, command.raw, command.argv, slot), slot);
   }
 
   #toOrigin(command: CommandFrame, configure?: (slot: Slot) => void): void {
     const slot = this.#slot('origin');
     configure?.(slot);
-    this.#schedule([], () => this.#send(this.#origin, command.raw, command.argv, slot));
+    if (this.#jobs.length === 0) this.#send(this.#origin, command.raw, command.argv, slot);
+    else this.#schedule([], () => this.#send(this.#origin, command.raw, command.argv, slot));
   }
+
+  readonly #onCommand = (command: CommandFrame): void => this.#command(command);
+  /** Command names (as ioredis writes them) that are harmless reads of the origin's allow-list: while the shadow owns nothing they go there unexamined. */
+  readonly #harmlessReads = new Map<string, boolean>();
 
   #command(command: CommandFrame): void {
     if (this.#closing) return;
     const { argv } = command;
-    const name = nameOf(argv);
+    const written = argv[0]!.toString('latin1');
+    // The common case of a mirror, decided by one lookup: a read while the shadow owns nothing.
+    if (!this.#subscriber && !this.#inMulti && this.#jobs.length === 0 && this.#harmlessReads.get(written) === true && this.#state().isEmpty()) {
+      this.#send(this.#origin, command.raw, argv, this.#slot('origin'));
+      return;
+    }
+    const name = written.toLowerCase();
     if (this.#subscriber) {
       if (IN_SUBSCRIBER_MODE.has(name)) {
         // Part of the subscription stream the open slot carries: no slot of its own.
@@ -564,7 +588,12 @@ export class ShadowStream extends EventEmitter {
       return;
     }
     const classification = classifyCommand(this.#options.state.table, argv);
-    const route = routeCommand(classification, argv, this.#state());
+    const state = this.#state();
+    const route = routeCommand(classification, argv, state);
+    if (!this.#harmlessReads.has(written) && classification.name === name) {
+      // Only a command without subcommands is decided by its name alone.
+      this.#harmlessReads.set(written, state.isEmpty() && route.target === 'origin' && classification.kind === 'read');
+    }
     this.#routed(command, name, route);
   }
 
