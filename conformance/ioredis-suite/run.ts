@@ -319,7 +319,8 @@ async function runClient(client: Client, modules: string): Promise<Outcome> {
       blocked += lines.filter((line) => line.startsWith('blocked')).length;
     } finally {
       for (const server of servers) server.process.kill();
-      rmSync(directory, { recursive: true, force: true });
+      // A killed redis-server may still be writing its files: retry, as ENOTEMPTY once crashed a run.
+      rmSync(directory, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   };
   console.error(`\n== ${client}: ${files.length} files, ${values.jobs} workers`);

@@ -175,11 +175,7 @@ export class ShadowStream extends EventEmitter {
 
   /** The origin's idle timeout stands for the stream's (ioredis' connectTimeout and socketTimeout). */
   setTimeout(timeout: number, callback?: () => void): this {
-    this.#origin.socket?.setTimeout(timeout);
-    if (callback !== undefined) {
-      if (timeout === 0) this.off('timeout', callback);
-      else this.once('timeout', callback);
-    }
+    if (this.#origin.socket !== undefined) this.#origin.socket.setTimeout(timeout, callback);
     return this;
   }
 
