@@ -277,8 +277,13 @@ export class ShadowStream extends EventEmitter {
 
   #socketFlushScheduled = false;
 
+  /**
+   * The first write of a tick leaves at once (a lone caller waits for nothing); what follows in the
+   * same tick (concurrent callers woken by one reply chunk) leaves together at the tick's end.
+   */
   #scheduleSocketFlush(): void {
     if (this.#socketFlushScheduled) return;
+    this.#flushSockets();
     this.#socketFlushScheduled = true;
     process.nextTick(() => {
       this.#socketFlushScheduled = false;
@@ -332,11 +337,21 @@ export class ShadowStream extends EventEmitter {
 
   #onData(side: Side, chunk: Buffer): void {
     if (this.#closed) return;
+    if (this.#unreadable) {
+      if (side === this.#origin) this.emit('data', chunk);
+      return;
+    }
     const head = side.expect[0];
     // Fast path: every reply owed is this side's and none is the stream's own: pass the bytes through.
     if (side.internal === 0 && side.rewrites === 0 && side.appPending === this.#pending.length && (head === undefined || !(head as Slot).subscriber)) {
       this.emit('data', chunk);
-      side.splitter.feed(chunk, side === this.#origin ? this.#passedOrigin : this.#passedShadow);
+      try {
+        side.splitter.feed(chunk, side === this.#origin ? this.#passedOrigin : this.#passedShadow);
+      } catch {
+        // Already handed to ioredis, whose parser meets the same bytes.
+        this.#unreadable = true;
+        return;
+      }
       const rest = side.splitter.pending;
       if (rest > 0 && side.expect[0] !== undefined) (side.expect[0] as Slot).streamed = rest;
       return;
@@ -344,10 +359,19 @@ export class ShadowStream extends EventEmitter {
     try {
       side.splitter.feed(chunk, (frame) => this.#onFrame(side, frame));
     } catch (error) {
-      this.destroy(error as Error);
+      this.#failUnreadable(side, chunk, error as Error);
       return;
     }
     this.#flushReplies();
+  }
+
+  /** A reply stream that is not RESP: the origin's bytes go to ioredis, whose parser fails the connection as it would its socket's. */
+  #unreadable = false;
+
+  #failUnreadable(side: Side, chunk: Buffer, error: Error): void {
+    this.#unreadable = true;
+    if (side === this.#origin) this.emit('data', chunk);
+    else this.destroy(new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow's replies could not be read: ${error.message}`, { cause: error }));
   }
 
   /** A reply passed through whole (the fast path): its slot is done. */
