@@ -64,6 +64,22 @@ function build(kind: string): object {
     }
     return asModule(ConformanceShadowRedis);
   }
+  if (kind === 'shadow-connector') {
+    // The connector prototype (not exported by the package), built by run.ts into dist/connector/.
+    const { ShadowRedis2 }: typeof import('../../packages/redis-shadow/src/connector/shadow-connector.ts') = require(
+      require.resolve('@mirrorguard/redis-shadow').replace(/index\.cjs$/, 'connector/shadow-connector.cjs'),
+    );
+    const shadow = { host: '127.0.0.1', port: Number(env('MG_SHADOW_PORT')) };
+    class ConformanceShadowRedis2 extends ShadowRedis2 {
+      constructor(...args: unknown[]) {
+        super(parseArguments(args), { shadow });
+      }
+      static override createClient(...args: unknown[]): ConformanceShadowRedis2 {
+        return new ConformanceShadowRedis2(...args);
+      }
+    }
+    return asModule(ConformanceShadowRedis2);
+  }
   if (kind === 'memory') {
     const MemoryRedis: MemoryRedisClass = shadowModule.MemoryRedis;
     class ConformanceMemoryRedis extends MemoryRedis {

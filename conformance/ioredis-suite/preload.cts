@@ -132,7 +132,7 @@ module.exports = {
         const drop = (globalThis as Record<symbol, unknown>)[Symbol.for('mirrorguard.conformance.resetMemoryEngine')];
         if (typeof drop === 'function') drop();
       }
-      if (kind === 'shadow' || kind === 'shadow-memory') {
+      if (kind === 'shadow' || kind === 'shadow-memory' || kind === 'shadow-connector') {
         await reset(originPort);
         if (shadowPort !== undefined) await reset(shadowPort);
       }

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
 
-const CLIENTS = ['ioredis', 'shadow', 'shadow-memory', 'memory'] as const;
+const CLIENTS = ['ioredis', 'shadow', 'shadow-memory', 'memory', 'shadow-connector'] as const;
 type Client = (typeof CLIENTS)[number];
 
 /** Suite files not run, and why. Globs relative to the suite's root. */
@@ -306,7 +306,7 @@ async function runClient(client: Client, modules: string): Promise<Outcome> {
     try {
       const origin = await startRedisServer('origin', directory);
       servers.push(origin);
-      const shadow = client === 'shadow' ? await startRedisServer('shadow', directory) : undefined;
+      const shadow = client === 'shadow' || client === 'shadow-connector' ? await startRedisServer('shadow', directory) : undefined;
       if (shadow !== undefined) servers.push(shadow);
       const connectLog = join(directory, 'connections.log');
       writeFileSync(connectLog, '');
@@ -319,7 +319,8 @@ async function runClient(client: Client, modules: string): Promise<Outcome> {
       blocked += lines.filter((line) => line.startsWith('blocked')).length;
     } finally {
       for (const server of servers) server.process.kill();
-      rmSync(directory, { recursive: true, force: true });
+      // A killed redis-server may still be writing its files: retry, as ENOTEMPTY once crashed a run.
+      rmSync(directory, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
     }
   };
   console.error(`\n== ${client}: ${files.length} files, ${values.jobs} workers`);
@@ -335,6 +336,14 @@ if (!values['no-build']) {
   // The clients are loaded from the packages' build (dist/), as an app would load them.
   const build = spawnSync('npm', ['run', 'build', '--workspace', '@mirrorguard/core', '--workspace', '@mirrorguard/redis-shadow'], { cwd: repo, stdio: ['ignore', 'ignore', 'inherit'] });
   if (build.status !== 0) throw new Error('building @mirrorguard/core and @mirrorguard/redis-shadow failed');
+  if (clients.includes('shadow-connector')) {
+    // The connector prototype is not exported by the package: built on its own, next to the package's build (which cleans dist/ first).
+    const connector = spawnSync('npm', ['exec', '--', 'tsdown', '--no-config', 'src/connector/shadow-connector.ts', '-f', 'cjs', '-d', 'dist/connector', '--platform', 'node', '--no-clean'], {
+      cwd: join(repo, 'packages', 'redis-shadow'),
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    if (connector.status !== 0) throw new Error('building the connector prototype failed');
+  }
 }
 
 const summaryFile = join(results, 'summary.json');

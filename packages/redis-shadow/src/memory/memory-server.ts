@@ -26,7 +26,8 @@ export interface MemoryServer {
 
 const CRLF = '\r\n';
 
-function encode(reply: Reply, parts: Buffer[]): void {
+/** Encodes an engine reply as RESP2 (status replies as bulk strings). */
+export function encodeReply(reply: Reply, parts: Buffer[]): void {
   if (reply === null) parts.push(Buffer.from(`$-1${CRLF}`));
   else if (reply === NULL_ARRAY) parts.push(Buffer.from(`*-1${CRLF}`));
   else if (typeof reply === 'number' || typeof reply === 'bigint') parts.push(Buffer.from(`:${reply}${CRLF}`));
@@ -34,7 +35,7 @@ function encode(reply: Reply, parts: Buffer[]): void {
   else if (reply instanceof Error) parts.push(Buffer.from(`-${reply.message.replaceAll(/[\r\n]+/g, ' ')}${CRLF}`));
   else {
     parts.push(Buffer.from(`*${reply.length}${CRLF}`));
-    for (const item of reply) encode(item, parts);
+    for (const item of reply) encodeReply(item, parts);
   }
 }
 
@@ -87,7 +88,7 @@ export async function serveMemoryEngine(options: MemoryServerOptions = {}): Prom
         }
         const name = argv[0]!.toString('latin1').toLowerCase();
         const parts: Buffer[] = [];
-        encode(answer(name, argv), parts);
+        encodeReply(answer(name, argv), parts);
         socket.write(Buffer.concat(parts));
         if (name === 'quit') {
           // What was pipelined after QUIT is not run.
