@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -8,6 +8,7 @@ import mysql2Promise, { type Connection, type RowDataPacket } from 'mysql2/promi
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJournal, memorySink, type MemorySink } from '@mirrorguard/core';
 import { guardMysql2 } from '@mirrorguard/db-readonly';
+import { createHttpStub, harStore, type HttpStub } from '../../packages/http-stub/src/index.ts';
 import { startMariadbServer, type ThrowawayMariadb } from '../support/mariadb-server.ts';
 import { privateDir } from '../support/private-dir.ts';
 
@@ -376,5 +377,54 @@ describe('the wire check, judged by a private server', () => {
     } finally {
       await new Promise((resolve) => pool.end(resolve));
     }
+  });
+
+  // The HTTP stub's node:http interception (@mswjs/interceptors) wraps every socket the process
+  // connects, mysql2's too: it connects a socket of its own and moves that socket's handle into the
+  // one mysql2 holds. The check must follow the handle: reads from it are the server's, and writes
+  // through it are checked (found by the demo, where each mirror runs with the stub installed).
+  describe('with the HTTP stub\'s node:http interception installed (a handle moved into mysql2\'s socket)', () => {
+    let stub: HttpStub;
+    beforeAll(() => {
+      const empty = join(privateDir('mirrorguard-wire-stub-'), 'empty.har');
+      writeFileSync(empty, JSON.stringify({ log: { version: '1.2', creator: { name: 'test', version: '0' }, entries: [] } }));
+      stub = createHttpStub({ mode: 'replay', store: harStore({ file: empty }), journal: createJournal({ profile: 'mirror', sinks: [memorySink()] }) });
+      stub.install();
+    });
+    afterAll(async () => {
+      await stub.dispose();
+      stub.reopenNetwork();
+    });
+
+    it('the guard\'s own statements and the app\'s reads pass, under readBackEveryStatement too', async () => {
+      for (const readBackEveryStatement of [false, true]) {
+        const sink = memorySink();
+        const mysql = guardMysql2(mysql2, { dialect: 'mariadb', readBackEveryStatement, journal: createJournal({ profile: 'mirror', sinks: [sink] }) });
+        const connection = await connect(mysql);
+        try {
+          expect((await call((callback) => connection.query("SET sql_mode = 'ANSI_QUOTES'", callback))).error ?? null).toBeNull();
+          for (let i = 0; i < 20; i += 1) expect((await call((callback) => connection.query('SELECT ? AS n', [i], callback))).rows).toEqual([{ n: i }]);
+          expect(blocked(sink)).toEqual([]);
+        } finally {
+          await closeAndWait(connection);
+        }
+      }
+    });
+
+    it('a COM_QUERY written past the guard is still refused: the moved handle\'s writes are checked', async () => {
+      const { mysql, sink } = guarded();
+      const connection = await connect(mysql);
+      const file = outfile();
+      try {
+        connection.stream.write(comQuery(`SELECT 1 INTO OUTFILE '${file}'`));
+        const next = await call((callback) => connection.query('SELECT 1', callback));
+        expect(next.error?.code).toBe('MG_ERR_DB_WIRE_REFUSED');
+        await serverEnded(connection.threadId);
+        expect(existsSync(file)).toBe(false);
+        expect(blocked(sink)).toEqual(['(command packet)']);
+      } finally {
+        await closeAndWait(connection);
+      }
+    });
   });
 });

@@ -174,12 +174,47 @@ class InternalApprovals {
   }
 }
 
+/** Handles whose writes are read already (a handle moved from one socket to another keeps its check). */
+const WRAPPED_HANDLES = new WeakSet<object>();
+
+const isStreamHandle = (handle: unknown): handle is Handle =>
+  typeof handle === 'object' && handle !== null && typeof (handle as Handle).writeBuffer === 'function' && typeof (handle as Handle).writev === 'function';
+
+/**
+ * Calls `adopt` with each stream handle later assigned to `stream._handle` (Node sets null on close).
+ * Node 24 keeps the handle behind an accessor of net.Socket's prototype (over an internal symbol
+ * its own code uses): an assignment still goes to it, after `adopt`.
+ */
+function followHandle(stream: object, adopt: (handle: Handle) => void): void {
+  let inherited: PropertyDescriptor | undefined;
+  for (let proto = Object.getPrototypeOf(stream) as object | null; proto !== null && inherited === undefined; proto = Object.getPrototypeOf(proto) as object | null) {
+    inherited = Object.getOwnPropertyDescriptor(proto, '_handle');
+  }
+  const own = Object.getOwnPropertyDescriptor(stream, '_handle');
+  let value = own?.value as unknown;
+  const get = inherited?.get !== undefined && own === undefined ? inherited.get : () => value;
+  const set = inherited?.set !== undefined && own === undefined ? inherited.set : (next: unknown) => void (value = next);
+  Object.defineProperty(stream, '_handle', {
+    configurable: false,
+    enumerable: own?.enumerable ?? false,
+    get() {
+      return get.call(this);
+    },
+    set(next: unknown) {
+      if (next !== get.call(this) && isStreamHandle(next)) adopt(next);
+      set.call(this, next);
+    },
+  });
+}
+
 /**
  * Reads every write of a socket handle before it is made: the bytes judged are the bytes written
  * (a string is encoded once, here). A refused write becomes a write of nothing, which completes as
  * any write does: the stream goes on, and the guard fails the connection.
  */
 function wrapHandle(handle: Handle, check: Check): void {
+  if (WRAPPED_HANDLES.has(handle)) return;
+  WRAPPED_HANDLES.add(handle);
   const writeBuffer = handle.writeBuffer;
   const writev = handle.writev;
   const define = (name: string, value: (this: Handle, req: object, ...args: never[]) => number): void => {
@@ -412,6 +447,9 @@ export class ReplyReader {
   }
 }
 
+/** Handles whose reads are counted already (one wrapper per handle, whichever socket holds it). */
+const COUNTED_HANDLES = new WeakSet<object>();
+
 /** The onread accessor of a libuv stream handle (StreamBase): where Node hands it what the socket received. */
 function onreadAccessor(handle: object): PropertyDescriptor | undefined {
   for (let proto = Object.getPrototypeOf(handle) as object | null; proto !== null; proto = Object.getPrototypeOf(proto) as object | null) {
@@ -461,6 +499,8 @@ class Framing {
   headNeed = 0;
   /** What this stream receives, read while one of the guard's own statements is in flight on it. */
   reader: ReplyReader | undefined;
+  /** Counts what `handle` reads as received by this stream (a handle moved into its place later). */
+  countReads: ((handle: object) => void) | undefined;
 }
 
 export interface WireCheckOptions {
@@ -608,8 +648,15 @@ export class WireCheck {
     // there (write, end(chunk), cork, the prototypes' write or _write called on it, another Socket
     // made on the same handle). A stream without one is read at its _write, or its write.
     const handle = (stream as { _handle?: unknown })._handle as Handle | null | undefined;
-    if (typeof handle?.writeBuffer === 'function' && typeof handle.writev === 'function') {
+    if (isStreamHandle(handle)) {
       wrapHandle(handle, check);
+      // A handle put in the socket's place later is read too: @mswjs/interceptors (the HTTP stub's
+      // node:http interception) connects a socket of its own and moves that socket's handle into
+      // the one mysql2 holds, which then reads and writes through it.
+      followHandle(stream, (next) => {
+        wrapHandle(next, check);
+        framing.countReads?.(next);
+      });
     } else if (typeof stream._write === 'function') {
       const write = stream._write;
       Object.defineProperty(stream, '_write', {
@@ -668,14 +715,18 @@ export class WireCheck {
     const readable = stream as Stream & { push?: (chunk: unknown, encoding?: unknown) => boolean; unshift?: (chunk: unknown, encoding?: unknown) => unknown; };
     const push = readable.push;
     if (typeof push !== 'function') return reader;
-    const handle = (stream as { _handle?: unknown })._handle;
-    const accessor = typeof handle === 'object' && handle !== null ? onreadAccessor(handle) : undefined;
     let reading = 0;
-    if (accessor !== undefined) {
+    /** Whether reads are counted on a handle at all (a stream without one is not gated). */
+    let gated = false;
+    // Node's own onread (onStreamRead) marks what it pushes as received; one set later (Node sets
+    // a no-op when the socket is destroyed, app code may set its own) is not counted as reading.
+    const countReads = (handle: object): void => {
+      const accessor = onreadAccessor(handle);
+      if (accessor === undefined || COUNTED_HANDLES.has(handle)) return;
+      COUNTED_HANDLES.add(handle);
+      gated = true;
       const set = accessor.set!;
       const get = accessor.get!;
-      // Node's own onread (onStreamRead) marks what it pushes as received; one set later (Node sets
-      // a no-op when the socket is destroyed, app code may set its own) is not counted as reading.
       const counted = (onread: unknown): unknown =>
         typeof onread !== 'function'
           ? onread
@@ -699,8 +750,11 @@ export class WireCheck {
           set.call(this, onread);
         },
       });
-    }
-    const fromServer = (chunk: unknown): boolean => accessor === undefined || reading > 0 || chunk === null || chunk === undefined;
+    };
+    const handle = (stream as { _handle?: unknown })._handle;
+    if (typeof handle === 'object' && handle !== null) countReads(handle);
+    framing.countReads = countReads;
+    const fromServer = (chunk: unknown): boolean => !gated || reading > 0 || chunk === null || chunk === undefined;
     Object.defineProperty(stream, 'push', {
       configurable: false,
       writable: false,
@@ -713,14 +767,13 @@ export class WireCheck {
         return push.call(this, chunk, encoding);
       },
     });
-    if (accessor === undefined) return reader;
     const unshift = readable.unshift;
     if (typeof unshift === 'function') {
       Object.defineProperty(stream, 'unshift', {
         configurable: false,
         writable: false,
         value: function checkedUnshift(this: unknown, chunk: unknown, encoding?: unknown): unknown {
-          if (chunk === null || chunk === undefined) return unshift.call(this, chunk, encoding);
+          if (!gated || chunk === null || chunk === undefined) return unshift.call(this, chunk, encoding);
           check.#refuse('(read)', 'bytes put back into the socket (unshift): mysql2 never does');
           return undefined;
         },
