@@ -60,7 +60,8 @@ export class Journal {
     const event: JournalEvent = Object.freeze({
       seq: this.#seq,
       time: isoNow(),
-      requestId: context?.requestId ?? null,
+      // An id in a secret's shape (your own `values`; the defaults are refused when the id is read) is kept redacted.
+      requestId: context === undefined ? null : this.redactor(context.requestId),
       profile: this.profile,
       dependency: entry.dependency,
       action: entry.action,

@@ -131,6 +131,16 @@ export class StubEngine {
     }
   }
 
+  /**
+   * The caller's request id, or null (outside any request) when the stub's redactor would change it:
+   * an id in a secret's shape (the defaults are refused when the id is read; these are your own
+   * `values`) is never written into a recording or a pairing key, and so is never paired.
+   */
+  #requestIdOf(caller: RequestContext | undefined): string | null {
+    const id = caller?.requestId;
+    return id === undefined || this.#redactor.redactor(id) !== id ? null : id;
+  }
+
   /** Whether the stub was disposed: a replay stub refuses every call from then on. */
   get closed(): boolean {
     return this.#closed;
@@ -167,7 +177,7 @@ export class StubEngine {
       // A CONNECT names an authority, not a URL: nothing recorded can answer it, and it never goes out.
       return this.refuse(operation, new MirrorGuardError('MG_ERR_HTTP_UNREADABLE', `mirrorguard http-stub: ${operation} names no URL the stub can match, and it never goes out in replay`));
     }
-    const requestId = caller?.requestId ?? null;
+    const requestId = this.#requestIdOf(caller);
     const incoming = this.#redactor.incoming(incomingOf(caller));
     const { store } = this.#options;
     let hit: RecordedExchange | undefined;
@@ -231,7 +241,7 @@ export class StubEngine {
   /** Record: stores the exchange (redacted), bound to the caller's incoming request, and journals it. */
   record(caller: RequestContext | undefined, request: RecordedRequest, response: RecordedResponse, startedAt: string, durationMs: number): void {
     const exchange = this.#redactor.exchange({
-      requestId: caller?.requestId ?? null,
+      requestId: this.#requestIdOf(caller),
       incoming: incomingOf(caller),
       request,
       response,
