@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { EgressRefusedError } from '../../packages/core/src/egress/egress-refused-error.ts';
 import type { EgressPolicy } from '../../packages/core/src/egress/egress-policy.ts';
 import { guardDgram } from '../../packages/core/src/egress/guard-dgram.ts';
+import { rng } from '../support/seeded-random.ts';
 
 // The socket layer of UDP alone (as under --permission, where there is no handle layer below it),
 // against node's own reading of `send`'s arguments. Generated argument shapes, each sent once with
@@ -38,17 +39,7 @@ function refuseAll(): EgressPolicy & { refused: number } {
   return policy;
 }
 
-/** A small deterministic generator (mulberry32), so a failing shape can be found again by its index. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = rng;
 
 const CALLBACK = Symbol('callback');
 type Slot = unknown;

@@ -9,6 +9,7 @@ import { createHttpStub, harStore, redisStore, type HttpStub } from '../../packa
 import { privateDir } from '../support/private-dir.ts';
 import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
 import { PlantedSecrets, type Leak } from '../support/secret-oracle.ts';
+import { rawGet } from '../support/raw-http.ts';
 import { rng } from '../support/seeded-random.ts';
 import { startSentinelServer, type SentinelServer } from '../support/sentinel-server.ts';
 
@@ -20,20 +21,6 @@ import { startSentinelServer, type SentinelServer } from '../support/sentinel-se
 
 const describeLeaks = (leaks: readonly Leak[]): string => leaks.map((leak) => `${leak.place}: ${leak.form} in ${leak.source}: ${leak.excerpt}`).join('\n');
 
-/** Sends one raw HTTP/1.1 request line (the request target exactly as written) and waits for the whole answer. */
-function rawGet(port: number, target: string, headers: Record<string, string> = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => {
-      const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
-      socket.write(`GET ${target} HTTP/1.1\r\nHost: app.test\r\n${lines}Connection: close\r\n\r\n`);
-    });
-    let answer = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (answer += chunk));
-    socket.on('error', reject);
-    socket.on('close', () => resolve(answer));
-  });
-}
 
 describe('http-stub attacks, pass 13b: the incoming path as the client wrote it', () => {
   const dir = privateDir('mirrorguard-http-attacks-13b-');

@@ -6,6 +6,7 @@ import { MirrorGuardError } from '@mirrorguard/core';
 import { ShadowRedis2 } from '../../packages/redis-shadow/src/connector/shadow-connector.ts';
 import { createMemoryEngine } from '../../packages/redis-shadow/src/memory/families.ts';
 import { startOriginAndShadow, type OriginAndShadow } from '../support/redis-server.ts';
+import { rng } from '../support/seeded-random.ts';
 
 // The connector prototype (packages/redis-shadow/src/connector), judged on private origin and
 // shadow servers: the origin's INFO commandstats and a digest of its keys, read by its own user.
@@ -31,16 +32,7 @@ async function digest(client: Redis): Promise<string> {
   return `${keys.length}:${hash.digest('hex')}`;
 }
 
-/** xorshift: generated cases name their seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
-}
+const random = rng;
 
 describe('ShadowRedis2 (connector below ioredis) over a real shadow', () => {
   let servers: OriginAndShadow;

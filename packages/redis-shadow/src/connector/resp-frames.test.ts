@@ -1,6 +1,7 @@
 import RedisParser from 'redis-parser';
 import { describe, expect, it } from 'vitest';
 import { CommandReader, decodeFrame, encodeCommand, FrameSplitter, frameEnd, RespProtocolError } from './resp-frames.ts';
+import { rng } from '../../../../test/support/seeded-random.ts';
 
 /** What redis-parser (ioredis' own) reads from these bytes, fed in the given chunks: the oracle. */
 function parseWithRedisParser(chunks: readonly Buffer[]): unknown[] {
@@ -25,16 +26,7 @@ function splitFrames(chunks: readonly Buffer[]): Buffer[] {
   return frames;
 }
 
-/** A deterministic pseudo-random generator (xorshift), so a failure names its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    return (state >>> 0) / 2 ** 32;
-  };
-}
+const random = rng;
 
 /** A random RESP2 reply, as a server writes it. */
 function resp2Reply(next: () => number, depth = 0): string {
