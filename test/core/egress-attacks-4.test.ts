@@ -12,7 +12,7 @@ import { privateDir } from '../support/private-dir.ts';
 // signals and UDP argument shapes. Every mirror is a node process of its own, started with the real
 // preload; the oracle is a byte sentinel of this file (connections, datagrams, bytes it reads) or a
 // process of this file's own (its fate, its priority). An attack that gets through is an `it.fails`
-// asserting the safe behaviour; one refused is an ordinary test.
+// asserting the safe behaviour; one refused is an ordinary test (the four holes found here are closed).
 
 const PRELOAD = fileURLToPath(new URL('../../packages/core/src/egress/egress-preload.ts', import.meta.url));
 const PRELOAD_URL = pathToFileURL(PRELOAD).href;
@@ -76,7 +76,7 @@ describe('egress attacks, pass 13c: what "preloaded" can see', () => {
   // `.import` run before the command line's. They are in neither process.execArgv nor NODE_OPTIONS,
   // so the preload, second in fact, finds itself first: `preloaded`, and strict start-up accepts it.
   // (Node applies a config file's nodeOptions only when NODE_OPTIONS is not set at all.)
-  it.fails('HOLE: a --require in a node config file (--experimental-config-file) runs before the preload unseen; strict start-up accepts it', async () => {
+  it('closed: a --require in a node config file (--experimental-config-file) runs before the preload unseen; strict start-up refuses any config-file flag', async () => {
     const sentinel = await startByteSentinel('tcp');
     try {
       const early = join(dir, 'config-early.cjs');
@@ -94,7 +94,7 @@ describe('egress attacks, pass 13c: what "preloaded" can see', () => {
   // isThePreload takes the package specifier `@mirrorguard/core/egress-preload` for the preload without
   // resolving it: node resolves it from the working directory, where another package of that name can
   // answer (a wrapper that does its own things, then requires the real preload).
-  it.fails('HOLE: the bare specifier is taken for the preload without resolving it; a package of that name that runs first, then requires the real preload, passes as preloaded', async () => {
+  it('closed: the bare specifier is resolved from the working directory; a package of that name that runs first, then requires the real preload, is not the preload', async () => {
     const sentinel = await startByteSentinel('tcp');
     try {
       const cwd = join(dir, 'spoof');
@@ -266,7 +266,7 @@ describe('egress attacks, pass 13c: other processes', () => {
   // process.kill checks `pid != (pid | 0)` and hands the pid itself to process._kill; the guard reads
   // it with Number(pid), node's native kill with its own conversion: a pid object whose valueOf
   // answers differently each time is the mirror's own pid to the guard and another process to node.
-  it.fails('HOLE: process.kill with a pid whose valueOf changes between the guard’s read and node’s kills another process', async () => {
+  it('closed: process.kill with a pid whose valueOf changes between the guard’s read and node’s: the pid is converted once, refused', async () => {
     const target = await startTarget();
     try {
       const before = os.getPriority(target.pid!);
@@ -289,7 +289,7 @@ import(${JSON.stringify(CORE)}).then(async (core) => {
 
   // os.setPriority(pid) changes another process's scheduling priority (a nice value raised cannot be
   // lowered again without privilege): no signal, no socket, no child — nothing of the lockdown sees it.
-  it.fails('HOLE: os.setPriority(pid) of another process goes through: the target’s own nice value changes', async () => {
+  it('closed: os.setPriority(pid) of another process is refused: the target’s own nice value stays', async () => {
     const target = await startTarget();
     try {
       const before = Number((await fateOf(target)).replace('alive, priority ', ''));
@@ -305,6 +305,62 @@ import(${JSON.stringify(CORE)}).then(async (core) => {
 `;
       const out = await runScript(join(dir, 'set-priority.cjs'), app, ['--require', PRELOAD], { MIRROR: '1' });
       expect({ out, fate: await fateOf(target) }).toEqual({ out: 'MG_ERR_EGRESS_REFUSED', fate: `alive, priority ${before}` });
+    } finally {
+      target.kill();
+    }
+  });
+
+  it('refused: os.setPriority of another process through getBuiltinModule, the ESM named export and the native binding; 0 and its own pid pass', async () => {
+    const target = await startTarget();
+    try {
+      const before = Number((await fateOf(target)).replace('alive, priority ', ''));
+      const lowered = Math.min(before + 5, 19);
+      const app = `
+import { setPriority as named, getPriority } from 'node:os';
+const core = await import(${JSON.stringify(CORE)});
+await core.createGuards({ profile: 'mirror', strict: true, providers: {} });
+const results = {};
+const attempt = (name, run) => { try { run(); results[name] = 'set'; } catch (error) { results[name] = error.code ?? String(error); } };
+attempt('getBuiltinModule', () => process.getBuiltinModule('os').setPriority(${target.pid}, ${lowered}));
+attempt('named export', () => named(${target.pid}, ${lowered}));
+attempt('binding', () => { const ctx = {}; if (process.binding('os').setPriority(${target.pid}, ${lowered}, ctx) !== 0) throw Object.assign(new Error('failed'), { code: 'native ' + ctx.code }); });
+const own = getPriority();
+attempt('own, one argument', () => named(own));
+attempt('own, pid 0', () => named(0, own));
+attempt('own, its pid', () => named(process.pid, own));
+process.stdout.write(JSON.stringify(results));
+`;
+      const out = await runScript(join(dir, 'set-priority-routes.mjs'), app, ['--require', PRELOAD], { MIRROR: '1' });
+      expect(JSON.parse(out) as unknown).toEqual({
+        getBuiltinModule: 'MG_ERR_EGRESS_REFUSED',
+        'named export': 'MG_ERR_EGRESS_REFUSED',
+        binding: 'MG_ERR_EGRESS_REFUSED',
+        'own, one argument': 'set',
+        'own, pid 0': 'set',
+        'own, its pid': 'set',
+      });
+      expect(await fateOf(target)).toBe(`alive, priority ${before}`);
+    } finally {
+      target.kill();
+    }
+  });
+
+  it('refused: process._kill with a signal whose valueOf is 0 (a probe) to the guard and SIGTERM to node: the probe it was checked as is what is sent', async () => {
+    const target = await startTarget();
+    try {
+      const before = os.getPriority(target.pid!);
+      const app = `
+import(${JSON.stringify(CORE)}).then(async (core) => {
+  await core.createGuards({ profile: 'mirror', strict: true, providers: {} });
+  let reads = 0;
+  const signal = { valueOf() { reads += 1; return reads === 1 ? 0 : 15; } };
+  let sent;
+  try { sent = String(process._kill(${target.pid}, signal)); } catch (error) { sent = error.code; }
+  process.stdout.write(sent);
+});
+`;
+      const out = await runScript(join(dir, 'kill-signal-valueof.cjs'), app, ['--require', PRELOAD], { MIRROR: '1' });
+      expect({ out, fate: await fateOf(target) }).toEqual({ out: '0', fate: `alive, priority ${before}` });
     } finally {
       target.kill();
     }

@@ -12,6 +12,7 @@ import { guardChildProcesses } from './guard-child-process.ts';
 import { guardDgram } from './guard-dgram.ts';
 import { guardHandles } from './guard-handles.ts';
 import { guardNetConnect, guardTlsConnect } from './guard-net.ts';
+import { guardPriority } from './guard-priority.ts';
 import { guardWorkers } from './guard-worker.ts';
 import { guardLoaderHooks } from './guard-loader-hooks.ts';
 import { isThePreload, preloadEntries, ranBeforePreload } from './preload-position.ts';
@@ -109,6 +110,7 @@ function operationOf(attempt: RefusedAttempt): string {
   if (attempt.kind === 'spawn') return `spawn ${attempt.target}`;
   if (attempt.kind === 'worker') return `worker ${attempt.target}`;
   if (attempt.kind === 'signal') return `signal ${attempt.target}`;
+  if (attempt.kind === 'priority') return `priority ${attempt.target}`;
   return `${attempt.kind} ${attempt.protocol ?? 'tcp'} ${attempt.target}${attempt.asked === undefined ? '' : ` (asked ${attempt.asked})`}`;
 }
 
@@ -151,6 +153,8 @@ class Lockdown implements EgressLockdown, EgressPolicy {
     const handles = guardHandles(this);
     this.handleLayer = ['tcp_wrap TCP.prototype.connect', 'tcp_wrap TCP.prototype.connect6', 'pipe_wrap Pipe.prototype.connect'].every((layer) => handles.installed.includes(layer));
     this.#undo.push(guardNetConnect(this, checked), guardTlsConnect(this, checked), guardDgram(this), guardChildProcesses(this));
+    const priority = guardPriority(this);
+    this.#undo.push(priority.dispose);
     this.#undo.push(guardWorkers(this, syncBuiltinESMExports));
     // The hooks thread of module.register() starts locked down only when the preload is a --require of node's options.
     const hooksThreadLocked = preloadEntries(process.execArgv, process.env.NODE_OPTIONS).some((entry) => entry.flag === '--require' && this.preloadPath !== undefined && isThePreload(entry.value, this.preloadPath));
@@ -158,7 +162,7 @@ class Lockdown implements EgressLockdown, EgressPolicy {
       this.#undo.push(guardLoaderHooks(this, syncBuiltinESMExports));
     }
     this.#undo.push(handles.dispose);
-    // ESM named imports of node:tls, node:child_process and node:worker_threads follow the patched exports.
+    // ESM named imports of node:tls, node:child_process, node:os and node:worker_threads follow the patched exports.
     syncBuiltinESMExports();
     this.layers.push(
       'net.Socket.prototype.connect',
@@ -169,6 +173,7 @@ class Lockdown implements EgressLockdown, EgressPolicy {
       'child_process.spawnSync, execSync, execFileSync',
       ...(typeof (process as { execve?: unknown }).execve === 'function' ? ['process.execve'] : []),
       'process.kill (process._kill)',
+      ...priority.installed,
       'worker_threads.Worker',
       ...handles.installed,
       ...(hooksThreadLocked ? [] : ['module.register']),
@@ -240,7 +245,7 @@ class Lockdown implements EgressLockdown, EgressPolicy {
     const error = new EgressRefusedError(attempt);
     const why = attempt.why ?? 'not a declared destination';
     this.#record({
-      dependency: attempt.kind === 'spawn' || attempt.kind === 'worker' || attempt.kind === 'signal' ? 'process' : 'network',
+      dependency: attempt.kind === 'spawn' || attempt.kind === 'worker' || attempt.kind === 'signal' || attempt.kind === 'priority' ? 'process' : 'network',
       action: 'blocked',
       operation: operationOf(attempt),
       reason: `${why} (${attempt.layer})`,

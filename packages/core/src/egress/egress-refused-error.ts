@@ -2,7 +2,7 @@ import { MirrorGuardError } from '../errors/mirrorguard-error.ts';
 
 /** What the lockdown refused, as the error, the journal and the message describe it. */
 export interface RefusedAttempt {
-  readonly kind: 'connect' | 'send' | 'spawn' | 'worker' | 'signal';
+  readonly kind: 'connect' | 'send' | 'spawn' | 'worker' | 'signal' | 'priority';
   readonly protocol?: 'tcp' | 'udp' | 'unix';
   /** What was attempted: `127.0.0.1:4567`, `unix:/run/app.sock`, `/bin/sh -c ls`, a worker's script, `SIGTERM to process 123`. */
   readonly target: string;
@@ -26,6 +26,8 @@ function message(attempt: RefusedAttempt): string {
         ? `start a worker thread (${attempt.target})`
         : attempt.kind === 'signal'
           ? `send ${attempt.target}`
+          : attempt.kind === 'priority'
+            ? `set the scheduling priority of ${attempt.target}`
           : `${attempt.kind} ${attempt.protocol ?? 'tcp'} to ${attempt.target}${attempt.asked === undefined ? '' : ` (asked for ${attempt.asked})`}`;
   const why = attempt.why ?? 'it is not a declared destination of this mirror';
   const how =
@@ -33,7 +35,7 @@ function message(attempt: RefusedAttempt): string {
     (attempt.allowAs !== undefined
       ? `allow it with createGuards({ egress: { allow: ['${attempt.allowAs}'] } }), or declare it from its provider with context.allowDestination(); ` +
         `for a connection made before createGuards, start node with MIRRORGUARD_EGRESS_ALLOW=${attempt.allowAs}`
-      : attempt.kind === 'spawn' || attempt.kind === 'signal'
+      : attempt.kind === 'spawn' || attempt.kind === 'signal' || attempt.kind === 'priority'
         ? 'allow child processes with createGuards({ egress: { childProcesses: true } }) (each one is journaled)'
         : "set createGuards({ egress: { workers: 'lockdown' } }) so that workers start with the lockdown preloaded");
   return `mirrorguard egress lockdown refused to ${what}: ${why}. To let it through, ${how}`;

@@ -78,22 +78,28 @@ export function guardChildProcesses(policy: EgressPolicy): () => void {
   // Signals: process.kill calls process._kill (looked up on `process` at each call, so a `kill`
   // captured before the lockdown comes here too) with the signal as a number. A signal to another
   // process changes something outside the mirror: refused unless child processes are allowed. The
-  // process's own pid, and signal 0 (a probe: it delivers nothing), pass.
+  // process's own pid, and signal 0 (a probe: it delivers nothing), pass. The pid and the signal are
+  // converted once, as node's native kill converts them (to int32), and that value is what is checked
+  // and handed on: a pid object whose valueOf answers differently each time cannot be one process to
+  // the check and another to node. An object pid is never taken for the process's own: process.kill
+  // has read it twice already, and what it answers a third time says nothing of the others.
   const processWithKill = process as unknown as { _kill?: (pid: unknown, signal: unknown) => unknown };
   const originalKill = processWithKill._kill;
   const kill =
     typeof originalKill === 'function'
       ? function _kill(this: unknown, pid: unknown, signal: unknown): unknown {
-          const target = Number(pid);
-          if (signal !== 0 && target !== process.pid) {
-            const name = Object.entries(constants.signals).find(([, number]) => number === signal)?.[0] ?? `signal ${String(signal)}`;
-            const whom = target > 0 ? `process ${target}` : target === 0 ? 'its own process group' : `process group ${-target}`;
+          const target = Number(pid) | 0;
+          const number = Number(signal) | 0;
+          const primitive = typeof pid === 'number' || typeof pid === 'string' || typeof pid === 'bigint';
+          if (number !== 0 && (target !== process.pid || !primitive)) {
+            const name = Object.entries(constants.signals).find(([, each]) => each === number)?.[0] ?? `signal ${number}`;
+            const whom = !primitive ? `a pid object (now ${target})` : target > 0 ? `process ${target}` : target === 0 ? 'its own process group' : `process group ${-target}`;
             if (!policy.childProcesses) {
               throw policy.refuse({ kind: 'signal', target: `${name} to ${whom}`, layer: 'process.kill', why: 'signals to other processes are refused in the mirror profile' });
             }
             policy.passed('process', `signal ${name} to ${whom}`, 'child processes are allowed (egress.childProcesses)');
           }
-          return originalKill.call(this, pid, signal);
+          return originalKill.call(this, target, number);
         }
       : undefined;
   if (kill !== undefined) processWithKill._kill = kill;

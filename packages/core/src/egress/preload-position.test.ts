@@ -1,6 +1,6 @@
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { preloadEntries, ranBeforePreload, splitNodeOptions } from './preload-position.ts';
+import { configFileFlags, isThePreload, preloadEntries, ranBeforePreload, splitNodeOptions } from './preload-position.ts';
 
 const SELF = fileURLToPath(new URL('./egress-preload.ts', import.meta.url));
 
@@ -33,5 +33,18 @@ describe('the preload among node options', () => {
     // A --require on the command line runs before an --import in NODE_OPTIONS.
     expect(ranBeforePreload(SELF, ['-r', './early.cjs'], `--import ${pathToFileURL(SELF).href}`)).toEqual(['--require ./early.cjs (the command line)']);
     expect(ranBeforePreload(SELF, [], undefined)).toEqual([expect.stringContaining('not among the --require and --import')]);
+  });
+
+  it('a node configuration file flag, in either form: not first, whatever its place (the file is not read)', () => {
+    for (const flag of ['--experimental-config-file=./node.config.json', '--experimental-config-file', '--experimental-default-config-file']) {
+      expect(configFileFlags([flag, '--require', SELF], undefined)).toEqual([flag]);
+      expect(ranBeforePreload(SELF, [flag, '--require', SELF], undefined)).toEqual([expect.stringContaining(`node's configuration file (${flag})`)]);
+    }
+    expect(configFileFlags(['--require', SELF, '--', '--experimental-default-config-file'], undefined)).toEqual([]);
+  });
+
+  it('a package specifier counts only when it resolves to the preload itself', () => {
+    expect(isThePreload('@mirrorguard/core/egress-preload', SELF)).toBe(false);
+    expect(isThePreload('vitest', SELF)).toBe(false);
   });
 });

@@ -75,9 +75,13 @@ function real(path: string): string {
   }
 }
 
-/** Whether this `--require`/`--import` value loads the preload at `self` (its file): by the package specifier, a path, or a file URL. */
+/**
+ * Whether this `--require`/`--import` value loads the preload at `self` (its file): by a path, a file
+ * URL or a package specifier. A specifier (the package's own, `@mirrorguard/core/egress-preload`,
+ * included) is resolved from the working directory as node resolves it, and counts only when it
+ * resolves to this very file: another package of that name there is not the preload.
+ */
 export function isThePreload(value: string, self: string): boolean {
-  if (value === PRELOAD_SPECIFIER) return true;
   const cwd = process.cwd();
   let path: string | undefined;
   try {
@@ -93,10 +97,31 @@ export function isThePreload(value: string, self: string): boolean {
 }
 
 /**
+ * Node's configuration file (Node 23.10+/24: `--experimental-config-file=<file>`, or ./node.config.json
+ * with `--experimental-default-config-file`) has `nodeOptions` of its own — a `require` or `import`
+ * there runs before the preload and is in neither process.execArgv nor NODE_OPTIONS. The preload does
+ * not read the file: with either flag it cannot tell that it ran first (fail closed).
+ */
+export function configFileFlags(execArgv: readonly string[], nodeOptions: string | undefined): string[] {
+  const flags: string[] = [];
+  for (const args of [execArgv, splitNodeOptions(nodeOptions ?? '')]) {
+    for (const argument of args) {
+      if (argument === '--') break;
+      if (argument === '--experimental-default-config-file' || argument === '--experimental-config-file' || argument.startsWith('--experimental-config-file=')) flags.push(argument);
+    }
+  }
+  return flags;
+}
+
+/**
  * What ran before the preload at `self`, from node's options: the `--require`s and `--import`s
  * before it, or, when it is in none of them, that (it was loaded by the app). Empty when it is the first.
  */
 export function ranBeforePreload(self: string, execArgv: readonly string[] = process.execArgv, nodeOptions: string | undefined = process.env.NODE_OPTIONS): string[] {
+  const configured = configFileFlags(execArgv, nodeOptions).map(
+    (flag) => `node's configuration file (${flag}): its nodeOptions.require and .import run before the preload, unseen in node's options — start a strict mirror without one`,
+  );
+  if (configured.length > 0) return configured;
   const entries = preloadEntries(execArgv, nodeOptions);
   const position = entries.findIndex((entry) => isThePreload(entry.value, self));
   if (position === -1) return ['the app (the preload is not among the --require and --import of node’s options: something loaded it later)'];
