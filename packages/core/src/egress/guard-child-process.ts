@@ -104,8 +104,28 @@ export function guardChildProcesses(policy: EgressPolicy): () => void {
       : undefined;
   if (kill !== undefined) processWithKill._kill = kill;
 
+  // process._debugProcess(pid) sends another process SIGUSR1 (it opens its inspector) without
+  // passing _kill: refused for any pid but the process's own, on the same terms.
+  const processWithDebug = process as unknown as { _debugProcess?: (pid: unknown) => unknown };
+  const originalDebug = processWithDebug._debugProcess;
+  const debugProcess =
+    typeof originalDebug === 'function'
+      ? function _debugProcess(this: unknown, pid: unknown): unknown {
+          const target = Number(pid) | 0;
+          if (target !== process.pid || !(typeof pid === 'number' || typeof pid === 'string')) {
+            if (!policy.childProcesses) {
+              throw policy.refuse({ kind: 'signal', target: `SIGUSR1 (inspector) to process ${target}`, layer: 'process._debugProcess', why: 'signals to other processes are refused in the mirror profile' });
+            }
+            policy.passed('process', `SIGUSR1 (inspector) to process ${target}`, 'child processes are allowed (egress.childProcesses)');
+          }
+          return originalDebug.call(this, target);
+        }
+      : undefined;
+  if (debugProcess !== undefined) processWithDebug._debugProcess = debugProcess;
+
   return () => {
     if (kill !== undefined && originalKill !== undefined && processWithKill._kill === kill) processWithKill._kill = originalKill;
+    if (debugProcess !== undefined && originalDebug !== undefined && processWithDebug._debugProcess === debugProcess) processWithDebug._debugProcess = originalDebug;
     if (prototype.spawn === spawn) prototype.spawn = originalSpawn;
     for (const [name, original] of originals) exports[name] = original;
     if (execve !== undefined && originalExecve !== undefined && processWithExecve.execve === execve) processWithExecve.execve = originalExecve;

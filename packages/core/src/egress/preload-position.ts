@@ -14,8 +14,8 @@ export interface PreloadEntry {
 }
 
 /**
- * NODE_OPTIONS split as node splits it: on whitespace, with double quotes grouping and a backslash
- * escaping the next character inside them.
+ * NODE_OPTIONS split as node splits it: on spaces only (a tab is part of a word to node), with double
+ * quotes grouping and a backslash escaping the next character inside them.
  */
 export function splitNodeOptions(text: string): string[] {
   const words: string[] = [];
@@ -29,7 +29,7 @@ export function splitNodeOptions(text: string): string[] {
     } else if (char === '"') {
       quoted = !quoted;
       started = true;
-    } else if (!quoted && /\s/.test(char)) {
+    } else if (!quoted && char === ' ') {
       if (started) words.push(word);
       word = '';
       started = false;

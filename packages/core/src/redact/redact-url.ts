@@ -82,7 +82,9 @@ const SECRET_COLLECTION = /(?:token|key|secret|password|passwd|credential|cookie
  * (SECRET_PATH_ACTIONS).
  */
 function namesSecrets(segment: string, rules: RedactionRules): boolean {
-  const name = normalizeKey(decodeComponent(segment) ?? segment);
+  // A matrix parameter (`/reset;jsessionid=…/<token>`) is not part of the name a router matches.
+  const bare = segment.split(';')[0]!;
+  const name = normalizeKey(decodeComponent(bare) ?? bare);
   if (name === '') return false;
   const singular = name.endsWith('s') ? name.slice(0, -1) : name;
   if (SECRET_PATH_ACTIONS.has(singular) || SECRET_PATH_ACTIONS.has(name)) return true;
