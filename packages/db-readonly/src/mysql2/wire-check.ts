@@ -716,6 +716,8 @@ export class WireCheck {
     const push = readable.push;
     if (typeof push !== 'function') return reader;
     let reading = 0;
+    /** The ArrayBuffer of the read in progress, until its one Buffer is pushed. */
+    let delivered: unknown;
     /** Whether reads are counted on a handle at all (a stream without one is not gated). */
     let gated = false;
     // Node's own onread (onStreamRead) marks what it pushes as received; one set later (Node sets
@@ -731,12 +733,18 @@ export class WireCheck {
         typeof onread !== 'function'
           ? onread
           : function countedOnread(this: unknown, arrayBuffer: unknown): unknown {
-              // Node's onStreamRead takes the read's buffer alone (its length comes by another way).
+              // Node's onStreamRead takes the read's buffer alone (its length comes by another way),
+              // and pushes one Buffer over it. Counted only while the socket holds this handle (one
+              // moved in and taken back again reads for another socket).
+              if ((stream as { _handle?: unknown })._handle !== handle) return (onread as (value: unknown) => unknown).call(this, arrayBuffer);
+              const outer = delivered;
               reading += 1;
+              delivered = arrayBuffer;
               try {
                 return (onread as (value: unknown) => unknown).call(this, arrayBuffer);
               } finally {
                 reading -= 1;
+                delivered = outer;
               }
             };
       set.call(handle, counted(get.call(handle)));
@@ -754,7 +762,16 @@ export class WireCheck {
     const handle = (stream as { _handle?: unknown })._handle;
     if (typeof handle === 'object' && handle !== null) countReads(handle);
     framing.countReads = countReads;
-    const fromServer = (chunk: unknown): boolean => !gated || reading > 0 || chunk === null || chunk === undefined;
+    /**
+     * Pushed by Node for the read in progress: the one Buffer over that read's ArrayBuffer (a push
+     * from a 'data' listener, which runs inside the read, is another Buffer, or a second one).
+     */
+    const fromServer = (chunk: unknown): boolean => {
+      if (!gated || chunk === null || chunk === undefined) return true;
+      if (reading === 0 || delivered === undefined || !Buffer.isBuffer(chunk) || chunk.buffer !== delivered) return false;
+      delivered = undefined;
+      return true;
+    };
     Object.defineProperty(stream, 'push', {
       configurable: false,
       writable: false,
