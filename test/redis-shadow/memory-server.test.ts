@@ -82,7 +82,8 @@ describe('serveMemoryEngine', () => {
   });
 
   it('answers a malformed request with a protocol error and closes; runs nothing pipelined after QUIT', async () => {
-    for (const request of ['*1\r\n:1\r\n', '*2\r\n$3\r\nGET\r\n$-1\r\n', '+PING\r\n', '-ERR no\r\n', 'PING\r\n', '*1\r\n*1\r\n$4\r\nPING\r\n']) {
+    // A line not starting with `*` is an inline command, as Redis reads it (tested below, against a real Redis).
+    for (const request of ['*1\r\n:1\r\n', '*2\r\n$3\r\nGET\r\n$-1\r\n', '*1\r\n*1\r\n$4\r\nPING\r\n']) {
       expect(await exchange([request]), JSON.stringify(request)).toMatch(/^-ERR Protocol error: /);
     }
     expect(await exchange(['*1\r\n$4\r\nQUIT\r\n*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n1\r\n'])).toBe('$2\r\nOK\r\n');
@@ -225,6 +226,19 @@ describe('serveMemoryEngine on the wire, against a real Redis', () => {
       ['INCR', 'wire:n'],
       ['DEL', 'wire:h', 'wire:n'],
     ]);
+  });
+
+  it('reads inline commands as Redis does (a line of words), pipelined with arrays of bulk strings', async () => {
+    const inline = async (port: number): Promise<unknown[]> => {
+      const socket = connect(port, '127.0.0.1');
+      const replies: Buffer[] = [];
+      socket.on('data', (chunk) => replies.push(chunk));
+      const closed = new Promise((resolve) => socket.on('close', resolve));
+      socket.write(`PING\r\nSET wire:inline 5\r\nINCR   wire:inline\r\n${resp('GET', 'wire:inline')}\tDEL wire:inline \r\n\r\nQUIT\r\n`);
+      await closed;
+      return decode(Buffer.concat(replies).toString('latin1'));
+    };
+    expect(await inline(engine.port)).toEqual(await inline(Number(new URL(real.url).port)));
   });
 
   it('keeps expiries past 2^53 ms exactly, and refuses those past 64 bits as Redis does', async () => {

@@ -11,7 +11,7 @@ import { routeCommand, type Route } from '../routing/route-command.ts';
 import { memoryWriter, originValueReader } from '../shadow/copy-by-value.ts';
 import { keyId, type KeyState } from '../shadow/key-state.ts';
 import { Materializer, originReader, shadowWriter, type Client } from '../shadow/materialize-key.ts';
-import { CommandReader, decodeFrame, encodeCommand, errorReply, FrameSplitter, RespError, type CommandFrame, type RespValue } from './resp-frames.ts';
+import { CommandReader, decodeFrame, encodeCommand, errorReply, FrameSplitter, RespError, type CommandFrame, type RespValue } from '../protocol/resp-frames.ts';
 
 /** Where the writes land: a real Redis, or the memory engine in process. */
 export type ShadowTarget =

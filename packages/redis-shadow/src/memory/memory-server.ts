@@ -4,6 +4,7 @@ import { MirrorGuardError } from '@mirrorguard/core';
 import { createMemoryEngine } from './families.ts';
 import { MemoryConnection } from './memory-connection.ts';
 import type { MemoryEngine } from './memory-engine.ts';
+import { CommandReader, RespProtocolError } from '../protocol/resp-frames.ts';
 import { errors, NULL_ARRAY, type Reply } from './replies.ts';
 
 export interface MemoryServerOptions {
@@ -46,13 +47,12 @@ function info(runId: string, port: number): Buffer {
 
 /**
  * Serves the memory engine over RESP2 on loopback, so that several processes (a primary and its
- * mirror, say) share one embedded Redis as they would share a real one. Each client connection has
+ * mirror, say) share one embedded Redis as they would share a real one. Requests are read as Redis
+ * reads them: arrays of bulk strings, or inline commands (a line of words). Each client connection has
  * its own database and transaction. Status replies go out as bulk strings (clients read both alike);
  * a command the engine does not run is answered with an error reply naming MG_ERR_REDIS_UNSUPPORTED.
  */
 export async function serveMemoryEngine(options: MemoryServerOptions = {}): Promise<MemoryServer> {
-  // Loaded here, not with the package: only a served engine reads RESP requests.
-  const { default: RedisParser } = await import('redis-parser');
   const engine = options.engine ?? createMemoryEngine();
   const host = options.host ?? '127.0.0.1';
   const runId = randomBytes(20).toString('hex');
@@ -77,34 +77,26 @@ export async function serveMemoryEngine(options: MemoryServerOptions = {}): Prom
         return errors.custom(error instanceof MirrorGuardError ? `ERR ${error.code}: ${error.message}` : `ERR ${String(error)}`);
       }
     };
-    const parser = new RedisParser({
-      returnBuffers: true,
-      returnReply: (argv: unknown) => {
-        if (quit) return;
-        // A request is an array of bulk strings; inline commands and anything else are refused.
-        if (!Array.isArray(argv) || argv.length === 0 || !argv.every((part) => Buffer.isBuffer(part))) {
-          refuse('expected an array of bulk strings (inline commands are not supported)');
-          return;
-        }
-        const name = argv[0]!.toString('latin1').toLowerCase();
-        const parts: Buffer[] = [];
-        encodeReply(answer(name, argv), parts);
-        socket.write(Buffer.concat(parts));
-        if (name === 'quit') {
-          // What was pipelined after QUIT is not run.
-          quit = true;
-          socket.end();
-        }
-      },
-      returnError: () => refuse('expected an array of bulk strings'),
-      returnFatalError: () => refuse('unreadable request'),
-    });
+    // Requests as Redis reads them: arrays of bulk strings, or inline commands (a line of words).
+    const reader = new CommandReader();
+    const run = ({ argv }: { argv: Buffer[] }): void => {
+      if (quit) return;
+      const name = argv[0]!.toString('latin1').toLowerCase();
+      const parts: Buffer[] = [];
+      encodeReply(answer(name, argv), parts);
+      socket.write(Buffer.concat(parts));
+      if (name === 'quit') {
+        // What was pipelined after QUIT is not run.
+        quit = true;
+        socket.end();
+      }
+    };
     socket.on('data', (chunk: Buffer) => {
       if (quit) return;
       try {
-        parser.execute(chunk);
-      } catch {
-        refuse('unreadable request');
+        reader.feed(chunk, run);
+      } catch (error) {
+        refuse(error instanceof RespProtocolError ? error.message : 'unreadable request');
       }
     });
     socket.on('error', () => socket.destroy());
