@@ -52,7 +52,7 @@ describe('serveMemoryEngine', () => {
     socket.on('data', (chunk) => replies.push(chunk));
     socket.write('*1\r\n$4\r\nPING\r\n*2\r\n$3\r\nGET\r\n$7\r\nmissing\r\n*2\r\n$4\r\nINCR\r\n$8\r\ngreeting\r\n*1\r\n$4\r\nQUIT\r\n');
     await new Promise((resolve) => socket.on('close', resolve));
-    expect(Buffer.concat(replies).toString()).toBe('$4\r\nPONG\r\n$-1\r\n-ERR value is not an integer or out of range\r\n$2\r\nOK\r\n');
+    expect(Buffer.concat(replies).toString()).toBe('+PONG\r\n$-1\r\n-ERR value is not an integer or out of range\r\n+OK\r\n');
   });
 
   /** Writes `chunks` one by one (each its own TCP write) and returns all the server answered until it closed. */
@@ -76,8 +76,8 @@ describe('serveMemoryEngine', () => {
     const pieces: Buffer[] = [];
     for (let offset = 0; offset < set.length; offset += 65_536) pieces.push(set.subarray(offset, offset + 65_536));
     // A request cut inside its header and inside its argument, too.
-    expect(await exchange(['*2\r', '\n$3\r\nG', 'ET\r\n$3\r\nbig\r\n*1\r\n$4\r\nQUIT\r\n'])).toBe('$-1\r\n$2\r\nOK\r\n');
-    expect(await exchange(pieces)).toBe(`$2\r\nOK\r\n:${big.length}\r\n$2\r\nOK\r\n`);
+    expect(await exchange(['*2\r', '\n$3\r\nG', 'ET\r\n$3\r\nbig\r\n*1\r\n$4\r\nQUIT\r\n'])).toBe('$-1\r\n+OK\r\n');
+    expect(await exchange(pieces)).toBe(`+OK\r\n:${big.length}\r\n+OK\r\n`);
     expect((await held('big'))?.length).toBe(big.length);
   });
 
@@ -86,7 +86,7 @@ describe('serveMemoryEngine', () => {
     for (const request of ['*1\r\n:1\r\n', '*2\r\n$3\r\nGET\r\n$-1\r\n', '*1\r\n*1\r\n$4\r\nPING\r\n']) {
       expect(await exchange([request]), JSON.stringify(request)).toMatch(/^-ERR Protocol error: /);
     }
-    expect(await exchange(['*1\r\n$4\r\nQUIT\r\n*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n1\r\n'])).toBe('$2\r\nOK\r\n');
+    expect(await exchange(['*1\r\n$4\r\nQUIT\r\n*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n1\r\n'])).toBe('+OK\r\n');
     expect(await held('after')).toBeNull();
     // The server is still there for everyone else.
     const client = new Redis(server.url);
@@ -115,9 +115,9 @@ describe('serveMemoryEngine', () => {
   });
 });
 
-// The served engine against a real Redis, reply by reply on the wire: RESP2's null array (`*-1`)
-// apart from the null bulk string (`$-1`), and 64-bit integers exact. Status and bulk strings are
-// read alike (the engine sends statuses as bulk strings; clients read both the same).
+// The served engine against a real Redis, reply by reply on the wire: status replies apart from
+// bulk strings, RESP2's null array (`*-1`) apart from the null bulk string (`$-1`), and 64-bit
+// integers exact.
 describe('serveMemoryEngine on the wire, against a real Redis', () => {
   let engine: MemoryServer;
   let real: ThrowawayRedis;
@@ -144,7 +144,7 @@ describe('serveMemoryEngine on the wire, against a real Redis', () => {
       const body = head.slice(1);
       switch (head[0]) {
         case '+':
-          return { string: body };
+          return { status: body };
         case '-':
           return { error: body.split(' ')[0] };
         case ':':
@@ -210,7 +210,7 @@ describe('serveMemoryEngine on the wire, against a real Redis', () => {
       await session(port, [['SET', 'wire:watched', 'changed']]);
       watcher.write(resp('MULTI') + resp('GET', 'wire:watched') + resp('EXEC') + resp('DEL', 'wire:watched') + resp('QUIT'));
       await closed;
-      expect(decode(Buffer.concat(replies).toString('latin1')).slice(2, 4), `port ${port}`).toEqual([{ string: 'QUEUED' }, 'null array']);
+      expect(decode(Buffer.concat(replies).toString('latin1')).slice(2, 4), `port ${port}`).toEqual([{ status: 'QUEUED' }, 'null array']);
     }
   });
 

@@ -1,7 +1,7 @@
 import { ReplyError } from 'ioredis';
 import { keyId } from '../shadow/key-state.ts';
 import { DATABASES, type CommandArgv, type MemoryEngine } from './memory-engine.ts';
-import { errors, NULL_ARRAY, OK, QUEUED, type Reply } from './replies.ts';
+import { errors, NULL_ARRAY, OK, QUEUED, status, type Reply } from './replies.ts';
 
 /**
  * One client's connection to the memory engine: its selected database and its transaction
@@ -69,7 +69,7 @@ export class MemoryConnection {
       case 'reset':
         this.#endTransaction();
         this.#db = 0;
-        return name === 'reset' ? Buffer.from('RESET') : OK;
+        return name === 'reset' ? status('RESET') : OK;
       default:
         return this.engine.run(this.#db, argv);
     }

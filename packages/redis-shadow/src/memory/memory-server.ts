@@ -5,7 +5,7 @@ import { createMemoryEngine } from './families.ts';
 import { MemoryConnection } from './memory-connection.ts';
 import type { MemoryEngine } from './memory-engine.ts';
 import { CommandReader, RespProtocolError } from '../protocol/resp-frames.ts';
-import { errors, NULL_ARRAY, type Reply } from './replies.ts';
+import { errors, isStatus, NULL_ARRAY, type Reply } from './replies.ts';
 
 export interface MemoryServerOptions {
   /** The engine to serve; a new one by default. */
@@ -27,12 +27,15 @@ export interface MemoryServer {
 
 const CRLF = '\r\n';
 
-/** Encodes an engine reply as RESP2 (status replies as bulk strings). */
+/** Encodes an engine reply as RESP2. */
 export function encodeReply(reply: Reply, parts: Buffer[]): void {
   if (reply === null) parts.push(Buffer.from(`$-1${CRLF}`));
   else if (reply === NULL_ARRAY) parts.push(Buffer.from(`*-1${CRLF}`));
   else if (typeof reply === 'number' || typeof reply === 'bigint') parts.push(Buffer.from(`:${reply}${CRLF}`));
-  else if (Buffer.isBuffer(reply)) parts.push(Buffer.from(`$${reply.length}${CRLF}`), reply, Buffer.from(CRLF));
+  else if (Buffer.isBuffer(reply)) {
+    if (isStatus(reply)) parts.push(Buffer.from(`+${reply.toString('latin1')}${CRLF}`));
+    else parts.push(Buffer.from(`$${reply.length}${CRLF}`), reply, Buffer.from(CRLF));
+  }
   else if (reply instanceof Error) parts.push(Buffer.from(`-${reply.message.replaceAll(/[\r\n]+/g, ' ')}${CRLF}`));
   else {
     parts.push(Buffer.from(`*${reply.length}${CRLF}`));
@@ -49,8 +52,7 @@ function info(runId: string, port: number): Buffer {
  * Serves the memory engine over RESP2 on loopback, so that several processes (a primary and its
  * mirror, say) share one embedded Redis as they would share a real one. Requests are read as Redis
  * reads them: arrays of bulk strings, or inline commands (a line of words). Each client connection has
- * its own database and transaction. Status replies go out as bulk strings (clients read both alike);
- * a command the engine does not run is answered with an error reply naming MG_ERR_REDIS_UNSUPPORTED.
+ * its own database and transaction; a command the engine does not run is answered with an error reply naming MG_ERR_REDIS_UNSUPPORTED.
  */
 export async function serveMemoryEngine(options: MemoryServerOptions = {}): Promise<MemoryServer> {
   const engine = options.engine ?? createMemoryEngine();

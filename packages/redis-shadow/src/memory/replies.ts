@@ -17,8 +17,22 @@ export type Reply = Buffer | number | bigint | null | typeof NULL_ARRAY | ErrorR
 /** An error reply (the class ioredis' parser uses). */
 export type ErrorReply = InstanceType<typeof ReplyError>;
 
-export const OK: Buffer = Buffer.from('OK');
-export const QUEUED: Buffer = Buffer.from('QUEUED');
+/** Status replies (`+OK`), told apart from bulk strings by identity: made by `status` only. */
+const STATUS_REPLIES = new WeakSet<Buffer>();
+
+/** A status reply (`+text` on the wire; a client reads it as it reads a bulk string). */
+export function status(text: string): Buffer {
+  const reply = Buffer.from(text, 'latin1');
+  STATUS_REPLIES.add(reply);
+  return reply;
+}
+
+/** Whether a reply is a status reply rather than a bulk string. */
+export const isStatus = (reply: Buffer): boolean => STATUS_REPLIES.has(reply);
+
+export const OK: Buffer = status('OK');
+export const QUEUED: Buffer = status('QUEUED');
+export const PONG: Buffer = status('PONG');
 
 /** A status or bulk string reply. */
 export const bulk = (value: string | Buffer): Buffer => (typeof value === 'string' ? Buffer.from(value, 'latin1') : value);

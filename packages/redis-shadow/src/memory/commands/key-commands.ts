@@ -3,7 +3,7 @@ import { globMatch } from '../glob-pattern.ts';
 import { cloneValue } from '../keyspace.ts';
 import { DATABASES, type CommandCall, type CommandFamily } from '../memory-engine.ts';
 import { keyId } from '../../shadow/key-state.ts';
-import { bulk, bytes, errors, fail, integerReply, OK, type Reply } from '../replies.ts';
+import { bulk, bytes, errors, fail, integerReply, OK, status, type Reply } from '../replies.ts';
 
 const ids = (keys: readonly Buffer[]): string[] => keys.map((key) => keyId(key));
 
@@ -123,7 +123,7 @@ export const keyCommands: CommandFamily = {
   unlink: ({ args, db }) => ids(args).filter((key) => db.delete(key)).length,
   exists: ({ args, db }) => ids(args).filter((key) => db.has(key)).length,
   touch: ({ args, db }) => ids(args).filter((key) => db.has(key)).length,
-  type: ({ args, db }) => bulk(db.value(keyId(args[0]!))?.type ?? 'none'),
+  type: ({ args, db }) => status(db.value(keyId(args[0]!))?.type ?? 'none'),
   expire: (call) => expire(call, 'seconds', false),
   pexpire: (call) => expire(call, 'milliseconds', false),
   expireat: (call) => expire(call, 'seconds', true),
