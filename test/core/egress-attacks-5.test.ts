@@ -1,11 +1,11 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { startByteSentinel, type ByteSentinel } from '../support/byte-sentinel.ts';
+import { startByteSentinel } from '../support/byte-sentinel.ts';
 import { privateDir } from '../support/private-dir.ts';
+import { CORE, outcome, PRELOAD, runScript, strictApp } from '../support/strict-start-escape.ts';
 
 // Attack pass 13d on the egress lockdown: other ways to affect other processes than process.kill and
 // os.setPriority, and strict start-up's reading of NODE_OPTIONS. Every mirror is a node process of
@@ -13,46 +13,6 @@ import { privateDir } from '../support/private-dir.ts';
 // this file's own (the signals it received, its /proc values). An attack that gets through is an
 // `it.fails` asserting the safe behaviour; one refused is an ordinary test.
 
-const PRELOAD = fileURLToPath(new URL('../../packages/core/src/egress/egress-preload.ts', import.meta.url));
-const CORE = pathToFileURL(fileURLToPath(new URL('../../packages/core/src/index.ts', import.meta.url))).href;
-
-/** Runs `file` (written from `code`) in a node process of its own, with `args` before it; its stdout. */
-function runScript(file: string, code: string, args: readonly string[] = [], env: Record<string, string> = {}, cwd?: string): Promise<string> {
-  writeFileSync(file, code);
-  return new Promise((resolve) => {
-    execFile(process.execPath, [...args, file], { env: { ...process.env, NODE_OPTIONS: '', MIRROR: '', MIRROR_PROFILE: '', MIRROR_STRICT: '', MIRRORGUARD_EGRESS_ALLOW: '', ...env }, timeout: 60_000, ...(cwd !== undefined && { cwd }) }, (_error, out) => resolve(out));
-  });
-}
-
-/** A program that connects to `port` on loopback and writes one line. */
-const escapee = (port: number): string => `require('net').connect(${port}, '127.0.0.1', function () { this.end('escaped'); }).on('error', () => {});`;
-
-/** The app: a strict mirror. It reports, and when strict start-up accepted it, replaces itself through the execve code that ran first kept. */
-const strictApp = (port: number): string => `
-import { writeSync } from 'node:fs';
-const core = await import(${JSON.stringify(CORE)});
-let started;
-try { await core.createGuards({ profile: 'mirror', strict: true, providers: {} }); started = 'started'; } catch (error) { started = error.code; }
-const lockdown = core.getEgressLockdown();
-const escapes = started === 'started' && typeof globalThis.__execveTaken === 'function';
-writeSync(1, JSON.stringify({ started, preloaded: lockdown?.preloaded, ranBefore: lockdown?.ranBefore, escapes }) + '\\n');
-if (escapes) {
-  try { globalThis.__execveTaken(process.execPath, [process.execPath, '-e', ${JSON.stringify(escapee(port))}], { PATH: '' }); } catch (error) { writeSync(1, 'execve ' + error.code + '\\n'); }
-}
-`;
-
-interface StrictReport {
-  started: string;
-  preloaded: boolean;
-  ranBefore: string[];
-  escapes: boolean;
-}
-
-async function outcome(sentinel: ByteSentinel, out: string): Promise<{ report: StrictReport; bytes: number }> {
-  const report = JSON.parse(out.split('\n')[0]!) as StrictReport;
-  if (report.escapes && !out.includes('\nexecve ')) await sentinel.bytesAbove(0);
-  return { report, bytes: sentinel.bytes() };
-}
 
 describe('egress attacks, pass 13d: how strict start-up splits NODE_OPTIONS', () => {
   const dir = privateDir('mirrorguard-egress-attacks-5-');

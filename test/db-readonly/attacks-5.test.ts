@@ -4,6 +4,7 @@ import mysql2Promise, { type Connection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardMysql2, type GuardMysql2Options } from '@mirrorguard/db-readonly';
 import { READ_SESSION_STATE } from '../../packages/db-readonly/src/server/session-state.ts';
+import { ANSI_ONLY_LOCK, packets } from './forged-replies.ts';
 import { databaseUrl, endSessionsIn, lockHolder, run } from './server-oracles.ts';
 import { MYSQL_URL } from '../support/servers.ts';
 
@@ -14,37 +15,6 @@ import { MYSQL_URL } from '../support/servers.ts';
 const DATABASE = 'mirrorguard_attacks_5';
 const options: GuardMysql2Options = { dialect: 'mariadb', maxStatementTimeMs: 1500 };
 
-const ANSI_ONLY_LOCK = (lock: string): string => `SELECT 1 AS "\\", GET_LOCK('${lock}', 0) -- "`;
-
-function packets(first: number, payloads: readonly Buffer[]): Buffer {
-  return Buffer.concat(
-    payloads.map((payload, index) => {
-      const header = Buffer.alloc(4);
-      header.writeUIntLE(payload.length, 0, 3);
-      header[3] = (first + index) & 0xff;
-      return Buffer.concat([header, payload]);
-    }),
-  );
-}
-const lengthEncoded = (text: string): Buffer => Buffer.concat([Buffer.of(Buffer.byteLength(text)), Buffer.from(text)]);
-
-/** A made-up reply to READ_SESSION_STATE: read-only, pinned, bounded, and sql_mode without ANSI_QUOTES. */
-function forgedReadBack(): Buffer {
-  const column = (name: string): Buffer =>
-    Buffer.concat([...['def', '', '', '', name, name].map(lengthEncoded), Buffer.from([0x0c, 45, 0, 0, 1, 0, 0, 0xfd, 0, 0, 0, 0, 0])]);
-  const eof = Buffer.from([0xfe, 0, 0, 0x02, 0x40]);
-  const rows = [
-    ['transaction_read_only', 'ON'],
-    ['tx_read_only', 'ON'],
-    ['sql_mode', 'STRICT_TRANS_TABLES'],
-    ['session_track_state_change', 'ON'],
-    ['character_set_client', 'utf8mb4'],
-    ['character_set_connection', 'utf8mb4'],
-    ['max_statement_time', '1.500000'],
-    ['net_write_timeout', '2'],
-  ];
-  return packets(1, [Buffer.of(2), column('Variable_name'), column('Value'), eof, ...rows.map((row) => Buffer.concat(row.map(lengthEncoded))), eof]);
-}
 
 /** Follows the packets of a text result set as they pass, to know where the server's reply ends. */
 class ReplyEnd {
