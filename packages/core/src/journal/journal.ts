@@ -1,5 +1,5 @@
 import { channel } from 'node:diagnostics_channel';
-import { getRequestContext } from '../context/request-context.ts';
+import { getRequestContext, type RequestContext } from '../context/request-context.ts';
 import { MirrorGuardError } from '../errors/mirrorguard-error.ts';
 import { resolveProfile, type Profile } from '../profile/resolve-profile.ts';
 import type { JournalEntry, JournalEvent, JournalSink } from './journal-event.ts';
@@ -40,6 +40,7 @@ function isoNow(): string {
 export class Journal {
   readonly profile: Profile;
   readonly #sinks: readonly JournalSink[];
+  readonly #redactedRequests = new WeakMap<RequestContext, { readonly requestId: string; readonly path: string | undefined }>();
   /** What hides secrets in the operations this journal keeps; guards that keep operations elsewhere use it too. */
   readonly redactor: Redactor;
   #seq = 0;
@@ -53,22 +54,36 @@ export class Journal {
     this.redactor = isRedactor(options.redact) ? options.redact : createRedactor(options.redact);
   }
 
+  /**
+   * The request's id and path as journaled, redacted once per request rather than once per event:
+   * an id in a secret's shape (your own `values`; the defaults are refused when the id is read),
+   * a path with a secret segment (`/reset/<token>`).
+   */
+  #redactedRequest(context: RequestContext): { readonly requestId: string; readonly path: string | undefined } {
+    let redacted = this.#redactedRequests.get(context);
+    if (redacted === undefined) {
+      redacted = { requestId: this.redactor(context.requestId), path: context.path === undefined ? undefined : this.redactor.url(context.path) };
+      this.#redactedRequests.set(context, redacted);
+    }
+    return redacted;
+  }
+
   /** Journals one side effect. Reads the request context synchronously, here at the interception point. */
   record(entry: JournalEntry): JournalEvent {
     const context = getRequestContext();
+    const request = context === undefined ? undefined : this.#redactedRequest(context);
     this.#seq += 1;
     const event: JournalEvent = Object.freeze({
       seq: this.#seq,
       time: isoNow(),
-      // An id in a secret's shape (your own `values`; the defaults are refused when the id is read) is kept redacted.
-      requestId: context === undefined ? null : this.redactor(context.requestId),
+      requestId: request?.requestId ?? null,
       profile: this.profile,
       dependency: entry.dependency,
       action: entry.action,
       operation: this.redactor(entry.operation),
       reason: this.redactor(entry.reason),
       ...(context?.method !== undefined && { method: context.method }),
-      ...(context?.path !== undefined && { path: this.redactor.url(context.path) }),
+      ...(request?.path !== undefined && { path: request.path }),
     });
     for (const sink of this.#sinks) {
       try {
