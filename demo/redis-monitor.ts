@@ -24,12 +24,17 @@ export async function monitorRedis(url: string): Promise<RedisMonitor> {
   const table = bundledCommandTable();
   const seen: Array<{ source: string; argv: string[] }> = [];
   const admin = new Redis(url);
-  const monitor = await new Redis(url).monitor();
+  const base = new Redis(url);
+  const monitor = await base.monitor();
   monitor.on('monitor', (_time: string, argv: string[], source: string) => seen.push({ source, argv }));
   return {
     async stop(prefix) {
       const clients = String(await admin.call('CLIENT', 'LIST'));
+      // disconnect() only half-closes: a monitor line arriving after it would make ioredis throw
+      // "Command queue state error" from the socket's data handler. Destroying the stream stops them.
       monitor.disconnect();
+      monitor.stream.destroy();
+      base.disconnect();
       admin.disconnect();
       const names = new Map<string, string>();
       for (const line of clients.split('\n')) {

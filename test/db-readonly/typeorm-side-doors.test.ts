@@ -17,6 +17,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createGuards, createJournal, memorySink, type MemorySink } from '@mirrorguard/core';
 import { mirrorDataSourceOptions, NodeSqliteDatabase, typeormProvider } from '@mirrorguard/db-readonly';
 import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
+import { stopMonitor } from '../support/redis-oracles.ts';
 import { MYSQL_URL } from '../support/servers.ts';
 import { databaseUrl } from './server-oracles.ts';
 import { SQLITE_SCHEMA } from './sqlite-corpus.ts';
@@ -80,16 +81,11 @@ async function databaseState(admin: Connection): Promise<unknown> {
 }
 
 /** What a private redis-server saw from anyone but this oracle: connections, commands, keys. */
-interface RedisMonitor {
-  on(event: 'monitor', listener: (time: string, args: string[], source: string) => void): void;
-  disconnect(): void;
-}
-
 class RedisOracle {
   private readonly seen: string[] = [];
   private readonly client: Redis;
-  private readonly monitor: RedisMonitor;
-  private constructor(client: Redis, monitor: RedisMonitor) {
+  private readonly monitor: Redis;
+  private constructor(client: Redis, monitor: Redis) {
     this.client = client;
     this.monitor = monitor;
     monitor.on('monitor', (_time, args, source) => {
@@ -101,7 +97,7 @@ class RedisOracle {
   static async open(url: string): Promise<RedisOracle> {
     const client = new Redis(url);
     const monitor = await client.monitor(); // a connection of its own, in MONITOR mode
-    return new RedisOracle(client, monitor as never);
+    return new RedisOracle(client, monitor);
   }
 
   /** Connections received, calls of every command but the oracle's own (INFO, DBSIZE, PING), keys, and what MONITOR saw from others. */
@@ -119,7 +115,7 @@ class RedisOracle {
   }
 
   close(): void {
-    this.monitor.disconnect();
+    stopMonitor(this.monitor);
     this.client.disconnect();
   }
 }

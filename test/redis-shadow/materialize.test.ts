@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KeyState, keyId } from '../../packages/redis-shadow/src/shadow/key-state.ts';
 import { Materializer, originReader, shadowWriter } from '../../packages/redis-shadow/src/shadow/materialize-key.ts';
+import { stopMonitor } from '../support/redis-oracles.ts';
 import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
 
 // Origin and shadow are redis-servers of the test's own (the origin's database 9, flushed before
@@ -29,7 +30,7 @@ describe('materializing keys into a real shadow Redis', () => {
   });
 
   afterAll(async () => {
-    monitor.disconnect();
+    stopMonitor(monitor);
     for (const client of [origin, shadow, admin]) client.disconnect();
     await Promise.all([originServer.kill(), shadowServer.kill()]);
   });

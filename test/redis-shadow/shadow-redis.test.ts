@@ -6,6 +6,7 @@ import { redisProvider } from '../../packages/redis-shadow/src/provider/redis-pr
 import { MemoryRedis } from '../../packages/redis-shadow/src/memory/memory-redis.ts';
 import { CommandTable, loadCommandTable } from '../../packages/redis-shadow/src/commands/command-table.ts';
 import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
+import { stopMonitor } from '../support/redis-oracles.ts';
 import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
 
 // Origin: a real redis-server, database 10. Shadow: another. Both are the test's own. MONITOR
@@ -40,7 +41,7 @@ describe('ShadowRedis against a real origin and a real shadow', () => {
   });
 
   afterAll(async () => {
-    monitor?.disconnect();
+    if (monitor !== undefined) stopMonitor(monitor);
     admin?.disconnect();
     shadowAdmin?.disconnect();
     await Promise.all([originServer?.kill(), shadowServer?.kill()]);

@@ -81,6 +81,18 @@ export async function strangers(admin: Redis, names: readonly string[]): Promise
 }
 
 /** MONITOR on a server: every command it receives, with its source (`lua` for a script's). */
+/**
+ * Ends a MONITOR connection at once. ioredis's disconnect() only half-closes the socket: a monitor
+ * line that arrives after it finds the client no longer "monitoring" and ioredis throws "Command
+ * queue state error" from the socket's data handler, an uncaught exception. Destroying the stream
+ * after disconnect() (which marks the close as wanted, so there is no reconnect) stops every later
+ * data event.
+ */
+export function stopMonitor(monitor: Redis): void {
+  monitor.disconnect();
+  monitor.stream.destroy();
+}
+
 export async function monitorServer(url: string, RedisClass: typeof Redis): Promise<{ received: Array<{ args: string[]; source: string }>; caughtUp(admin: Redis): Promise<void>; stop(): void }> {
   const base = new RedisClass(url, { connectionName: 'oracle', lazyConnect: true });
   const monitor = await base.monitor();
@@ -104,7 +116,7 @@ export async function monitorServer(url: string, RedisClass: typeof Redis): Prom
       await seen;
     },
     stop: () => {
-      monitor.disconnect();
+      stopMonitor(monitor);
       base.disconnect();
     },
   };
