@@ -82,8 +82,13 @@ export function createRequestContext(init: RequestContextInit): RequestContext {
  */
 export function bindRequestContext<A extends unknown[], R>(fn: (...args: A) => R): (...args: A) => R {
   const context = storage.getStore();
-  if (context === undefined) return (...args) => storage.exit(() => fn(...args));
-  return (...args) => storage.run(context, () => fn(...args));
+  // Called in the context it was bound in (the common case: the caller's own continuation), it
+  // needs no switch; otherwise it runs in the bound one, or outside any.
+  return (...args) => {
+    const current = storage.getStore();
+    if (current === context) return fn(...args);
+    return context === undefined ? storage.exit(fn, ...args) : storage.run(context, fn, ...args);
+  };
 }
 
 /** Runs `fn` inside an existing context. */

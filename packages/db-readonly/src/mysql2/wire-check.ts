@@ -181,11 +181,27 @@ const isStreamHandle = (handle: unknown): handle is Handle =>
   typeof handle === 'object' && handle !== null && typeof (handle as Handle).writeBuffer === 'function' && typeof (handle as Handle).writev === 'function';
 
 /**
+ * Where Node 24 keeps a socket's handle: net.Socket's prototype has a `_handle` accessor over an
+ * internal symbol (kHandle) its own code reads and writes. Read through the symbol, the handle costs
+ * a property load, not two accessor calls; undefined where `_handle` is a plain field.
+ */
+function handleSlot(stream: object): symbol | undefined {
+  if (Object.getOwnPropertyDescriptor(stream, '_handle') !== undefined) return undefined;
+  const current = (stream as { _handle?: unknown })._handle;
+  return Object.getOwnPropertySymbols(stream).find((symbol) => symbol.description === 'kHandle' && (stream as Record<symbol, unknown>)[symbol] === current);
+}
+
+/** The handle `stream` holds now. */
+function heldHandle(stream: object, slot: symbol | undefined): unknown {
+  return slot === undefined ? (stream as { _handle?: unknown })._handle : (stream as Record<symbol, unknown>)[slot];
+}
+
+/**
  * Calls `adopt` with each stream handle later assigned to `stream._handle` (Node sets null on close).
  * Node 24 keeps the handle behind an accessor of net.Socket's prototype (over an internal symbol
  * its own code uses): an assignment still goes to it, after `adopt`.
  */
-function followHandle(stream: object, adopt: (handle: Handle) => void): void {
+function followHandle(stream: object, slot: symbol | undefined, adopt: (handle: Handle) => void): void {
   let inherited: PropertyDescriptor | undefined;
   for (let proto = Object.getPrototypeOf(stream) as object | null; proto !== null && inherited === undefined; proto = Object.getPrototypeOf(proto) as object | null) {
     inherited = Object.getOwnPropertyDescriptor(proto, '_handle');
@@ -197,9 +213,15 @@ function followHandle(stream: object, adopt: (handle: Handle) => void): void {
   Object.defineProperty(stream, '_handle', {
     configurable: false,
     enumerable: own?.enumerable ?? false,
-    get() {
-      return get.call(this);
-    },
+    // Node's net code reads `_handle` many times per read and write: through the slot when there is one.
+    get:
+      slot === undefined
+        ? function handle(this: object) {
+            return get.call(this);
+          }
+        : function handle(this: Record<symbol, unknown>) {
+            return this[slot];
+          },
     set(next: unknown) {
       if (next !== get.call(this) && isStreamHandle(next)) adopt(next);
       set.call(this, next);
@@ -647,13 +669,14 @@ export class WireCheck {
     // A socket's native handle is where every write of it ends up, whatever JavaScript path led
     // there (write, end(chunk), cork, the prototypes' write or _write called on it, another Socket
     // made on the same handle). A stream without one is read at its _write, or its write.
-    const handle = (stream as { _handle?: unknown })._handle as Handle | null | undefined;
+    const slot = handleSlot(stream);
+    const handle = heldHandle(stream, slot) as Handle | null | undefined;
     if (isStreamHandle(handle)) {
       wrapHandle(handle, check);
       // A handle put in the socket's place later is read too: @mswjs/interceptors (the HTTP stub's
       // node:http interception) connects a socket of its own and moves that socket's handle into
       // the one mysql2 holds, which then reads and writes through it.
-      followHandle(stream, (next) => {
+      followHandle(stream, slot, (next) => {
         wrapHandle(next, check);
         framing.countReads?.(next);
       });
@@ -720,6 +743,7 @@ export class WireCheck {
     let delivered: unknown;
     /** Whether reads are counted on a handle at all (a stream without one is not gated). */
     let gated = false;
+    const slot = handleSlot(stream);
     // Node's own onread (onStreamRead) marks what it pushes as received; one set later (Node sets
     // a no-op when the socket is destroyed, app code may set its own) is not counted as reading.
     const countReads = (handle: object): void => {
@@ -736,7 +760,7 @@ export class WireCheck {
               // Node's onStreamRead takes the read's buffer alone (its length comes by another way),
               // and pushes one Buffer over it. Counted only while the socket holds this handle (one
               // moved in and taken back again reads for another socket).
-              if ((stream as { _handle?: unknown })._handle !== handle) return (onread as (value: unknown) => unknown).call(this, arrayBuffer);
+              if (heldHandle(stream, slot) !== handle) return (onread as (value: unknown) => unknown).call(this, arrayBuffer);
               const outer = delivered;
               reading += 1;
               delivered = arrayBuffer;
