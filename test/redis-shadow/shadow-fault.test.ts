@@ -62,6 +62,8 @@ describe('the shadow dies during a workload', () => {
     const blocked = sink.events().filter((event) => event.action === 'blocked');
     expect(blocked.length).toBe(failures.length);
     expect(blocked.every((event) => event.reason.includes('shadow'))).toBe(true);
+    // …and names the write that failed (described only then: an unread shadowed write is not described).
+    expect(blocked.every((event) => /^(incr k:|set k:|hset h:)\d+/i.test(event.operation))).toBe(true);
 
     expect(await admin.mget(Array.from({ length: 50 }, (_, n) => `k:${n}`))).toEqual(before);
     expect(await admin.exists('h:0', 'h:1')).toBe(0);

@@ -50,6 +50,20 @@ describe('Journal', () => {
     }
   });
 
+  it('is observed while it has a sink or the channel has a subscriber, and only then', () => {
+    expect(createJournal({ profile: 'mirror' }).observed).toBe(false);
+    expect(createJournal({ profile: 'mirror', sinks: [new MemorySink()] }).observed).toBe(true);
+    const journal = createJournal({ profile: 'mirror' });
+    const listener = (): void => undefined;
+    subscribe(EFFECT_CHANNEL, listener);
+    try {
+      expect(journal.observed).toBe(true);
+    } finally {
+      unsubscribe(EFFECT_CHANNEL, listener);
+    }
+    expect(journal.observed).toBe(false);
+  });
+
   it('keeps serving other sinks when one fails, and warns once', () => {
     const memory = new MemorySink();
     const failing: JournalSink = {

@@ -68,6 +68,15 @@ export class Journal {
     return redacted;
   }
 
+  /**
+   * Whether an event recorded now reaches anyone: a sink, or a subscriber of `mirrorguard:effect`.
+   * A guard on a hot path may skip describing an effect nobody will read; it must still record
+   * every refusal.
+   */
+  get observed(): boolean {
+    return this.#sinks.length > 0 || effectChannel.hasSubscribers;
+  }
+
   /** Journals one side effect. Reads the request context synchronously, here at the interception point. */
   record(entry: JournalEntry): JournalEvent {
     const context = getRequestContext();

@@ -81,6 +81,22 @@ interface Effect {
   readonly reason: string;
 }
 
+/** The effect of one command, described (its arguments redacted and cut) only if the journal reads it. */
+class DescribedWhenRead implements Effect {
+  readonly reason: string;
+  readonly #argv: readonly unknown[];
+  #operations: readonly string[] | undefined;
+
+  constructor(argv: readonly unknown[], reason: string) {
+    this.#argv = argv;
+    this.reason = reason;
+  }
+
+  get operations(): readonly string[] {
+    return (this.#operations ??= [describe(this.#argv)]);
+  }
+}
+
 /** Handled by a memory shadow's connection itself, not by the engine's command families. */
 const TRANSACTION_CONTROL: ReadonlySet<string> = new Set(['multi', 'exec', 'discard', 'watch', 'unwatch', 'select']);
 
@@ -335,7 +351,7 @@ export class ShadowRedis extends Redis {
         return command.promise;
       }
       this.#hideOriginOnFlush(name);
-      this.#toShadow([command], route, route.write ? { operations: [describe(argv)], reason: 'write applied to the shadow' } : undefined);
+      this.#toShadow([command], route, route.write ? new DescribedWhenRead(argv, 'write applied to the shadow') : undefined);
     }
     return command.promise;
   }
@@ -587,6 +603,8 @@ export class ShadowRedis extends Redis {
 
   /** One journal event per write of the effect. */
   #journal(action: 'shadowed' | 'blocked', effect: Effect): void {
+    // A write shadowed as routed is no refusal: unread, it is not described at all.
+    if (action === 'shadowed' && !this.#session.journal.observed) return;
     for (const operation of effect.operations) this.#session.journal.record({ dependency: 'redis', action, operation, reason: effect.reason });
   }
 
@@ -728,7 +746,7 @@ export class ShadowRedis extends Redis {
       if (failed) return;
       failed = true;
       const error = this.#failure(cause, name);
-      if (effect !== undefined) this.#journal('blocked', { ...effect, reason: error.message });
+      if (effect !== undefined) this.#journal('blocked', { operations: effect.operations, reason: error.message });
       for (const command of commands) if (!isSettled(command)) command.reject(error);
     };
     const disarm = this.#boundCall(current, fail);
@@ -849,7 +867,7 @@ export class ShadowRedis extends Redis {
           ? error
           : new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow failed on ${String(command.name).toUpperCase()}: ${error.message}`, { cause: error });
       // The write was journaled as shadowed when it went out; that it failed there is journaled too.
-      if (effect !== undefined) this.#journal('blocked', { ...effect, reason: failure.message });
+      if (effect !== undefined) this.#journal('blocked', { operations: effect.operations, reason: failure.message });
       return reject(failure);
     };
     return command;
