@@ -18,6 +18,12 @@ export interface PoolThroughputResult {
   /** Client CPU per query(), guarded over raw (median of per-round ratios; below 1 is cheaper). */
   readonly cpuPerQueryRatio: number;
   readonly cpuPerExecuteRatio: number;
+  /**
+   * A second raw pool over the first, measured the same way in the same rounds: the noise floor of
+   * this run (1.000 on a quiet machine). A guarded ratio is only as exact as this one is close to 1.
+   */
+  readonly sameVsSameRatio: number;
+  readonly sameVsSameExecuteRatio: number;
 }
 
 type Pool = ReturnType<typeof mysql2Promise.createPool>;
@@ -51,16 +57,25 @@ export async function poolThroughputBench({ rounds = 8, seconds = 2 } = {}): Pro
   await prepareTable();
   const uri = MYSQL_URL.replace(/\/[^/?]*(\?|$)/, `/${DATABASE}$1`);
   const raw = mysql2Promise.createPool({ uri, connectionLimit: 8 });
+  const rawAgain = mysql2Promise.createPool({ uri, connectionLimit: 8 });
   const guarded = guardMysql2(mysql2Promise, { dialect: 'mariadb' }).createPool({ uri, connectionLimit: 8 });
-  const results = { rawQuery: [] as ClosedLoopResult[], guardedQuery: [] as ClosedLoopResult[], rawExecute: [] as ClosedLoopResult[], guardedExecute: [] as ClosedLoopResult[] };
+  const results = {
+    rawQuery: [] as ClosedLoopResult[],
+    rawAgainQuery: [] as ClosedLoopResult[],
+    guardedQuery: [] as ClosedLoopResult[],
+    rawExecute: [] as ClosedLoopResult[],
+    rawAgainExecute: [] as ClosedLoopResult[],
+    guardedExecute: [] as ClosedLoopResult[],
+  };
   try {
-    for (const pool of [raw, guarded]) await drive(pool, 'query', 1); // warm-up: connections, statement caches
-    await alternatingRounds([['raw', raw], ['guarded', guarded]] as const, rounds, async ([name, pool]) => {
+    for (const pool of [raw, rawAgain, guarded]) await drive(pool, 'query', 1); // warm-up: connections, statement caches
+    await alternatingRounds([['raw', raw], ['rawAgain', rawAgain], ['guarded', guarded]] as const, rounds, async ([name, pool]) => {
       results[`${name}Query`].push(await drive(pool, 'query', seconds));
       results[`${name}Execute`].push(await drive(pool, 'execute', seconds));
     });
   } finally {
     await raw.end();
+    await rawAgain.end();
     await guarded.end();
   }
   const perSecond = (runs: readonly ClosedLoopResult[]): number[] => runs.map((run) => run.perSecond);
@@ -74,6 +89,8 @@ export async function poolThroughputBench({ rounds = 8, seconds = 2 } = {}): Pro
     executeRatio: pairedRatio(perSecond(results.rawExecute), perSecond(results.guardedExecute)),
     cpuPerQueryRatio: pairedRatio(cpu(results.rawQuery), cpu(results.guardedQuery)),
     cpuPerExecuteRatio: pairedRatio(cpu(results.rawExecute), cpu(results.guardedExecute)),
+    sameVsSameRatio: pairedRatio(perSecond(results.rawQuery), perSecond(results.rawAgainQuery)),
+    sameVsSameExecuteRatio: pairedRatio(perSecond(results.rawExecute), perSecond(results.rawAgainExecute)),
   };
   const cpuMicros = (runs: readonly ClosedLoopResult[]): string => median(cpu(runs)).toFixed(1);
   printTable(
@@ -81,6 +98,17 @@ export async function poolThroughputBench({ rounds = 8, seconds = 2 } = {}): Pro
     ['pool', 'query() / s', 'vs raw', 'CPU µs', 'vs raw', 'execute() / s', 'vs raw', 'CPU µs', 'vs raw'],
     [
       ['raw mysql2', result.rawQueriesPerSecond.toFixed(0), '1.000', cpuMicros(results.rawQuery), '1.000', result.rawExecutePerSecond.toFixed(0), '1.000', cpuMicros(results.rawExecute), '1.000'],
+      [
+        'raw mysql2, a second pool (noise floor)',
+        median(perSecond(results.rawAgainQuery)).toFixed(0),
+        result.sameVsSameRatio.toFixed(3),
+        cpuMicros(results.rawAgainQuery),
+        pairedRatio(cpu(results.rawQuery), cpu(results.rawAgainQuery)).toFixed(3),
+        median(perSecond(results.rawAgainExecute)).toFixed(0),
+        result.sameVsSameExecuteRatio.toFixed(3),
+        cpuMicros(results.rawAgainExecute),
+        pairedRatio(cpu(results.rawExecute), cpu(results.rawAgainExecute)).toFixed(3),
+      ],
       [
         'guardMysql2',
         result.guardedQueriesPerSecond.toFixed(0),
