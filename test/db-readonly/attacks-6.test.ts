@@ -70,6 +70,33 @@ describe('attacks 6: the handles under a guarded connection', () => {
     for (let i = 0; i < 400 && (await lockHolder(admin, lock)) !== null; i += 1) await admin.query('DO SLEEP(0.01)');
   }
 
+  // First in the file: before any guarded connection of this process has been made.
+  it('Node\'s writeBuffer taken from a socket\'s prototype before the first guarded connection, called later on a guarded handle with a WriteWrap of process.binding, is read too: GET_LOCK is not written', async () => {
+    const lock = 'mg_a6_early_native';
+    const raw = net.connect(PORT, HOST);
+    raw.on('error', () => undefined);
+    await new Promise<void>((resolve) => raw.once('connect', resolve));
+    let owner = Object.getPrototypeOf((raw as unknown as { _handle: object })._handle) as Record<string, unknown>;
+    while (!Object.prototype.hasOwnProperty.call(owner, 'writeBuffer')) owner = Object.getPrototypeOf(owner) as Record<string, unknown>;
+    const native = owner.writeBuffer as (this: Handle, req: object, data: Buffer) => number;
+    raw.destroy();
+    const connection = await guardedConnection();
+    const handle = (connection.stream as unknown as { _handle: Handle })._handle;
+    try {
+      const { WriteWrap } = (process as unknown as { binding(name: string): { WriteWrap: new () => Record<string, unknown> } }).binding('stream_wrap');
+      const req = new WriteWrap();
+      req.handle = handle;
+      req.oncomplete = () => undefined;
+      native.call(handle, req, takeLock(lock));
+      await sleep(500);
+      expect(await lockHolder(admin, lock)).toBeNull();
+      expect((await run(connection, 'SELECT 2')).error).toBeDefined();
+    } finally {
+      connection.destroy();
+      await waitLockFree(lock);
+    }
+  });
+
   it('the native writeBuffer of the handle\'s prototype, called on the guarded handle with a WriteWrap taken from another socket, is read too: GET_LOCK is not written', async () => {
     const lock = 'mg_a6_proto_write';
     const connection = await guardedConnection();

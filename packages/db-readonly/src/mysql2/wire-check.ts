@@ -316,6 +316,18 @@ function checkPrototype(owner: Record<string, unknown>): void {
   }
 }
 
+// Where process.binding still reaches them (not under --permission), TCP's and Pipe's prototype
+// is checked as this module loads: app code that takes Node's writeBuffer from it later gets the
+// checked one. (Code that ran before mirrorguard was loaded is out of reach; TLS's is checked at the
+// first TLS handle.)
+try {
+  const tcp = (process as unknown as { binding(name: string): { TCP?: { prototype: object } } }).binding('tcp_wrap').TCP;
+  const owner = tcp === undefined ? undefined : writeOwner(tcp.prototype);
+  if (owner !== undefined) checkPrototype(owner);
+} catch {
+  // Checked at the first handle instead.
+}
+
 /**
  * Reads every write of a socket handle before it is made: the bytes judged are the bytes written
  * (a string is encoded once, here). A refused write becomes a write of nothing, which completes as
