@@ -331,6 +331,33 @@ describe('attacks 6: the handles under a guarded connection', () => {
 
     const serverOptions = () => ({ host: server.host, port: server.port, user: server.user, database: 'tlsdb' });
 
+    // First in this block: before any guarded TLS connection of this process has been made.
+    it('Node\'s writeBuffer of TLS handles, taken before the first guarded TLS connection and called later on its TLS handle, is read too: GET_LOCK is not written', async () => {
+      const lock = 'mg_a6_early_tls_native';
+      const { TLSSocket } = await import('node:tls');
+      const spare = new TLSSocket(null as never);
+      let owner = Object.getPrototypeOf((spare as unknown as { _handle: object })._handle) as Record<string, unknown>;
+      while (!Object.prototype.hasOwnProperty.call(owner, 'writeBuffer')) owner = Object.getPrototypeOf(owner) as Record<string, unknown>;
+      const native = owner.writeBuffer as (this: Handle, req: object, data: Buffer) => number;
+      spare.destroy();
+      const connection = guardMysql2(mysql2, { ...options, journal }).createConnection({ ...serverOptions(), ssl: { rejectUnauthorized: false } }) as mysql2.Connection & Core;
+      connection.on('error', () => undefined);
+      try {
+        expect((await run(connection, 'SELECT 1')).error).toBeUndefined();
+        const handle = (connection.stream as unknown as { _handle: Handle })._handle;
+        const { WriteWrap } = (process as unknown as { binding(name: string): { WriteWrap: new () => Record<string, unknown> } }).binding('stream_wrap');
+        const req = new WriteWrap();
+        req.handle = handle;
+        req.oncomplete = () => undefined;
+        native.call(handle, req, takeLock(lock));
+        await sleep(500);
+        const [[holder]] = await tlsAdmin.query<RowDataPacket[]>('SELECT IS_USED_LOCK(?) AS holder', [lock]);
+        expect(holder!.holder).toBeNull();
+      } finally {
+        connection.destroy();
+      }
+    });
+
     it('a new connection\'s handle first put under the TCP socket of a TLS connection (whose check passes ciphertext) is not written unread: no row, no lock', async () => {
       const lock = 'mg_a6_retired';
       const guarded = guardMysql2(mysql2, { ...options, journal });

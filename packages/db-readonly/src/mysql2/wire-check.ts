@@ -291,13 +291,16 @@ function checkedMethods(natives: Readonly<Record<string, unknown>>): Map<string,
   return methods;
 }
 
-/** The prototype of `handle`'s chain that holds its write methods (Node's StreamBase methods). */
-function writeOwner(handle: object): Record<string, unknown> | undefined {
-  for (let owner = Object.getPrototypeOf(handle) as Record<string, unknown> | null; owner !== null; owner = Object.getPrototypeOf(owner) as Record<string, unknown> | null) {
+/** The object of `from`'s chain (itself first) that holds the write methods (Node's StreamBase methods). */
+function ownerFrom(from: object | null): Record<string, unknown> | undefined {
+  for (let owner = from as Record<string, unknown> | null; owner !== null; owner = Object.getPrototypeOf(owner) as Record<string, unknown> | null) {
     if (Object.prototype.hasOwnProperty.call(owner, 'writeBuffer')) return owner;
   }
   return undefined;
 }
+
+/** The prototype of `handle`'s chain that holds its write methods. */
+const writeOwner = (handle: object): Record<string, unknown> | undefined => ownerFrom(Object.getPrototypeOf(handle) as object | null);
 
 /**
  * Puts checked write methods on the prototype that holds Node's own (once per prototype): a handle
@@ -316,16 +319,18 @@ function checkPrototype(owner: Record<string, unknown>): void {
   }
 }
 
-// Where process.binding still reaches them (not under --permission), TCP's and Pipe's prototype
-// is checked as this module loads: app code that takes Node's writeBuffer from it later gets the
-// checked one. (Code that ran before mirrorguard was loaded is out of reach; TLS's is checked at the
-// first TLS handle.)
-try {
-  const tcp = (process as unknown as { binding(name: string): { TCP?: { prototype: object } } }).binding('tcp_wrap').TCP;
-  const owner = tcp === undefined ? undefined : writeOwner(tcp.prototype);
-  if (owner !== undefined) checkPrototype(owner);
-} catch {
-  // Checked at the first handle instead.
+// Where process.binding still reaches them (not under --permission), the prototypes of TCP and
+// Pipe handles and of TLS handles are checked as this module loads: app code that takes Node's
+// writeBuffer from them later gets the checked one. (Code that ran before mirrorguard was loaded is
+// out of reach; elsewhere each is checked at the first handle.)
+for (const [module, name] of [['tcp_wrap', 'TCP'], ['tls_wrap', 'TLSWrap']] as const) {
+  try {
+    const constructor = (process as unknown as { binding(name: string): Record<string, { prototype?: object } | undefined> }).binding(module)[name];
+    const owner = constructor?.prototype === undefined ? undefined : ownerFrom(constructor.prototype);
+    if (owner !== undefined) checkPrototype(owner);
+  } catch {
+    // Checked at the first handle instead.
+  }
 }
 
 /**
