@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { MirrorGuardError, type Journal } from '@mirrorguard/core';
 import { READ_SESSION_STATE } from '../server/session-state.ts';
@@ -79,7 +80,8 @@ interface Mysql2Internals extends Mysql2Connection {
 type Latin1Slicing = Buffer & { latin1Slice(start: number, end: number): string };
 
 type WriteCallback = (error?: Error | null) => void;
-type Check = (chunk: unknown, encoding: BufferEncoding) => Buffer | undefined;
+/** `handle`: the native handle written through (none for a stream read at its _write or write). */
+type Check = (chunk: unknown, encoding: BufferEncoding, handle?: object) => Buffer | undefined;
 
 /** A libuv stream handle (TCP, pipe, TLS) as net.Socket writes to it: `req` is the write's WriteWrap. */
 interface Handle {
@@ -174,8 +176,11 @@ class InternalApprovals {
   }
 }
 
-/** Handles whose writes are read already (a handle moved from one socket to another keeps its check). */
-const WRAPPED_HANDLES = new WeakSet<object>();
+/**
+ * The check each handle's writes are read by: the first one it was put under (a handle moved from
+ * one socket to another keeps its check), read at every write by the handle's prototype methods.
+ */
+const HANDLE_CHECKS = new WeakMap<object, Check>();
 
 const isStreamHandle = (handle: unknown): handle is Handle =>
   typeof handle === 'object' && handle !== null && typeof (handle as Handle).writeBuffer === 'function' && typeof (handle as Handle).writev === 'function';
@@ -188,7 +193,18 @@ const isStreamHandle = (handle: unknown): handle is Handle =>
 function handleSlot(stream: object): symbol | undefined {
   if (Object.getOwnPropertyDescriptor(stream, '_handle') !== undefined) return undefined;
   const current = (stream as { _handle?: unknown })._handle;
-  return Object.getOwnPropertySymbols(stream).find((symbol) => symbol.description === 'kHandle' && (stream as Record<symbol, unknown>)[symbol] === current);
+  // Node's slot only: its code writes through that symbol (stream_base_commons' writeGeneric), not
+  // through `_handle`. A second symbol of the same description (app code can add one ahead of
+  // Node's before the guard wraps the socket) would let the read gate and the accessor follow one
+  // handle while Node writes through another: with more than one, the accessor is read instead.
+  let slot: symbol | undefined;
+  for (const symbol of Object.getOwnPropertySymbols(stream)) {
+    if (symbol.description !== 'kHandle') continue;
+    const descriptor = Object.getOwnPropertyDescriptor(stream, symbol);
+    if (slot !== undefined || descriptor === undefined || !('value' in descriptor) || descriptor.value !== current) return undefined;
+    slot = symbol;
+  }
+  return slot;
 }
 
 /** The handle `stream` holds now. */
@@ -229,38 +245,115 @@ function followHandle(stream: object, slot: symbol | undefined, adopt: (handle: 
   });
 }
 
+/** The write methods of a libuv stream handle (StreamBase), all on one prototype of its chain. */
+const WRITE_METHODS: readonly string[] = ['writeBuffer', 'writev', ...STRING_WRITES.map(([name]) => name)];
+/** The methods the guard put on handle prototypes in Node's place. */
+const CHECKED_METHODS = new WeakSet<object>();
+
+type WriteMethod = (this: Handle, req: object, ...args: never[]) => number;
+
 /**
- * Reads every write of a socket handle before it is made: the bytes judged are the bytes written
- * (a string is encoded once, here). A refused write becomes a write of nothing, which completes as
- * any write does: the stream goes on, and the guard fails the connection.
+ * Write methods over Node's own (`natives`, by name) that read the check of the handle they are
+ * called on, if it has one; a handle without a check writes as before.
  */
-function wrapHandle(handle: Handle, check: Check): void {
-  if (WRAPPED_HANDLES.has(handle)) return;
-  WRAPPED_HANDLES.add(handle);
-  const writeBuffer = handle.writeBuffer;
-  const writev = handle.writev;
-  const define = (name: string, value: (this: Handle, req: object, ...args: never[]) => number): void => {
-    Object.defineProperty(handle, name, { configurable: false, writable: false, value });
-  };
-  define('writeBuffer', function checkedWriteBuffer(req, data: unknown) {
-    return writeBuffer.call(this, req, check(data, BYTES) ?? NOTHING);
-  });
+function checkedMethods(natives: Readonly<Record<string, unknown>>): Map<string, WriteMethod> {
+  const methods = new Map<string, WriteMethod>();
+  const writeBuffer = natives.writeBuffer as Handle['writeBuffer'];
+  const writev = natives.writev as Handle['writev'];
+  if (typeof writeBuffer !== 'function' || typeof writev !== 'function') return methods;
+  methods.set('writeBuffer', function writeBufferChecked(this: Handle, req: object, data: unknown) {
+    const check = HANDLE_CHECKS.get(this);
+    if (check === undefined) return writeBuffer.call(this, req, data as Buffer);
+    return writeBuffer.call(this, req, check(data, BYTES, this) ?? NOTHING);
+  } as WriteMethod);
   for (const [name, encoding] of STRING_WRITES) {
-    define(name, function checkedWriteString(req, text: unknown) {
-      return writeBuffer.call(this, req, check(text, encoding) ?? NOTHING);
-    });
+    const native = natives[name] as (this: Handle, req: object, text: unknown) => number;
+    if (typeof native !== 'function') continue;
+    methods.set(name, function writeStringChecked(this: Handle, req: object, text: unknown) {
+      const check = HANDLE_CHECKS.get(this);
+      if (check === undefined) return native.call(this, req, text);
+      return writeBuffer.call(this, req, check(text, encoding, this) ?? NOTHING);
+    } as WriteMethod);
   }
-  define('writev', function checkedWritev(req, chunks: unknown[], allBuffers: boolean) {
+  methods.set('writev', function writevChecked(this: Handle, req: object, chunks: unknown[], allBuffers: boolean) {
+    const check = HANDLE_CHECKS.get(this);
+    if (check === undefined) return writev.call(this, req, chunks, allBuffers);
     // Buffers, or chunk and encoding pairs.
     const buffers: Buffer[] = [];
     const step = allBuffers ? 1 : 2;
     for (let at = 0; at < chunks.length; at += step) {
-      const bytes = check(chunks[at], allBuffers ? BYTES : (chunks[at + 1] as BufferEncoding));
+      const bytes = check(chunks[at], allBuffers ? BYTES : (chunks[at + 1] as BufferEncoding), this);
       if (bytes === undefined) return writeBuffer.call(this, req, NOTHING);
       buffers.push(bytes);
     }
     return writev.call(this, req, buffers, true);
-  });
+  } as WriteMethod);
+  return methods;
+}
+
+/** The object of `from`'s chain (itself first) that holds the write methods (Node's StreamBase methods). */
+function ownerFrom(from: object | null): Record<string, unknown> | undefined {
+  for (let owner = from as Record<string, unknown> | null; owner !== null; owner = Object.getPrototypeOf(owner) as Record<string, unknown> | null) {
+    if (Object.prototype.hasOwnProperty.call(owner, 'writeBuffer')) return owner;
+  }
+  return undefined;
+}
+
+/** The prototype of `handle`'s chain that holds its write methods. */
+const writeOwner = (handle: object): Record<string, unknown> | undefined => ownerFrom(Object.getPrototypeOf(handle) as object | null);
+
+/**
+ * Puts checked write methods on the prototype that holds Node's own (once per prototype): a handle
+ * with a check is read whichever way its method is reached — its own property, or the prototype's
+ * method called on it (`Object.getPrototypeOf(handle).writeBuffer.call(handle, …)`), which the
+ * handle's own properties alone left unread. Where the prototype cannot be changed, the handle's
+ * own properties still are (wrapHandle).
+ */
+function checkPrototype(owner: Record<string, unknown>): void {
+  if (CHECKED_METHODS.has(owner.writeBuffer as object)) return;
+  for (const [name, value] of checkedMethods(owner)) {
+    const descriptor = Object.getOwnPropertyDescriptor(owner, name);
+    if (descriptor?.configurable !== true) continue;
+    CHECKED_METHODS.add(value);
+    Object.defineProperty(owner, name, { configurable: false, writable: false, enumerable: descriptor.enumerable ?? false, value });
+  }
+}
+
+// Where process.binding still reaches them (not under --permission), the prototypes of TCP and
+// Pipe handles and of TLS handles are checked as this module loads: app code that takes Node's
+// writeBuffer from them later gets the checked one. (Code that ran before mirrorguard was loaded is
+// out of reach; elsewhere each is checked at the first handle.)
+for (const [module, name] of [['tcp_wrap', 'TCP'], ['tls_wrap', 'TLSWrap']] as const) {
+  try {
+    const constructor = (process as unknown as { binding(name: string): Record<string, { prototype?: object } | undefined> }).binding(module)[name];
+    const owner = constructor?.prototype === undefined ? undefined : ownerFrom(constructor.prototype);
+    if (owner !== undefined) checkPrototype(owner);
+  } catch {
+    // Checked at the first handle instead.
+  }
+}
+
+/**
+ * Reads every write of a socket handle before it is made: the bytes judged are the bytes written
+ * (a string is encoded once, here). A refused write becomes a write of nothing, which completes as
+ * any write does: the stream goes on, and the guard fails the connection. False when the handle is
+ * read by another check already (another connection's, which would judge these writes by its state).
+ */
+function wrapHandle(handle: Handle, check: Check): boolean {
+  const current = HANDLE_CHECKS.get(handle);
+  if (current !== undefined) return current === check;
+  const owner = writeOwner(handle);
+  if (owner !== undefined) checkPrototype(owner);
+  HANDLE_CHECKS.set(handle, check);
+  // The handle's own properties too (what Node's net code calls), so that none can be put there:
+  // the prototype's checked methods, or checked ones over whatever the handle has.
+  const own = checkedMethods(owner !== undefined && CHECKED_METHODS.has(owner.writeBuffer as object) ? {} : (handle as unknown as Record<string, unknown>));
+  for (const name of WRITE_METHODS) {
+    const value = owner?.[name];
+    const method = typeof value === 'function' && CHECKED_METHODS.has(value) ? value : own.get(name);
+    if (method !== undefined) Object.defineProperty(handle, name, { configurable: false, writable: false, value: method });
+  }
+  return true;
 }
 /** How a Writable names a chunk that is already bytes. */
 const BYTES = 'buffer' as BufferEncoding;
@@ -508,6 +601,10 @@ class Framing {
   continues = false;
   /** Past a TLS upgrade this stream carries ciphertext; the TLS socket above it is checked instead. */
   retired = false;
+  /** The handle the stream held at the upgrade: the one whose writes are ciphertext. */
+  cipherHandle: unknown;
+  /** A net.Socket without a handle when wrapped: refused (see #wrap). */
+  handleless = false;
   rule: Rule = Rule.Handshake;
   approval: Approval | undefined;
   /** Text: the exact logical length; other rules: the length declared so far. */
@@ -569,11 +666,20 @@ export class WireCheck {
   #authenticating: object | undefined;
   #refused: MirrorGuardError | undefined;
   #stream: Stream;
+  /**
+   * The connection was given its transport (mysql2's `stream` option): the guard reads the bytes
+   * written to that stream, not the socket they reach the server by, which the app holds too (a
+   * Duplex over a socket of its own, a socket connected after the guard looked at it). Nothing is
+   * written: not even the handshake, so the app's own socket never has a session.
+   */
+  readonly #suppliedStream: boolean;
 
   private constructor(connection: Mysql2Internals, options: WireCheckOptions) {
     this.#connection = connection;
     this.#options = options;
     this.#connected = connection._handshakePacket !== undefined && connection._handshakePacket !== null;
+    const supplied = (connection.config as { stream?: unknown } | undefined)?.stream;
+    this.#suppliedStream = supplied !== undefined && supplied !== null && supplied !== false;
     this.#stream = this.#wrap(connection.stream);
     // mysql2's startTLS puts a TLS socket in the stream's place. (Not an accessor on `stream`:
     // redefining a field of the connection turns it into a dictionary-mode object, and mysql2 reads
@@ -643,7 +749,10 @@ export class WireCheck {
   #adopt(next: Stream): void {
     if (next === this.#stream) return;
     const framing = this.#framings.get(this.#stream);
-    if (framing !== undefined && next instanceof TLSSocket && (next as unknown as { _parent?: unknown })._parent === this.#stream) framing.retired = true;
+    if (framing !== undefined && next instanceof TLSSocket && (next as unknown as { _parent?: unknown })._parent === this.#stream) {
+      framing.retired = true;
+      framing.cipherHandle = (this.#stream as { _handle?: unknown })._handle;
+    }
     this.#stream = this.#wrap(next);
   }
 
@@ -652,7 +761,7 @@ export class WireCheck {
     const framing = new Framing();
     this.#framings.set(stream, framing);
     framing.reader = this.#watchReads(stream, framing);
-    const check: Check = (chunk, encoding) => {
+    const check: Check = (chunk, encoding, handle) => {
       const bytes = Buffer.isBuffer(chunk)
         ? chunk
         : typeof chunk === 'string'
@@ -660,7 +769,22 @@ export class WireCheck {
           : ArrayBuffer.isView(chunk)
             ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
             : undefined;
-      if (framing.retired) return bytes;
+      if (this.#suppliedStream || framing.handleless) {
+        this.#refuse(
+          '(write)',
+          this.#suppliedStream
+            ? "a transport the app supplied (mysql2's stream option): the guard cannot read what reaches the server through it"
+            : 'a socket with no handle when the guard wrapped it: the one it writes through later is not read',
+        );
+        return undefined;
+      }
+      // Under TLS: the ciphertext of the handle the socket held at the upgrade, and nothing else
+      // (a handle put in its place later would write whatever it is given, unread).
+      if (framing.retired) {
+        if (handle === undefined || handle === framing.cipherHandle) return bytes;
+        this.#refuse('(write)', 'a handle put under the TCP socket of a TLS connection after the upgrade');
+        return undefined;
+      }
       if (this.#refused !== undefined) return undefined;
       if (bytes !== undefined && this.#inspect(framing, bytes)) return bytes;
       if (bytes === undefined) this.#refuse('(write)', 'a write that is not bytes');
@@ -672,15 +796,19 @@ export class WireCheck {
     const slot = handleSlot(stream);
     const handle = heldHandle(stream, slot) as Handle | null | undefined;
     if (isStreamHandle(handle)) {
-      wrapHandle(handle, check);
+      if (!wrapHandle(handle, check)) this.#takeOver(handle);
       // A handle put in the socket's place later is read too: @mswjs/interceptors (the HTTP stub's
       // node:http interception) connects a socket of its own and moves that socket's handle into
       // the one mysql2 holds, which then reads and writes through it.
       followHandle(stream, slot, (next) => {
-        wrapHandle(next, check);
+        if (!wrapHandle(next, check)) this.#takeOver(next);
         framing.countReads?.(next);
       });
     } else if (typeof stream._write === 'function') {
+      // A net.Socket writes through its handle, read from Node's slot at each write: one it has not
+      // yet (hidden while the guard looked, or connected later) would be neither wrapped nor
+      // followed, and a second socket on it would write unread. Nothing is written through it.
+      if (stream instanceof Socket) framing.handleless = true;
       const write = stream._write;
       Object.defineProperty(stream, '_write', {
         configurable: false,
@@ -1054,6 +1182,21 @@ export class WireCheck {
     const approval = framing.approval;
     const command = approval === undefined ? 0 : typeof approval === 'string' ? COM_QUERY : approval.command;
     return this.#refuse(`(${COMMAND_NAMES[command] ?? 'command'} packet)`, reason);
+  }
+
+  /**
+   * `handle`, read by another connection's check already, is in this connection's socket: its
+   * writes would be judged by that connection's state (or, under TLS, passed as ciphertext). Every
+   * write through it is refused from now on, failing both connections.
+   */
+  #takeOver(handle: object): void {
+    const other = HANDLE_CHECKS.get(handle);
+    HANDLE_CHECKS.set(handle, () => {
+      // A write that is not bytes fails the other connection too (unless it is past a TLS upgrade).
+      other?.(null, BYTES, handle);
+      this.#refuse('(write)', "a socket handle another connection's check reads (moved from its socket)");
+      return undefined;
+    });
   }
 
   #refuse(operation: string, reason: string): false {
