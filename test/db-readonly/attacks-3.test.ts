@@ -5,7 +5,7 @@ import mysql2 from 'mysql2';
 import mysql2Promise, { type Connection, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardMysql2, type GuardMysql2Options } from '@mirrorguard/db-readonly';
-import { databaseUrl, endSessionsIn, lockHolder } from './server-oracles.ts';
+import { databaseUrl, endSessionsIn, lockHolder, lockTakenOrSessionGone, serverThreadOf } from './server-oracles.ts';
 import { READ_SESSION_STATE } from '../../packages/db-readonly/src/server/session-state.ts';
 import { MYSQL_URL } from '../support/servers.ts';
 
@@ -54,17 +54,17 @@ describe('attacks 3: db-readonly wire check and readBackEveryStatement', () => {
     const connection = await guardMysql2(mysql2Promise, options).createConnection({ uri: databaseUrl(DATABASE) });
     try {
       await connection.query('SELECT 1');
-      const core = (connection as unknown as { connection: { stream: { _handle: { fd: number } } } }).connection;
+      const core = (connection as unknown as { connection: mysql2.Connection & { stream: { _handle: { fd: number } } } }).connection;
       const fd = core.stream._handle.fd;
       expect(fd).toBeGreaterThan(0);
       // The socket's file descriptor written with fs: no handle method is called at all.
-      // Pipelined: the session made read-write, a row inserted, a named lock taken.
-      fs.writeSync(fd, Buffer.concat([comQuery('SET SESSION TRANSACTION READ WRITE'), comQuery('INSERT INTO victim VALUES (1)'), comQuery(`SELECT GET_LOCK('${lock}', 0)`)]));
-      const held = await lockHolder(admin, lock);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Pipelined: the session made read-write, a row inserted, a named lock taken and held (SLEEP).
+      fs.writeSync(fd, Buffer.concat([comQuery('SET SESSION TRANSACTION READ WRITE'), comQuery('INSERT INTO victim VALUES (1)'), comQuery(`SELECT GET_LOCK('${lock}', 0), SLEEP(2)`)]));
+      // The guarded session either runs the pipeline (the lock seen while held) or ends without it.
+      const outcome = await lockTakenOrSessionGone(admin, lock, serverThreadOf(core));
       const [[{ rows }]] = (await admin.query<RowDataPacket[]>('SELECT COUNT(*) AS `rows` FROM victim')) as unknown as [[{ rows: unknown }]];
       // Safe behaviour: the server never ran any of it.
-      expect({ held, rows: Number(rows) }).toEqual({ held: null, rows: 0 });
+      expect({ outcome, rows: Number(rows) }).toEqual({ outcome: 'gone', rows: 0 });
     } finally {
       connection.destroy();
       await waitLockFree(admin, lock);
@@ -82,11 +82,11 @@ describe('attacks 3: db-readonly wire check and readBackEveryStatement', () => {
       core.stream = new tls.TLSSocket(raw) as unknown as net.Socket;
       // The guard adopts it at its next approval, and retires the raw socket's check.
       connection.query('SELECT 2').catch(() => undefined);
-      raw.write(Buffer.concat([comQuery('SET SESSION TRANSACTION READ WRITE'), comQuery('INSERT INTO victim VALUES (2)'), comQuery(`SELECT GET_LOCK('${lock}', 0)`)]));
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const held = await lockHolder(admin, lock);
+      raw.write(Buffer.concat([comQuery('SET SESSION TRANSACTION READ WRITE'), comQuery('INSERT INTO victim VALUES (2)'), comQuery(`SELECT GET_LOCK('${lock}', 0), SLEEP(2)`)]));
+      // The raw socket is the guarded session's own: it either runs the pipeline (the lock seen while held) or ends without it.
+      const outcome = await lockTakenOrSessionGone(admin, lock, serverThreadOf(core as unknown as mysql2.Connection));
       const [[{ rows }]] = (await admin.query<RowDataPacket[]>('SELECT COUNT(*) AS `rows` FROM victim WHERE id = 2')) as unknown as [[{ rows: unknown }]];
-      expect({ held, rows: Number(rows) }).toEqual({ held: null, rows: 0 });
+      expect({ outcome, rows: Number(rows) }).toEqual({ outcome: 'gone', rows: 0 });
     } finally {
       connection.destroy();
       await waitLockFree(admin, lock);

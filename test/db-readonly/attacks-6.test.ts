@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import net from 'node:net';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
@@ -6,7 +7,7 @@ import mysql2 from 'mysql2';
 import mysql2Promise, { type Connection, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardMysql2, type GuardMysql2Options } from '@mirrorguard/db-readonly';
-import { databaseUrl, endSessionsIn, lockHolder, run } from './server-oracles.ts';
+import { databaseUrl, endSessionsIn, greetingThreadId, lockHolder, lockTakenOrSessionGone, run, serverThreadOf } from './server-oracles.ts';
 import { startMariadbServer, type ThrowawayMariadb } from '../support/mariadb-server.ts';
 import { privateDir } from '../support/private-dir.ts';
 import { MYSQL_URL } from '../support/servers.ts';
@@ -33,7 +34,6 @@ function comQuery(sql: string): Buffer {
 
 /** The named lock taken and held a while (SLEEP), whichever session runs it. */
 const takeLock = (lock: string): Buffer => comQuery(`SELECT GET_LOCK('${lock}', 0), SLEEP(2)`);
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('attacks 6: the handles under a guarded connection', () => {
   let admin: Connection;
@@ -88,8 +88,8 @@ describe('attacks 6: the handles under a guarded connection', () => {
       req.handle = handle;
       req.oncomplete = () => undefined;
       native.call(handle, req, takeLock(lock));
-      await sleep(500);
-      expect(await lockHolder(admin, lock)).toBeNull();
+      // The guarded session either takes the lock (holding it through SLEEP) or is ended by the guard.
+      expect(await lockTakenOrSessionGone(admin, lock, serverThreadOf(connection))).toBe('gone');
       expect((await run(connection, 'SELECT 2')).error).toBeDefined();
     } finally {
       connection.destroy();
@@ -125,9 +125,8 @@ describe('attacks 6: the handles under a guarded connection', () => {
       req.handle = handle;
       req.oncomplete = () => undefined;
       native.call(handle, req, takeLock(lock));
-      await sleep(500);
-      // Safe behaviour: the guarded session took no lock, and the connection fails.
-      expect(await lockHolder(admin, lock)).toBeNull();
+      // Safe behaviour: the guarded session took no lock (it ended first), and the connection fails.
+      expect(await lockTakenOrSessionGone(admin, lock, serverThreadOf(connection))).toBe('gone');
       expect((await run(connection, 'SELECT 2')).error).toBeDefined();
       expect(blocked.some((line) => line.startsWith('(command packet)'))).toBe(true);
     } finally {
@@ -140,10 +139,12 @@ describe('attacks 6: the handles under a guarded connection', () => {
   it('a transport the app hands mysql2 (stream option: a Duplex over a socket of its own) is refused: the app\'s socket never has a session to write GET_LOCK to', async () => {
     const lock = 'mg_a6_duplex';
     let raw: net.Socket | undefined;
+    const fromServer: Buffer[] = [];
     const connection = connect({
       stream: () => {
         raw = net.connect(PORT, HOST);
         raw.on('error', () => undefined);
+        raw.on('data', (bytes: Buffer) => fromServer.push(bytes));
         const duplex = new Duplex({
           write(chunk: Buffer, _encoding, callback) {
             raw!.write(chunk, callback);
@@ -157,9 +158,11 @@ describe('attacks 6: the handles under a guarded connection', () => {
     try {
       const first = await run(connection, 'SELECT 1');
       // Once the guarded connection authenticated over it, the app's socket would be a session of its own.
+      // The session the bytes would run in is the app's socket's own: its id is in the server's greeting.
+      if (fromServer.length === 0) await once(raw!, 'data');
+      const thread = greetingThreadId(Buffer.concat(fromServer));
       raw!.write(takeLock(lock));
-      await sleep(500);
-      expect({ refused: first.error?.code, holder: await lockHolder(admin, lock) }).toEqual({ refused: 'MG_ERR_DB_WIRE_REFUSED', holder: null });
+      expect({ refused: first.error?.code, outcome: await lockTakenOrSessionGone(admin, lock, thread) }).toEqual({ refused: 'MG_ERR_DB_WIRE_REFUSED', outcome: 'gone' });
     } finally {
       connection.destroy();
       raw?.destroy();
@@ -179,13 +182,14 @@ describe('attacks 6: the handles under a guarded connection', () => {
     try {
       const first = await run(connection, 'SELECT 1');
       const handle = (connection.stream as unknown as { _handle: object | null })._handle;
+      // The session the bytes would run in is the one whose greeting mysql2 read on that handle.
+      const thread = serverThreadOf(connection);
       if (handle !== null) {
         const second = new net.Socket({ handle } as net.SocketConstructorOpts);
         second.on('error', () => undefined);
         second.write(takeLock(lock));
       }
-      await sleep(500);
-      expect({ refused: first.error?.code, holder: await lockHolder(admin, lock) }).toEqual({ refused: 'MG_ERR_DB_WIRE_REFUSED', holder: null });
+      expect({ refused: first.error?.code, outcome: await lockTakenOrSessionGone(admin, lock, thread) }).toEqual({ refused: 'MG_ERR_DB_WIRE_REFUSED', outcome: 'gone' });
     } finally {
       connection.destroy();
       await waitLockFree(lock);
@@ -213,8 +217,8 @@ describe('attacks 6: the handles under a guarded connection', () => {
       const second = new net.Socket({ handle: hidden!.handle } as net.SocketConstructorOpts);
       second.on('error', () => undefined);
       second.write(takeLock(lock));
-      await sleep(500);
-      expect({ failed: first.error !== undefined, holder: await lockHolder(admin, lock) }).toEqual({ failed: true, holder: null });
+      // The handle is the one mysql2 read the server's greeting on: that session is where the bytes would run.
+      expect({ failed: first.error !== undefined, outcome: await lockTakenOrSessionGone(admin, lock, serverThreadOf(connection)) }).toEqual({ failed: true, outcome: 'gone' });
     } finally {
       net.connect = netConnect;
       connection?.destroy();
@@ -235,10 +239,17 @@ describe('attacks 6: the handles under a guarded connection', () => {
       try {
         (ansi.stream as unknown as Slots)[key] = plainHandle;
         (plain.stream as unknown as Slots)[key] = ansiHandle;
-        // Approved for the plain session (a column alias in double quotes, a comment); in the ANSI one a GET_LOCK.
-        const attack = await Promise.race([run(plain, `SELECT 1 AS "\\", GET_LOCK('${lock}', 0) -- "`), sleep(2000).then(() => ({ error: { code: 'timeout' } }))]);
-        await sleep(200);
-        expect({ refused: attack.error !== undefined, holder: await lockHolder(admin, lock) }).toEqual({ refused: true, holder: null });
+        // Approved for the plain session (a column alias in double quotes, a comment); in the ANSI one a
+        // GET_LOCK, held through SLEEP (up to max_statement_time) so that the poll below cannot miss it.
+        // The bytes would run in the ANSI session (plain's stream now writes through ansi's handle).
+        const attack = run(plain, `SELECT 1 AS "\\", GET_LOCK('${lock}', 0), SLEEP(2) -- "`);
+        const outcome = lockTakenOrSessionGone(admin, lock, serverThreadOf(ansi));
+        void outcome.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+        const refused = (await attack).error !== undefined;
+        // Both sessions ended by the client, once the attack has its answer: whatever reached the server has run by then.
+        ansi.destroy();
+        plain.destroy();
+        expect({ refused, outcome: await outcome }).toEqual({ refused: true, outcome: 'gone' });
       } finally {
         ansi.destroy();
         plain.destroy();
@@ -264,7 +275,7 @@ describe('attacks 6: the handles under a guarded connection', () => {
     const raw = net.connect((local.address() as net.AddressInfo).port, '127.0.0.1');
     raw.on('error', () => undefined);
     await new Promise<void>((resolve) => raw.once('connect', resolve));
-    for (const deadline = Date.now() + 5000; sides.length === 0 && Date.now() < deadline; ) await sleep(1);
+    if (sides.length === 0) await once(local, 'connection');
     // The socket mysql2 connects gets a decoy: Symbol('kHandle') holding the same handle, ahead of Node's own.
     type Slots = Record<symbol, unknown> & { _handle: unknown };
     const decoy = Symbol('kHandle');
@@ -297,9 +308,18 @@ describe('attacks 6: the handles under a guarded connection', () => {
       other[ownerSymbol] = stream;
       own.readStop();
       const answer = run(connection!, "SELECT 'truth' AS v");
-      await sleep(100);
+      // The forgery sent once mysql2 has written the query and waits for its reply (its Query command past start).
+      type Started = { _command?: { sql?: string; next?: unknown; resultsetHeader?: unknown } };
+      const started = (): boolean => {
+        const command = (connection as unknown as Started)._command;
+        return command?.sql === "SELECT 'truth' AS v" && command.next !== undefined && command.next === command.resultsetHeader;
+      };
+      let settled = false;
+      void answer.then(() => (settled = true));
+      for (const deadline = Date.now() + 5000; !started() && !settled && Date.now() < deadline; ) await new Promise((resolve) => setImmediate(resolve));
       sides[0]!.write(forged);
-      const result = await Promise.race([answer, sleep(3000).then(() => ({ error: { code: 'timeout' } }))]);
+      // No timer: the guard answers (it refuses the connection); a hang fails the test at vitest's testTimeout.
+      const result = await answer;
       // Safe behaviour: mysql2 never hands the app the other socket's bytes as the server's reply.
       expect(result).not.toEqual({ rows: [{ v: 'forged' }] });
     } finally {
@@ -350,9 +370,7 @@ describe('attacks 6: the handles under a guarded connection', () => {
         req.handle = handle;
         req.oncomplete = () => undefined;
         native.call(handle, req, takeLock(lock));
-        await sleep(500);
-        const [[holder]] = await tlsAdmin.query<RowDataPacket[]>('SELECT IS_USED_LOCK(?) AS holder', [lock]);
-        expect(holder!.holder).toBeNull();
+        expect(await lockTakenOrSessionGone(tlsAdmin, lock, serverThreadOf(connection))).toBe('gone');
       } finally {
         connection.destroy();
       }
@@ -385,10 +403,10 @@ describe('attacks 6: the handles under a guarded connection', () => {
         // As soon as the handshake is answered: the session made read-write, a row, a lock.
         victim.once('connect', () => victim!.stream.write(Buffer.concat([comQuery('SET SESSION TRANSACTION READ WRITE'), comQuery('INSERT INTO tlsdb.t VALUES (1)'), takeLock(lock)])));
         await run(victim, 'SELECT 1');
-        await sleep(500);
-        const [[holder]] = await tlsAdmin.query<RowDataPacket[]>('SELECT IS_USED_LOCK(?) AS holder', [lock]);
+        // The pipeline ends in the lock held through SLEEP: once the session is gone, nothing of it is left to run.
+        const outcome = await lockTakenOrSessionGone(tlsAdmin, lock, serverThreadOf(victim));
         const [rows] = await tlsAdmin.query<RowDataPacket[]>('SELECT id FROM tlsdb.t');
-        expect({ holder: holder!.holder, rows: rows.length }).toEqual({ holder: null, rows: 0 });
+        expect({ outcome, rows: rows.length }).toEqual({ outcome: 'gone', rows: 0 });
       } finally {
         net.connect = connect;
         victim?.destroy();

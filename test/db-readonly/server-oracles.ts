@@ -50,3 +50,36 @@ export async function endSessionsIn(admin: Connection, database: string): Promis
 export function run(connection: mysql2.Connection, sql: string): Promise<{ error?: { code?: string }; rows?: unknown }> {
   return new Promise((resolve) => connection.query(sql, (error, rows) => resolve(error ? { error } : { rows })));
 }
+
+/**
+ * Whether the session `threadId` took the named lock, or ended first: polls the server (a
+ * server-side pause of 10 ms between polls) until one of them is seen, and throws after `timeoutMs`.
+ * The lock is asked first, so a session that took it and ended between the two questions is still
+ * seen as 'taken' as long as it held the lock across one poll: attack payloads hold it (SLEEP(2), or
+ * for as long as the session lives). A payload that never reached the server leaves no lock, and the
+ * answer comes when the session ends (the guard destroys the connection it refused).
+ */
+export async function lockTakenOrSessionGone(admin: Connection, lock: string, threadId: number, timeoutMs = 10_000): Promise<'taken' | 'gone'> {
+  if (!Number.isInteger(threadId) || threadId <= 0) throw new Error(`lockTakenOrSessionGone: no server thread id (${String(threadId)})`);
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+    if ((await lockHolder(admin, lock)) !== null) return 'taken';
+    const [alive] = await admin.query<RowDataPacket[]>('SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ?', [threadId]);
+    if (alive.length === 0) return 'gone';
+    await admin.query('DO SLEEP(0.01)');
+  }
+  throw new Error(`lockTakenOrSessionGone: session ${threadId} neither took ${lock} nor ended within ${timeoutMs} ms`);
+}
+
+/** The server's thread id of a mysql2 connection: known from the server's greeting, before authentication. */
+export function serverThreadOf(connection: mysql2.Connection): number {
+  const core = connection as unknown as { connectionId?: number | null; threadId?: number | null };
+  return Number(core.threadId ?? core.connectionId);
+}
+
+/** The connection id in a MySQL/MariaDB initial handshake packet (protocol 10), as the server sent it. */
+export function greetingThreadId(greeting: Buffer): number {
+  if (greeting.length < 6 || greeting[4] !== 10) throw new Error('greetingThreadId: not a protocol-10 handshake packet');
+  const end = greeting.indexOf(0, 5);
+  if (end < 0 || end + 5 > greeting.length) throw new Error('greetingThreadId: handshake packet cut short');
+  return greeting.readUInt32LE(end + 1);
+}
