@@ -1,5 +1,6 @@
 import { bundledCommandTable, classifyCommand } from '@mirrorguard/redis-shadow';
 import { Redis } from 'ioredis';
+import { RedisMonitor as MonitorConnection } from '../test/support/redis-monitor.ts';
 
 /** What one named client sent to the Redis server while it was watched. */
 export interface ClientCommands {
@@ -24,17 +25,14 @@ export async function monitorRedis(url: string): Promise<RedisMonitor> {
   const table = bundledCommandTable();
   const seen: Array<{ source: string; argv: string[] }> = [];
   const admin = new Redis(url);
-  const base = new Redis(url);
-  const monitor = await base.monitor();
+  // A MONITOR read off its own socket: ioredis's monitor mode throws on a line that arrives while
+  // it is entering or leaving that mode, which a busy server sends.
+  const monitor = await MonitorConnection.open(url);
   monitor.on('monitor', (_time: string, argv: string[], source: string) => seen.push({ source, argv }));
   return {
     async stop(prefix) {
       const clients = String(await admin.call('CLIENT', 'LIST'));
-      // disconnect() only half-closes: a monitor line arriving after it would make ioredis throw
-      // "Command queue state error" from the socket's data handler. Destroying the stream stops them.
       monitor.disconnect();
-      monitor.stream.destroy();
-      base.disconnect();
       admin.disconnect();
       const names = new Map<string, string>();
       for (const line of clients.split('\n')) {

@@ -17,7 +17,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createGuards, createJournal, memorySink, type MemorySink } from '@mirrorguard/core';
 import { mirrorDataSourceOptions, NodeSqliteDatabase, typeormProvider } from '@mirrorguard/db-readonly';
 import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
-import { stopMonitor } from '../support/redis-oracles.ts';
+import { RedisMonitor } from '../support/redis-monitor.ts';
 import { MYSQL_URL } from '../support/servers.ts';
 import { databaseUrl } from './server-oracles.ts';
 import { SQLITE_SCHEMA } from './sqlite-corpus.ts';
@@ -84,8 +84,8 @@ async function databaseState(admin: Connection): Promise<unknown> {
 class RedisOracle {
   private readonly seen: string[] = [];
   private readonly client: Redis;
-  private readonly monitor: Redis;
-  private constructor(client: Redis, monitor: Redis) {
+  private readonly monitor: RedisMonitor;
+  private constructor(client: Redis, monitor: RedisMonitor) {
     this.client = client;
     this.monitor = monitor;
     monitor.on('monitor', (_time, args, source) => {
@@ -96,7 +96,7 @@ class RedisOracle {
 
   static async open(url: string): Promise<RedisOracle> {
     const client = new Redis(url);
-    const monitor = await client.monitor(); // a connection of its own, in MONITOR mode
+    const monitor = await RedisMonitor.open(url); // a connection of its own, in MONITOR mode
     return new RedisOracle(client, monitor);
   }
 
@@ -115,7 +115,7 @@ class RedisOracle {
   }
 
   close(): void {
-    stopMonitor(this.monitor);
+    this.monitor.disconnect();
     this.client.disconnect();
   }
 }

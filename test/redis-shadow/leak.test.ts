@@ -92,7 +92,7 @@ describe.each(['redis', 'memory'] as const)('leak test with a %s shadow: every w
     originTable = await loadCommandTable(admin);
     const keys = (await admin.keys('*')).sort();
     before = new Map(await Promise.all(keys.map(async (key) => [key, await admin.dumpBuffer(key)] as const)));
-    monitor = await monitorServer(origin.url, Redis);
+    monitor = await monitorServer(origin.url);
     const payload = await admin.dumpBuffer('s:1');
     const shadow = shadowKind === 'memory' ? 'memory' : shadowServer.shadowUrl;
     client = new ShadowRedis(originUrl, { shadow, journal: createJournal({ profile: 'mirror', sinks: [sink] }) });

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KeyState, keyId } from '../../packages/redis-shadow/src/shadow/key-state.ts';
 import { Materializer, originReader, shadowWriter } from '../../packages/redis-shadow/src/shadow/materialize-key.ts';
-import { stopMonitor } from '../support/redis-oracles.ts';
+import { RedisMonitor } from '../support/redis-monitor.ts';
 import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
 
 // Origin and shadow are redis-servers of the test's own (the origin's database 9, flushed before
@@ -15,7 +15,7 @@ describe('materializing keys into a real shadow Redis', () => {
   let origin: Redis;
   let shadow: Redis;
   let admin: Redis;
-  let monitor: Redis;
+  let monitor: RedisMonitor;
   const seen: string[][] = [];
 
   beforeAll(async () => {
@@ -23,14 +23,14 @@ describe('materializing keys into a real shadow Redis', () => {
     origin = new Redis(originServer.url, { db: ORIGIN_DB });
     admin = new Redis(originServer.url, { db: ORIGIN_DB });
     shadow = new Redis(shadowServer.url);
-    monitor = await new Redis(originServer.url).monitor();
+    monitor = await RedisMonitor.open(originServer.url);
     monitor.on('monitor', (_time: string, args: string[], _source: string, database: string) => {
       if (Number(database) === ORIGIN_DB) seen.push(args);
     });
   });
 
   afterAll(async () => {
-    stopMonitor(monitor);
+    monitor.disconnect();
     for (const client of [origin, shadow, admin]) client.disconnect();
     await Promise.all([originServer.kill(), shadowServer.kill()]);
   });

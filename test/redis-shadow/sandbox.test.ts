@@ -106,7 +106,7 @@ const outcome = (promise: Promise<unknown>): Promise<string> =>
 
 /** The origin's oracles, read before a sweep and checked after it. */
 async function originOracles(servers: Servers): Promise<{ check(shas: readonly string[]): Promise<void> }> {
-  const monitor = await monitorServer(servers.origin.url, Redis);
+  const monitor = await monitorServer(servers.origin.url);
   const before: ServerFingerprint = await fingerprint(servers.originAdmin);
   const statsBefore = await commandStats(servers.originAdmin);
   return {
@@ -259,7 +259,7 @@ describe('the shadow\'s user is checked at start-up (ACL DRYRUN)', () => {
   });
 
   it('refuses a shadow whose user can reach beyond it: every write fails with MG_ERR_REDIS_SHADOW_NOT_SANDBOXED, naming the ACL SETUSER line; nothing is sent', async () => {
-    const monitor = await monitorServer(servers.shadow.url, Redis);
+    const monitor = await monitorServer(servers.shadow.url);
     const users: Array<[string, string]> = [
       ['default', ''],
       // Confined but for MIGRATE, on some keys only: a dry run refused a key only still runs the command on others.

@@ -39,7 +39,7 @@ describe('scripts never run on the origin', () => {
     await originAdmin.select(3);
     await originAdmin.set('k', 'db3 value');
     await originAdmin.select(0);
-    monitor = await monitorServer(origin.url, Redis);
+    monitor = await monitorServer(origin.url);
     statsBefore = await commandStats(originAdmin);
     client = new ShadowRedis({ host: HOST, port: origin.port, connectionName: 'mirror' }, { shadow: shadow.shadowUrl });
   });

@@ -35,7 +35,7 @@ describe('keys a script writes on the shadow', () => {
     await shadowAdmin.function('FLUSH');
     await originAdmin.mset('k', 'origin value', 'u1', 'origin 1', 'u2', 'origin 2', 'u3', 'origin 3', 'u4', 'origin 4', 'u5', 'origin 5');
     // MONITOR first: ioredis takes lines that come with MONITOR's own answer for answers to nothing.
-    monitor = await monitorServer(servers.origin.url, Redis);
+    monitor = await monitorServer(servers.origin.url);
     client = new ShadowRedis({ host: HOST, port: servers.origin.port, connectionName: 'mirror' }, { shadow: servers.shadow.shadowUrl });
     client.on('error', () => undefined);
   });

@@ -22,7 +22,7 @@ describe('the shadow dies during a workload', () => {
     originUrl = `${origin.url}/${ORIGIN_DB}`;
     admin = new Redis(originUrl);
     await admin.mset(Object.fromEntries(Array.from({ length: 50 }, (_, n) => [`k:${n}`, String(n)])));
-    monitor = await monitorServer(origin.url, Redis);
+    monitor = await monitorServer(origin.url);
   });
   afterAll(async () => {
     monitor?.stop();

@@ -6,7 +6,7 @@ import { redisProvider } from '../../packages/redis-shadow/src/provider/redis-pr
 import { MemoryRedis } from '../../packages/redis-shadow/src/memory/memory-redis.ts';
 import { CommandTable, loadCommandTable } from '../../packages/redis-shadow/src/commands/command-table.ts';
 import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
-import { stopMonitor } from '../support/redis-oracles.ts';
+import { RedisMonitor } from '../support/redis-monitor.ts';
 import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';
 
 // Origin: a real redis-server, database 10. Shadow: another. Both are the test's own. MONITOR
@@ -20,7 +20,7 @@ describe('ShadowRedis against a real origin and a real shadow', () => {
   let shadowServer: ThrowawayRedis;
   let admin: Redis;
   let shadowAdmin: Redis;
-  let monitor: Redis;
+  let monitor: RedisMonitor;
   let originTable: CommandTable;
   const received: string[][] = [];
   /** MONITOR's sources (CLIENT INFO's addr) of the test's own set-up connections: what they send is not the mirror's. */
@@ -34,14 +34,14 @@ describe('ShadowRedis against a real origin and a real shadow', () => {
     admin = new Redis(originUrl);
     shadowAdmin = new Redis(shadowServer.url);
     originTable = await loadCommandTable(admin);
-    monitor = await new Redis(originServer.url).monitor();
+    monitor = await RedisMonitor.open(originServer.url);
     monitor.on('monitor', (_time: string, args: string[], source: string) => {
       if (!setUpSources.has(source)) received.push(args);
     });
   });
 
   afterAll(async () => {
-    if (monitor !== undefined) stopMonitor(monitor);
+    monitor?.disconnect();
     admin?.disconnect();
     shadowAdmin?.disconnect();
     await Promise.all([originServer?.kill(), shadowServer?.kill()]);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { RedisMonitor } from './redis-monitor.ts';
 
 // Server-side oracles for the Redis sandbox tests: what a server says about itself, before and after.
 
@@ -81,21 +82,8 @@ export async function strangers(admin: Redis, names: readonly string[]): Promise
 }
 
 /** MONITOR on a server: every command it receives, with its source (`lua` for a script's). */
-/**
- * Ends a MONITOR connection at once. ioredis's disconnect() only half-closes the socket: a monitor
- * line that arrives after it finds the client no longer "monitoring" and ioredis throws "Command
- * queue state error" from the socket's data handler, an uncaught exception. Destroying the stream
- * after disconnect() (which marks the close as wanted, so there is no reconnect) stops every later
- * data event.
- */
-export function stopMonitor(monitor: Redis): void {
-  monitor.disconnect();
-  monitor.stream.destroy();
-}
-
-export async function monitorServer(url: string, RedisClass: typeof Redis): Promise<{ received: Array<{ args: string[]; source: string }>; caughtUp(admin: Redis): Promise<void>; stop(): void }> {
-  const base = new RedisClass(url, { connectionName: 'oracle', lazyConnect: true });
-  const monitor = await base.monitor();
+export async function monitorServer(url: string): Promise<{ received: Array<{ args: string[]; source: string }>; caughtUp(admin: Redis): Promise<void>; stop(): void }> {
+  const monitor = await RedisMonitor.open(url);
   const received: Array<{ args: string[]; source: string }> = [];
   monitor.on('monitor', (_time: string, args: string[], source: string) => received.push({ args, source }));
   return {
@@ -115,9 +103,6 @@ export async function monitorServer(url: string, RedisClass: typeof Redis): Prom
       await admin.echo(fence);
       await seen;
     },
-    stop: () => {
-      stopMonitor(monitor);
-      base.disconnect();
-    },
+    stop: () => monitor.disconnect(),
   };
 }
