@@ -13,6 +13,10 @@ export interface OwnedWritesResult {
   readonly ratio: number;
   readonly firstWriteMs: Record<string, number>;
   readonly ownedWriteMs: number;
+  /** A plain SET of a key the origin holds (nothing copied) over the same SET once the key is owned, by value size. */
+  readonly plainSetFirstVsOwned: Record<string, number>;
+  /** The floor: the same, straight to the shadow server (a new key against one it holds). */
+  readonly plainSetFloor: Record<string, number>;
 }
 
 /** SET and INCR, alternately, on keys the shadow owns, from 32 concurrent loops. */
@@ -37,6 +41,8 @@ export async function ownedWritesBench({ rounds = 8, seconds = 2 } = {}): Promis
   const results = { direct: [] as number[], shadow: [] as number[] };
   const firstWriteMs: Record<string, number> = {};
   let ownedWriteMs = 0;
+  const plainSetFirstVsOwned: Record<string, number> = {};
+  const plainSetFloor: Record<string, number> = {};
   try {
     for (let n = 0; n < KEYS; n += 1) await client.set(`owned:${n}`, '0'); // the shadow owns them all
     await drive(direct, 1);
@@ -58,6 +64,35 @@ export async function ownedWritesBench({ rounds = 8, seconds = 2 } = {}): Promis
     const started = performance.now();
     for (let n = 0; n < 200; n += 1) await client.append('big:100:0', '!');
     ownedWriteMs = (performance.now() - started) / 200;
+    // A plain SET replaces its key whole: its first write copies nothing. Against the same SETs
+    // again, the keys then owned, in alternating rounds of fresh keys.
+    for (const size of [100, 10_000, 1_000_000]) {
+      const count = size >= 1_000_000 ? 10 : 100;
+      const value = 'w'.repeat(size);
+      const ratios: number[] = [];
+      const floors: number[] = [];
+      for (let round = 0; round < 4; round += 1) {
+        const fresh = Array.from({ length: count }, (_, n) => `floor:${size}:${round}:${n}`);
+        const newKey = performance.now();
+        for (const key of fresh) await direct.set(key, value);
+        const newKeyMs = performance.now() - newKey;
+        const heldKey = performance.now();
+        for (const key of fresh) await direct.set(key, value);
+        floors.push(newKeyMs / (performance.now() - heldKey));
+        const keys = Array.from({ length: count }, (_, n) => `plain:${size}:${round}:${n}`);
+        const pipeline = seed.pipeline();
+        for (const key of keys) pipeline.set(key, value);
+        await pipeline.exec();
+        const first = performance.now();
+        for (const key of keys) await client.set(key, value);
+        const firstMs = performance.now() - first;
+        const owned = performance.now();
+        for (const key of keys) await client.set(key, value);
+        ratios.push(firstMs / (performance.now() - owned));
+      }
+      plainSetFirstVsOwned[`${size} B`] = median(ratios);
+      plainSetFloor[`${size} B`] = median(floors);
+    }
   } finally {
     direct.disconnect();
     await client.close();
@@ -70,6 +105,8 @@ export async function ownedWritesBench({ rounds = 8, seconds = 2 } = {}): Promis
     ratio: pairedRatio(results.direct, results.shadow),
     firstWriteMs,
     ownedWriteMs,
+    plainSetFirstVsOwned,
+    plainSetFloor,
   };
   printTable(
     `Redis SET/INCR on keys the shadow owns, 32 loops, ${rounds} alternating rounds of ${seconds} s ("vs direct" is the median of per-round ratios)`,
@@ -86,6 +123,11 @@ export async function ownedWritesBench({ rounds = 8, seconds = 2 } = {}): Promis
       ...Object.entries(firstWriteMs).map(([size, ms]) => [size, ms.toFixed(3), `${(ms / ownedWriteMs).toFixed(1)}×`]),
       ['(owned key, no copy)', ownedWriteMs.toFixed(3), '1.0×'],
     ],
+  );
+  printTable(
+    'Redis first plain SET of a key the origin holds (replaced whole: nothing copied), one at a time, 4 rounds of fresh keys',
+    ['value size', 'first SET vs the same SET on the owned key (median of rounds)', 'floor: a new key vs a held one, straight to the shadow'],
+    Object.entries(plainSetFirstVsOwned).map(([size, ratio]) => [size, `${ratio.toFixed(2)}×`, `${plainSetFloor[size]!.toFixed(2)}×`]),
   );
   return result;
 }

@@ -211,7 +211,8 @@ describe('a Command changed after it was handed over: what was judged is what is
       await originAdmin.set('fresh', 'origin value');
       const client = new ShadowRedis({ host: HOST, port: origin.port, connectionName: 'mirror' }, { shadow: servers.shadow.shadowUrl });
       try {
-        const set = new Command('set', ['fresh', 'mirror value'], { replyEncoding: 'utf8' });
+        // XX: a write that needs the key's copy (a plain SET replaces the key whole and is written at once).
+        const set = new Command('set', ['fresh', 'mirror value', 'XX'], { replyEncoding: 'utf8' });
         client.sendCommand(set);
         // The first write waits for its key's copy: app code changes it meanwhile (the shadow's `default` user has no password).
         set.name = 'auth';
@@ -220,7 +221,7 @@ describe('a Command changed after it was handed over: what was judged is what is
         expect(await shadowAdmin.get('fresh')).toBe('mirror value');
         // Its writer replaced instead: not written at all.
         await originAdmin.set('other', 'origin value');
-        const rewritten = new Command('set', ['other', 'mirror value'], { replyEncoding: 'utf8' });
+        const rewritten = new Command('set', ['other', 'mirror value', 'XX'], { replyEncoding: 'utf8' });
         client.sendCommand(rewritten);
         rewritten.toWritable = () => '*3\r\n$4\r\nauth\r\n$7\r\ndefault\r\n$8\r\nanything\r\n';
         await expect(rewritten.promise).rejects.toMatchObject({ code: 'MG_ERR_REDIS_REFUSED', message: expect.stringMatching(/toWritable was replaced after it was judged/) });

@@ -12,6 +12,7 @@ import { createMemoryEngine } from '../memory/families.ts';
 import { whenReady } from './when-ready.ts';
 import { appBounds, failedSide, SideConnection } from './side-connection.ts';
 import { boundCall, isSettled, trackSettled } from './settle-bound.ts';
+import { replacesWholeKey } from '../routing/whole-key-writes.ts';
 import { describe } from './describe-command.ts';
 import type { UnsandboxedShadow } from './shadow-user-check.ts';
 import { originRefusal } from '../routing/origin-allow-list.ts';
@@ -351,7 +352,9 @@ export class ShadowRedis extends Redis {
         return command.promise;
       }
       this.#hideOriginOnFlush(name);
-      this.#toShadow([command], route, route.write ? new DescribedWhenRead(argv, 'write applied to the shadow') : undefined);
+      // Outside a transaction only: one that is aborted or fails would leave the key owned and unwritten.
+      const whole = !this.#manualTransaction && name !== 'multi' && route.write && replacesWholeKey(argv);
+      this.#toShadow([command], route, route.write ? new DescribedWhenRead(argv, 'write applied to the shadow') : undefined, whole);
     }
     return command.promise;
   }
@@ -713,7 +716,7 @@ export class ShadowRedis extends Redis {
    * Queues commands for the shadow behind the ones before them: their keys are owned first, then
    * they are sent together, in order (a transaction stays contiguous on the shadow connection).
    */
-  #toShadow(commands: readonly Command[], route: Extract<Route, { target: 'shadow' }>, effect?: Effect): void {
+  #toShadow(commands: readonly Command[], route: Extract<Route, { target: 'shadow' }>, effect?: Effect, replacesWhole = false): void {
     // The shadow connection's user is the checked, confined one: nothing of the app's authenticates it as another.
     const authenticating = commands.find((command) => AUTHENTICATING.has(String(command.name).toLowerCase()));
     if (authenticating !== undefined) {
@@ -727,8 +730,18 @@ export class ShadowRedis extends Redis {
     const keys = route.keys.map(({ key, db }) => ({ key, id: keyId(key), database: db === undefined ? current : this.#session.database(db) }));
     const { askOrigin } = route;
     const script = this.#session.shadow.kind === 'redis' ? route.script : undefined;
-    // The common case once keys are owned: nothing queued, nothing to copy, the shadow ready.
-    if (this.#pendingLinks === 0 && askOrigin === undefined && script === undefined && this.#session.shadowVerified && this.#shadow.status === 'ready' && keys.every(({ id, database }) => database.state.isOwned(id))) {
+    // The common case once keys are owned: nothing queued, nothing to copy, the shadow ready. A write
+    // that replaces its key whole owns it at once, when nothing else is on its way to that key (no
+    // write claims it, no copy of the database runs that could land after it).
+    if (
+      this.#pendingLinks === 0 &&
+      askOrigin === undefined &&
+      script === undefined &&
+      this.#session.shadowVerified &&
+      this.#shadow.status === 'ready' &&
+      keys.every(({ id, database }) => database.state.isOwned(id) || (replacesWhole && !database.state.routesToShadow(id) && !database.materializer.copying))
+    ) {
+      if (replacesWhole) for (const { id, database } of keys) database.state.markOwned(id);
       if (effect !== undefined) this.#journal('shadowed', effect);
       this.#selectShadow(current.shadowDb);
       for (const command of commands) this.#shadow.sendCommand(this.#asJudged(this.#withShadowFailures(command, effect)));
@@ -758,7 +771,10 @@ export class ShadowRedis extends Redis {
         await this.#session.shadowChecked();
         const named = askOrigin === undefined ? [] : (await Promise.all(askOrigin.map((argv) => this.#session.keysFromOrigin(argv)))).flat();
         // Copied side by side (each key's copy is one at a time anyway): a transaction's keys cost one round trip, not one each.
-        const copied = await Promise.all([...keys, ...named.map((key) => ({ ...key, database: current }))].map(({ key, database }) => database.materializer.ensureOwned(key)));
+        const copied = await Promise.all([
+          ...keys.map(({ key, database }) => database.materializer.ensureOwned(key, { copy: !replacesWhole })),
+          ...named.map((key) => current.materializer.ensureOwned(key.key)),
+        ]);
         await whenReady(this.#shadow);
         if (failed || commands.some(isSettled)) return fail(new Error('Command timed out'));
         // From here the shadow connection bounds the commands itself.

@@ -72,6 +72,11 @@ export class Materializer<Payload = Buffer> {
     this.#state = state;
   }
 
+  /** A copy of some key is running (its RESTORE could still land). */
+  get copying(): boolean {
+    return this.#inFlight.size > 0;
+  }
+
   /**
    * Resolves once the shadow owns `key`, its origin value copied first (`copy: false` skips the
    * copy): with true when this call made the copy, false when the key was owned or a copy running.
