@@ -292,14 +292,11 @@ describe('attacks on the whole-key SET fast path', () => {
 });
 
 describe('attacks on the whole-key SET fast path: a shadow that refuses the SET', () => {
-  // Through: the fast path (and ensureOwned(key, { copy: false }) on the slow one) marks the key owned
-  // before the SET is answered. When the shadow refuses it (OOM here; the same for any failure of the
-  // SET) the key stays owned and unwritten: its reads go to the shadow and answer nil, or a hash's
-  // TYPE answers none, where a Redis that refused the SET still holds the old value (before this fast
-  // path the copy was refused too and the key stayed the origin's). Not a small fix: disowning the key
-  // on the SET's refusal is only right if nothing else reached the key on the shadow meanwhile (the fast
-  // path takes no claim to tell), and reads pipelined behind the SET were already answered from the shadow.
-  it.fails('a plain SET the shadow refuses (maxmemory, noeviction) leaves the key reading as it did', async () => {
+  // Was through: the key was marked owned before the SET was answered, so a SET the shadow refused
+  // (OOM here; the same for any failure of it) left it owned and unwritten: nil where a Redis that
+  // refused the SET still holds the old value. Now the key is owned only once the SET is applied;
+  // refused, the origin's value is copied first (refused too here: the key stays the origin's).
+  it('a plain SET the shadow refuses (maxmemory, noeviction) leaves the key reading as it did', async () => {
     const [origin, shadow] = await Promise.all([startRedisServer(), startRedisServer({ args: ['--maxmemory', '1', '--maxmemory-policy', 'noeviction'] })]);
     const admin = new Redis(origin.url);
     const client = new ShadowRedis(origin.url, { shadow: shadow.shadowUrl });
@@ -318,6 +315,30 @@ describe('attacks on the whole-key SET fast path: a shadow that refuses the SET'
     } finally {
       await client.close();
       admin.disconnect();
+      await Promise.all([origin.kill(), shadow.kill()]);
+    }
+  });
+});
+
+describe('attacks on the whole-key SET fast path: a SET that is never answered', () => {
+  it('a plain SET that times out (the shadow paused) may land later: its key is refused from then on, never read from either side', async () => {
+    const [origin, shadow] = await Promise.all([startRedisServer(), startRedisServer()]);
+    const admin = new Redis(origin.url);
+    const shadowAdmin = new Redis(shadow.url);
+    const client = new ShadowRedis({ host: '127.0.0.1', port: origin.port, commandTimeout: 300 }, { shadow: shadow.shadowUrl });
+    try {
+      await admin.set('k', 'old');
+      await client.set('warm', 'up'); // the shadow's session checked and ready
+      await shadowAdmin.call('CLIENT', 'PAUSE', '3000', 'WRITE');
+      expect(await outcome(client.set('k', 'new'))).toEqual({ error: expect.stringMatching(/Command timed out/) });
+      // The SET may still land once the pause ends: neither 'old' nor nil can be trusted.
+      expect(await outcome(client.get('k'))).toEqual({ error: expect.stringMatching(/neither side's value can be trusted/) });
+      expect(await admin.get('k')).toBe('old');
+    } finally {
+      await shadowAdmin.call('CLIENT', 'UNPAUSE');
+      await client.close();
+      admin.disconnect();
+      shadowAdmin.disconnect();
       await Promise.all([origin.kill(), shadow.kill()]);
     }
   });

@@ -604,6 +604,26 @@ export class ShadowRedis extends Redis {
     if (name === 'flushdb') this.#current.state.hideOrigin();
   }
 
+  /**
+   * A write that replaces its keys whole, about to go out with nothing copied: each key not owned
+   * yet reads from the shadow from now on, and is settled by the write's answer before the app hears
+   * it (see Materializer.ownOnceWritten): applied, owned; refused by the server (a reply error),
+   * still the origin's; unanswered (timed out, connection lost), distrusted.
+   */
+  #ownWhenWritten(keys: ReadonlyArray<{ readonly key: Buffer | string; readonly id: string; readonly database: DatabaseShadow }>, command: Command): void {
+    const settles = keys.filter(({ id, database }) => !database.state.isOwned(id)).map(({ key, database }) => database.materializer.ownOnceWritten(key));
+    if (settles.length === 0) return;
+    const { resolve, reject } = command;
+    command.resolve = (value: unknown) => {
+      for (const settle of settles) settle('applied');
+      return resolve(value);
+    };
+    command.reject = (error: Error) => {
+      for (const settle of settles) settle(error instanceof ReplyError ? 'refused' : 'unknown');
+      return reject(error);
+    };
+  }
+
   /** One journal event per write of the effect. */
   #journal(action: 'shadowed' | 'blocked', effect: Effect): void {
     // A write shadowed as routed is no refusal: unread, it is not described at all.
@@ -739,9 +759,9 @@ export class ShadowRedis extends Redis {
       script === undefined &&
       this.#session.shadowVerified &&
       this.#shadow.status === 'ready' &&
-      keys.every(({ id, database }) => database.state.isOwned(id) || (replacesWhole && !database.state.routesToShadow(id) && !database.materializer.copying))
+      keys.every(({ key, id, database }) => database.state.isOwned(id) || (replacesWhole && !database.state.routesToShadow(id) && !database.materializer.isBusy(key)))
     ) {
-      if (replacesWhole) for (const { id, database } of keys) database.state.markOwned(id);
+      if (replacesWhole) this.#ownWhenWritten(keys, commands[0]!);
       if (effect !== undefined) this.#journal('shadowed', effect);
       this.#selectShadow(current.shadowDb);
       for (const command of commands) this.#shadow.sendCommand(this.#asJudged(this.#withShadowFailures(command, effect)));
@@ -772,10 +792,12 @@ export class ShadowRedis extends Redis {
         const named = askOrigin === undefined ? [] : (await Promise.all(askOrigin.map((argv) => this.#session.keysFromOrigin(argv)))).flat();
         // Copied side by side (each key's copy is one at a time anyway): a transaction's keys cost one round trip, not one each.
         const copied = await Promise.all([
-          ...keys.map(({ key, database }) => database.materializer.ensureOwned(key, { copy: !replacesWhole })),
+          ...keys.map(({ key, database }) => (replacesWhole ? Promise.resolve(false) : database.materializer.ensureOwned(key))),
           ...named.map((key) => current.materializer.ensureOwned(key.key)),
         ]);
         await whenReady(this.#shadow);
+        // A write that replaces its key whole copies nothing: it waits only for what runs for that key (another client's copy).
+        if (replacesWhole) for (const { key, database } of keys) await database.materializer.whenIdle(key);
         if (failed || commands.some(isSettled)) return fail(new Error('Command timed out'));
         // From here the shadow connection bounds the commands itself.
         disarm();
@@ -783,6 +805,7 @@ export class ShadowRedis extends Redis {
         if (effect !== undefined) this.#journal('shadowed', effect);
         this.#selectShadow(current.shadowDb);
         if (script === undefined) {
+          if (replacesWhole) this.#ownWhenWritten(keys, commands[0]!);
           for (const command of commands) this.#shadow.sendCommand(this.#asJudged(this.#withShadowFailures(command, effect)));
         } else {
           // The keys copied for this command alone (a read-only script, or a script that wrote none of them, leaves them to the origin).

@@ -72,9 +72,50 @@ export class Materializer<Payload = Buffer> {
     this.#state = state;
   }
 
-  /** A copy of some key is running (its RESTORE could still land). */
-  get copying(): boolean {
-    return this.#inFlight.size > 0;
+  /** A copy of `key` (or a write that replaces it whole, not yet confirmed) is running. */
+  isBusy(key: Buffer | string): boolean {
+    return this.#inFlight.has(keyId(key));
+  }
+
+  /** Resolves once nothing runs for `key`: no copy, no unconfirmed whole write (their failures are theirs). */
+  async whenIdle(key: Buffer | string): Promise<void> {
+    const id = keyId(key);
+    for (let running = this.#inFlight.get(id); running !== undefined; running = this.#inFlight.get(id)) {
+      await running.catch(() => undefined);
+    }
+  }
+
+  /**
+   * For a write that replaces `key` whole, sent now with nothing copied (call it when the key is
+   * neither owned nor busy, right before the write goes out): the key reads from the shadow from now
+   * on, and commands that need it owned wait. Call the function returned when the write is answered,
+   * before anything else hears of it: `'applied'` owns the key as it is; `'refused'` (the server
+   * answered with an error: nothing was written) leaves it the origin's, as a Redis that refused the
+   * write still holds it (a command that waited for it copies it then); `'unknown'` (no answer: a
+   * timeout, a lost connection) distrusts it, since the write may or may not have landed.
+   */
+  ownOnceWritten(key: Buffer | string): (outcome: 'applied' | 'refused' | 'unknown') => void {
+    const id = keyId(key);
+    this.#state.claim(id);
+    let settle!: () => void;
+    const pending = new Promise<void>((resolve) => (settle = resolve));
+    this.#inFlight.set(id, pending);
+    let answered = false;
+    return (outcome) => {
+      if (answered) return;
+      answered = true;
+      if (outcome === 'applied') this.#state.markOwned(id);
+      else if (outcome === 'unknown') this.#state.distrust(id);
+      this.#state.release(id);
+      if (this.#inFlight.get(id) === pending) this.#inFlight.delete(id);
+      settle();
+    };
+  }
+
+  async #copy(raw: Buffer): Promise<void> {
+    const { payload, expiresAt } = await this.#reader.readKey(raw);
+    if (payload === null) await this.#writer.deleteKey(raw);
+    else await this.#writer.restoreKey(raw, payload, expiresAt);
   }
 
   /**
@@ -85,14 +126,11 @@ export class Materializer<Payload = Buffer> {
     const id = keyId(key);
     if (this.#state.isOwned(id)) return Promise.resolve(false);
     const running = this.#inFlight.get(id);
-    if (running !== undefined) return running.then(() => false);
+    // Once it is done, as if called then: a whole write the shadow refused leaves the key to copy.
+    if (running !== undefined) return running.then(() => this.ensureOwned(key, { copy }));
     const raw = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
     const copying = (async () => {
-      if (copy) {
-        const { payload, expiresAt } = await this.#reader.readKey(raw);
-        if (payload === null) await this.#writer.deleteKey(raw);
-        else await this.#writer.restoreKey(raw, payload, expiresAt);
-      }
+      if (copy) await this.#copy(raw);
       this.#state.markOwned(id);
     })().finally(() => this.#inFlight.delete(id));
     this.#inFlight.set(id, copying);
