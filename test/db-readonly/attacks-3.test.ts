@@ -5,9 +5,8 @@ import mysql2 from 'mysql2';
 import mysql2Promise, { type Connection, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardMysql2, type GuardMysql2Options } from '@mirrorguard/db-readonly';
-import { databaseUrl, endSessionsIn, lockHolder, lockTakenOrSessionGone, serverThreadOf } from './server-oracles.ts';
+import { createOwnDatabase, databaseUrl, dropOwnDatabase, lockHolder, lockTakenOrSessionGone, serverThreadOf } from './server-oracles.ts';
 import { READ_SESSION_STATE } from '../../packages/db-readonly/src/server/session-state.ts';
-import { MYSQL_URL } from '../support/servers.ts';
 
 // Attack round 3 on the wire check and readBackEveryStatement. Oracles are the server's own:
 // IS_USED_LOCK from an unguarded session, and the guarded session's variables read back.
@@ -31,22 +30,16 @@ describe('attacks 3: db-readonly wire check and readBackEveryStatement', () => {
   let admin: Connection;
 
   beforeAll(async () => {
-    const root = await mysql2Promise.createConnection({ uri: MYSQL_URL });
-    await root.query(`DROP DATABASE IF EXISTS ${DATABASE}`);
-    await root.query(`CREATE DATABASE ${DATABASE}`);
-    await root.query(`USE ${DATABASE}`);
-    await root.query('CREATE TABLE victim (id INT) ENGINE=InnoDB');
-    await root.query('CREATE FUNCTION f_onoff() RETURNS INT NOT DETERMINISTIC BEGIN SET SESSION session_track_state_change = OFF; SET @@session.max_statement_time = 0; SET SESSION session_track_state_change = ON; RETURN 1; END');
-    await root.query("CREATE FUNCTION f_sig() RETURNS INT NOT DETERMINISTIC BEGIN SET SESSION session_track_state_change = OFF; SET @@session.max_statement_time = 0; SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'boom'; RETURN 1; END");
-    await root.query("CREATE FUNCTION f_locksig() RETURNS INT NOT DETERMINISTIC BEGIN DO GET_LOCK('mg_a3_locksig', 0); SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'boom'; RETURN 1; END");
-    await root.end();
-    admin = await mysql2Promise.createConnection({ uri: databaseUrl(DATABASE) });
+    admin = await createOwnDatabase(DATABASE, async (root) => {
+      await root.query('CREATE TABLE victim (id INT) ENGINE=InnoDB');
+      await root.query('CREATE FUNCTION f_onoff() RETURNS INT NOT DETERMINISTIC BEGIN SET SESSION session_track_state_change = OFF; SET @@session.max_statement_time = 0; SET SESSION session_track_state_change = ON; RETURN 1; END');
+      await root.query("CREATE FUNCTION f_sig() RETURNS INT NOT DETERMINISTIC BEGIN SET SESSION session_track_state_change = OFF; SET @@session.max_statement_time = 0; SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'boom'; RETURN 1; END");
+      await root.query("CREATE FUNCTION f_locksig() RETURNS INT NOT DETERMINISTIC BEGIN DO GET_LOCK('mg_a3_locksig', 0); SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'boom'; RETURN 1; END");
+    });
   });
 
   afterAll(async () => {
-    await endSessionsIn(admin, DATABASE);
-    await admin.query(`DROP DATABASE IF EXISTS ${DATABASE}`);
-    await admin.end();
+    await dropOwnDatabase(admin, DATABASE);
   });
 
   it.fails('HOLE: fs.writeSync on the guarded socket\'s fd writes a COM_QUERY past the wire check', async () => {

@@ -1,11 +1,11 @@
 import net from 'node:net';
 import mysql2 from 'mysql2';
-import mysql2Promise, { type Connection } from 'mysql2/promise';
+import type { Connection } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardMysql2, type GuardMysql2Options } from '@mirrorguard/db-readonly';
 import { READ_SESSION_STATE } from '../../packages/db-readonly/src/server/session-state.ts';
-import { ANSI_ONLY_LOCK, packets } from './forged-replies.ts';
-import { databaseUrl, endSessionsIn, lockHolder, run } from './server-oracles.ts';
+import { ANSI_ONLY_LOCK } from './forged-replies.ts';
+import { createOwnDatabase, databaseUrl, dropOwnDatabase, lockHolder, run } from './server-oracles.ts';
 import { MYSQL_URL } from '../support/servers.ts';
 
 // Attack round 5 on the read side of the wire check (the guard's own statements judged from the
@@ -42,17 +42,11 @@ describe('attacks 5: the read side of the wire check, and handles moved into the
   const blocked: string[] = [];
 
   beforeAll(async () => {
-    const root = await mysql2Promise.createConnection({ uri: MYSQL_URL });
-    await root.query(`DROP DATABASE IF EXISTS ${DATABASE}`);
-    await root.query(`CREATE DATABASE ${DATABASE}`);
-    await root.end();
-    admin = await mysql2Promise.createConnection({ uri: databaseUrl(DATABASE) });
+    admin = await createOwnDatabase(DATABASE);
   });
 
   afterAll(async () => {
-    await endSessionsIn(admin, DATABASE);
-    await admin.query(`DROP DATABASE IF EXISTS ${DATABASE}`);
-    await admin.end();
+    await dropOwnDatabase(admin, DATABASE);
   });
 
   async function guardedConnection(): Promise<mysql2.Connection & Core> {

@@ -7,7 +7,7 @@ import mysql2 from 'mysql2';
 import mysql2Promise, { type Connection, type RowDataPacket } from 'mysql2/promise';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardMysql2, type GuardMysql2Options } from '@mirrorguard/db-readonly';
-import { databaseUrl, endSessionsIn, greetingThreadId, lockHolder, lockTakenOrSessionGone, run, serverThreadOf } from './server-oracles.ts';
+import { createOwnDatabase, databaseUrl, dropOwnDatabase, greetingThreadId, lockHolder, lockTakenOrSessionGone, run, serverThreadOf } from './server-oracles.ts';
 import { startMariadbServer, type ThrowawayMariadb } from '../support/mariadb-server.ts';
 import { privateDir } from '../support/private-dir.ts';
 import { MYSQL_URL } from '../support/servers.ts';
@@ -41,17 +41,11 @@ describe('attacks 6: the handles under a guarded connection', () => {
   const journal = { record: (event: { action: string; operation: string; reason?: string }) => void (event.action === 'blocked' && blocked.push(`${event.operation}: ${event.reason}`)) } as unknown as NonNullable<GuardMysql2Options['journal']>;
 
   beforeAll(async () => {
-    const root = await mysql2Promise.createConnection({ uri: MYSQL_URL });
-    await root.query(`DROP DATABASE IF EXISTS ${DATABASE}`);
-    await root.query(`CREATE DATABASE ${DATABASE}`);
-    await root.end();
-    admin = await mysql2Promise.createConnection({ uri: databaseUrl(DATABASE) });
+    admin = await createOwnDatabase(DATABASE);
   });
 
   afterAll(async () => {
-    await endSessionsIn(admin, DATABASE);
-    await admin.query(`DROP DATABASE IF EXISTS ${DATABASE}`);
-    await admin.end();
+    await dropOwnDatabase(admin, DATABASE);
   });
 
   function connect(extra: Record<string, unknown> = {}): mysql2.Connection & Core {

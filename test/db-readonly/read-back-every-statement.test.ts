@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createJournal, MemorySink } from '@mirrorguard/core';
 import { guardMysql2, type GuardMysql2Options } from '@mirrorguard/db-readonly';
 import { rng } from '../support/seeded-random.ts';
-import { MYSQL_URL } from '../support/servers.ts';
-import { databaseUrl, endSessionsIn, lockHolder } from './server-oracles.ts';
+import { createOwnDatabase, databaseUrl, dropOwnDatabase, lockHolder } from './server-oracles.ts';
 
 // Views and stored functions run bodies the classifier never sees. Whatever a generated body does to
 // the session (tracking turned off first, bounds lifted, SERIALIZABLE, another charset, named locks),
@@ -107,19 +106,13 @@ describe('readBackEveryStatement: views and stored functions cannot change the s
   let cases: Case[];
 
   beforeAll(async () => {
-    const root = await mysql2Promise.createConnection({ uri: MYSQL_URL });
-    await root.query(`DROP DATABASE IF EXISTS ${DATABASE}`);
-    await root.query(`CREATE DATABASE ${DATABASE}`);
-    await root.query(`USE ${DATABASE}`);
-    cases = await createCases(root, 0x5eed12, CASES);
-    await root.end();
-    admin = await mysql2Promise.createConnection({ uri: databaseUrl(DATABASE) });
+    admin = await createOwnDatabase(DATABASE, async (root) => {
+      cases = await createCases(root, 0x5eed12, CASES);
+    });
   });
 
   afterAll(async () => {
-    await endSessionsIn(admin, DATABASE);
-    await admin.query(`DROP DATABASE IF EXISTS ${DATABASE}`);
-    await admin.end();
+    await dropOwnDatabase(admin, DATABASE);
   });
 
   it(`holds for ${CASES} generated views and functions`, async () => {

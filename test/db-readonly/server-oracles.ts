@@ -1,5 +1,5 @@
 import type mysql2 from 'mysql2';
-import type { Connection, RowDataPacket } from 'mysql2/promise';
+import mysql2Promise, { type Connection, type RowDataPacket } from 'mysql2/promise';
 import { MYSQL_URL } from '../support/servers.ts';
 
 // What the database tests ask the server itself, never the guard: whether the primary waits, who
@@ -44,6 +44,30 @@ export async function tableChecksum(admin: Connection, table: string): Promise<u
 export async function endSessionsIn(admin: Connection, database: string): Promise<void> {
   const [left] = await admin.query<RowDataPacket[]>('SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()', [database]);
   for (const { ID } of left) await admin.query(`KILL ${Number(ID)}`).catch(() => undefined);
+}
+
+/**
+ * A test file's own database, created empty (dropped first if a run left it), with `setUp` run on a
+ * root connection inside it; returns an admin connection to it.
+ */
+export async function createOwnDatabase(database: string, setUp?: (root: Connection) => Promise<void>): Promise<Connection> {
+  const root = await mysql2Promise.createConnection({ uri: MYSQL_URL });
+  try {
+    await root.query(`DROP DATABASE IF EXISTS ${database}`);
+    await root.query(`CREATE DATABASE ${database}`);
+    await root.query(`USE ${database}`);
+    await setUp?.(root);
+  } finally {
+    await root.end();
+  }
+  return mysql2Promise.createConnection({ uri: databaseUrl(database) });
+}
+
+/** Ends every session left in the test file's database, drops it, and closes `admin`. */
+export async function dropOwnDatabase(admin: Connection, database: string): Promise<void> {
+  await endSessionsIn(admin, database);
+  await admin.query(`DROP DATABASE IF EXISTS ${database}`);
+  await admin.end();
 }
 
 /** A callback-API query as a promise that always settles: `{ error }` or `{ rows }`. */
