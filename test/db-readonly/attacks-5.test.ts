@@ -7,6 +7,7 @@ import { READ_SESSION_STATE } from '../../packages/db-readonly/src/server/sessio
 import { ANSI_ONLY_LOCK } from './forged-replies.ts';
 import { createOwnDatabase, databaseUrl, dropOwnDatabase, lockHolder, run } from './server-oracles.ts';
 import { MYSQL_URL } from '../support/servers.ts';
+import { socketPair } from '../support/socket-pair.ts';
 
 // Attack round 5 on the read side of the wire check (the guard's own statements judged from the
 // bytes that arrived: push gated by the handle's onread) and on handles moved into the socket.
@@ -120,13 +121,8 @@ describe('attacks 5: the read side of the wire check, and handles moved into the
 
   it('a raw socket\'s handle assigned to the guarded socket\'s _handle and taken back at once is not counted afterwards: bytes pushed from that socket\'s data listener are refused', async () => {
     const lock = 'mg_a5_moved_handle';
-    // Any other socket of the process: here one to a local server the app controls.
-    const sides: net.Socket[] = [];
-    const local = net.createServer((side) => void sides.push(side));
-    await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', resolve));
-    const raw = net.connect((local.address() as net.AddressInfo).port, '127.0.0.1');
-    await new Promise<void>((resolve) => raw.once('connect', resolve));
-    for (const deadline = Date.now() + 5000; sides.length === 0 && Date.now() < deadline; ) await new Promise((resolve) => setImmediate(resolve));
+    // Any other socket of the process, to a local server the app controls.
+    const { raw, side, close } = await socketPair();
     const connection = await guardedConnection();
     const stream = connection.stream as net.Socket & { _handle: { readStop(): number; readStart(): number } };
     const own = stream._handle;
@@ -138,7 +134,7 @@ describe('attacks 5: the read side of the wire check, and handles moved into the
       // The server's reply to the read-back waits in the kernel until the forgery is in.
       own.readStop();
       forged = bytes;
-      sides[0]!.write('x');
+      side.write('x');
     });
     raw.on('data', () => {
       if (forged === undefined) return;
@@ -157,21 +153,15 @@ describe('attacks 5: the read side of the wire check, and handles moved into the
       expect({ refused: attack.error !== undefined, holder: await lockHolder(admin, lock) }).toEqual({ refused: true, holder: null });
     } finally {
       connection.destroy();
-      raw.destroy();
-      for (const side of sides) side.destroy();
-      local.close();
+      close();
       await waitLockFree(lock);
     }
   });
 
   it('the same forgery pushed from a raw socket\'s data listener without moving its handle into the guarded socket is refused', async () => {
     const lock = 'mg_a5_unmoved_handle';
-    const sides: net.Socket[] = [];
-    const local = net.createServer((side) => void sides.push(side));
-    await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', resolve));
-    const raw = net.connect((local.address() as net.AddressInfo).port, '127.0.0.1');
-    await new Promise<void>((resolve) => raw.once('connect', resolve));
-    for (const deadline = Date.now() + 5000; sides.length === 0 && Date.now() < deadline; ) await new Promise((resolve) => setImmediate(resolve));
+    // Any other socket of the process, to a local server the app controls.
+    const { raw, side, close } = await socketPair();
     const connection = await guardedConnection();
     const stream = connection.stream as net.Socket & { _handle: { readStop(): number; readStart(): number } };
     const own = stream._handle;
@@ -179,7 +169,7 @@ describe('attacks 5: the read side of the wire check, and handles moved into the
     const replay = replayReadBack(connection, (bytes) => {
       own.readStop();
       forged = bytes;
-      sides[0]!.write('x');
+      side.write('x');
     });
     raw.on('data', () => {
       if (forged === undefined) return;
@@ -197,21 +187,15 @@ describe('attacks 5: the read side of the wire check, and handles moved into the
       expect(blocked.some((line) => line.startsWith('(read)'))).toBe(true);
     } finally {
       connection.destroy();
-      raw.destroy();
-      for (const side of sides) side.destroy();
-      local.close();
+      close();
       await waitLockFree(lock);
     }
   });
 
   it.fails('HOLE: the counted onread, read from the guarded handle and called with the app\'s own ArrayBuffer, pushes made-up bytes as received (Node reads their length from the last real read, which the app sizes)', async () => {
     const lock = 'mg_a5_onread_call';
-    const sides: net.Socket[] = [];
-    const local = net.createServer((side) => void sides.push(side));
-    await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', resolve));
-    const raw = net.connect((local.address() as net.AddressInfo).port, '127.0.0.1');
-    await new Promise<void>((resolve) => raw.once('connect', resolve));
-    for (const deadline = Date.now() + 5000; sides.length === 0 && Date.now() < deadline; ) await new Promise((resolve) => setImmediate(resolve));
+    // Any other socket of the process, to a local server the app controls.
+    const { raw, side, close } = await socketPair();
     const connection = await guardedConnection();
     type Handle = { readStop(): number; readStart(): number; onread: (arrayBuffer: ArrayBuffer) => unknown };
     const own = (connection.stream as unknown as { _handle: Handle })._handle;
@@ -220,7 +204,7 @@ describe('attacks 5: the read side of the wire check, and handles moved into the
       own.readStop();
       forged = bytes;
       // A read of exactly as many bytes, on any socket: Node's shared read state now says that length.
-      sides[0]!.write(Buffer.alloc(bytes.length, 0x20));
+      side.write(Buffer.alloc(bytes.length, 0x20));
     });
     raw.on('data', (bytes: Buffer) => {
       if (forged === undefined || bytes.length !== forged.length) return;
@@ -245,9 +229,7 @@ describe('attacks 5: the read side of the wire check, and handles moved into the
       expect({ phase: replay.state.phase, holder: await lockHolder(admin, lock) }).toEqual({ phase: 'done', holder: null });
     } finally {
       connection.destroy();
-      raw.destroy();
-      for (const side of sides) side.destroy();
-      local.close();
+      close();
       await waitLockFree(lock);
     }
   });

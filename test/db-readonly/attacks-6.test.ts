@@ -11,6 +11,7 @@ import { createOwnDatabase, databaseUrl, dropOwnDatabase, greetingThreadId, lock
 import { startMariadbServer, type ThrowawayMariadb } from '../support/mariadb-server.ts';
 import { privateDir } from '../support/private-dir.ts';
 import { MYSQL_URL } from '../support/servers.ts';
+import { socketPair } from '../support/socket-pair.ts';
 
 // Attack round 6 on the wire check's handles (packages/db-readonly/src/mysql2/wire-check.ts): the
 // native write methods reached past the handle's own properties, a handle the guard first met
@@ -263,13 +264,7 @@ describe('attacks 6: the handles under a guarded connection', () => {
     plain.destroy();
     const forged = Buffer.concat(recorded);
     // Any other socket of the process, to a local server the app controls.
-    const sides: net.Socket[] = [];
-    const local = net.createServer((side) => void sides.push(side));
-    await new Promise<void>((resolve) => local.listen(0, '127.0.0.1', resolve));
-    const raw = net.connect((local.address() as net.AddressInfo).port, '127.0.0.1');
-    raw.on('error', () => undefined);
-    await new Promise<void>((resolve) => raw.once('connect', resolve));
-    if (sides.length === 0) await once(local, 'connection');
+    const { raw, side, close } = await socketPair();
     // The socket mysql2 connects gets a decoy: Symbol('kHandle') holding the same handle, ahead of Node's own.
     type Slots = Record<symbol, unknown> & { _handle: unknown };
     const decoy = Symbol('kHandle');
@@ -311,7 +306,7 @@ describe('attacks 6: the handles under a guarded connection', () => {
       let settled = false;
       void answer.then(() => (settled = true));
       for (const deadline = Date.now() + 5000; !started() && !settled && Date.now() < deadline; ) await new Promise((resolve) => setImmediate(resolve));
-      sides[0]!.write(forged);
+      side.write(forged);
       // No timer: the guard answers (it refuses the connection); a hang fails the test at vitest's testTimeout.
       const result = await answer;
       // Safe behaviour: mysql2 never hands the app the other socket's bytes as the server's reply.
@@ -319,9 +314,7 @@ describe('attacks 6: the handles under a guarded connection', () => {
     } finally {
       net.connect = connect;
       connection?.destroy();
-      raw.destroy();
-      for (const side of sides) side.destroy();
-      local.close();
+      close();
     }
   });
 
