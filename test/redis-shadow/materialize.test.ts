@@ -150,7 +150,7 @@ describe('materializing keys into a real shadow Redis', () => {
     await admin.set('replaced', 'old');
     const mark = await markNow();
     const { state, materializer } = fresh();
-    await materializer.ensureOwned('replaced', { copy: false });
+    materializer.ownOnceWritten('replaced')('applied');
     expect(state.isOwned(keyId('replaced'))).toBe(true);
     expect((await commandsSince(mark)).filter((args) => args[0]?.toLowerCase() === 'dump')).toEqual([]);
   });

@@ -56,7 +56,7 @@ export function shadowWriter(shadow: Client): ShadowWriter {
 
 /**
  * Copy-on-write: makes the shadow own a key before its first write. The origin's value and expiry
- * are copied unless the write overwrites the whole value anyway; a key the origin does not have is
+ * are copied (a write that replaces the whole key copies nothing: ownOnceWritten); a key the origin does not have is
  * removed from the shadow (so nothing left from an earlier life shows through). At most one copy of
  * a key runs at a time; callers for the same key wait for it.
  */
@@ -119,18 +119,18 @@ export class Materializer<Payload = Buffer> {
   }
 
   /**
-   * Resolves once the shadow owns `key`, its origin value copied first (`copy: false` skips the
-   * copy): with true when this call made the copy, false when the key was owned or a copy running.
+   * Resolves once the shadow owns `key`, its origin value copied first: with true when this call
+   * made the copy, false when the key was owned already, or became so by what was running for it.
    */
-  ensureOwned(key: Buffer | string, { copy = true }: { copy?: boolean } = {}): Promise<boolean> {
+  ensureOwned(key: Buffer | string): Promise<boolean> {
     const id = keyId(key);
     if (this.#state.isOwned(id)) return Promise.resolve(false);
     const running = this.#inFlight.get(id);
     // Once it is done, as if called then: a whole write the shadow refused leaves the key to copy.
-    if (running !== undefined) return running.then(() => this.ensureOwned(key, { copy }));
+    if (running !== undefined) return running.then(() => this.ensureOwned(key));
     const raw = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
     const copying = (async () => {
-      if (copy) await this.#copy(raw);
+      await this.#copy(raw);
       this.#state.markOwned(id);
     })().finally(() => this.#inFlight.delete(id));
     this.#inFlight.set(id, copying);
