@@ -1,4 +1,4 @@
-import type { StatementClassification, StatementKind } from './classify-statement.ts';
+import type { StatementClassification, StatementKind } from './statement-classification.ts';
 import type { Token } from './lex-sql.ts';
 import { lexSqlite } from './lex-sqlite.ts';
 import {

@@ -1,5 +1,5 @@
 import { ReplyError } from 'ioredis';
-import { keyId } from '../shadow/key-state.ts';
+import { keyId } from './key-id.ts';
 import { DATABASES, type CommandArgv, type MemoryEngine } from './memory-engine.ts';
 import { errors, NULL_ARRAY, OK, QUEUED, status, type Reply } from './replies.ts';
 

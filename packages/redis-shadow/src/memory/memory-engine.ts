@@ -1,7 +1,7 @@
 import { MirrorGuardError } from '@mirrorguard/core';
 import { bundledCommandTable, type CommandSpec, type CommandTable } from '../commands/command-table.ts';
 import { findKeys } from '../commands/find-keys.ts';
-import { keyId } from '../shadow/key-state.ts';
+import { keyId } from './key-id.ts';
 import { Keyspace } from './keyspace.ts';
 import { CommandFailed, errors, type ErrorReply, type Reply } from './replies.ts';
 import { ReplyError } from 'ioredis';

@@ -1,4 +1,4 @@
-import type { KeyToOwn, Route } from './route-command.ts';
+import type { KeyToOwn, Route } from './route.ts';
 
 const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toString('latin1') : String(value));
 

@@ -1,5 +1,5 @@
 import type { KeyState } from '../shadow/key-state.ts';
-import type { KeyToOwn, Route } from './route-command.ts';
+import type { KeyToOwn, Route } from './route.ts';
 
 const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toString('latin1') : String(value));
 

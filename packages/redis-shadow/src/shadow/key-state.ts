@@ -1,13 +1,7 @@
-/** A key as the shadow tracks it: its raw bytes, as a latin1 string (binary-safe, usable in a Set). */
-export type KeyId = string;
+import type { KeyId } from '../memory/key-id.ts';
 
-const ASCII = /^[\x00-\x7f]*$/;
-
-export function keyId(key: string | Buffer | Uint8Array): KeyId {
-  // An ASCII string is its own UTF-8 bytes read as latin1: no Buffer needed on the hot path.
-  if (typeof key === 'string') return ASCII.test(key) ? key : Buffer.from(key, 'utf8').toString('latin1');
-  return Buffer.isBuffer(key) ? key.toString('latin1') : Buffer.from(key).toString('latin1');
-}
+// keyId lives with the memory engine, which keys its keyspace by it (the layer below the shadow).
+export { keyId, type KeyId } from '../memory/key-id.ts';
 
 /**
  * Which keys the shadow owns. A key becomes owned on its first write (or delete) and stays owned

@@ -3,7 +3,7 @@ import { scanCursor, scanHash } from '../collection-scan.ts';
 import { globMatch } from '../glob-pattern.ts';
 import type { Keyspace } from '../keyspace.ts';
 import type { CommandCall, CommandFamily } from '../memory-engine.ts';
-import { keyId } from '../../shadow/key-state.ts';
+import { keyId } from '../key-id.ts';
 import { bulk, bytes, errors, fail, integerReply, OK, type Reply } from '../replies.ts';
 import { addLongDouble, printLongDouble, readLongDouble, ZERO } from '../long-double.ts';
 

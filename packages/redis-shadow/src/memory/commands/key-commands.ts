@@ -2,7 +2,7 @@ import { bigIntegerArgument, integerArgument, text, upper } from '../arguments.t
 import { globMatch } from '../glob-pattern.ts';
 import { cloneValue } from '../keyspace.ts';
 import { DATABASES, type CommandCall, type CommandFamily } from '../memory-engine.ts';
-import { keyId } from '../../shadow/key-state.ts';
+import { keyId } from '../key-id.ts';
 import { bulk, bytes, errors, fail, integerReply, OK, status, type Reply } from '../replies.ts';
 
 const ids = (keys: readonly Buffer[]): string[] => keys.map((key) => keyId(key));

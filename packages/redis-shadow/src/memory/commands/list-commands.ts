@@ -1,6 +1,6 @@
 import { bigIntegerArgument, text, upper } from '../arguments.ts';
 import type { CommandCall, CommandFamily } from '../memory-engine.ts';
-import { keyId } from '../../shadow/key-state.ts';
+import { keyId } from '../key-id.ts';
 import { errors, fail, NULL_ARRAY, OK, type Reply } from '../replies.ts';
 
 type List = Buffer[];

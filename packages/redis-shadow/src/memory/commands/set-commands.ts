@@ -2,7 +2,7 @@ import { positiveArgument, rangedArgument, text, upper } from '../arguments.ts';
 import { scanCursor, scanOptions, scanReply, scanStep } from '../collection-scan.ts';
 import { globMatch } from '../glob-pattern.ts';
 import type { CommandCall, CommandFamily } from '../memory-engine.ts';
-import { keyId } from '../../shadow/key-state.ts';
+import { keyId } from '../key-id.ts';
 import { bytes, errors, fail, type Reply } from '../replies.ts';
 
 /** The most members a set of integers Redis keeps as an intset may have (the default). */

@@ -1,7 +1,7 @@
 import { integerArgument, text, upper } from '../arguments.ts';
 import type { Keyspace } from '../keyspace.ts';
 import type { CommandCall, CommandFamily } from '../memory-engine.ts';
-import { keyId } from '../../shadow/key-state.ts';
+import { keyId } from '../key-id.ts';
 import { errors, fail, type Reply } from '../replies.ts';
 
 /** SORT's options, as the server parses them. */

@@ -1,7 +1,7 @@
 import { text, upper } from '../arguments.ts';
 import { globMatch } from '../glob-pattern.ts';
 import type { CommandCall, CommandFamily } from '../memory-engine.ts';
-import { keyId } from '../../shadow/key-state.ts';
+import { keyId } from '../key-id.ts';
 import { bytes, errors, fail, formatDouble, NULL_ARRAY, type ErrorReply, type Reply } from '../replies.ts';
 import { compareScored, LISTPACK_ENTRIES, LISTPACK_VALUE, SortedSet, type ScoredMember } from '../sorted-set.ts';
 import { bigIntegerArgument, positiveArgument, rangedArgument, rangedLong } from '../arguments.ts';

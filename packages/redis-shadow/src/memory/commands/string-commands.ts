@@ -1,7 +1,7 @@
 import { bigIntegerArgument, inInt64, integerArgument, upper } from '../arguments.ts';
 import { addLongDouble, printLongDouble, readLongDouble, ZERO } from '../long-double.ts';
 import type { CommandCall, CommandFamily } from '../memory-engine.ts';
-import { keyId } from '../../shadow/key-state.ts';
+import { keyId } from '../key-id.ts';
 import { errors, fail, integerReply, OK, type Reply } from '../replies.ts';
 import { absoluteExpiry, EXPIRY_UNITS } from './expiry-options.ts';
 

@@ -1,0 +1,10 @@
+/** A key as the engine and the shadow track it: its raw bytes, as a latin1 string (binary-safe, usable in a Set). */
+export type KeyId = string;
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+export function keyId(key: string | Buffer | Uint8Array): KeyId {
+  // An ASCII string is its own UTF-8 bytes read as latin1: no Buffer needed on the hot path.
+  if (typeof key === 'string') return ASCII.test(key) ? key : Buffer.from(key, 'utf8').toString('latin1');
+  return Buffer.isBuffer(key) ? key.toString('latin1') : Buffer.from(key).toString('latin1');
+}
