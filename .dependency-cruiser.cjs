@@ -6,15 +6,12 @@
  * (never from a folder of its own tier, nor from a higher one). The package's root files
  * (index.ts) are the top and may import anything. One rule per folder, so a violation names
  * the layer it breaks.
- * `allow` lists exceptions known today, as { from, to } folder pairs whose `to` is a regex on
- * the path below src/; each is reported by a 'warn' rule of its own (see below).
  */
-function layers(pkg, tiers, allow = []) {
+function layers(pkg, tiers) {
   const src = `^packages/${pkg}/src/`;
   return tiers.flatMap((tier, level) =>
     tier.map((folder) => {
       const above = tiers.slice(level).flat().filter((other) => other !== folder);
-      const exceptions = allow.filter((a) => a.from === folder).map((a) => `${src}${a.to}`);
       return {
         name: `layer-${pkg}-${folder}`,
         severity: 'error',
@@ -22,10 +19,7 @@ function layers(pkg, tiers, allow = []) {
           .map((t) => t.join(' '))
           .join(' < ')} < index.ts)`,
         from: { path: `${src}${folder}/` },
-        to: {
-          path: `${src}(${above.join('|')})/`,
-          ...(exceptions.length > 0 ? { pathNot: exceptions } : {}),
-        },
+        to: { path: `${src}(${above.join('|')})/` },
       };
     }),
   );
@@ -100,29 +94,14 @@ module.exports = {
       ['stub'],
       ['provider'],
     ]),
-    ...layers(
-      'redis-shadow',
-      [
-        ['errors', 'protocol', 'commands'],
-        ['memory'],
-        ['shadow'],
-        ['routing'],
-        ['client'],
-        ['connector', 'provider'],
-      ],
-      [{ from: 'shadow', to: 'client/(when-ready|side-connection)\\.ts$' }],
-    ),
-    {
-      name: 'layer-redis-shadow-shadow-uses-client',
-      severity: 'warn',
-      comment:
-        'Known upward import, left as it is: shadow/copy-by-value.ts, shadow/materialize-key.ts and ' +
-        'shadow/script-writes.ts use whenReady (client/when-ready.ts) and SideConnection ' +
-        '(client/side-connection.ts), while client/ builds on shadow/. Moving the side connection ' +
-        'below shadow/ would fix it; until then no other shadow -> client import is allowed.',
-      from: { path: '^packages/redis-shadow/src/shadow/' },
-      to: { path: '^packages/redis-shadow/src/client/(when-ready|side-connection)\\.ts$' },
-    },
+    ...layers('redis-shadow', [
+      ['errors', 'protocol', 'commands', 'connection'],
+      ['memory'],
+      ['shadow'],
+      ['routing'],
+      ['client'],
+      ['connector', 'provider'],
+    ]),
   ],
   options: {
     // typescript 7.0 (the root devDependency) has no JS API dependency-cruiser can use (it takes

@@ -2,7 +2,7 @@ import { Command, Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { ShadowRedis } from '../../packages/redis-shadow/src/client/shadow-redis.ts';
 import { startOriginAndShadow } from '../support/redis-server.ts';
-import { commandStats, grown, monitorServer } from '../support/redis-oracles.ts';
+import { commandStats, grown } from '../support/redis-oracles.ts';
 
 // Attack round 4: RESET re-authenticates a connection as the server's `default` user (RESET is a
 // no-auth command: every ACL user may run it, whatever its rules say). On the shadow, whose

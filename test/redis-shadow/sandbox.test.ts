@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createJournal, memorySink } from '@mirrorguard/core';
 import { loadCommandTable, type CommandSpec, type CommandTable } from '../../packages/redis-shadow/src/commands/command-table.ts';

@@ -42,7 +42,6 @@ const UPPER_F = 70;
 const UPPER_X = 88;
 const UPPER_Z = 90;
 const OPEN_BRACKET = 91;
-const CLOSE_BRACKET = 93;
 const UNDERSCORE = 95;
 const BACKTICK = 96;
 const LOWER_A = 97;

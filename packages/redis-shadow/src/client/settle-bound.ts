@@ -1,5 +1,5 @@
 import type { Command } from 'ioredis';
-import { CONNECTION_CLOSED, GAVE_UP, markSide, type Side } from './side-connection.ts';
+import { CONNECTION_CLOSED, GAVE_UP, markSide, type Side } from '../connection/side-connection.ts';
 
 /** ioredis' own message for a command sent while its connection is down and the offline queue is off. */
 export const OFFLINE_QUEUE_DISABLED = "Stream isn't writeable and enableOfflineQueue options is false";

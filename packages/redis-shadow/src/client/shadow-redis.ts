@@ -9,14 +9,14 @@ import { keyId } from '../shadow/key-state.ts';
 import { otherDatabase, routeToOtherDatabase } from '../routing/route-databases.ts';
 import { ShadowSession, type DatabaseShadow, type ShadowTarget } from './shadow-session.ts';
 import { createMemoryEngine } from '../memory/families.ts';
-import { whenReady } from './when-ready.ts';
-import { appBounds, failedSide, SideConnection } from './side-connection.ts';
+import { whenReady } from '../connection/when-ready.ts';
+import { appBounds, failedSide, SideConnection } from '../connection/side-connection.ts';
 import { boundCall, isSettled, trackSettled } from './settle-bound.ts';
 import { replacesWholeKey } from '../routing/whole-key-writes.ts';
 import { describe } from './describe-command.ts';
 import type { UnsandboxedShadow } from './shadow-user-check.ts';
 import { originRefusal } from '../routing/origin-allow-list.ts';
-import { pinForShadow, pinWritten, runnerFor, type PinnedWriter, sameBytes, snapshotArgv, WRITTEN_AS_SENT } from './judged-command.ts';
+import { pinForShadow, pinWritten, runnerFor, type PinnedWriter, sameBytes, snapshotArgv, WRITTEN_AS_SENT } from '../connection/judged-command.ts';
 import { AUTHENTICATING, credentialsOf, reauthenticationRefusal, sameCredentials } from './reauthentication.ts';
 
 type PipelineStream = Parameters<Redis['sendCommand']>[1];

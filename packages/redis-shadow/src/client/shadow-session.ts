@@ -15,8 +15,8 @@ import type { KeyId } from '../shadow/key-state.ts';
 import { warnIfOriginUserCanWrite } from './origin-user-check.ts';
 import { AUTHENTICATING, credentialsOf, reauthenticationRefusal, type Credentials } from './reauthentication.ts';
 import { assertShadowSandboxed, type UnsandboxedShadow } from './shadow-user-check.ts';
-import { SideConnection } from './side-connection.ts';
-import { whenReady } from './when-ready.ts';
+import { SideConnection } from '../connection/side-connection.ts';
+import { whenReady } from '../connection/when-ready.ts';
 
 /** Where the writes land: a real Redis, or an in-process memory engine. */
 export type ShadowTarget =

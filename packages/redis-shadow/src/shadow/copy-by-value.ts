@@ -1,5 +1,5 @@
 import { MirrorGuardError } from '@mirrorguard/core';
-import { whenReady } from '../client/when-ready.ts';
+import { whenReady } from '../connection/when-ready.ts';
 import type { MemoryValue } from '../memory/keyspace.ts';
 import type { MemoryEngine } from '../memory/memory-engine.ts';
 import { SortedSet } from '../memory/sorted-set.ts';

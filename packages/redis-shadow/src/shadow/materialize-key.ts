@@ -1,4 +1,4 @@
-import { whenReady, type Connectable } from '../client/when-ready.ts';
+import { whenReady, type Connectable } from '../connection/when-ready.ts';
 import { keyId, type KeyId, type KeyState } from './key-state.ts';
 
 /**

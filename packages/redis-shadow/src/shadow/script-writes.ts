@@ -1,6 +1,6 @@
 import { Command, type RedisOptions } from 'ioredis';
-import { SideConnection } from '../client/side-connection.ts';
-import { whenReady } from '../client/when-ready.ts';
+import { SideConnection } from '../connection/side-connection.ts';
+import { whenReady } from '../connection/when-ready.ts';
 import { keyId, type KeyId } from './key-state.ts';
 
 /** The channel a RESP2 client hears a tracking redirect's invalidations on. */

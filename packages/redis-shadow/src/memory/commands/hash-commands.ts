@@ -10,7 +10,6 @@ import { addLongDouble, printLongDouble, readLongDouble, ZERO } from '../long-do
 type Hash = Map<string, Buffer>;
 
 const INT64_MAX = 2n ** 63n - 1n;
-const UINT64_MAX = 2n ** 64n - 1n;
 /** Redis' defaults for a hash kept as a listpack (hash-max-listpack-entries, hash-max-listpack-value). */
 const LISTPACK_ENTRIES = 512;
 const LISTPACK_VALUE = 64;

@@ -1,4 +1,4 @@
-import { positiveArgument, rangedArgument, text, upper } from '../arguments.ts';
+import { positiveArgument, rangedArgument, upper } from '../arguments.ts';
 import { scanCursor, scanOptions, scanReply, scanStep } from '../collection-scan.ts';
 import { globMatch } from '../glob-pattern.ts';
 import type { CommandCall, CommandFamily } from '../memory-engine.ts';
