@@ -72,7 +72,8 @@ function build(kind: string): object {
     const shadow = { host: '127.0.0.1', port: Number(env('MG_SHADOW_PORT')) };
     class ConformanceShadowRedis2 extends ShadowRedis2 {
       constructor(...args: unknown[]) {
-        super(parseArguments(args), { shadow });
+        // As the 'shadow' client: the suite's shadow is a plain redis-server with its default user.
+        super(parseArguments(args), { shadow, unsandboxedShadow: 'warn' });
       }
       static override createClient(...args: unknown[]): ConformanceShadowRedis2 {
         return new ConformanceShadowRedis2(...args);

@@ -13,8 +13,8 @@ import { rng } from '../support/seeded-random.ts';
 
 const HOST = '127.0.0.1';
 
-/** Commands a mirror may send the origin: reads, copies (DUMP in MULTI) and the handshake. */
-const ORIGIN_MAY_RUN = new Set(['get', 'mget', 'exists', 'dump', 'pexpiretime', 'multi', 'exec', 'info', 'select', 'client|setinfo', 'client|setname', 'ping', 'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'hgetall', 'scan', 'type', 'lrange', 'smembers', 'zrange', 'strlen', 'ttl']);
+/** Commands a mirror may send the origin: reads, copies (DUMP in MULTI), the handshake and the check of its user (ACL WHOAMI, ACL DRYRUN: execute nothing). */
+const ORIGIN_MAY_RUN = new Set(['acl|whoami', 'acl|dryrun', 'get', 'mget', 'exists', 'dump', 'pexpiretime', 'multi', 'exec', 'info', 'select', 'client|setinfo', 'client|setname', 'ping', 'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'hgetall', 'scan', 'type', 'lrange', 'smembers', 'zrange', 'strlen', 'ttl']);
 
 /** Calls per command since the last RESETSTAT, less the oracle's own (RESETSTAT, INFO, KEYS, DUMP, PEXPIRETIME of the digest are counted apart). */
 async function commandStats(client: Redis): Promise<Map<string, number>> {
@@ -39,7 +39,7 @@ describe('ShadowRedis2 (connector below ioredis) over a real shadow', () => {
   const clients: Redis[] = [];
 
   const client = (options: Record<string, unknown> = {}, coalesceWrites = true): ShadowRedis2 => {
-    const made = new ShadowRedis2({ host: HOST, port: servers.origin.port, ...options }, { shadow: { host: HOST, port: servers.shadow.port }, coalesceWrites });
+    const made = new ShadowRedis2({ host: HOST, port: servers.origin.port, ...options }, { shadow: { host: HOST, port: servers.shadow.port, ...servers.shadow.shadowUser }, coalesceWrites });
     clients.push(made);
     return made;
   };

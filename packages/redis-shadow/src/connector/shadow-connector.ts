@@ -4,6 +4,9 @@ import { bundledCommandTable, type CommandTable } from '../commands/command-tabl
 import { createMemoryEngine } from '../memory/families.ts';
 import type { MemoryEngine } from '../memory/memory-engine.ts';
 import { KeyState } from '../shadow/key-state.ts';
+import type { UnsandboxedShadow } from '../client/shadow-user-check.ts';
+import type { Journal } from '@mirrorguard/core';
+import { ConnectorGuards } from './connector-checks.ts';
 import { REPLY_CODES, ShadowStream, type ConnectorState, type ShadowTarget } from './shadow-stream.ts';
 
 /** Where a ShadowRedis2 puts its writes: a real Redis (options or URL) or the memory engine. */
@@ -16,9 +19,10 @@ interface ConnectorOptions {
   readonly shadow: ShadowTarget;
   readonly state: ConnectorState;
   readonly coalesceWrites?: boolean;
+  readonly guards?: ConnectorGuards;
 }
 
-type IoredisOptions = RedisOptions & { [SHADOW_CONNECTOR]?: ConnectorOptions; host?: string; port?: number; path?: string; family?: number };
+type IoredisOptions = RedisOptions & { [SHADOW_CONNECTOR]?: ConnectorOptions; host?: string; port?: number; path?: string; family?: number; username?: string; password?: string };
 
 /** Which keys the shadow owns, per origin database, shared by every connection of the connector. */
 export class SharedKeyStates implements ConnectorState {
@@ -60,13 +64,21 @@ export class ShadowConnector extends AbstractConnector {
           reject(new Error('Connection is closed.'));
           return;
         }
-        const { host, port, path, family } = this.#options;
+        const { host, port, path, family, username, password } = this.#options;
         const stream = new ShadowStream({
-          origin: { ...(host !== undefined && { host }), ...(port !== undefined && { port }), ...(path !== undefined && path !== null && { path }), ...(family !== undefined && { family }) },
+          origin: {
+            ...(host !== undefined && { host }),
+            ...(port !== undefined && { port }),
+            ...(path !== undefined && path !== null && { path }),
+            ...(family !== undefined && { family }),
+            ...(username !== undefined && username !== null && { username }),
+            ...(password !== undefined && password !== null && { password }),
+          },
           originDb: this.#options.db ?? 0,
           shadow: connectorOptions.shadow,
           state: connectorOptions.state,
           ...(connectorOptions.coalesceWrites !== undefined && { coalesceWrites: connectorOptions.coalesceWrites }),
+          ...(connectorOptions.guards !== undefined && { guards: connectorOptions.guards }),
         });
         this.stream = stream as never;
         stream.once('error', (error: Error) => {
@@ -95,9 +107,11 @@ function shadowTarget(shadow: ShadowOption): ShadowTarget {
   return { kind: 'redis', host: shadow.host ?? '127.0.0.1', port: shadow.port ?? 6379, ...(shadow.username !== undefined && { username: shadow.username }), ...(shadow.password !== undefined && { password: shadow.password }), db: shadow.db ?? 0 };
 }
 
+const REPLY_PATTERN = new RegExp(`^(${Object.keys(REPLY_CODES).join('|')}) (.*)$`, 's');
+
 /** The codes of the connector's own error replies (`-MGREFUSED …`), as MirrorGuardError codes. */
 function mirrorGuardError(error: Error): MirrorGuardError | undefined {
-  const match = /^(MGREFUSED|MGUNSUPPORTED|MGSHADOWFAILED) (.*)$/s.exec(error.message);
+  const match = REPLY_PATTERN.exec(error.message);
   if (match === null) return undefined;
   return new MirrorGuardError(REPLY_CODES[match[1] as keyof typeof REPLY_CODES], match[2]!, { cause: error });
 }
@@ -106,6 +120,14 @@ export interface ShadowRedis2Options {
   readonly shadow: ShadowOption;
   /** Commands written in one tick leave in one socket write per side (default true). */
   readonly coalesceWrites?: boolean;
+  /** Where refusals, suppressed PUBLISH and shadowed writes are journaled; a `mirror` journal with no sinks by default. */
+  readonly journal?: Journal;
+  /**
+   * A real shadow whose ACL user could reach beyond it (MIGRATE, REPLICAOF, CONFIG SET, … — from a
+   * script too): `'refuse'` (the default) fails every command bound for it with
+   * MG_ERR_REDIS_SHADOW_NOT_SANDBOXED; `'warn'` journals a `warned` event, emits a process warning and goes on.
+   */
+  readonly unsandboxedShadow?: UnsandboxedShadow;
 }
 
 /**
@@ -113,14 +135,29 @@ export interface ShadowRedis2Options {
  * the connector's refusals to MirrorGuardError (ioredis' ReplyError has no `code`).
  */
 export class ShadowRedis2 extends Redis {
+  readonly #guards: ConnectorGuards;
+
   constructor(origin: RedisOptions | string, options: ShadowRedis2Options) {
     const parsed: RedisOptions = typeof origin === 'string' ? parseUrl(origin) : { ...origin };
+    const guards = new ConnectorGuards({ ...(options.journal !== undefined && { journal: options.journal }), ...(options.unsandboxedShadow !== undefined && { unsandboxedShadow: options.unsandboxedShadow }) });
     const connectorOptions: ConnectorOptions = {
       shadow: shadowTarget(options.shadow),
       state: new SharedKeyStates(),
       ...(options.coalesceWrites !== undefined && { coalesceWrites: options.coalesceWrites }),
+      guards,
     };
     super({ ...parsed, Connector: ShadowConnector as never, [SHADOW_CONNECTOR]: connectorOptions } as RedisOptions);
+    this.#guards = guards;
+  }
+
+  /** Settles once the origin's user was asked what it could run beyond the allow-list (journaled as `warned`): what, or undefined. */
+  get originUserChecked(): Promise<string | undefined> {
+    return this.#guards.originUserChecked;
+  }
+
+  /** Settles with the first connection's shadow check: rejects with MG_ERR_REDIS_SHADOW_IS_ORIGIN or MG_ERR_REDIS_SHADOW_NOT_SANDBOXED. */
+  get shadowChecked(): Promise<void> {
+    return this.#guards.shadowChecked;
   }
 
   /** Where ioredis rejects a command with an error reply (DataHandler → handleReconnection → command.reject). */

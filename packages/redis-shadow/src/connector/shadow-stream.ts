@@ -12,6 +12,7 @@ import { memoryWriter, originValueReader } from '../shadow/copy-by-value.ts';
 import { keyId, type KeyState } from '../shadow/key-state.ts';
 import { Materializer, originReader, shadowWriter, type Client } from '../shadow/materialize-key.ts';
 import { CommandReader, decodeFrame, encodeCommand, errorReply, FrameSplitter, RespError, type CommandFrame, type RespValue } from '../protocol/resp-frames.ts';
+import { asCaller, type ConnectorGuards } from './connector-checks.ts';
 
 /** Where the writes land: a real Redis, or the memory engine in process. */
 export type ShadowTarget =
@@ -25,13 +26,15 @@ export interface ConnectorState {
 }
 
 export interface ShadowStreamOptions {
-  readonly origin: { readonly host?: string; readonly port?: number; readonly path?: string; readonly family?: number };
+  readonly origin: { readonly host?: string; readonly port?: number; readonly path?: string; readonly family?: number; readonly username?: string; readonly password?: string };
   /** The database ioredis will SELECT at connect (the shadow's is mapped from it). */
   readonly originDb: number;
   readonly shadow: ShadowTarget;
   readonly state: ConnectorState;
   /** Commands written in one tick leave in one socket write (default true); false: one write per ioredis write. */
   readonly coalesceWrites?: boolean;
+  /** The shadow checks (held before any app command) and the journal: connector-checks.ts. */
+  readonly guards?: ConnectorGuards;
 }
 
 /** Error replies the connector writes itself; ShadowRedis2 maps them to MirrorGuardError codes. */
@@ -39,6 +42,9 @@ export const REPLY_CODES = {
   MGREFUSED: 'MG_ERR_REDIS_REFUSED',
   MGUNSUPPORTED: 'MG_ERR_REDIS_UNSUPPORTED',
   MGSHADOWFAILED: 'MG_ERR_REDIS_SHADOW_FAILED',
+  // The shadow checks' refusals (connector-checks.ts).
+  MGSHADOWISORIGIN: 'MG_ERR_REDIS_SHADOW_IS_ORIGIN',
+  MGNOTSANDBOXED: 'MG_ERR_REDIS_SHADOW_NOT_SANDBOXED',
 } as const;
 
 const OK = Buffer.from('+OK\r\n');
@@ -66,6 +72,8 @@ interface Slot {
   subscriber?: boolean;
   open?: boolean;
   frames?: Buffer[];
+  /** A write bound for the shadow: its words, journaled when it goes out (or fails). */
+  write?: readonly Buffer[];
 }
 
 /** A reply the stream reads itself: its copies, its handshake. */
@@ -126,6 +134,10 @@ export class ShadowStream extends EventEmitter {
   #shadowQueued = 0;
   #shadowStrip: number[] = [];
   #connected = 0;
+  /** App commands held while this connection's checks run (connector-checks.ts), replayed in order after. */
+  #held: CommandFrame[] | undefined;
+  /** The command being routed: what a refusal journals. */
+  #argv: readonly Buffer[] = [];
 
   constructor(options: ShadowStreamOptions) {
     super();
@@ -144,7 +156,27 @@ export class ShadowStream extends EventEmitter {
       this.#connected += 1;
     }
     if (shadow.kind === 'redis' && this.#shadowDb(this.#db) !== 0) this.#internal(this.#shadow, ['SELECT', this.#shadowDb(this.#db)], this.#handshakeReply);
+    if (options.guards !== undefined) this.#check(options.guards);
     this.#flushSockets();
+  }
+
+  /** Holds app commands until this connection's checks are done (the origin's probes authenticate as ioredis will). */
+  #check(guards: ConnectorGuards): void {
+    this.#held = [];
+    const { username, password } = this.#options.origin;
+    if (password !== undefined) this.#internal(this.#origin, username !== undefined ? ['AUTH', username, password] : ['AUTH', password], () => undefined);
+    const sides = { origin: asCaller(this.#client(this.#origin)), shadow: this.#shadow.socket === undefined ? undefined : asCaller(this.#client(this.#shadow)), table: this.#options.state.table };
+    guards.checkConnection(sides).then(
+      () => {
+        const held = this.#held ?? [];
+        this.#held = undefined;
+        if (this.#closed) return;
+        for (const command of held) this.#command(command);
+        this.#flushSockets();
+        this.#flushReplies();
+      },
+      (error: Error) => this.destroy(new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow could not be checked: ${error.message}`, { cause: error })),
+    );
   }
 
   // ---- the parts of net.Socket ioredis uses ------------------------------------------------------
@@ -480,6 +512,7 @@ export class ShadowStream extends EventEmitter {
   }
 
   #refuse(code: keyof typeof REPLY_CODES, reason: string): void {
+    this.#options.guards?.journal.blocked(this.#argv, reason);
     this.#local(errorReply(`${code} mirrorguard ${code === 'MGREFUSED' ? 'refused' : 'cannot answer'}: ${reason}`));
     if (this.#inMulti) this.#multiAborted = true;
   }
@@ -521,18 +554,36 @@ export class ShadowStream extends EventEmitter {
       this.#jobs.shift();
       if (this.#closed) return;
       if (failure === undefined) job.run();
-      else if (job.slot !== undefined) job.slot.reply = errorReply(`MGSHADOWFAILED mirrorguard could not copy a key to the shadow: ${failure.message}`);
+      else if (job.slot !== undefined) {
+        job.slot.reply = errorReply(`MGSHADOWFAILED mirrorguard could not copy a key to the shadow: ${failure.message}`);
+        if (job.slot.write !== undefined) this.#options.guards?.journal.blocked(job.slot.write, `the shadow could not take ${nameOf(job.slot.write).toUpperCase()}: ${failure.message}`);
+      }
       this.#flushSockets();
       this.#flushReplies();
     }
   }
 
   /** A job that fails owes its reply in its place: queued slots are pushed when they run. */
-  #toShadow(command: CommandFrame, keys: readonly Buffer[], configure?: (slot: Slot) => void): void {
+  #toShadow(command: CommandFrame, keys: readonly Buffer[], configure?: (slot: Slot) => void, write = false): void {
     const slot = this.#slot('shadow');
     configure?.(slot);
-    if (this.#jobs.length === 0 && this.#allOwned(keys)) this.#send(this.#shadow, command.raw, command.argv, slot);
-    else this.#schedule(keys, () => this.#send(this.#shadow, command.raw, command.argv, slot), slot);
+    if (write && this.#options.guards !== undefined) slot.write = command.argv;
+    const inTransaction = this.#inMulti;
+    const send = (): void => {
+      if (slot.write !== undefined) this.#options.guards?.journal.shadowed(slot.write, inTransaction);
+      this.#send(this.#shadow, command.raw, command.argv, slot);
+    };
+    if (this.#jobs.length === 0 && this.#allOwned(keys)) send();
+    else this.#schedule(keys, send, slot);
+  }
+
+  /** A shadow the checks refused (connector-checks.ts): the command is answered with the refusal, nothing is sent. */
+  #refusedByChecks(argv: readonly Buffer[], write: boolean): boolean {
+    const reply = this.#options.guards?.refusalReply();
+    if (reply === undefined) return false;
+    this.#local(reply);
+    if (write) this.#options.guards!.journal.blocked(argv, this.#options.guards!.refusal!.message);
+    return true;
   }
 
   #toOrigin(command: CommandFrame, configure?: (slot: Slot) => void): void {
@@ -547,8 +598,13 @@ export class ShadowStream extends EventEmitter {
   readonly #harmlessReads = new Map<string, boolean>();
 
   #command(command: CommandFrame): void {
+    if (this.#held !== undefined) {
+      this.#held.push(command);
+      return;
+    }
     if (this.#closing) return;
     const { argv } = command;
+    this.#argv = argv;
     const written = argv[0]!.toString('latin1');
     // The common case of a mirror, decided by one lookup: a read while the shadow owns nothing.
     if (!this.#subscriber && !this.#inMulti && this.#jobs.length === 0 && this.#harmlessReads.get(written) === true && this.#state().isEmpty()) {
@@ -597,6 +653,7 @@ export class ShadowStream extends EventEmitter {
       return;
     }
     if (name === 'multi') {
+      if (this.#refusedByChecks(argv, false)) return;
       this.#inMulti = true;
       this.#multiAborted = false;
       this.#toShadow(command, [], () => undefined);
@@ -623,6 +680,7 @@ export class ShadowStream extends EventEmitter {
         this.#toOrigin(command);
         return;
       case 'suppress':
+        this.#options.guards?.journal.blocked(command.argv, route.reason);
         this.#local(ZERO);
         return;
       case 'refuse':
@@ -639,8 +697,9 @@ export class ShadowStream extends EventEmitter {
           this.#refuse('MGUNSUPPORTED', `${name.toUpperCase()} (keys the origin must name, or another database) is not in the connector prototype`);
           return;
         }
+        if (this.#refusedByChecks(command.argv, route.write)) return;
         if (name === 'flushdb' || name === 'flushall') this.#state().hideOrigin();
-        this.#toShadow(command, route.keys.map((key) => (Buffer.isBuffer(key.key) ? key.key : Buffer.from(key.key))));
+        this.#toShadow(command, route.keys.map((key) => (Buffer.isBuffer(key.key) ? key.key : Buffer.from(key.key))), undefined, route.write);
       }
     }
   }
@@ -677,7 +736,7 @@ export class ShadowStream extends EventEmitter {
     }
     const keys = (classification.keys ?? []).map((ref) => command.argv[ref.index]!);
     if (name === 'flushdb' || name === 'flushall') this.#state().hideOrigin();
-    this.#toShadow(command, keys);
+    this.#toShadow(command, keys, undefined, route.target === 'shadow' && route.write);
   }
 
   // ---- copies ------------------------------------------------------------------------------------
