@@ -3,7 +3,7 @@ import { ReplyError } from 'ioredis';
 import type { CommandTable } from '../commands/command-table.ts';
 import { warnIfOriginUserCanWrite } from '../client/origin-user-check.ts';
 import { assertShadowSandboxed, type UnsandboxedShadow } from '../client/shadow-user-check.ts';
-import { errorReply, RespError, type RespValue } from '../protocol/resp-frames.ts';
+import { errorReply, RespError } from '../protocol/resp-frames.ts';
 import { ConnectorJournal } from './connector-journal.ts';
 
 /** The part of an ioredis client the checks (shadow-user-check.ts, origin-user-check.ts) use. */
