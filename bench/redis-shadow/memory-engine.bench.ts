@@ -1,5 +1,5 @@
 import RedisMock from 'ioredis-mock';
-import { Redis } from 'ioredis';
+import { Redis, type Command } from 'ioredis';
 import { MemoryRedis } from '@mirrorguard/redis-shadow';
 import { CONFORMANCE_CASES } from '../../test/redis-shadow/memory-cases/all-cases.ts';
 import { alternatingRounds, operationsPerSecond } from '../support/closed-loop.ts';
@@ -12,10 +12,40 @@ const KEYS = 1_000;
 export interface MemoryEngineResult {
   /** Of the conformance suite's commands, how many each engine answers exactly as the real Redis. */
   readonly conformance: { readonly commands: number; readonly memory: number; readonly ioredisMock: number; readonly ioredisMockMissing: number };
-  readonly mixedPerSecond: { readonly memory: number; readonly ioredisMock: number; readonly ratio: number };
-  readonly bigHashPerSecond: { readonly memory: number; readonly ioredisMock: number; readonly ratio: number };
+  readonly mixedPerSecond: Throughput;
+  readonly bigHashPerSecond: Throughput;
   /** Each operation class of the mixed workload on its own: none should be below 1×. */
-  readonly byClass: Readonly<Record<string, { readonly memory: number; readonly ioredisMock: number; readonly ratio: number }>>;
+  readonly byClass: Readonly<Record<string, Throughput>>;
+}
+
+interface Throughput {
+  readonly memory: number;
+  readonly ioredisMock: number;
+  /** memory / ioredis-mock (median of per-round ratios). */
+  readonly ratio: number;
+  /**
+   * An ioredis client whose sendCommand answers at once, no engine behind it: what ioredis' own
+   * API (its Command objects, promises and reply transforms) costs per call. Any client that is an
+   * ioredis Redis, as the memory engine's must be, runs at most this fast; `floorRatio` is this
+   * ceiling over ioredis-mock (which is no ioredis subclass and skips that layer).
+   */
+  readonly floor: number;
+  readonly floorRatio: number;
+}
+
+/** A reply of each measured command's shape (any other: OK). */
+const FLOOR_REPLIES: Readonly<Record<string, unknown>> = { get: null, incr: 1, hset: 1, hgetall: [], lpush: 1, zadd: 1, zrange: [] };
+
+/** The ioredis API with nothing behind it (see Throughput.floor): each command answered at once with a reply of its shape. */
+class IoredisApiFloor extends Redis {
+  constructor() {
+    super({ lazyConnect: true, enableAutoPipelining: false });
+  }
+
+  override sendCommand(command: Command): unknown {
+    command.resolve(command.name in FLOOR_REPLIES ? FLOOR_REPLIES[command.name] : 'OK');
+    return command.promise;
+  }
 }
 
 /** The operation classes of the mixed workload, each one command (or two) an app's unit test sends. */
@@ -91,13 +121,19 @@ async function conformance(): Promise<MemoryEngineResult['conformance']> {
   return { commands, memory: memoryAgrees, ioredisMock: mockAgrees, ioredisMockMissing: mockMissing };
 }
 
-async function measure(clients: { memory: Redis; ioredisMock: Redis }, operation: (client: Redis, n: number) => Promise<unknown>, rounds: number, seconds: number) {
-  const results = { memory: [] as number[], ioredisMock: [] as number[] };
+async function measure(clients: { memory: Redis; ioredisMock: Redis; floor: Redis }, operation: (client: Redis, n: number) => Promise<unknown>, rounds: number, seconds: number): Promise<Throughput> {
+  const results = { memory: [] as number[], ioredisMock: [] as number[], floor: [] as number[] };
   for (const client of Object.values(clients)) await operationsPerSecond((n) => operation(client, n), { seconds: 0.5, workers: 1, keys: KEYS });
-  await alternatingRounds(['memory', 'ioredisMock'] as const, rounds, async (name) => {
+  await alternatingRounds(['memory', 'ioredisMock', 'floor'] as const, rounds, async (name) => {
     results[name].push(await operationsPerSecond((n) => operation(clients[name], n), { seconds, workers: 1, keys: KEYS }));
   });
-  return { memory: median(results.memory), ioredisMock: median(results.ioredisMock), ratio: pairedRatio(results.ioredisMock, results.memory) };
+  return {
+    memory: median(results.memory),
+    ioredisMock: median(results.ioredisMock),
+    ratio: pairedRatio(results.ioredisMock, results.memory),
+    floor: median(results.floor),
+    floorRatio: pairedRatio(results.ioredisMock, results.floor),
+  };
 }
 
 /**
@@ -106,13 +142,13 @@ async function measure(clients: { memory: Redis; ioredisMock: Redis }, operation
  * (ioredis-mock copies a whole value on every access).
  */
 export async function memoryEngineBench({ rounds = 6, seconds = 2 } = {}): Promise<MemoryEngineResult> {
-  const clients = { memory: new MemoryRedis() as Redis, ioredisMock: new RedisMock() as unknown as Redis };
+  const clients = { memory: new MemoryRedis() as Redis, ioredisMock: new RedisMock() as unknown as Redis, floor: new IoredisApiFloor() as Redis };
   try {
     // First: every ioredis-mock instance shares one keyspace, and the conformance run flushes it.
     const agreement = await conformance();
     const bigHash: Record<string, string> = {};
     for (let field = 0; field < 1_000; field += 1) bigHash[`field-${field}`] = `value-${field}`;
-    for (const client of Object.values(clients)) await client.hset('big', bigHash);
+    for (const client of [clients.memory, clients.ioredisMock]) await client.hset('big', bigHash);
     printTable(
       `The conformance suite's ${agreement.commands} commands (strings, keys, hashes, lists, sets, sorted sets, SORT, transactions): replies equal to the real Redis's`,
       ['engine', 'same reply', 'share', 'no such command'],
@@ -124,20 +160,20 @@ export async function memoryEngineBench({ rounds = 6, seconds = 2 } = {}): Promi
     const mixedPerSecond = await measure(clients, mixed, rounds, seconds);
     const bigHashPerSecond = await measure(clients, (client, n) => (n % 2 === 0 ? client.hset('big', `field-${n % 1_000}`, String(n)) : client.hgetall('big')), rounds, seconds);
     // What was measured was the big hash, not an empty key.
-    for (const [name, client] of Object.entries(clients)) {
+    for (const [name, client] of Object.entries({ memory: clients.memory, ioredisMock: clients.ioredisMock })) {
       const fields = Object.keys(await client.hgetall('big')).length;
       if (fields !== 1_000) throw new Error(`the big-hash bench measured ${name} over ${fields} fields, not 1,000`);
     }
-    const byClass: Record<string, MemoryEngineResult['bigHashPerSecond']> = {};
+    const byClass: Record<string, Throughput> = {};
     for (const [name, operation] of OPERATION_CLASSES) byClass[name] = await measure(clients, operation, Math.max(2, Math.floor(rounds / 2)), Math.max(0.5, seconds / 2));
     printTable(
-      `The memory engine vs ioredis-mock, one loop, ${rounds} alternating rounds of ${seconds} s ("ratio" is the median of per-round memory / ioredis-mock)`,
-      ['workload', 'memory engine ops / s', 'ioredis-mock ops / s', 'ratio'],
-      [
-        ['mixed (strings, counters, hashes, lists, sorted sets)', mixedPerSecond.memory.toFixed(0), mixedPerSecond.ioredisMock.toFixed(0), `${mixedPerSecond.ratio.toFixed(2)}x`],
-        ['HSET / HGETALL of a 1,000-field hash', bigHashPerSecond.memory.toFixed(0), bigHashPerSecond.ioredisMock.toFixed(0), `${bigHashPerSecond.ratio.toFixed(2)}x`],
-        ...Object.entries(byClass).map(([name, result]) => [`  ${name} alone`, result.memory.toFixed(0), result.ioredisMock.toFixed(0), `${result.ratio.toFixed(2)}x`]),
-      ],
+      `The memory engine vs ioredis-mock, one loop, ${rounds} alternating rounds of ${seconds} s ("ratio" is the median of per-round memory / ioredis-mock; "ioredis API floor": an ioredis client answering every command at once with no engine, the ceiling of any ioredis Redis)`,
+      ['workload', 'memory engine ops / s', 'ioredis-mock ops / s', 'ratio', 'ioredis API floor ops / s', 'floor / mock'],
+      ([
+        ['mixed (strings, counters, hashes, lists, sorted sets)', mixedPerSecond],
+        ['HSET / HGETALL of a 1,000-field hash', bigHashPerSecond],
+        ...Object.entries(byClass).map(([name, result]) => [`  ${name} alone`, result] as const),
+      ] as ReadonlyArray<readonly [string, Throughput]>).map(([name, result]) => [name, result.memory.toFixed(0), result.ioredisMock.toFixed(0), `${result.ratio.toFixed(2)}x`, result.floor.toFixed(0), `${result.floorRatio.toFixed(2)}x`]),
     );
     return { conformance: agreement, mixedPerSecond, bigHashPerSecond, byClass };
   } finally {

@@ -93,8 +93,8 @@ export class MemoryEngine {
    */
   check(argv: CommandArgv): CommandSpec | ErrorReply {
     const spec = this.table.resolve(argv);
-    const name = argv[0].toLowerCase();
     if (spec === undefined) {
+      const name = argv[0].toLowerCase();
       const container = this.table.get(name);
       if (container !== undefined && container.subcommands.size > 0 && argv.length > 1) {
         return errors.custom(`ERR unknown subcommand '${String(argv[1])}'. Try ${name.toUpperCase()} HELP.`);

@@ -1,6 +1,6 @@
 import { Command, Redis, ReplyError, type RedisOptions } from 'ioredis';
 import { MemoryConnection } from './memory-connection.ts';
-import { MemoryEngine } from './memory-engine.ts';
+import { MemoryEngine, type CommandArgv } from './memory-engine.ts';
 import { createMemoryEngine } from './families.ts';
 import { parsedReply } from './replies.ts';
 
@@ -11,7 +11,16 @@ export interface MemoryRedisOptions {
   readonly keyPrefix?: string;
 }
 
-const asBuffer = (part: unknown): Buffer => (Buffer.isBuffer(part) ? part : Buffer.from(String(part), 'utf8'));
+/** The command as the engine takes it: its name, then each argument as bytes (a loop: no intermediate arrays). */
+function argvOf(command: Command): CommandArgv {
+  const args = command.args;
+  const argv: [string, ...Buffer[]] = [command.name];
+  for (let index = 0; index < args.length; index += 1) {
+    const part = args[index];
+    argv.push(Buffer.isBuffer(part) ? part : Buffer.from(String(part), 'utf8'));
+  }
+  return argv;
+}
 
 /**
  * An ioredis `Redis` answered by the memory engine, in process, with no connection at all: the app's
@@ -52,7 +61,7 @@ export class MemoryRedis extends Redis {
       return command.promise;
     }
     try {
-      const reply = this.#connection.execute([command.name, ...command.args.map(asBuffer)]);
+      const reply = this.#connection.execute(argvOf(command));
       // ioredis names the command on its reply errors.
       if (reply instanceof ReplyError) command.reject(Object.assign(reply, { command: { name: command.name, args: command.args } }));
       else command.resolve(parsedReply(reply));
