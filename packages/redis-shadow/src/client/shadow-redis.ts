@@ -14,6 +14,7 @@ import { appBounds, failedSide, SideConnection } from '../connection/side-connec
 import { boundCall, isSettled, trackSettled } from './settle-bound.ts';
 import { replacesWholeKey } from '../routing/whole-key-writes.ts';
 import { describe } from './describe-command.ts';
+import { failUnlessCopied, sendCopies } from './copy-with-write.ts';
 import type { UnsandboxedShadow } from './shadow-user-check.ts';
 import { originRefusal } from '../routing/origin-allow-list.ts';
 import { pinForShadow, pinWritten, runnerFor, type PinnedWriter, sameBytes, snapshotArgv, WRITTEN_AS_SENT } from '../connection/judged-command.ts';
@@ -783,12 +784,25 @@ export class ShadowRedis extends Redis {
       for (const command of commands) if (!isSettled(command)) command.reject(error);
     };
     const disarm = this.#boundCall(current, fail);
+    // One write needing copies from the origin, on a real shadow: each copy's RESTORE goes out right
+    // before it, on this client's shadow connection, not awaited on another one first.
+    // Not inside a transaction: a RESTORE sent there would be queued with it, not run before it.
+    const pipelined =
+      commands.length === 1 &&
+      keys.length > 0 &&
+      !this.#manualTransaction &&
+      script === undefined &&
+      !replacesWhole &&
+      askOrigin === undefined &&
+      this.#session.shadow.kind === 'redis' &&
+      keys.every(({ database }) => database === current);
     this.#pendingLinks += 1;
     this.#shadowTail = this.#shadowTail.then(async () => {
       try {
         // Failed while it waited (its commandTimeout, a connection that gave up): nothing is copied for it.
         if (failed || commands.some(isSettled)) return fail(new Error('Command timed out'));
         await this.#session.shadowChecked();
+        if (pipelined) return await this.#writeWithCopies(commands[0]!, keys, current, effect, () => failed || commands.some(isSettled), fail, disarm);
         const named = askOrigin === undefined ? [] : (await Promise.all(askOrigin.map((argv) => this.#session.keysFromOrigin(argv)))).flat();
         // Copied side by side (each key's copy is one at a time anyway): a transaction's keys cost one round trip, not one each.
         const copied = await Promise.all([
@@ -822,6 +836,43 @@ export class ShadowRedis extends Redis {
         this.#pendingLinks -= 1;
       }
     });
+  }
+
+  /**
+   * One write whose keys the shadow does not own yet: their origin values are read (side by side),
+   * then each RESTORE and the write go out together on this client's shadow connection, the write
+   * failing if a copy did (see sendCopies). Every key read is settled on every path.
+   */
+  async #writeWithCopies(
+    command: Command,
+    keys: ReadonlyArray<{ readonly key: Buffer | string; readonly id: string }>,
+    current: DatabaseShadow,
+    effect: Effect | undefined,
+    abandoned: () => boolean,
+    fail: (cause: unknown) => void,
+    disarm: () => void,
+  ): Promise<void> {
+    // A key named twice is read once (a second read would wait for the first to be settled).
+    const unique = keys.filter(({ id }, index) => keys.findIndex((other) => other.id === id) === index);
+    const reads = await Promise.allSettled(unique.map(({ key }) => current.materializer.readForCopy(key)));
+    const copies = reads.flatMap((read) => (read.status === 'fulfilled' && read.value !== undefined ? [read.value] : []));
+    let sent = false;
+    try {
+      const unread = reads.find((read) => read.status === 'rejected');
+      if (unread !== undefined) return fail(unread.reason);
+      await whenReady(this.#shadow);
+      if (abandoned()) return fail(new Error('Command timed out'));
+      disarm();
+      if (effect !== undefined) this.#journal('shadowed', effect);
+      this.#selectShadow(current.shadowDb);
+      const applied = sendCopies(this.#shadow, copies);
+      sent = true;
+      const write = this.#asJudged(this.#withShadowFailures(command, effect));
+      failUnlessCopied(write, applied);
+      this.#shadow.sendCommand(write);
+    } finally {
+      if (!sent) for (const copy of copies) copy.settle('refused');
+    }
   }
 
   /**

@@ -26,7 +26,7 @@ export type ShadowTarget =
 /** One database of the origin, as the mirror sees it: which keys the shadow owns, and the copier that makes it own them. */
 export interface DatabaseShadow {
   readonly state: KeyState;
-  readonly materializer: Pick<Materializer<unknown>, 'ensureOwned' | 'isBusy' | 'whenIdle' | 'ownOnceWritten'>;
+  readonly materializer: Pick<Materializer<unknown>, 'ensureOwned' | 'isBusy' | 'whenIdle' | 'ownOnceWritten' | 'readForCopy'>;
   /** A connection reading this database of the origin: copies, and the origin's side of keyspace-wide reads. */
   readonly origin: Redis;
   /** The shadow's database index for it. */

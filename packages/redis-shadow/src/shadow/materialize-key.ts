@@ -15,6 +15,22 @@ export interface ShadowWriter<Payload = Buffer> {
   deleteKey(key: Buffer): Promise<void>;
 }
 
+/** A copy read from the origin for the caller to send (see Materializer.readForCopy). */
+export interface CopyToFinish<Payload = Buffer> {
+  readonly key: Buffer;
+  /** The origin's value; null when the origin has no such key (the shadow's is deleted). */
+  readonly payload: Payload | null;
+  /** Absolute expiry in Unix milliseconds; 0 or below for none. */
+  readonly expiresAt: number;
+  settle(outcome: 'applied' | 'refused'): void;
+}
+
+/** The command that finishes a copy on the shadow: RESTORE … REPLACE [ABSTTL], or DEL for a key the origin lacks. */
+export function restoreCommand(key: Buffer, payload: Buffer | null, expiresAt: number): [string, ...Array<Buffer | number | string>] {
+  if (payload === null) return ['DEL', key];
+  return expiresAt > 0 ? ['RESTORE', key, expiresAt, payload, 'REPLACE', 'ABSTTL'] : ['RESTORE', key, 0, payload, 'REPLACE'];
+}
+
 /** The parts of an ioredis client the readers and writers use. */
 interface Transaction {
   dumpBuffer(key: Buffer): Transaction;
@@ -45,7 +61,8 @@ export function shadowWriter(shadow: Client): ShadowWriter {
   return {
     async restoreKey(key, payload, expiresAt) {
       await whenReady(shadow);
-      await (expiresAt > 0 ? shadow.call('RESTORE', key, expiresAt, payload, 'REPLACE', 'ABSTTL') : shadow.call('RESTORE', key, 0, payload, 'REPLACE'));
+      const [name, ...args] = restoreCommand(key, payload, expiresAt);
+      await shadow.call(name, ...args);
     },
     async deleteKey(key) {
       await whenReady(shadow);
@@ -110,6 +127,37 @@ export class Materializer<Payload = Buffer> {
       if (this.#inFlight.get(id) === pending) this.#inFlight.delete(id);
       settle();
     };
+  }
+
+  /**
+   * The first half of a copy the caller finishes itself, on the connection its write goes on, right
+   * before that write (so the copy costs the write one round trip, not two): reads the origin's
+   * value and absolute expiry, holding the key as ownOnceWritten does (readers of it and other
+   * copies wait). The caller sends the RESTORE (or, for `payload: null`, the DEL), then its write,
+   * and calls `settle` with the RESTORE's outcome as soon as it is answered, before the write's
+   * answer reaches anyone: `'applied'` owns the key; `'refused'` (nothing sent, the RESTORE refused
+   * or never answered — the caller then fails its write) leaves it the origin's, to be copied again
+   * by the next write (RESTORE … REPLACE: whatever the shadow holds of it is overwritten). Undefined
+   * when the shadow owns the key already (after whatever ran for it). Throws, holding nothing, when
+   * the origin cannot be read.
+   */
+  async readForCopy(key: Buffer | string): Promise<CopyToFinish<Payload> | undefined> {
+    const id = keyId(key);
+    for (;;) {
+      await this.whenIdle(key);
+      if (this.#state.isOwned(id)) return undefined;
+      // Something started for the key between whenIdle's answer and now: wait for it too.
+      if (!this.#inFlight.has(id)) break;
+    }
+    const settle = this.ownOnceWritten(key);
+    const raw = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
+    try {
+      const { payload, expiresAt } = await this.#reader.readKey(raw);
+      return { key: raw, payload, expiresAt, settle };
+    } catch (error) {
+      settle('refused');
+      throw error;
+    }
   }
 
   async #copy(raw: Buffer): Promise<void> {

@@ -1,0 +1,53 @@
+import { MirrorGuardError } from '@mirrorguard/core';
+import { Command, type Redis } from 'ioredis';
+import { restoreCommand, type CopyToFinish } from '../shadow/materialize-key.ts';
+
+/** Whether every copy sent ahead of a write was answered as applied (undefined: not yet answered). */
+export type CopiesApplied = () => boolean | undefined;
+
+/**
+ * Sends each copy's RESTORE (or DEL) on `shadow`, the connection the write goes on next, without
+ * waiting: the shadow runs them in order, so the write finds its keys copied, one round trip
+ * sooner than a copy awaited first. Each copy is settled by its own answer, synchronously, before
+ * any later reply on the connection (the write's) is handed on: owned when applied; when the shadow
+ * refused it or never answered, left the origin's (the write is failed too, so the origin's value
+ * is the app's; the next write copies the key again, REPLACE overwriting whatever the shadow holds).
+ */
+export function sendCopies(shadow: Pick<Redis, 'sendCommand'>, copies: ReadonlyArray<CopyToFinish<unknown>>): CopiesApplied {
+  let answered = 0;
+  let refused = false;
+  for (const copy of copies) {
+    const [name, ...args] = restoreCommand(copy.key, copy.payload as Buffer | null, copy.expiresAt);
+    const command = new Command(name.toLowerCase(), args);
+    const { resolve, reject } = command;
+    command.resolve = (value: unknown) => {
+      answered += 1;
+      copy.settle('applied');
+      return resolve(value);
+    };
+    command.reject = (error: Error) => {
+      answered += 1;
+      refused = true;
+      copy.settle('refused');
+      return reject(error);
+    };
+    command.promise.catch(() => undefined);
+    shadow.sendCommand(command);
+  }
+  return () => (refused ? false : answered === copies.length ? true : undefined);
+}
+
+/**
+ * Makes `write`, sent right after its copies, answer as if they had been awaited: answered by the
+ * shadow while a copy is refused or unanswered, it fails with MG_ERR_REDIS_SHADOW_FAILED whatever
+ * the answer (it may have run on a key without the origin's value), as a failed copy fails it
+ * today. Failed by itself (refused before it was written, its connection lost) it keeps its own
+ * error unless a copy is known refused. Wrap it after any other wrapper of its answer.
+ */
+export function failUnlessCopied(write: Command, applied: CopiesApplied): void {
+  const { resolve, reject } = write;
+  const failure = (): MirrorGuardError =>
+    new MirrorGuardError('MG_ERR_REDIS_SHADOW_FAILED', `the shadow failed on ${String(write.name).toUpperCase()}: the copy of its keys from the origin was not applied`);
+  write.resolve = (value: unknown) => (applied() === true ? resolve(value) : reject(failure()));
+  write.reject = (error: Error) => reject(applied() === false ? failure() : error);
+}
