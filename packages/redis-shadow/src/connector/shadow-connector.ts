@@ -4,6 +4,7 @@ import { bundledCommandTable, type CommandTable } from '../commands/command-tabl
 import { createMemoryEngine } from '../memory/families.ts';
 import type { MemoryEngine } from '../memory/memory-engine.ts';
 import { KeyState } from '../shadow/key-state.ts';
+import { closeScriptTracking } from './connector-scripts.ts';
 import { REPLY_CODES, ShadowStream, type ConnectorState, type ShadowTarget } from './shadow-stream.ts';
 
 /** Where a ShadowRedis2 puts its writes: a real Redis (options or URL) or the memory engine. */
@@ -33,6 +34,10 @@ export class SharedKeyStates implements ConnectorState {
     let state = this.#states.get(db);
     if (state === undefined) this.#states.set(db, (state = new KeyState()));
     return state;
+  }
+
+  states(): Iterable<KeyState> {
+    return this.#states.values();
   }
 }
 
@@ -121,6 +126,8 @@ export class ShadowRedis2 extends Redis {
       ...(options.coalesceWrites !== undefined && { coalesceWrites: options.coalesceWrites }),
     };
     super({ ...parsed, Connector: ShadowConnector as never, [SHADOW_CONNECTOR]: connectorOptions } as RedisOptions);
+    // The script tracker's side connections close with the client (quit, disconnect, retries given up).
+    this.on('end', () => closeScriptTracking(connectorOptions.state));
   }
 
   /** Where ioredis rejects a command with an error reply (DataHandler → handleReconnection → command.reject). */
