@@ -36,6 +36,8 @@ function refusedNumkeys(argv: readonly Buffer[]): boolean {
 }
 
 const trackers = new WeakMap<ConnectorState, ScriptWriteTracker>();
+/** Open streams per connector state: the tracker's side connections close with the last one. */
+const openStreams = new WeakMap<ConnectorState, number>();
 
 /** The tracker of what scripts write on a real shadow, shared by the connections of one connector (none for the memory engine, which runs no scripts). */
 export function scriptTracker(state: ConnectorState, shadow: ShadowTarget): ScriptWriteTracker | undefined {
@@ -48,8 +50,16 @@ export function scriptTracker(state: ConnectorState, shadow: ShadowTarget): Scri
   return tracker;
 }
 
-/** Closes the tracker's connections (the client has ended); a later script opens new ones. */
-export function closeScriptTracking(state: ConnectorState): void {
+/** A stream of the connector opened (ShadowConnector.connect). */
+export function streamOpened(state: ConnectorState): void {
+  openStreams.set(state, (openStreams.get(state) ?? 0) + 1);
+}
+
+/** A stream closed: with the last one (quit, disconnect, a reconnect's gap) the tracker's connections close; a later script opens new ones. */
+export function streamClosed(state: ConnectorState): void {
+  const open = (openStreams.get(state) ?? 1) - 1;
+  openStreams.set(state, open);
+  if (open > 0) return;
   trackers.get(state)?.close();
   trackers.delete(state);
 }

@@ -4,7 +4,7 @@ import { bundledCommandTable, type CommandTable } from '../commands/command-tabl
 import { createMemoryEngine } from '../memory/families.ts';
 import type { MemoryEngine } from '../memory/memory-engine.ts';
 import { KeyState } from '../shadow/key-state.ts';
-import { closeScriptTracking } from './connector-scripts.ts';
+import { streamClosed, streamOpened } from './connector-scripts.ts';
 import { REPLY_CODES, ShadowStream, type ConnectorState, type ShadowTarget } from './shadow-stream.ts';
 
 /** Where a ShadowRedis2 puts its writes: a real Redis (options or URL) or the memory engine. */
@@ -74,6 +74,8 @@ export class ShadowConnector extends AbstractConnector {
           ...(connectorOptions.coalesceWrites !== undefined && { coalesceWrites: connectorOptions.coalesceWrites }),
         });
         this.stream = stream as never;
+        streamOpened(connectorOptions.state);
+        stream.once('close', () => streamClosed(connectorOptions.state));
         stream.once('error', (error: Error) => {
           this.firstError = error;
         });
@@ -126,8 +128,6 @@ export class ShadowRedis2 extends Redis {
       ...(options.coalesceWrites !== undefined && { coalesceWrites: options.coalesceWrites }),
     };
     super({ ...parsed, Connector: ShadowConnector as never, [SHADOW_CONNECTOR]: connectorOptions } as RedisOptions);
-    // The script tracker's side connections close with the client (quit, disconnect, retries given up).
-    this.on('end', () => closeScriptTracking(connectorOptions.state));
   }
 
   /** Where ioredis rejects a command with an error reply (DataHandler → handleReconnection → command.reject). */
