@@ -137,6 +137,8 @@ export class ShadowStream extends EventEmitter {
   /** Scripts whose writes are not known yet: every later command is held (unrouted) until they are. */
   #scriptsRunning = 0;
   readonly #held: CommandFrame[] = [];
+  /** Scripts sent and not answered: failed when the stream closes (what they wrote cannot be learnt). */
+  readonly #unanswered = new Set<(error: Error) => void>();
   /** A script that may write was queued in the transaction: its EXEC is tracked. */
   #scriptsQueued = false;
 
@@ -275,6 +277,7 @@ export class ShadowStream extends EventEmitter {
     this.#closed = true;
     this.destroyed = true;
     this.#ended = true;
+    for (const fail of this.#unanswered) fail(new Error('the connection closed before the script was answered'));
     this.emit('end');
     this.emit('close', hadError);
   }
@@ -734,9 +737,13 @@ export class ShadowStream extends EventEmitter {
     };
     const run = (): void => {
       slot.held = true;
-      const answered = new Promise<void>((resolve) => {
+      let unanswered: (error: Error) => void = () => undefined;
+      const answered = new Promise<void>((resolve, reject) => {
         slot.answered = resolve;
+        unanswered = reject;
       });
+      const settled = (): void => void this.#unanswered.delete(unanswered);
+      answered.then(settled, settled);
       const shadow = this.#client(this.#shadow);
       void runScript(tracker, {
         kind,
@@ -745,6 +752,7 @@ export class ShadowStream extends EventEmitter {
         fresh,
         claims: state.claims,
         send: () => {
+          this.#unanswered.add(unanswered);
           send(slot);
           this.#flushSockets();
           return answered;
@@ -758,7 +766,8 @@ export class ShadowStream extends EventEmitter {
         })
         .finally(done);
     };
-    this.#schedule(keys, run, slot, done);
+    // A failed copy: after the drain's turn (it may be looping over the jobs).
+    this.#schedule(keys, run, slot, () => process.nextTick(done));
     return true;
   }
 
