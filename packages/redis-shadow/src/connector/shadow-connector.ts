@@ -7,6 +7,7 @@ import { KeyState } from '../shadow/key-state.ts';
 import type { UnsandboxedShadow } from '../client/shadow-user-check.ts';
 import type { Journal } from '@mirrorguard/core';
 import { ConnectorGuards } from './connector-checks.ts';
+import { streamClosed, streamOpened } from './connector-scripts.ts';
 import { REPLY_CODES, ShadowStream, type ConnectorState, type ShadowTarget } from './shadow-stream.ts';
 
 /** Where a ShadowRedis2 puts its writes: a real Redis (options or URL) or the memory engine. */
@@ -37,6 +38,10 @@ export class SharedKeyStates implements ConnectorState {
     let state = this.#states.get(db);
     if (state === undefined) this.#states.set(db, (state = new KeyState()));
     return state;
+  }
+
+  states(): Iterable<KeyState> {
+    return this.#states.values();
   }
 }
 
@@ -81,6 +86,8 @@ export class ShadowConnector extends AbstractConnector {
           ...(connectorOptions.guards !== undefined && { guards: connectorOptions.guards }),
         });
         this.stream = stream as never;
+        streamOpened(connectorOptions.state);
+        stream.once('close', () => streamClosed(connectorOptions.state));
         stream.once('error', (error: Error) => {
           this.firstError = error;
         });

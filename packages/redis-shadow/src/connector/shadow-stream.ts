@@ -7,10 +7,11 @@ import type { MemoryValue } from '../memory/keyspace.ts';
 import { MemoryConnection } from '../memory/memory-connection.ts';
 import type { MemoryEngine } from '../memory/memory-engine.ts';
 import { encodeReply } from '../memory/memory-server.ts';
-import { routeCommand, type Route } from '../routing/route-command.ts';
+import type { Route } from '../routing/route-command.ts';
 import { memoryWriter, originValueReader } from '../shadow/copy-by-value.ts';
 import { keyId, type KeyState } from '../shadow/key-state.ts';
 import { Materializer, originReader, shadowWriter, type Client } from '../shadow/materialize-key.ts';
+import { routeWithScripts, runScript, scriptTracker } from './connector-scripts.ts';
 import { CommandReader, decodeFrame, encodeCommand, errorReply, FrameSplitter, RespError, type CommandFrame, type RespValue } from '../protocol/resp-frames.ts';
 import { asCaller, type ConnectorGuards } from './connector-checks.ts';
 
@@ -23,6 +24,8 @@ export type ShadowTarget =
 export interface ConnectorState {
   readonly table: CommandTable;
   stateFor(db: number): KeyState;
+  /** Every database's state so far (a script's writes are not named by database). */
+  states?(): Iterable<KeyState>;
 }
 
 export interface ShadowStreamOptions {
@@ -74,6 +77,9 @@ interface Slot {
   frames?: Buffer[];
   /** A write bound for the shadow: its words, journaled when it goes out (or fails). */
   write?: readonly Buffer[];
+  /** A script's reply, held until what it wrote is known (connector-scripts.ts); `answered` is called when it is in. */
+  held?: boolean;
+  answered?: () => void;
 }
 
 /** A reply the stream reads itself: its copies, its handshake. */
@@ -101,6 +107,8 @@ interface Job {
   readonly run: () => void;
   readonly slot: Slot | undefined;
   readonly db: number;
+  /** Called when a copy failed and `run` will not run. */
+  readonly failed?: (() => void) | undefined;
 }
 
 const nameOf = (argv: readonly Buffer[]): string => argv[0]!.toString('latin1').toLowerCase();
@@ -135,9 +143,16 @@ export class ShadowStream extends EventEmitter {
   #shadowStrip: number[] = [];
   #connected = 0;
   /** App commands held while this connection's checks run (connector-checks.ts), replayed in order after. */
-  #held: CommandFrame[] | undefined;
+  #heldForChecks: CommandFrame[] | undefined;
   /** The command being routed: what a refusal journals. */
   #argv: readonly Buffer[] = [];
+  /** Scripts whose writes are not known yet: every later command is held (unrouted) until they are. */
+  #scriptsRunning = 0;
+  readonly #heldForScripts: CommandFrame[] = [];
+  /** Scripts sent and not answered: failed when the stream closes (what they wrote cannot be learnt). */
+  readonly #unanswered = new Set<(error: Error) => void>();
+  /** A script that may write was queued in the transaction: its EXEC is tracked. */
+  #scriptsQueued = false;
 
   constructor(options: ShadowStreamOptions) {
     super();
@@ -162,14 +177,14 @@ export class ShadowStream extends EventEmitter {
 
   /** Holds app commands until this connection's checks are done (the origin's probes authenticate as ioredis will). */
   #check(guards: ConnectorGuards): void {
-    this.#held = [];
+    this.#heldForChecks = [];
     const { username, password } = this.#options.origin;
     if (password !== undefined) this.#internal(this.#origin, username !== undefined ? ['AUTH', username, password] : ['AUTH', password], () => undefined);
     const sides = { origin: asCaller(this.#client(this.#origin)), shadow: this.#shadow.socket === undefined ? undefined : asCaller(this.#client(this.#shadow)), table: this.#options.state.table };
     guards.checkConnection(sides).then(
       () => {
-        const held = this.#held ?? [];
-        this.#held = undefined;
+        const held = this.#heldForChecks ?? [];
+        this.#heldForChecks = undefined;
         if (this.#closed) return;
         for (const command of held) this.#command(command);
         this.#flushSockets();
@@ -294,6 +309,7 @@ export class ShadowStream extends EventEmitter {
     this.#closed = true;
     this.destroyed = true;
     this.#ended = true;
+    for (const fail of this.#unanswered) fail(new Error('the connection closed before the script was answered'));
     this.emit('end');
     this.emit('close', hadError);
   }
@@ -335,7 +351,7 @@ export class ShadowStream extends EventEmitter {
   #send(side: Side, raw: Buffer, argv: readonly Buffer[], slot: Slot): void {
     side.expect.push(slot);
     side.appPending += 1;
-    if (slot.override !== undefined || slot.strip !== undefined) side.rewrites += 1;
+    if (slot.override !== undefined || slot.strip !== undefined || slot.held === true) side.rewrites += 1;
     this.#transmit(side, raw, argv);
   }
 
@@ -443,8 +459,9 @@ export class ShadowStream extends EventEmitter {
     }
     side.expect.shift();
     side.appPending -= 1;
-    if (head.override !== undefined || head.strip !== undefined) side.rewrites -= 1;
+    if (head.override !== undefined || head.strip !== undefined || head.held === true) side.rewrites -= 1;
     head.reply = head.override ?? (head.strip !== undefined ? stripElements(frame, head.strip) : head.streamed > 0 ? frame.subarray(head.streamed) : frame);
+    head.answered?.();
   }
 
   /** Follows the subscription counts of subscriber mode; true when the last subscription is gone. */
@@ -486,7 +503,7 @@ export class ShadowStream extends EventEmitter {
         out.push(...slot.frames);
         slot.frames.length = 0;
       }
-      if (slot.reply === undefined) break;
+      if (slot.reply === undefined || slot.held === true) break;
       this.#pending.shift();
       if (slot.reply.length > 0) out.push(slot.reply);
       if (slot.closeAfter) {
@@ -528,7 +545,7 @@ export class ShadowStream extends EventEmitter {
   }
 
   /** Runs `run` now, or after the commands before it (and the copies of `keys`). */
-  #schedule(keys: readonly Buffer[], run: () => void, slot?: Slot): void {
+  #schedule(keys: readonly Buffer[], run: () => void, slot?: Slot, failed?: () => void): void {
     const state = this.#state();
     if (this.#jobs.length === 0 && keys.every((key) => state.isOwned(keyId(key)))) {
       run();
@@ -536,7 +553,7 @@ export class ShadowStream extends EventEmitter {
     }
     const ids = keys.map((key) => keyId(key));
     for (const id of ids) state.claim(id);
-    this.#jobs.push({ keys, ids, state, run, slot, db: this.#db });
+    this.#jobs.push({ keys, ids, state, run, slot, db: this.#db, failed });
     if (this.#jobs.length === 1) void this.#drain();
   }
 
@@ -554,9 +571,12 @@ export class ShadowStream extends EventEmitter {
       this.#jobs.shift();
       if (this.#closed) return;
       if (failure === undefined) job.run();
-      else if (job.slot !== undefined) {
-        job.slot.reply = errorReply(`MGSHADOWFAILED mirrorguard could not copy a key to the shadow: ${failure.message}`);
-        if (job.slot.write !== undefined) this.#options.guards?.journal.blocked(job.slot.write, `the shadow could not take ${nameOf(job.slot.write).toUpperCase()}: ${failure.message}`);
+      else {
+        if (job.slot !== undefined) {
+          job.slot.reply = errorReply(`MGSHADOWFAILED mirrorguard could not copy a key to the shadow: ${failure.message}`);
+          if (job.slot.write !== undefined) this.#options.guards?.journal.blocked(job.slot.write, `the shadow could not take ${nameOf(job.slot.write).toUpperCase()}: ${failure.message}`);
+        }
+        job.failed?.();
       }
       this.#flushSockets();
       this.#flushReplies();
@@ -598,11 +618,15 @@ export class ShadowStream extends EventEmitter {
   readonly #harmlessReads = new Map<string, boolean>();
 
   #command(command: CommandFrame): void {
-    if (this.#held !== undefined) {
-      this.#held.push(command);
+    if (this.#heldForChecks !== undefined) {
+      this.#heldForChecks.push(command);
       return;
     }
     if (this.#closing) return;
+    if (this.#scriptsRunning > 0) {
+      this.#heldForScripts.push(command);
+      return;
+    }
     const { argv } = command;
     this.#argv = argv;
     const written = argv[0]!.toString('latin1');
@@ -656,6 +680,7 @@ export class ShadowStream extends EventEmitter {
       if (this.#refusedByChecks(argv, false)) return;
       this.#inMulti = true;
       this.#multiAborted = false;
+      this.#scriptsQueued = false;
       this.#toShadow(command, [], () => undefined);
       this.#schedule([], () => {
         this.#shadowInMulti = true;
@@ -666,7 +691,7 @@ export class ShadowStream extends EventEmitter {
     }
     const classification = classifyCommand(this.#options.state.table, argv);
     const state = this.#state();
-    const route = routeCommand(classification, argv, state);
+    const route = routeWithScripts(classification, argv, state);
     if (!this.#harmlessReads.has(written) && classification.name === name) {
       // Only a command without subcommands is decided by its name alone.
       this.#harmlessReads.set(written, state.isEmpty() && route.target === 'origin' && classification.kind === 'read');
@@ -699,7 +724,9 @@ export class ShadowStream extends EventEmitter {
         }
         if (this.#refusedByChecks(command.argv, route.write)) return;
         if (name === 'flushdb' || name === 'flushall') this.#state().hideOrigin();
-        this.#toShadow(command, route.keys.map((key) => (Buffer.isBuffer(key.key) ? key.key : Buffer.from(key.key))), undefined, route.write);
+        const keys = route.keys.map((key) => (Buffer.isBuffer(key.key) ? key.key : Buffer.from(key.key)));
+        if (route.script !== undefined && this.#trackScript(route.script, keys, (slot) => this.#send(this.#shadow, command.raw, command.argv, slot))) return;
+        this.#toShadow(command, keys, undefined, route.write);
       }
     }
   }
@@ -709,8 +736,9 @@ export class ShadowStream extends EventEmitter {
     if (name === 'exec' || name === 'discard') {
       this.#inMulti = false;
       const aborted = this.#multiAborted && name === 'exec';
-      const slot = this.#slot('shadow');
-      this.#schedule([], () => {
+      const tracked = name === 'exec' && !aborted && this.#scriptsQueued;
+      this.#scriptsQueued = false;
+      const exec = (slot: Slot): void => {
         if (aborted) {
           slot.override = errorReply('EXECABORT Transaction discarded because of previous errors.');
           this.#send(this.#shadow, encodeCommand(['DISCARD']), [Buffer.from('DISCARD')], slot);
@@ -720,11 +748,16 @@ export class ShadowStream extends EventEmitter {
         }
         this.#shadowInMulti = false;
         this.#shadowStrip = [];
-      });
+      };
+      // A script queued in the transaction runs at EXEC: EXEC is what is tracked.
+      if (tracked && this.#trackScript('write', [], exec)) return;
+      const slot = this.#slot('shadow');
+      this.#schedule([], () => exec(slot));
       return;
     }
     const classification = classifyCommand(this.#options.state.table, command.argv);
-    const route = routeCommand(classification, command.argv, this.#state());
+    const route = routeWithScripts(classification, command.argv, this.#state());
+    if (route.target === 'shadow' && route.script === 'write') this.#scriptsQueued = true;
     if (route.target === 'refuse' || route.target === 'suppress') {
       this.#routed(command, name, route);
       if (route.target === 'suppress') this.#multiAborted = true;
@@ -737,6 +770,71 @@ export class ShadowStream extends EventEmitter {
     const keys = (classification.keys ?? []).map((ref) => command.argv[ref.index]!);
     if (name === 'flushdb' || name === 'flushall') this.#state().hideOrigin();
     this.#toShadow(command, keys, undefined, route.target === 'shadow' && route.write);
+  }
+
+  // ---- scripts (connector-scripts.ts) ------------------------------------------------------------
+
+  /**
+   * A script on a real shadow: its keys copied, then sent alone with the shadow's client tracking
+   * on; its reply, and every later command (unrouted), held until what it wrote is known. False for
+   * the memory engine (which runs no scripts): the caller sends it as any command.
+   */
+  #trackScript(kind: 'write' | 'read', keys: readonly Buffer[], send: (slot: Slot) => void): boolean {
+    const tracker = scriptTracker(this.#options.state, this.#options.shadow);
+    if (tracker === undefined) return false;
+    const state = this.#state();
+    const fresh = keys.filter((key) => !state.routesToShadow(keyId(key)));
+    const slot = this.#slot('shadow');
+    this.#scriptsRunning += 1;
+    // Until what it wrote is known, other connections' reads of this database go to the shadow too.
+    if (kind === 'write') state.claimUnnamed();
+    const done = (): void => {
+      if (kind === 'write') state.releaseUnnamed();
+      slot.held = false;
+      this.#scriptsRunning -= 1;
+      this.#releaseHeld();
+    };
+    const run = (): void => {
+      slot.held = true;
+      let unanswered: (error: Error) => void = () => undefined;
+      const answered = new Promise<void>((resolve, reject) => {
+        slot.answered = resolve;
+        unanswered = reject;
+      });
+      const settled = (): void => void this.#unanswered.delete(unanswered);
+      answered.then(settled, settled);
+      const shadow = this.#client(this.#shadow);
+      void runScript(tracker, {
+        kind,
+        state,
+        states: this.#options.state.states?.() ?? [state],
+        fresh,
+        claims: state.claims,
+        send: () => {
+          this.#unanswered.add(unanswered);
+          send(slot);
+          this.#flushSockets();
+          return answered;
+        },
+        drop: async (dropped) => {
+          await shadow.call('DEL', ...dropped);
+        },
+      })
+        .catch((error: unknown) => {
+          slot.reply = errorReply(`MGSHADOWFAILED mirrorguard could not learn what a script writes on the shadow: ${(error as Error).message}`);
+        })
+        .finally(done);
+    };
+    // A failed copy: after the drain's turn (it may be looping over the jobs).
+    this.#schedule(keys, run, slot, () => process.nextTick(done));
+    return true;
+  }
+
+  /** Routes the commands held behind scripts, until another script holds the rest. */
+  #releaseHeld(): void {
+    while (this.#scriptsRunning === 0 && this.#heldForScripts.length > 0) this.#command(this.#heldForScripts.shift()!);
+    this.#flushSockets();
+    this.#flushReplies();
   }
 
   // ---- copies ------------------------------------------------------------------------------------
