@@ -3,7 +3,7 @@ import type { CommandClassification } from '../commands/classify-command.ts';
 import { routeCommand, type Route } from '../routing/route-command.ts';
 import { keyId, type KeyId, type KeyState } from '../shadow/key-state.ts';
 import { ScriptWriteTracker } from '../shadow/script-writes.ts';
-import type { ConnectorState, ShadowTarget } from './shadow-stream.ts';
+import type { ConnectorState, ShadowTarget } from './connector-state.ts';
 
 /**
  * Scripts in the connector: where they run (the shadow, as ShadowRedis routes them), what they

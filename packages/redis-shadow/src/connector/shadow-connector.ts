@@ -8,7 +8,8 @@ import type { UnsandboxedShadow } from '../client/shadow-user-check.ts';
 import type { Journal } from '@mirrorguard/core';
 import { ConnectorGuards } from './connector-checks.ts';
 import { streamClosed, streamOpened } from './connector-scripts.ts';
-import { REPLY_CODES, ShadowStream, type ConnectorState, type ShadowTarget } from './shadow-stream.ts';
+import type { ConnectorState, ShadowTarget } from './connector-state.ts';
+import { REPLY_CODES, ShadowStream } from './shadow-stream.ts';
 
 /** Where a ShadowRedis2 puts its writes: a real Redis (options or URL) or the memory engine. */
 export type ShadowOption = 'memory' | { readonly engine: MemoryEngine } | string | { readonly host?: string; readonly port?: number; readonly username?: string; readonly password?: string; readonly db?: number };

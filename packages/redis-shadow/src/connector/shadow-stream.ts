@@ -2,31 +2,17 @@ import { EventEmitter } from 'node:events';
 import { createConnection, type Socket } from 'node:net';
 import { MirrorGuardError } from '@mirrorguard/core';
 import { classifyCommand } from '../commands/classify-command.ts';
-import type { CommandTable } from '../commands/command-table.ts';
 import type { MemoryValue } from '../memory/keyspace.ts';
 import { MemoryConnection } from '../memory/memory-connection.ts';
-import type { MemoryEngine } from '../memory/memory-engine.ts';
 import { encodeReply } from '../memory/memory-server.ts';
 import type { Route } from '../routing/route-command.ts';
 import { memoryWriter, originValueReader } from '../shadow/copy-by-value.ts';
 import { keyId, type KeyState } from '../shadow/key-state.ts';
 import { Materializer, originReader, shadowWriter, type Client } from '../shadow/materialize-key.ts';
 import { routeWithScripts, runScript, scriptTracker } from './connector-scripts.ts';
+import type { ConnectorState, ShadowTarget } from './connector-state.ts';
 import { CommandReader, decodeFrame, encodeCommand, errorReply, FrameSplitter, RespError, type CommandFrame, type RespValue } from '../protocol/resp-frames.ts';
 import { asCaller, type ConnectorGuards } from './connector-checks.ts';
-
-/** Where the writes land: a real Redis, or the memory engine in process. */
-export type ShadowTarget =
-  | { readonly kind: 'redis'; readonly host: string; readonly port: number; readonly username?: string; readonly password?: string; readonly db?: number }
-  | { readonly kind: 'memory'; readonly engine: MemoryEngine; readonly db?: number };
-
-/** What outlives one connection: the command table, and which keys the shadow owns (per origin database). */
-export interface ConnectorState {
-  readonly table: CommandTable;
-  stateFor(db: number): KeyState;
-  /** Every database's state so far (a script's writes are not named by database). */
-  states?(): Iterable<KeyState>;
-}
 
 export interface ShadowStreamOptions {
   readonly origin: { readonly host?: string; readonly port?: number; readonly path?: string; readonly family?: number; readonly username?: string; readonly password?: string };
