@@ -11,6 +11,7 @@ import { routeCommand, type Route } from '../routing/route-command.ts';
 import { memoryWriter, originValueReader } from '../shadow/copy-by-value.ts';
 import { keyId, type KeyState } from '../shadow/key-state.ts';
 import { Materializer, originReader, shadowWriter, type Client } from '../shadow/materialize-key.ts';
+import { answerOverBoth } from './keyspace-merge.ts';
 import { CommandReader, decodeFrame, encodeCommand, errorReply, FrameSplitter, RespError, type CommandFrame, type RespValue } from '../protocol/resp-frames.ts';
 
 /** Where the writes land: a real Redis, or the memory engine in process. */
@@ -90,7 +91,8 @@ interface Job {
   readonly keys: readonly Buffer[];
   readonly ids: readonly string[];
   readonly state: KeyState;
-  readonly run: () => void;
+  /** A promise (a read over both sides) holds the queue until it settles: later commands wait behind it. */
+  readonly run: () => void | Promise<void>;
   readonly slot: Slot | undefined;
   readonly db: number;
 }
@@ -518,10 +520,13 @@ export class ShadowStream extends EventEmitter {
         failure = error as Error;
       }
       for (const id of job.ids) job.state.release(id);
-      this.#jobs.shift();
       if (this.#closed) return;
-      if (failure === undefined) job.run();
-      else if (job.slot !== undefined) job.slot.reply = errorReply(`MGSHADOWFAILED mirrorguard could not copy a key to the shadow: ${failure.message}`);
+      if (failure === undefined) {
+        const running = job.run();
+        if (running !== undefined) await running;
+        if (this.#closed) return;
+      } else if (job.slot !== undefined) job.slot.reply = errorReply(`MGSHADOWFAILED mirrorguard could not copy a key to the shadow: ${failure.message}`);
+      this.#jobs.shift();
       this.#flushSockets();
       this.#flushReplies();
     }
@@ -629,10 +634,8 @@ export class ShadowStream extends EventEmitter {
         this.#refuse(route.code === 'MG_ERR_REDIS_REFUSED' ? 'MGREFUSED' : 'MGUNSUPPORTED', route.reason);
         return;
       case 'merge':
-        this.#refuse('MGUNSUPPORTED', `${route.name.toUpperCase()} over origin and shadow (merged) is not in the connector prototype`);
-        return;
       case 'sort-over-both':
-        this.#refuse('MGUNSUPPORTED', 'SORT with BY/GET patterns over origin and shadow is not in the connector prototype');
+        this.#overBoth(route, command.argv);
         return;
       case 'shadow': {
         if (route.askOrigin !== undefined || route.rewrite !== undefined || route.keys.some((key) => key.db !== undefined)) {
@@ -643,6 +646,35 @@ export class ShadowStream extends EventEmitter {
         this.#toShadow(command, route.keys.map((key) => (Buffer.isBuffer(key.key) ? key.key : Buffer.from(key.key))));
       }
     }
+  }
+
+  /**
+   * SCAN/KEYS/DBSIZE/RANDOMKEY merged, SORT with patterns (keyspace-merge.ts): a local slot, filled
+   * when the reads the stream sends on both sockets are answered; every later command waits behind it.
+   */
+  #overBoth(route: Extract<Route, { target: 'merge' | 'sort-over-both' }>, argv: readonly Buffer[]): void {
+    const slot = this.#slot('local');
+    const db = this.#db;
+    const state = this.#state();
+    const sides = {
+      origin: (command: ReadonlyArray<Buffer | string | number>) => this.#client(this.#origin).call(String(command[0]), ...command.slice(1)),
+      shadow: (command: ReadonlyArray<Buffer | string | number>) => this.#client(this.#shadow).call(String(command[0]), ...command.slice(1)),
+      state,
+      own: async (key: Buffer) => void (await this.#materializer(db).ensureOwned(key)),
+    };
+    // SORT … STORE: reads of the destination routed meanwhile (queued behind it) go to the shadow.
+    const destination = route.target === 'sort-over-both' && route.store !== undefined ? keyId(route.store) : undefined;
+    if (destination !== undefined) state.claim(destination);
+    const run = async (): Promise<void> => {
+      try {
+        slot.reply = await answerOverBoth(route, argv, sides);
+      } finally {
+        if (destination !== undefined) state.release(destination);
+      }
+    };
+    // Always queued (never run at once): the queue is what holds the later commands behind it.
+    this.#jobs.push({ keys: [], ids: [], state, run, slot, db });
+    if (this.#jobs.length === 1) void this.#drain();
   }
 
   /** Inside MULTI every command runs on the shadow, its keys copied first (reads too). */
