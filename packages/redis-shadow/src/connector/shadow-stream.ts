@@ -11,6 +11,7 @@ import { keyId, type KeyState } from '../shadow/key-state.ts';
 import { Materializer, originReader, shadowWriter, type Client } from '../shadow/materialize-key.ts';
 import { routeWithScripts, runScript, scriptTracker } from './connector-scripts.ts';
 import type { ConnectorState, ShadowTarget } from './connector-state.ts';
+import { answerOverBoth } from './keyspace-merge.ts';
 import { CommandReader, decodeFrame, encodeCommand, errorReply, FrameSplitter, RespError, type CommandFrame, type RespValue } from '../protocol/resp-frames.ts';
 import { asCaller, type ConnectorGuards } from './connector-checks.ts';
 
@@ -90,7 +91,8 @@ interface Job {
   readonly keys: readonly Buffer[];
   readonly ids: readonly string[];
   readonly state: KeyState;
-  readonly run: () => void;
+  /** A promise (a read over both sides) holds the queue until it settles: later commands wait behind it. */
+  readonly run: () => void | Promise<void>;
   readonly slot: Slot | undefined;
   readonly db: number;
   /** Called when a copy failed and `run` will not run. */
@@ -554,16 +556,19 @@ export class ShadowStream extends EventEmitter {
         failure = error as Error;
       }
       for (const id of job.ids) job.state.release(id);
-      this.#jobs.shift();
       if (this.#closed) return;
-      if (failure === undefined) job.run();
-      else {
+      if (failure === undefined) {
+        const running = job.run();
+        if (running !== undefined) await running;
+        if (this.#closed) return;
+      } else {
         if (job.slot !== undefined) {
           job.slot.reply = errorReply(`MGSHADOWFAILED mirrorguard could not copy a key to the shadow: ${failure.message}`);
           if (job.slot.write !== undefined) this.#options.guards?.journal.blocked(job.slot.write, `the shadow could not take ${nameOf(job.slot.write).toUpperCase()}: ${failure.message}`);
         }
         job.failed?.();
       }
+      this.#jobs.shift();
       this.#flushSockets();
       this.#flushReplies();
     }
@@ -698,10 +703,8 @@ export class ShadowStream extends EventEmitter {
         this.#refuse(route.code === 'MG_ERR_REDIS_REFUSED' ? 'MGREFUSED' : 'MGUNSUPPORTED', route.reason);
         return;
       case 'merge':
-        this.#refuse('MGUNSUPPORTED', `${route.name.toUpperCase()} over origin and shadow (merged) is not in the connector prototype`);
-        return;
       case 'sort-over-both':
-        this.#refuse('MGUNSUPPORTED', 'SORT with BY/GET patterns over origin and shadow is not in the connector prototype');
+        this.#overBoth(route, command.argv);
         return;
       case 'shadow': {
         if (route.askOrigin !== undefined || route.rewrite !== undefined || route.keys.some((key) => key.db !== undefined)) {
@@ -715,6 +718,35 @@ export class ShadowStream extends EventEmitter {
         this.#toShadow(command, keys, undefined, route.write);
       }
     }
+  }
+
+  /**
+   * SCAN/KEYS/DBSIZE/RANDOMKEY merged, SORT with patterns (keyspace-merge.ts): a local slot, filled
+   * when the reads the stream sends on both sockets are answered; every later command waits behind it.
+   */
+  #overBoth(route: Extract<Route, { target: 'merge' | 'sort-over-both' }>, argv: readonly Buffer[]): void {
+    const slot = this.#slot('local');
+    const db = this.#db;
+    const state = this.#state();
+    const sides = {
+      origin: (command: ReadonlyArray<Buffer | string | number>) => this.#client(this.#origin).call(String(command[0]), ...command.slice(1)),
+      shadow: (command: ReadonlyArray<Buffer | string | number>) => this.#client(this.#shadow).call(String(command[0]), ...command.slice(1)),
+      state,
+      own: async (key: Buffer) => void (await this.#materializer(db).ensureOwned(key)),
+    };
+    // SORT … STORE: reads of the destination routed meanwhile (queued behind it) go to the shadow.
+    const destination = route.target === 'sort-over-both' && route.store !== undefined ? keyId(route.store) : undefined;
+    if (destination !== undefined) state.claim(destination);
+    const run = async (): Promise<void> => {
+      try {
+        slot.reply = await answerOverBoth(route, argv, sides);
+      } finally {
+        if (destination !== undefined) state.release(destination);
+      }
+    };
+    // Always queued (never run at once): the queue is what holds the later commands behind it.
+    this.#jobs.push({ keys: [], ids: [], state, run, slot, db });
+    if (this.#jobs.length === 1) void this.#drain();
   }
 
   /** Inside MULTI every command runs on the shadow, its keys copied first (reads too). */

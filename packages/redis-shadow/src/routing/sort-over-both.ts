@@ -33,7 +33,7 @@ async function readSource(client: SortClient, key: Buffer): Promise<{ elements: 
 export async function sortOverBoth(
   name: 'sort' | 'sort_ro',
   argv: readonly unknown[],
-  sides: { readonly origin: SortClient; readonly shadow: SortClient; readonly state: KeyState },
+  sides: { readonly origin: SortClient; readonly shadow: SortClient; readonly state: Pick<KeyState, 'routesToShadow'> },
   own: (key: Buffer) => Promise<void>,
 ): Promise<unknown> {
   const args = argv.slice(1).map(asBuffer);
