@@ -1,10 +1,17 @@
-import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ShadowRedis2 } from '../../packages/redis-shadow/src/connector/shadow-connector.ts';
 import { createMemoryEngine } from '../../packages/redis-shadow/src/memory/families.ts';
 import { startOriginAndShadow, startRedisServer, type OriginAndShadow, type ThrowawayRedis } from '../support/redis-server.ts';
 import { rng, type Rng } from '../support/seeded-random.ts';
+import { executedStats, keysDigest } from '../support/redis-oracles.ts';
+
+/** Calls per command since the last RESETSTAT, the RESETSTAT itself left out. */
+async function executedSinceReset(admin: Redis): Promise<Map<string, number>> {
+  const stats = await executedStats(admin);
+  stats.delete('config|resetstat');
+  return stats;
+}
 
 // The connector's keyspace reads over origin and shadow (src/connector/keyspace-merge.ts): SCAN,
 // KEYS, DBSIZE, RANDOMKEY and SORT with BY/GET, once the shadow owns keys. The yardstick is one
@@ -18,21 +25,6 @@ const ORIGIN_MAY_RUN = new Set(['acl|whoami', 'acl|dryrun',
   'get', 'hget', 'exists', 'dump', 'pexpiretime', 'multi', 'exec', 'info', 'select', 'client|setinfo', 'client|setname', 'ping',
   'scan', 'keys', 'dbsize', 'randomkey', 'type', 'lrange', 'smembers', 'zrange', 'hgetall', 'sort_ro',
 ]);
-
-async function commandStats(client: Redis): Promise<Map<string, number>> {
-  const text = String(await client.info('commandstats'));
-  const stats = new Map([...text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((match) => [match[1]!, Number(match[2])]));
-  stats.delete('config|resetstat');
-  return stats;
-}
-
-/** Every key of a server, its value and absolute expiry. */
-async function digest(client: Redis): Promise<string> {
-  const keys = (await client.keys('*')).sort();
-  const hash = createHash('sha256');
-  for (const key of keys) hash.update(key).update(String(await client.dumpBuffer(key))).update(String(await client.call('PEXPIRETIME', key)));
-  return `${keys.length}:${hash.digest('hex')}`;
-}
 
 const pick = <T>(next: Rng, items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
 
@@ -149,7 +141,7 @@ describe.each<ShadowKind>(['redis', 'memory'])('ShadowRedis2 keyspace reads over
     await seedData(servers.originAdmin, rng(seed));
     await seedData(ref, rng(seed));
     await servers.originAdmin.config('RESETSTAT');
-    return digest(servers.originAdmin);
+    return keysDigest(servers.originAdmin);
   };
 
   /** The same seeded writes through the connector and on the reference, with the same outcomes. */
@@ -161,9 +153,9 @@ describe.each<ShadowKind>(['redis', 'memory'])('ShadowRedis2 keyspace reads over
   };
 
   const originUnchanged = async (before: string): Promise<void> => {
-    const stats = await commandStats(servers.originAdmin);
+    const stats = await executedSinceReset(servers.originAdmin);
     expect([...stats.keys()].filter((name) => !ORIGIN_MAY_RUN.has(name))).toEqual([]);
-    expect(await digest(servers.originAdmin)).toBe(before);
+    expect(await keysDigest(servers.originAdmin)).toBe(before);
   };
 
   beforeEach(() => {

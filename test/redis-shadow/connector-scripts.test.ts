@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ShadowRedis2 } from '../../packages/redis-shadow/src/connector/shadow-connector.ts';
-import { commandStats, grown, monitorServer } from '../support/redis-oracles.ts';
+import { commandStats, grown, keysDigest, monitorServer } from '../support/redis-oracles.ts';
 import { startOriginAndShadow, type OriginAndShadow } from '../support/redis-server.ts';
 
 /** What the connector's check of the origin user runs there (read-only probes, see connector-checks.ts). */
@@ -27,14 +26,6 @@ declare module 'ioredis' {
 type Scripted = ShadowRedis2 & {
   getIt(key: string): Promise<string | null>;
 };
-
-/** Every key of the origin with its value and expiry: any change shows. */
-async function digest(admin: Redis): Promise<string> {
-  const keys = (await admin.keys('*')).sort();
-  const hash = createHash('sha256');
-  for (const key of keys) hash.update(key).update(String(await admin.dumpBuffer(key))).update(String(await admin.call('PEXPIRETIME', key)));
-  return `${keys.length}:${hash.digest('hex')}`;
-}
 
 describe('ShadowRedis2: scripts on a real shadow', () => {
   let servers: OriginAndShadow;
@@ -85,7 +76,7 @@ describe('ShadowRedis2: scripts on a real shadow', () => {
   });
 
   it('runs defineCommand scripts in a pipeline on the shadow: EVAL first, EVALSHA after, SCRIPT LOAD/EXISTS there', async () => {
-    const before = await digest(servers.originAdmin);
+    const before = await keysDigest(servers.originAdmin);
     const originBefore = await commandStats(servers.originAdmin);
     const redis = client();
     const shadow = await watchShadow();
@@ -109,7 +100,7 @@ describe('ShadowRedis2: scripts on a real shadow', () => {
     expect(grown(originBefore, await commandStats(servers.originAdmin)).filter((name) => !['dump', 'pexpiretime', 'multi', 'exec', 'info', 'client|setinfo', ...ORIGIN_USER_CHECK].includes(name))).toEqual([]);
     expect(await servers.shadowAdmin.script('EXISTS', sha1(lua))).toEqual([1]);
     expect(await servers.originAdmin.script('EXISTS', sha1(lua), sha1(GET_SCRIPT))).toEqual([0, 0]);
-    expect(await digest(servers.originAdmin)).toBe(before);
+    expect(await keysDigest(servers.originAdmin)).toBe(before);
   });
 
   it('answers NOSCRIPT inside MULTI without falling back to EVAL (regular and manual transaction)', async () => {
@@ -157,7 +148,7 @@ describe('ShadowRedis2: scripts on a real shadow', () => {
   });
 
   it('reads the keys a script wrote without declaring them from the shadow, in the same pipeline too', async () => {
-    const before = await digest(servers.originAdmin);
+    const before = await keysDigest(servers.originAdmin);
     const redis = client();
     const script = 'redis.call("set", "undeclared", "shadow-value"); redis.call("hset", "h", "f", "shadow"); return 1';
     const originBefore = await commandStats(servers.originAdmin);
@@ -172,7 +163,7 @@ describe('ShadowRedis2: scripts on a real shadow', () => {
     expect(await redis.hgetall('h')).toEqual({ f: 'shadow' });
     // The script's writes reached the shadow alone; the origin was not even read for those keys.
     expect(await servers.shadowAdmin.get('undeclared')).toBe('shadow-value');
-    expect(await digest(servers.originAdmin)).toBe(before);
+    expect(await keysDigest(servers.originAdmin)).toBe(before);
     const originGrown = grown(originBefore, await commandStats(servers.originAdmin));
     expect(originGrown.filter((name) => !['info', 'keys', 'dump', 'pexpiretime', ...ORIGIN_USER_CHECK].includes(name))).toEqual([]);
     // An untouched key still reads from the origin.
@@ -189,9 +180,9 @@ describe('ShadowRedis2: scripts on a real shadow', () => {
   it('drops the copies an EVAL_RO made: its keys follow the origin again', async () => {
     const redis = client();
     await servers.originAdmin.set('ro', 'origin-ro');
-    const before = await digest(servers.originAdmin);
+    const before = await keysDigest(servers.originAdmin);
     expect(await redis.call('EVAL_RO', GET_SCRIPT, 1, 'ro')).toBe('origin-ro');
-    expect(await digest(servers.originAdmin)).toBe(before);
+    expect(await keysDigest(servers.originAdmin)).toBe(before);
     // The copy ran the script on the shadow, then was dropped there.
     expect(await servers.shadowAdmin.exists('ro')).toBe(0);
     const originBefore = await commandStats(servers.originAdmin);
@@ -206,11 +197,11 @@ describe('ShadowRedis2: scripts on a real shadow', () => {
   });
 
   it('with the memory engine as shadow, a script is refused by the engine (no tracking) and the origin is untouched', async () => {
-    const before = await digest(servers.originAdmin);
+    const before = await keysDigest(servers.originAdmin);
     const redis = new ShadowRedis2({ host: HOST, port: servers.origin.port }, { shadow: 'memory' });
     clients.push(redis);
     await expect(redis.eval('redis.call("set", "undeclared", "x"); return 1', 0)).rejects.toMatchObject({ code: 'MG_ERR_REDIS_UNSUPPORTED', message: expect.stringMatching(/does not run EVAL/) });
     expect(await redis.get('undeclared')).toBe('origin-value');
-    expect(await digest(servers.originAdmin)).toBe(before);
+    expect(await keysDigest(servers.originAdmin)).toBe(before);
   });
 });

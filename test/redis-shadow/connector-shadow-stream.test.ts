@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -7,6 +6,14 @@ import { ShadowRedis2 } from '../../packages/redis-shadow/src/connector/shadow-c
 import { createMemoryEngine } from '../../packages/redis-shadow/src/memory/families.ts';
 import { startOriginAndShadow, type OriginAndShadow } from '../support/redis-server.ts';
 import { rng } from '../support/seeded-random.ts';
+import { executedStats, keysDigest } from '../support/redis-oracles.ts';
+
+/** Calls per command since the last RESETSTAT, the RESETSTAT itself left out. */
+async function executedSinceReset(admin: Redis): Promise<Map<string, number>> {
+  const stats = await executedStats(admin);
+  stats.delete('config|resetstat');
+  return stats;
+}
 
 // The connector prototype (packages/redis-shadow/src/connector), judged on private origin and
 // shadow servers: the origin's INFO commandstats and a digest of its keys, read by its own user.
@@ -15,22 +22,6 @@ const HOST = '127.0.0.1';
 
 /** Commands a mirror may send the origin: reads, copies (DUMP in MULTI), the handshake and the check of its user (ACL WHOAMI, ACL DRYRUN: execute nothing). */
 const ORIGIN_MAY_RUN = new Set(['acl|whoami', 'acl|dryrun', 'get', 'mget', 'exists', 'dump', 'pexpiretime', 'multi', 'exec', 'info', 'select', 'client|setinfo', 'client|setname', 'ping', 'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'hgetall', 'scan', 'type', 'lrange', 'smembers', 'zrange', 'strlen', 'ttl']);
-
-/** Calls per command since the last RESETSTAT, less the oracle's own (RESETSTAT, INFO, KEYS, DUMP, PEXPIRETIME of the digest are counted apart). */
-async function commandStats(client: Redis): Promise<Map<string, number>> {
-  const text = String(await client.info('commandstats'));
-  const stats = new Map([...text.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)].map((match) => [match[1]!, Number(match[2])]));
-  stats.delete('config|resetstat');
-  return stats;
-}
-
-/** Every key of the origin, its value (DUMP) and absolute expiry: any change shows. */
-async function digest(client: Redis): Promise<string> {
-  const keys = (await client.keys('*')).sort();
-  const hash = createHash('sha256');
-  for (const key of keys) hash.update(key).update(String(await client.dumpBuffer(key))).update(String(await client.call('PEXPIRETIME', key)));
-  return `${keys.length}:${hash.digest('hex')}`;
-}
 
 const random = rng;
 
@@ -67,18 +58,18 @@ describe('ShadowRedis2 (connector below ioredis) over a real shadow', () => {
     expect(await redis.get('o:1')).toBe('origin-1');
     expect(await redis.hgetall('h')).toEqual({ f: 'v' });
     expect(await redis.get('missing')).toBeNull();
-    const stats = await commandStats(servers.originAdmin);
+    const stats = await executedSinceReset(servers.originAdmin);
     expect(stats.get('get')).toBe(2);
     expect([...stats.keys()].filter((name) => !ORIGIN_MAY_RUN.has(name))).toEqual([]);
-    expect((await commandStats(servers.shadowAdmin)).get('get')).toBeUndefined();
+    expect((await executedSinceReset(servers.shadowAdmin)).get('get')).toBeUndefined();
   });
 
   it('lands writes in the shadow, copying the origin value first; the origin never changes', async () => {
-    const before = await digest(servers.originAdmin);
+    const before = await keysDigest(servers.originAdmin);
     const redis = client();
     await servers.originAdmin.set('counter', '41');
     await servers.originAdmin.pexpire('counter', 600_000);
-    const beforeCounter = await digest(servers.originAdmin);
+    const beforeCounter = await keysDigest(servers.originAdmin);
     expect(await redis.incr('counter')).toBe(42);
     expect(await redis.get('counter')).toBe('42');
     expect(await servers.shadowAdmin.get('counter')).toBe('42');
@@ -91,9 +82,9 @@ describe('ShadowRedis2 (connector below ioredis) over a real shadow', () => {
     expect(await redis.hgetall('h')).toEqual({ f: 'v', g: 'w' });
     expect(await redis.lpush('list', 'a', 'b')).toBe(2);
     expect(await redis.publish('channel', 'hello')).toBe(0);
-    expect(await digest(servers.originAdmin)).toBe(beforeCounter);
+    expect(await keysDigest(servers.originAdmin)).toBe(beforeCounter);
     expect(before).not.toBe(beforeCounter);
-    const stats = await commandStats(servers.originAdmin);
+    const stats = await executedSinceReset(servers.originAdmin);
     expect([...stats.keys()].filter((name) => !ORIGIN_MAY_RUN.has(name) && name !== 'set' && name !== 'pexpire' && name !== 'keys')).toEqual([]);
     // The oracle's own SET and PEXPIRE of `counter` are the only writes the origin ran.
     expect(stats.get('set')).toBe(1);
@@ -110,9 +101,9 @@ describe('ShadowRedis2 (connector below ioredis) over a real shadow', () => {
     const unknown = await redis.call('NOSUCHCOMMAND').catch((error: unknown) => error);
     expect((unknown as MirrorGuardError).code).toBe('MG_ERR_REDIS_REFUSED');
     expect(await redis.get('o:1')).toBe('origin-1');
-    const stats = await commandStats(servers.originAdmin);
+    const stats = await executedSinceReset(servers.originAdmin);
     expect(stats.get('config|get')).toBeUndefined();
-    expect((await commandStats(servers.shadowAdmin)).get('config|get')).toBeUndefined();
+    expect((await executedSinceReset(servers.shadowAdmin)).get('config|get')).toBeUndefined();
   });
 
   it('answers a generated pipeline mixing origin, shadow, suppressed and refused commands in command order', async () => {
@@ -251,7 +242,7 @@ describe('ShadowRedis2 over the memory engine', () => {
     const engine = createMemoryEngine();
     const redis = new ShadowRedis2({ host: HOST, port: servers.origin.port }, { shadow: { engine } });
     clients.push(redis);
-    const before = await digest(servers.originAdmin);
+    const before = await keysDigest(servers.originAdmin);
     expect(await redis.get('m')).toBe('origin');
     expect(await redis.append('m', '+mirror')).toBe(13);
     expect(await redis.get('m')).toBe('origin+mirror');
@@ -259,7 +250,7 @@ describe('ShadowRedis2 over the memory engine', () => {
     expect(await redis.lrange('l', 0, -1)).toEqual(['a', 'b', 'c']);
     const results = await redis.pipeline().get('m').set('x', '1').get('l').get('x').exec();
     expect(results!.map(([error, value]) => (error === null ? value : 'error'))).toEqual(['origin+mirror', 'OK', 'error', '1']);
-    expect(await digest(servers.originAdmin)).toBe(before);
+    expect(await keysDigest(servers.originAdmin)).toBe(before);
     expect(await servers.originAdmin.get('x')).toBeNull();
   });
 });

@@ -26,6 +26,14 @@ export async function executedStats(admin: Redis): Promise<Map<string, number>> 
   return stats;
 }
 
+/** Every key of the server's selected database, its value (DUMP) and absolute expiry, hashed: any change shows. */
+export async function keysDigest(admin: Redis): Promise<string> {
+  const keys = (await admin.keys('*')).sort();
+  const digest = createHash('sha256');
+  for (const key of keys) digest.update(key).update(String(await admin.dumpBuffer(key))).update(String(await admin.call('PEXPIRETIME', key)));
+  return `${keys.length}:${digest.digest('hex')}`;
+}
+
 /** The commands whose count grew between two commandstats readings. */
 export function grown(before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): string[] {
   return [...after].filter(([name, count]) => count > (before.get(name) ?? 0)).map(([name]) => name).sort();
