@@ -47,14 +47,14 @@ describe('a first write carrying its RESTORE on its own shadow connection, attac
   const mirror = (options: { commandTimeout?: number } = {}): ShadowRedis =>
     new ShadowRedis({ host: '127.0.0.1', port: servers.origin.port, ...options }, { shadow: servers.shadow.shadowUrl });
 
-  // GOT THROUGH (introduced by b85e0da). The key is held from the origin read until its RESTORE is
-  // answered, and that RESTORE now waits on the writing client's own shadow connection, behind
-  // whatever that connection is blocked on (here the same client's BLPOP … 0). Any other client
-  // (duplicate(), sharing key state) that reads the key waits with it: in a real Redis its GET
-  // answers at once (only the blocked connection waits). A program that reads the key before
-  // pushing the list the BLPOP waits for never finishes; here B's commandTimeout shows the wait.
-  // Before the change the RESTORE ran on the database's writer connection, and B's GET answered.
-  it.fails('a read by another client of a key whose RESTORE waits behind a blocked connection is answered at once', async () => {
+  // GOT THROUGH b85e0da, closed since (blockedBehind). The key is held from the origin read until
+  // its RESTORE is answered, and that RESTORE waited on the writing client's own shadow connection,
+  // behind whatever that connection was blocked on (here the same client's BLPOP … 0). Any other
+  // client (duplicate(), sharing key state) that reads the key waited with it: in a real Redis its
+  // GET answers at once (only the blocked connection waits). A program that reads the key before
+  // pushing the list the BLPOP waits for never finished; here B's commandTimeout shows the wait.
+  // Now a connection with a blocking command in flight copies on the writer connection first.
+  it('a read by another client of a key whose RESTORE waits behind a blocked connection is answered at once', async () => {
     const { originAdmin } = servers;
     await Promise.all([originAdmin.set('held', 'origin'), referenceAdmin.set('held', 'origin')]);
     const before = await fingerprint(originAdmin);
@@ -96,16 +96,18 @@ describe('a first write carrying its RESTORE on its own shadow connection, attac
     expect(await fingerprint(originAdmin)).toEqual(before);
   });
 
-  // GOT THROUGH (introduced by b85e0da). A RESTORE that is not answered in time (the app's
-  // commandTimeout bounds the shadow connection too) settles its key as 'refused', the origin's,
-  // though it and the write behind it are still on their way and run later. Another client then
+  // GOT THROUGH b85e0da, closed since: blocked connections copy on the writer connection, and a
+  // RESTORE whose commandTimeout runs out distrusts its key instead of handing it back. Before: a
+  // RESTORE not answered in time (the app's commandTimeout bounds the shadow connection too)
+  // settled its key as 'refused', the origin's, though it and the write behind it were still on
+  // their way and ran later. Another client then
   // copies the key afresh on its own connection and writes it (owned, with its write); when the
   // first connection is unblocked, the stale RESTORE … REPLACE puts the origin's old value back
   // and the timed-out APPEND lands on it: B's acknowledged write is lost and the key stays owned
   // with a value no Redis could hold. A real Redis ends with both appends (B's, then A's late one).
-  // Before the change the RESTORE ran (and was answered) first on the writer connection; only the
+  // Before b85e0da the RESTORE ran (and was answered) first on the writer connection; only the
   // APPEND waited, and landed after B's: the same value as the reference.
-  it.fails('a RESTORE that timed out behind a blocked connection never lands over a later write of another client', async () => {
+  it('a RESTORE that timed out behind a blocked connection never lands over a later write of another client', async () => {
     const { originAdmin } = servers;
     await Promise.all([originAdmin.set('late', 'origin'), referenceAdmin.set('late', 'origin')]);
     const before = await fingerprint(originAdmin);

@@ -1,6 +1,25 @@
 import { MirrorGuardError } from '@mirrorguard/core';
 import { Command, type Redis } from 'ioredis';
+import type { CommandTable } from '../commands/command-table.ts';
 import { restoreCommand, type CopyToFinish } from '../shadow/materialize-key.ts';
+
+/** How ioredis fails a command its commandTimeout ran out on: it may still be answered (and run) later. */
+const TIMED_OUT = 'Command timed out';
+
+/**
+ * Whether a command sent on `connection` may hold it indefinitely (BLPOP …, XREAD BLOCK, WAIT): a
+ * RESTORE sent behind one would hold its key, and every client waiting for that key, as long.
+ */
+export function blockedBehind(connection: Redis, table: CommandTable): boolean {
+  const queue = (connection as unknown as { commandQueue?: { length: number; peekAt(index: number): { command?: Command } | undefined } }).commandQueue;
+  // Unreadable queue (another ioredis): assume the worst.
+  if (queue === undefined || typeof queue.peekAt !== 'function') return true;
+  for (let index = 0; index < queue.length; index += 1) {
+    const name = queue.peekAt(index)?.command?.name;
+    if (name === undefined || table.get(String(name))?.flags.has('blocking') !== false) return true;
+  }
+  return false;
+}
 
 /** Whether every copy sent ahead of a write was answered as applied (undefined: not yet answered). */
 export type CopiesApplied = () => boolean | undefined;
@@ -10,8 +29,11 @@ export type CopiesApplied = () => boolean | undefined;
  * waiting: the shadow runs them in order, so the write finds its keys copied, one round trip
  * sooner than a copy awaited first. Each copy is settled by its own answer, synchronously, before
  * any later reply on the connection (the write's) is handed on: owned when applied; when the shadow
- * refused it or never answered, left the origin's (the write is failed too, so the origin's value
- * is the app's; the next write copies the key again, REPLACE overwriting whatever the shadow holds).
+ * refused it or the connection was lost, left the origin's (the write is failed too, so the
+ * origin's value is the app's; the next write copies the key again, REPLACE overwriting whatever
+ * the shadow holds). A RESTORE whose commandTimeout ran out may still run later, over a newer copy
+ * and write of another client: its key is distrusted (refused from then on), not handed back.
+ * Send copies only on a connection nothing blocks (see blockedBehind).
  */
 export function sendCopies(shadow: Pick<Redis, 'sendCommand'>, copies: ReadonlyArray<CopyToFinish<unknown>>): CopiesApplied {
   let answered = 0;
@@ -28,7 +50,7 @@ export function sendCopies(shadow: Pick<Redis, 'sendCommand'>, copies: ReadonlyA
     command.reject = (error: Error) => {
       answered += 1;
       refused = true;
-      copy.settle('refused');
+      copy.settle(error.message === TIMED_OUT ? 'unknown' : 'refused');
       return reject(error);
     };
     command.promise.catch(() => undefined);

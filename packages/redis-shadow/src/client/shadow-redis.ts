@@ -14,7 +14,7 @@ import { appBounds, failedSide, SideConnection } from '../connection/side-connec
 import { boundCall, isSettled, trackSettled } from './settle-bound.ts';
 import { replacesWholeKey } from '../routing/whole-key-writes.ts';
 import { describe } from './describe-command.ts';
-import { failUnlessCopied, sendCopies } from './copy-with-write.ts';
+import { blockedBehind, failUnlessCopied, sendCopies } from './copy-with-write.ts';
 import type { UnsandboxedShadow } from './shadow-user-check.ts';
 import { originRefusal } from '../routing/origin-allow-list.ts';
 import { pinForShadow, pinWritten, runnerFor, type PinnedWriter, sameBytes, snapshotArgv, WRITTEN_AS_SENT } from '../connection/judged-command.ts';
@@ -795,7 +795,8 @@ export class ShadowRedis extends Redis {
       !replacesWhole &&
       askOrigin === undefined &&
       this.#session.shadow.kind === 'redis' &&
-      keys.every(({ database }) => database === current);
+      keys.every(({ database }) => database === current) &&
+      !blockedBehind(this.#shadow, this.#session.table);
     this.#pendingLinks += 1;
     this.#shadowTail = this.#shadowTail.then(async () => {
       try {

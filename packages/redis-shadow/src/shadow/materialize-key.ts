@@ -22,7 +22,7 @@ export interface CopyToFinish<Payload = Buffer> {
   readonly payload: Payload | null;
   /** Absolute expiry in Unix milliseconds; 0 or below for none. */
   readonly expiresAt: number;
-  settle(outcome: 'applied' | 'refused'): void;
+  settle(outcome: 'applied' | 'refused' | 'unknown'): void;
 }
 
 /** The command that finishes a copy on the shadow: RESTORE … REPLACE [ABSTTL], or DEL for a key the origin lacks. */
@@ -135,9 +135,10 @@ export class Materializer<Payload = Buffer> {
    * value and absolute expiry, holding the key as ownOnceWritten does (readers of it and other
    * copies wait). The caller sends the RESTORE (or, for `payload: null`, the DEL), then its write,
    * and calls `settle` with the RESTORE's outcome as soon as it is answered, before the write's
-   * answer reaches anyone: `'applied'` owns the key; `'refused'` (nothing sent, the RESTORE refused
-   * or never answered — the caller then fails its write) leaves it the origin's, to be copied again
-   * by the next write (RESTORE … REPLACE: whatever the shadow holds of it is overwritten). Undefined
+   * answer reaches anyone: `'applied'` owns the key; `'refused'` (nothing sent, the RESTORE refused,
+   * its connection lost — the caller then fails its write) leaves it the origin's, to be copied again
+   * by the next write (RESTORE … REPLACE: whatever the shadow holds of it is overwritten);
+   * `'unknown'` (no answer, yet the RESTORE may still run: a timeout) distrusts it. Undefined
    * when the shadow owns the key already (after whatever ran for it). Throws, holding nothing, when
    * the origin cannot be read.
    */
