@@ -786,7 +786,10 @@ export class ShadowRedis extends Redis {
     const disarm = this.#boundCall(current, fail);
     // One write needing copies from the origin, on a real shadow: each copy's RESTORE goes out right
     // before it, on this client's shadow connection, not awaited on another one first.
-    // Not inside a transaction: a RESTORE sent there would be queued with it, not run before it.
+    // Not inside a transaction (a RESTORE sent there would be queued with it, not run before it),
+    // not a blocking write, and only when nothing else of this client is on its way to the shadow:
+    // ioredis' suite ("resend unfulfilled commands to the correct db") showed a copy sent with its
+    // write while earlier work was still queued changing which of two clients' copies lands last.
     const pipelined =
       commands.length === 1 &&
       keys.length > 0 &&
@@ -796,6 +799,8 @@ export class ShadowRedis extends Redis {
       askOrigin === undefined &&
       this.#session.shadow.kind === 'redis' &&
       keys.every(({ database }) => database === current) &&
+      this.#session.table.get(String(commands[0]!.name))?.flags.has('blocking') === false &&
+      this.#pendingLinks === 0 &&
       !blockedBehind(this.#shadow, this.#session.table);
     this.#pendingLinks += 1;
     this.#shadowTail = this.#shadowTail.then(async () => {
