@@ -403,6 +403,10 @@ console.log('\nclient          passing  failing  pending  not run (failing hook 
 for (const client of clients) {
   const row = summary[client];
   if (row === undefined) continue;
-  console.log(`${client.padEnd(15)} ${String(row.passing).padStart(7)}  ${String(row.failing).padStart(7)}  ${String(row.pending).padStart(7)}  ${String(row.notRun).padStart(7)}`);
+  // A file whose mocha never reported its end (a client that failed to load, a crash) ran no test it could count.
+  const crashed = row.crashedFiles.length > 0 ? `  + ${row.crashedFiles.length} file(s) crashed (see ${client}.output.log)` : '';
+  console.log(`${client.padEnd(15)} ${String(row.passing).padStart(7)}  ${String(row.failing).padStart(7)}  ${String(row.pending).padStart(7)}  ${String(row.notRun).padStart(7)}${crashed}`);
 }
 console.log(`\nfailing tests: ${relative(process.cwd(), results)}/<client>-failures.txt (and -regressions.txt: not failing under plain ioredis); counts: ${relative(process.cwd(), summaryFile)}`);
+// A run with crashed files is no measurement: its counts leave those files out.
+if (clients.some((client) => (summary[client]?.crashedFiles.length ?? 0) > 0)) process.exitCode = 1;
