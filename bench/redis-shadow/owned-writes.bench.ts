@@ -30,6 +30,20 @@ function drive(client: Redis, seconds: number): Promise<number> {
   });
 }
 
+/** Milliseconds to run `write` on each key in turn, one at a time. */
+async function msFor(keys: readonly string[], write: (key: string) => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  for (const key of keys) await write(key);
+  return performance.now() - started;
+}
+
+/** Sets every key to `value`, in one pipeline. */
+async function seedKeys(client: Redis, keys: readonly string[], value: string): Promise<void> {
+  const pipeline = client.pipeline();
+  for (const key of keys) pipeline.set(key, value);
+  await pipeline.exec();
+}
+
 /**
  * SET/INCR on keys the shadow already owns, through ShadowRedis vs straight to the shadow server;
  * then the cost of a first write (DUMP + PEXPIRETIME from the origin, RESTORE into the shadow) by value size.
@@ -65,22 +79,13 @@ export async function ownedWritesBench({ rounds = 8, seconds = 2 } = {}): Promis
       for (let round = 0; round < 4; round += 1) {
         const keys = Array.from({ length: count }, (_, n) => `big:${size}:${round}:${n}`);
         const floorKeys = keys.map((key) => `floor-${key}`);
-        const pipeline = seed.pipeline();
-        for (const key of [...keys, ...floorKeys]) pipeline.set(key, value);
-        await pipeline.exec();
-        const timeShadowRedis = async (): Promise<number> => {
-          const started = performance.now();
-          for (const key of keys) await client.append(key, '!');
-          return performance.now() - started;
-        };
-        const timeFloor = async (): Promise<number> => {
-          const started = performance.now();
-          for (const key of floorKeys) {
+        await seedKeys(seed, [...keys, ...floorKeys], value);
+        const timeShadowRedis = (): Promise<number> => msFor(keys, (key) => client.append(key, '!'));
+        const timeFloor = (): Promise<number> =>
+          msFor(floorKeys, async (key) => {
             const [[, dump], [, expiresAt]] = (await seed.multi().dumpBuffer(key).pexpiretime(key).exec()) as [[null, Buffer], [null, number]];
             await direct.pipeline().restore(key, expiresAt > 0 ? expiresAt : 0, dump, 'REPLACE', 'ABSTTL').append(key, '!').exec();
-          }
-          return performance.now() - started;
-        };
+          });
         let shadowMs: number;
         let floorMs: number;
         if (round % 2 === 0) {
@@ -96,9 +101,7 @@ export async function ownedWritesBench({ rounds = 8, seconds = 2 } = {}): Promis
       firstWriteMs[`${size} B`] = median(perWrite);
       firstWriteVsFloor[`${size} B`] = median(overFloor);
     }
-    const started = performance.now();
-    for (let n = 0; n < 200; n += 1) await client.append('big:100:0:0', '!');
-    ownedWriteMs = (performance.now() - started) / 200;
+    ownedWriteMs = (await msFor(Array.from({ length: 200 }, () => 'big:100:0:0'), (key) => client.append(key, '!'))) / 200;
     // A plain SET replaces its key whole: its first write copies nothing. Against the same SETs
     // again, the keys then owned, in alternating rounds of fresh keys.
     for (const size of [100, 10_000, 1_000_000]) {
@@ -108,22 +111,12 @@ export async function ownedWritesBench({ rounds = 8, seconds = 2 } = {}): Promis
       const floors: number[] = [];
       for (let round = 0; round < 4; round += 1) {
         const fresh = Array.from({ length: count }, (_, n) => `floor:${size}:${round}:${n}`);
-        const newKey = performance.now();
-        for (const key of fresh) await direct.set(key, value);
-        const newKeyMs = performance.now() - newKey;
-        const heldKey = performance.now();
-        for (const key of fresh) await direct.set(key, value);
-        floors.push(newKeyMs / (performance.now() - heldKey));
+        const newKeyMs = await msFor(fresh, (key) => direct.set(key, value));
+        floors.push(newKeyMs / (await msFor(fresh, (key) => direct.set(key, value))));
         const keys = Array.from({ length: count }, (_, n) => `plain:${size}:${round}:${n}`);
-        const pipeline = seed.pipeline();
-        for (const key of keys) pipeline.set(key, value);
-        await pipeline.exec();
-        const first = performance.now();
-        for (const key of keys) await client.set(key, value);
-        const firstMs = performance.now() - first;
-        const owned = performance.now();
-        for (const key of keys) await client.set(key, value);
-        ratios.push(firstMs / (performance.now() - owned));
+        await seedKeys(seed, keys, value);
+        const firstMs = await msFor(keys, (key) => client.set(key, value));
+        ratios.push(firstMs / (await msFor(keys, (key) => client.set(key, value))));
       }
       plainSetFirstVsOwned[`${size} B`] = median(ratios);
       plainSetFloor[`${size} B`] = median(floors);
