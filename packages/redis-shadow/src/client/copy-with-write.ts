@@ -6,18 +6,20 @@ import { restoreCommand, type CopyToFinish } from '../shadow/materialize-key.ts'
 /** How ioredis fails a command its commandTimeout ran out on: it may still be answered (and run) later. */
 const TIMED_OUT = 'Command timed out';
 
+/** Whether a command may hold its connection indefinitely (BLPOP …, XREAD BLOCK, WAIT), or is unknown to the table. */
+export function mayBlock(name: unknown, table: CommandTable): boolean {
+  return name === undefined || table.get(String(name))?.flags.has('blocking') !== false;
+}
+
 /**
- * Whether a command sent on `connection` may hold it indefinitely (BLPOP …, XREAD BLOCK, WAIT): a
- * RESTORE sent behind one would hold its key, and every client waiting for that key, as long.
+ * Whether a command sent on `connection` may hold it indefinitely (see mayBlock): a RESTORE sent
+ * behind one would hold its key, and every client waiting for that key, as long.
  */
 export function blockedBehind(connection: Redis, table: CommandTable): boolean {
   const queue = (connection as unknown as { commandQueue?: { length: number; peekAt(index: number): { command?: Command } | undefined } }).commandQueue;
   // Unreadable queue (another ioredis): assume the worst.
   if (queue === undefined || typeof queue.peekAt !== 'function') return true;
-  for (let index = 0; index < queue.length; index += 1) {
-    const name = queue.peekAt(index)?.command?.name;
-    if (name === undefined || table.get(String(name))?.flags.has('blocking') !== false) return true;
-  }
+  for (let index = 0; index < queue.length; index += 1) if (mayBlock(queue.peekAt(index)?.command?.name, table)) return true;
   return false;
 }
 

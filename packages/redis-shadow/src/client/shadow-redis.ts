@@ -14,7 +14,7 @@ import { appBounds, failedSide, SideConnection } from '../connection/side-connec
 import { boundCall, isSettled, trackSettled } from './settle-bound.ts';
 import { replacesWholeKey } from '../routing/whole-key-writes.ts';
 import { describe } from './describe-command.ts';
-import { blockedBehind, failUnlessCopied, sendCopies } from './copy-with-write.ts';
+import { blockedBehind, failUnlessCopied, mayBlock, sendCopies } from './copy-with-write.ts';
 import type { UnsandboxedShadow } from './shadow-user-check.ts';
 import { originRefusal } from '../routing/origin-allow-list.ts';
 import { pinForShadow, pinWritten, runnerFor, type PinnedWriter, sameBytes, snapshotArgv, WRITTEN_AS_SENT } from '../connection/judged-command.ts';
@@ -799,7 +799,7 @@ export class ShadowRedis extends Redis {
       askOrigin === undefined &&
       this.#session.shadow.kind === 'redis' &&
       keys.every(({ database }) => database === current) &&
-      this.#session.table.get(String(commands[0]!.name))?.flags.has('blocking') === false &&
+      !mayBlock(commands[0]!.name, this.#session.table) &&
       this.#pendingLinks === 0 &&
       !blockedBehind(this.#shadow, this.#session.table);
     this.#pendingLinks += 1;
