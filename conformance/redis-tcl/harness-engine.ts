@@ -17,7 +17,7 @@
  * Nothing else is added: every test still talks to the engine's own handlers.
  */
 import { MirrorGuardError } from '@mirrorguard/core';
-import { keyId } from '../../packages/redis-shadow/src/shadow/key-state.ts';
+import { keyId } from '../../packages/redis-shadow/src/memory/key-id.ts';
 import { MEMORY_FAMILIES } from '../../packages/redis-shadow/src/memory/families.ts';
 import { MemoryEngine, type CommandFamily } from '../../packages/redis-shadow/src/memory/memory-engine.ts';
 import { bulk, OK, type Reply } from '../../packages/redis-shadow/src/memory/replies.ts';

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KeyState, keyId } from '../../packages/redis-shadow/src/shadow/key-state.ts';
+import { KeyState } from '../../packages/redis-shadow/src/shadow/key-state.ts';
+import { keyId } from '../../packages/redis-shadow/src/memory/key-id.ts';
 import { Materializer, originReader, shadowWriter } from '../../packages/redis-shadow/src/shadow/materialize-key.ts';
 import { RedisMonitor } from '../support/redis-monitor.ts';
 import { startRedisServer, type ThrowawayRedis } from '../support/redis-server.ts';

@@ -5,7 +5,7 @@ import { mergedKeyspaceRead } from '../routing/keyspace-reads.ts';
 import { sortOverBoth } from '../routing/sort-over-both.ts';
 import { KEYSPACE_READS } from '../routing/allowed-commands.ts';
 import { routeCommand, type KeyToOwn, type Route } from '../routing/route-command.ts';
-import { keyId } from '../shadow/key-state.ts';
+import { keyId } from '../memory/key-id.ts';
 import { otherDatabase, routeToOtherDatabase } from '../routing/route-databases.ts';
 import { ShadowSession, type DatabaseShadow, type ShadowTarget } from './shadow-session.ts';
 import { createMemoryEngine } from '../memory/families.ts';

@@ -11,7 +11,7 @@ import { KeyState } from '../shadow/key-state.ts';
 import { Materializer, originReader, shadowWriter } from '../shadow/materialize-key.ts';
 import { copyFunctions } from '../shadow/copy-functions.ts';
 import { ScriptWriteTracker } from '../shadow/script-writes.ts';
-import type { KeyId } from '../shadow/key-state.ts';
+import type { KeyId } from '../memory/key-id.ts';
 import { warnIfOriginUserCanWrite } from './origin-user-check.ts';
 import { AUTHENTICATING, credentialsOf, reauthenticationRefusal, type Credentials } from './reauthentication.ts';
 import { assertShadowSandboxed, type UnsandboxedShadow } from './shadow-user-check.ts';

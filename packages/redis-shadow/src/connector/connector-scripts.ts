@@ -1,7 +1,8 @@
 import type { RedisOptions } from 'ioredis';
 import type { CommandClassification } from '../commands/classify-command.ts';
 import { routeCommand, type Route } from '../routing/route-command.ts';
-import { keyId, type KeyId, type KeyState } from '../shadow/key-state.ts';
+import type { KeyState } from '../shadow/key-state.ts';
+import { keyId, type KeyId } from '../memory/key-id.ts';
 import { ScriptWriteTracker } from '../shadow/script-writes.ts';
 import type { ConnectorState, ShadowTarget } from './connector-state.ts';
 

@@ -1,4 +1,5 @@
-import { keyId, type KeyState } from '../shadow/key-state.ts';
+import type { KeyState } from '../shadow/key-state.ts';
+import { keyId } from '../memory/key-id.ts';
 
 /** The parts of an ioredis client keyspace reads use (Buffer replies, so binary keys survive). */
 export interface KeyspaceClient {

@@ -1,5 +1,6 @@
 import type { CommandClassification } from '../commands/classify-command.ts';
-import { keyId, type KeyState } from '../shadow/key-state.ts';
+import type { KeyState } from '../shadow/key-state.ts';
+import { keyId } from '../memory/key-id.ts';
 import { routeSort } from './route-sort.ts';
 import { ALLOWED_NEITHER, KEYSPACE_READS, READS_THAT_WRITE, REFUSED_ALWAYS, SCRIPTS_THAT_MAY_WRITE, SHADOW_SCRIPT_CACHE, SUPPRESSED, TRANSACTION_COMMANDS } from './allowed-commands.ts';
 import { isHarmlessRead } from './origin-allow-list.ts';

@@ -1,7 +1,8 @@
 import { ReplyError } from 'ioredis';
 import { parseSortOptions, patternTarget, sortElements, type PatternLookup } from '../memory/commands/sort-commands.ts';
 import { CommandFailed } from '../memory/replies.ts';
-import { keyId, type KeyState } from '../shadow/key-state.ts';
+import type { KeyState } from '../shadow/key-state.ts';
+import { keyId } from '../memory/key-id.ts';
 
 /** The parts of an ioredis client SORT over both sides uses (Buffer replies, so binary data survives). */
 export interface SortClient {

@@ -3,7 +3,7 @@ import { whenReady } from '../connection/when-ready.ts';
 import type { MemoryValue } from '../memory/keyspace.ts';
 import type { MemoryEngine } from '../memory/memory-engine.ts';
 import { SortedSet } from '../memory/sorted-set.ts';
-import { keyId } from './key-state.ts';
+import { keyId } from '../memory/key-id.ts';
 import type { OriginReader, ShadowWriter } from './materialize-key.ts';
 
 /** The parts of an ioredis client a copy by value uses. */

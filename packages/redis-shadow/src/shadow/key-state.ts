@@ -1,8 +1,5 @@
 import type { KeyId } from '../memory/key-id.ts';
 
-// keyId lives with the memory engine, which keys its keyspace by it (the layer below the shadow).
-export { keyId, type KeyId } from '../memory/key-id.ts';
-
 /**
  * Which keys the shadow owns. A key becomes owned on its first write (or delete) and stays owned
  * for the shadow's life: its reads go to the shadow from then on, so a deleted key is a tombstone

@@ -1,5 +1,6 @@
 import { whenReady, type Connectable } from '../connection/when-ready.ts';
-import { keyId, type KeyId, type KeyState } from './key-state.ts';
+import type { KeyState } from './key-state.ts';
+import { keyId, type KeyId } from '../memory/key-id.ts';
 
 /**
  * Reads a key's value and absolute expiry from the origin, together (one MULTI). The payload is a

@@ -1,7 +1,7 @@
 import { Command, type RedisOptions } from 'ioredis';
 import { SideConnection } from '../connection/side-connection.ts';
 import { whenReady } from '../connection/when-ready.ts';
-import { keyId, type KeyId } from './key-state.ts';
+import { keyId, type KeyId } from '../memory/key-id.ts';
 
 /** The channel a RESP2 client hears a tracking redirect's invalidations on. */
 const INVALIDATE = '__redis__:invalidate';
