@@ -1,6 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { createConnection, type Connection, type ResultSetHeader, type RowDataPacket } from 'mysql2/promise';
-import { classifyStatement, type StatementClassification } from '../../packages/db-readonly/src/classifier/classify-statement.ts';
+import { classifyStatement } from '../../packages/db-readonly/src/classifier/classify-statement.ts';
+import type { StatementClassification } from '../../packages/db-readonly/src/classifier/statement-classification.ts';
 import { lexSql } from '../../packages/db-readonly/src/classifier/lex-sql.ts';
 import { readSqlMode } from '../../packages/db-readonly/src/classifier/sql-mode.ts';
 import type { ThrowawayMariadb } from '../support/mariadb-server.ts';

@@ -1,4 +1,4 @@
-import type { StatementKind } from '../../packages/db-readonly/src/classifier/classify-statement.ts';
+import type { StatementKind } from '../../packages/db-readonly/src/classifier/statement-classification.ts';
 
 /**
  * The classifier's corpus. Every statement is valid for the leak schema (leak-schema.ts), so the

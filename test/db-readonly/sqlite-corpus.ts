@@ -1,4 +1,4 @@
-import type { StatementKind } from '../../packages/db-readonly/src/classifier/classify-statement.ts';
+import type { StatementKind } from '../../packages/db-readonly/src/classifier/statement-classification.ts';
 
 /**
  * The SQLite dialect's corpus. Every statement is valid SQLite for SQLITE_SCHEMA: the corpus test

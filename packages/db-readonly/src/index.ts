@@ -1,5 +1,6 @@
 export { classifyStatement } from './classifier/classify-statement.ts';
-export type { ClassifyOptions, SqlDialect, StatementClassification, StatementKind } from './classifier/classify-statement.ts';
+export type { ClassifyOptions, SqlDialect } from './classifier/classify-statement.ts';
+export type { StatementClassification, StatementKind } from './classifier/statement-classification.ts';
 export type { DbErrorCode } from './errors/db-error-codes.ts';
 export { ReadOnlyViolationError } from './errors/read-only-violation-error.ts';
 export { guardMysql2 } from './mysql2/guard-mysql2.ts';

@@ -13,7 +13,6 @@ import type { StatementClassification, StatementKind } from './statement-classif
 
 export type SqlDialect = 'mysql' | 'mariadb' | 'sqlite';
 
-export type { StatementClassification, StatementKind } from './statement-classification.ts';
 
 export interface ClassifyOptions {
   /** Defaults to `mysql`; `mysql` and `mariadb` get the same fail-closed rules, `sqlite` SQLite's lexing and grammar. */

@@ -1,5 +1,5 @@
 import { MirrorGuardError } from '@mirrorguard/core';
-import type { StatementKind } from '../classifier/classify-statement.ts';
+import type { StatementKind } from '../classifier/statement-classification.ts';
 
 /** The message a read-only MySQL or MariaDB server gives for a write, so logs and handlers read alike. */
 const SERVER_MESSAGE = 'Cannot execute statement in a READ ONLY transaction';

@@ -1,4 +1,5 @@
-import { classifyMysqlStatement, classifyStatement, type StatementClassification } from '../classifier/classify-statement.ts';
+import { classifyMysqlStatement, classifyStatement } from '../classifier/classify-statement.ts';
+import type { StatementClassification } from '../classifier/statement-classification.ts';
 import type { LexOptions } from '../classifier/lex-sql.ts';
 import { ReadOnlyViolationError } from '../errors/read-only-violation-error.ts';
 import type { ResolvedGuardOptions } from './guard-options.ts';

@@ -1,5 +1,5 @@
 import type { Journal } from '@mirrorguard/core';
-import type { StatementClassification } from '../classifier/classify-statement.ts';
+import type { StatementClassification } from '../classifier/statement-classification.ts';
 import { resolveGuardOptions } from '../policy/guard-options.ts';
 import { StatementPolicy } from '../policy/statement-policy.ts';
 import { withParameters } from './journal-text.ts';

@@ -5,7 +5,7 @@ import type { MemoryEngine } from '../memory/memory-engine.ts';
 import { DATABASES } from '../memory/memory-engine.ts';
 import { MemoryRedis } from '../memory/memory-redis.ts';
 import { isHarmlessRead, mayReachOrigin } from '../routing/origin-allow-list.ts';
-import type { KeyToOwn } from '../routing/route-command.ts';
+import type { KeyToOwn } from '../routing/route.ts';
 import { memoryWriter, originValueReader } from '../shadow/copy-by-value.ts';
 import { KeyState } from '../shadow/key-state.ts';
 import { Materializer, originReader, shadowWriter } from '../shadow/materialize-key.ts';

@@ -1,6 +1,7 @@
 import type { RedisOptions } from 'ioredis';
 import type { CommandClassification } from '../commands/classify-command.ts';
-import { routeCommand, type Route } from '../routing/route-command.ts';
+import { routeCommand } from '../routing/route-command.ts';
+import type { Route } from '../routing/route.ts';
 import type { KeyState } from '../shadow/key-state.ts';
 import { keyId, type KeyId } from '../memory/key-id.ts';
 import { ScriptWriteTracker } from '../shadow/script-writes.ts';

@@ -5,7 +5,7 @@ import { classifyCommand } from '../commands/classify-command.ts';
 import type { MemoryValue } from '../memory/keyspace.ts';
 import { MemoryConnection } from '../memory/memory-connection.ts';
 import { encodeReply } from '../memory/memory-server.ts';
-import type { Route } from '../routing/route-command.ts';
+import type { Route } from '../routing/route.ts';
 import { memoryWriter, originValueReader } from '../shadow/copy-by-value.ts';
 import type { KeyState } from '../shadow/key-state.ts';
 import { keyId } from '../memory/key-id.ts';

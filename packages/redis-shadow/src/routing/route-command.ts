@@ -6,7 +6,6 @@ import { ALLOWED_NEITHER, KEYSPACE_READS, READS_THAT_WRITE, REFUSED_ALWAYS, SCRI
 import { isHarmlessRead } from './origin-allow-list.ts';
 import type { Route } from './route.ts';
 
-export type { KeyToOwn, Route } from './route.ts';
 
 const TO_ORIGIN: Route = Object.freeze({ target: 'origin' });
 
